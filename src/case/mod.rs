@@ -1,0 +1,5 @@
+//! Case files: model, loading, validation, templating, table expansion.
+
+pub mod model;
+
+pub use model::*;

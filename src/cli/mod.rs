@@ -1,0 +1,65 @@
+//! The command line: parse, dispatch, print, exit. The only place that
+//! prints or decides the process exit code.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::ExitStatus;
+
+mod completions;
+mod fuzz;
+mod invariants;
+mod run;
+mod selftest;
+mod serve;
+
+/// Conformance harness for akua's Operations API
+/// (`POST /v1/operations/{id}:cancel` and its siblings).
+#[derive(Debug, Parser)]
+#[command(name = "opconform", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the conformance suite against a target (default: the embedded reference server).
+    Run(run::RunArgs),
+    /// Serve the reference implementation of the Operations API.
+    Serve(serve::ServeArgs),
+    /// Run the suite against the reference and every catalogued fault; print the kill matrix.
+    Selftest(selftest::SelftestArgs),
+    /// Property-based fuzzing of the endpoints.
+    Fuzz(fuzz::FuzzArgs),
+    /// List the invariant catalogue.
+    Invariants(invariants::InvariantsArgs),
+    /// Print shell completions.
+    Completions(completions::CompletionsArgs),
+}
+
+/// Parses the process arguments and runs the chosen subcommand.
+pub fn main() -> ExitStatus {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return match err.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitStatus::Success
+                }
+                _ => ExitStatus::BadInput,
+            };
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run::main(args),
+        Command::Serve(args) => serve::main(args),
+        Command::Selftest(args) => selftest::main(args),
+        Command::Fuzz(args) => fuzz::main(args),
+        Command::Invariants(args) => invariants::main(args),
+        Command::Completions(args) => completions::main(args),
+    }
+}

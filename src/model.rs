@@ -1,0 +1,278 @@
+//! The result model: what a run sent, what it saw and what it concluded.
+//!
+//! The runner and the fuzzer produce a [`RunResult`]; every reporter is a pure
+//! function of one. Everything here is already redacted: the runner passes
+//! requests through the [`crate::redact::Redactor`] before recording them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::contract::Mode;
+
+/// One whole run of the suite (or of a fuzz session) against one target.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunResult {
+    /// `opconform` version that produced the result.
+    pub tool_version: String,
+    /// Version of the invariant catalogue the verdicts refer to.
+    pub catalogue_version: String,
+    /// What was tested.
+    pub target: TargetInfo,
+    /// Lenient (default) or strict reading of status codes.
+    pub mode: Mode,
+    /// Start of the run, RFC 3339 UTC.
+    pub started_at: String,
+    /// Wall time of the whole run.
+    pub duration_ms: u64,
+    /// Every case (trial) in plan order, including skipped ones.
+    pub cases: Vec<CaseResult>,
+    /// Per-invariant totals, in catalogue order.
+    pub invariants: Vec<InvariantTotal>,
+}
+
+/// The system under test.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TargetInfo {
+    /// Base URL including `/v1`.
+    pub base_url: String,
+    /// True when the embedded reference server was the target.
+    pub embedded: bool,
+    /// Faults switched on in the embedded reference (selftest), by name.
+    pub faults: Vec<String>,
+}
+
+/// One trial: a case (or one row of a table-expanded case).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CaseResult {
+    /// Trial name as shown by `--list` and used by filters: `file::case` or
+    /// `file::case[variant]`.
+    pub name: String,
+    /// Case file the case came from, as given on the command line.
+    pub file: String,
+    /// The case's description, if it has one.
+    pub description: Option<String>,
+    /// Invariant IDs the case declares it evidences.
+    pub invariants: Vec<String>,
+    /// Final verdict after retries and confirmation runs.
+    pub outcome: CaseOutcome,
+    /// How many times the case ran (1, or more with retries/confirmation).
+    pub attempts: u32,
+    /// Steps of the attempt the verdict is based on.
+    pub steps: Vec<StepResult>,
+    /// Wall time of all attempts.
+    pub duration_ms: u64,
+}
+
+/// The verdict of one case.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum CaseOutcome {
+    /// Every check passed.
+    Passed,
+    /// A check failed, and failed again on a fresh fixture.
+    Failed,
+    /// Not run: a fixture, token or capability is unavailable.
+    Skipped {
+        /// Why, in words a user can act on.
+        reason: String,
+    },
+    /// The fixture kept changing state by itself; no verdict possible.
+    Inconclusive {
+        /// What kept happening.
+        reason: String,
+    },
+    /// Failed once and passed once on a fresh fixture.
+    Flaky,
+    /// Every failing check is covered by an unexpired waiver.
+    Waived {
+        /// The waiver's reason.
+        reason: String,
+    },
+    /// The run stopped (deadline, unreachable target) before this case ran.
+    NotRun {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl CaseOutcome {
+    /// Short lowercase label: `passed`, `failed`, ...
+    pub fn label(&self) -> &'static str {
+        match self {
+            CaseOutcome::Passed => "passed",
+            CaseOutcome::Failed => "failed",
+            CaseOutcome::Skipped { .. } => "skipped",
+            CaseOutcome::Inconclusive { .. } => "inconclusive",
+            CaseOutcome::Flaky => "flaky",
+            CaseOutcome::Waived { .. } => "waived",
+            CaseOutcome::NotRun { .. } => "not_run",
+        }
+    }
+}
+
+/// One step of a case: one request (or N concurrent copies of it) and the
+/// checks made on the responses.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepResult {
+    /// Step name (from the case file, or `step N`).
+    pub name: String,
+    /// Every HTTP exchange the step made, in send order (includes the reads
+    /// made for `unchanged` and `eventually`).
+    pub exchanges: Vec<Exchange>,
+    /// Every check made, passed or not.
+    pub checks: Vec<CheckResult>,
+    /// Wall time of the step.
+    pub duration_ms: u64,
+}
+
+/// One check, attributed to one invariant.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CheckResult {
+    /// Invariant ID from the catalogue, e.g. `OP-DONE-TERMINAL`.
+    pub invariant: String,
+    /// Pass, fail or skip.
+    pub verdict: Verdict,
+    /// What the contract asks for, e.g. `status in [200, 202]`.
+    pub expected: String,
+    /// What the target did, e.g. `status 500`.
+    pub actual: String,
+    /// Index into the step's `exchanges` of the exchange that showed it.
+    pub exchange: Option<usize>,
+    /// Time the awaited condition took, for `eventually` and timing checks.
+    pub elapsed_ms: Option<u64>,
+}
+
+/// Verdict of one check.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The invariant held.
+    Pass,
+    /// The invariant was broken.
+    Fail,
+    /// Not checked (strict-only in lenient mode, missing capability, ...).
+    Skip,
+}
+
+/// One HTTP request and what came back.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Exchange {
+    /// The request as sent (token redacted).
+    pub request: RecordedRequest,
+    /// The response, when one arrived.
+    pub response: Option<RecordedResponse>,
+    /// Transport error (timeout, reset, body cap ...), when no response arrived
+    /// or its body could not be read.
+    pub error: Option<String>,
+    /// Time from send to the end of the response body.
+    pub elapsed_ms: u64,
+}
+
+/// A request as sent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// Absolute URL as sent (path exactly as written, e.g. with `%3A`).
+    pub url: String,
+    /// Headers in send order, secrets redacted.
+    pub headers: Vec<(String, String)>,
+    /// Body, if any.
+    pub body: Option<String>,
+}
+
+/// A response as received.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RecordedResponse {
+    /// HTTP status code.
+    pub status: u16,
+    /// Headers in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// Body as (lossy) UTF-8, cut to the excerpt cap.
+    pub body_excerpt: String,
+    /// True when `body_excerpt` is shorter than the body.
+    pub body_truncated: bool,
+    /// Size of the whole body in bytes (up to the body cap).
+    pub body_bytes: u64,
+}
+
+impl RecordedResponse {
+    /// First header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Totals for one invariant over the whole run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InvariantTotal {
+    /// Invariant ID.
+    pub id: String,
+    /// Checks that passed.
+    pub passed: u32,
+    /// Checks that failed.
+    pub failed: u32,
+    /// Checks that were skipped.
+    pub skipped: u32,
+    /// Names of the cases that evidenced it (made at least one check).
+    pub cases: Vec<String>,
+}
+
+impl RunResult {
+    /// Recomputes [`RunResult::invariants`] from the cases, in the order of
+    /// `catalogue_ids` (IDs not in the list come last, sorted).
+    pub fn totals(cases: &[CaseResult], catalogue_ids: &[&str]) -> Vec<InvariantTotal> {
+        use std::collections::BTreeMap;
+        let mut by_id: BTreeMap<&str, InvariantTotal> = BTreeMap::new();
+        for case in cases {
+            for step in &case.steps {
+                for check in &step.checks {
+                    let total =
+                        by_id
+                            .entry(check.invariant.as_str())
+                            .or_insert_with(|| InvariantTotal {
+                                id: check.invariant.clone(),
+                                passed: 0,
+                                failed: 0,
+                                skipped: 0,
+                                cases: Vec::new(),
+                            });
+                    match check.verdict {
+                        Verdict::Pass => total.passed += 1,
+                        Verdict::Fail => total.failed += 1,
+                        Verdict::Skip => total.skipped += 1,
+                    }
+                    if total.cases.last() != Some(&case.name) {
+                        total.cases.push(case.name.clone());
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(by_id.len());
+        for id in catalogue_ids {
+            if let Some(t) = by_id.remove(id) {
+                out.push(t);
+            } else {
+                out.push(InvariantTotal {
+                    id: (*id).to_string(),
+                    passed: 0,
+                    failed: 0,
+                    skipped: 0,
+                    cases: Vec::new(),
+                });
+            }
+        }
+        out.extend(by_id.into_values());
+        out
+    }
+
+    /// Number of cases with each outcome label.
+    pub fn count(&self, label: &str) -> usize {
+        self.cases
+            .iter()
+            .filter(|c| c.outcome.label() == label)
+            .count()
+    }
+}

@@ -1,0 +1,1 @@
+//! The reference server of the Operations API, with named faults.

@@ -1,0 +1,1 @@
+//! Reporters: pure functions of one [`crate::model::RunResult`].

@@ -1,0 +1,1 @@
+//! The runner: plan, HTTP client, fixtures, steps, captures, eventually.

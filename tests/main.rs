@@ -1,0 +1,2 @@
+//! The one integration-test binary. Each module tests one area over real HTTP
+//! against loopback servers the tests start.
