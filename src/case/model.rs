@@ -86,6 +86,11 @@ pub enum FixtureState {
     Failed,
     /// Terminal CANCELLED.
     Cancelled,
+    /// RUNNING on the provider's clock: its next step fails once (setting
+    /// `last_error`), succeeds on retry (clearing it), then the operation
+    /// SUCCEEDS. Only providers that know this state offer it; elsewhere the
+    /// case is skipped.
+    Retrying,
 }
 
 impl FixtureState {
@@ -96,6 +101,7 @@ impl FixtureState {
             FixtureState::Succeeded => "succeeded",
             FixtureState::Failed => "failed",
             FixtureState::Cancelled => "cancelled",
+            FixtureState::Retrying => "retrying",
         }
     }
 
@@ -106,6 +112,7 @@ impl FixtureState {
             FixtureState::Succeeded => "SUCCEEDED",
             FixtureState::Failed => "FAILED",
             FixtureState::Cancelled => "CANCELLED",
+            FixtureState::Retrying => "RUNNING",
         }
     }
 }
@@ -349,4 +356,26 @@ pub enum Via {
     Wait,
     /// `GET` every 50 ms.
     Poll,
+}
+
+/// One trial after table expansion: what the runner executes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedCase {
+    /// Trial name: `<file stem>::<case name>` or `<file stem>::<case name>[<label>]`.
+    pub name: String,
+    /// The case file, as given (e.g. `cases/auth.toml`).
+    pub file: String,
+    /// The case.
+    pub case: Case,
+    /// The table row this trial runs, if the case has a table.
+    pub table_row: Option<TableRow>,
+}
+
+/// One row of a table-expanded case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRow {
+    /// Shown in the trial name, e.g. `key len=65` or `timeout=abc`.
+    pub label: String,
+    /// `{{ table.value }}` in templates.
+    pub value: String,
 }
