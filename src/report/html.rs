@@ -145,6 +145,10 @@ fn page(result: &RunResult) -> Page {
         ),
     };
 
+    let failing: std::collections::HashSet<&str> = digest::failing_invariants(result)
+        .iter()
+        .map(|f| f.first_check.invariant.as_str())
+        .collect();
     let mut invariants: Vec<InvariantRow> = result
         .invariants
         .iter()
@@ -160,8 +164,11 @@ fn page(result: &RunResult) -> Page {
                 failed: t.failed,
                 skipped: t.skipped,
                 cases: t.cases.len(),
-                verdict: if t.failed > 0 {
+                verdict: if failing.contains(t.id.as_str()) {
                     "failed"
+                } else if t.failed > 0 {
+                    // Every failing check of it is in a waived (or flaky) case.
+                    "waived"
                 } else if t.passed > 0 {
                     "passed"
                 } else if t.skipped > 0 {
@@ -175,8 +182,9 @@ fn page(result: &RunResult) -> Page {
     // Failures first, then checked before unchecked; catalogue order within.
     invariants.sort_by_key(|r| match r.verdict {
         "failed" => 0,
-        "passed" | "skipped" => 1,
-        _ => 2,
+        "waived" => 1,
+        "passed" | "skipped" => 2,
+        _ => 3,
     });
 
     Page {
@@ -374,8 +382,11 @@ mod tests {
                 .iter()
                 .all(|r| r.failed > 0)
         );
+        // The waived failure comes next, labelled as such.
+        assert_eq!(p.invariants[first_non_failed].id, "LIST-OWNER-FILTER");
+        assert_eq!(p.invariants[first_non_failed].verdict, "waived");
         assert!(
-            p.invariants[first_non_failed..]
+            p.invariants[first_non_failed + 1..]
                 .iter()
                 .all(|r| r.failed == 0)
         );

@@ -31,7 +31,15 @@ pub fn curl(request: &RecordedRequest) -> String {
     // and the path exactly as sent.
     let mut parts: Vec<String> = vec!["curl --globoff --path-as-is".to_string()];
     if request.method != "GET" {
-        parts.push(format!("-X {}", single_quote(&request.method)));
+        // A plain token method needs no quotes; anything else is quoted.
+        let method = if request.method.bytes().all(|b| b.is_ascii_uppercase())
+            && !request.method.is_empty()
+        {
+            request.method.clone()
+        } else {
+            single_quote(&request.method)
+        };
+        parts.push(format!("-X {method}"));
     }
     parts.push(single_quote(&request.url));
     let mut has_content_type = false;
