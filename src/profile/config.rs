@@ -86,7 +86,9 @@ impl Config {
 
     /// Finds the config file: `explicit` (from `--config`; it must exist),
     /// else `./opconform.toml` if present, else `Ok(None)`.
-    pub fn discover(explicit: Option<&Path>) -> Result<Option<(PathBuf, Config)>, Vec<ConfigError>> {
+    pub fn discover(
+        explicit: Option<&Path>,
+    ) -> Result<Option<(PathBuf, Config)>, Vec<ConfigError>> {
         Config::discover_in(Path::new(""), explicit)
     }
 
@@ -147,16 +149,19 @@ impl Config {
         let Some(name) = name.or(self.default_profile.as_deref()) else {
             return Ok(&self.implicit);
         };
-        self.profiles.iter().find(|p| p.name == name).ok_or_else(|| {
-            ConfigError::whole_file(
-                &self.path,
-                format!("unknown profile `{name}`"),
-                Some(profile_help(
-                    name,
-                    self.profiles.iter().map(|p| p.name.as_str()),
-                )),
-            )
-        })
+        self.profiles
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| {
+                ConfigError::whole_file(
+                    &self.path,
+                    format!("unknown profile `{name}`"),
+                    Some(profile_help(
+                        name,
+                        self.profiles.iter().map(|p| p.name.as_str()),
+                    )),
+                )
+            })
     }
 }
 
@@ -243,8 +248,10 @@ mod tests {
 
     #[test]
     fn relative_paths_resolve_against_the_file() {
-        let c = parse("[profile.a]\ncases = [\"cases\", \"/abs\"]\nca_cert = \"ca.pem\"\nout = \"r\"\n")
-            .unwrap();
+        let c = parse(
+            "[profile.a]\ncases = [\"cases\", \"/abs\"]\nca_cert = \"ca.pem\"\nout = \"r\"\n",
+        )
+        .unwrap();
         let p = c.profile(Some("a")).unwrap();
         assert_eq!(
             p.cases.as_deref(),
@@ -256,7 +263,10 @@ mod tests {
 
     #[test]
     fn lower_first_lowercases_only_the_first_char() {
-        assert_eq!(lower_first("No such file (os error 2)"), "no such file (os error 2)");
+        assert_eq!(
+            lower_first("No such file (os error 2)"),
+            "no such file (os error 2)"
+        );
         assert_eq!(lower_first(""), "");
     }
 }

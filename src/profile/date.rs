@@ -126,9 +126,7 @@ pub fn today_utc() -> Date {
 
 /// The UTC date of `time`.
 pub(crate) fn date_of(time: SystemTime) -> Date {
-    let secs = time
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX);
     Date::from_days_since_epoch(days).unwrap_or(Date {
         year: 9999,
@@ -138,7 +136,7 @@ pub(crate) fn date_of(time: SystemTime) -> Date {
 }
 
 fn is_leap(year: u16) -> bool {
-    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
 fn days_in_month(year: u16, month: u8) -> u8 {
@@ -196,7 +194,10 @@ mod tests {
     /// independent of the era arithmetic it checks.
     fn next_day(d: Date) -> Date {
         if d.day < days_in_month(d.year, d.month) {
-            Date { day: d.day + 1, ..d }
+            Date {
+                day: d.day + 1,
+                ..d
+            }
         } else if d.month < 12 {
             Date {
                 month: d.month + 1,
@@ -218,7 +219,11 @@ mod tests {
         let start = expected.days_since_epoch();
         assert_eq!(start, -25_567);
         for days in start..start + 200 * 366 {
-            assert_eq!(Date::from_days_since_epoch(days), Some(expected), "day {days}");
+            assert_eq!(
+                Date::from_days_since_epoch(days),
+                Some(expected),
+                "day {days}"
+            );
             assert_eq!(expected.days_since_epoch(), days);
             expected = next_day(expected);
         }
@@ -248,15 +253,30 @@ mod tests {
         // 2026-03-01T23:59:59Z
         let t = UNIX_EPOCH + Duration::from_secs(1_772_409_599);
         assert_eq!(date_of(t).to_string(), "2026-03-01");
-        assert_eq!(date_of(t + Duration::from_secs(1)).to_string(), "2026-03-02");
-        assert_eq!(date_of(UNIX_EPOCH - Duration::from_secs(5)).to_string(), "1970-01-01");
+        assert_eq!(
+            date_of(t + Duration::from_secs(1)).to_string(),
+            "2026-03-02"
+        );
+        assert_eq!(
+            date_of(UNIX_EPOCH - Duration::from_secs(5)).to_string(),
+            "1970-01-01"
+        );
     }
 
     #[test]
     fn parse_rejects_malformed() {
         for bad in [
-            "", "2026-1-01", "2026/01/01", "20260101", "2026-13-01", "2026-00-10", "2026-04-31",
-            "1900-02-29", "2026-01-01T00:00:00", "+026-01-01", "２０２６-01-01",
+            "",
+            "2026-1-01",
+            "2026/01/01",
+            "20260101",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-04-31",
+            "1900-02-29",
+            "2026-01-01T00:00:00",
+            "+026-01-01",
+            "２０２６-01-01",
         ] {
             assert!(bad.parse::<Date>().is_err(), "{bad}");
         }

@@ -28,17 +28,18 @@ pub struct ConfigError {
     /// The config file.
     pub file: PathBuf,
     /// 1-based line, when the error points into the file.
-    pub line: Option<usize>,
+    pub line: Option<u32>,
     /// 1-based column in characters, when the error points into the file.
-    pub column: Option<usize>,
+    pub column: Option<u32>,
     /// Dotted TOML path of the key, e.g. `profile.staging.rate`.
     pub toml_path: Option<String>,
     /// What is wrong: a lowercase fragment.
     pub message: String,
     /// How to fix it.
     pub help: Option<String>,
-    /// The source line and the caret under it.
-    pub snippet: Option<Snippet>,
+    /// The source line and the caret under it (boxed: errors travel in
+    /// `Result`s and should stay small).
+    pub snippet: Option<Box<Snippet>>,
 }
 
 impl ConfigError {
@@ -69,12 +70,12 @@ impl ConfigError {
     ) -> Self {
         ConfigError {
             file: file.to_path_buf(),
-            line: Some(position.line),
-            column: Some(position.column),
+            line: Some(clamp_u32(position.line)),
+            column: Some(clamp_u32(position.column)),
             toml_path,
             message: message.into(),
             help,
-            snippet: Some(position.snippet),
+            snippet: Some(Box::new(position.snippet)),
         }
     }
 
@@ -85,6 +86,11 @@ impl ConfigError {
             _ => self.file.display().to_string(),
         }
     }
+}
+
+/// Lines and columns of a file capped at 1 MiB always fit.
+fn clamp_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl fmt::Display for ConfigError {
@@ -135,7 +141,9 @@ pub fn render_errors(errors: &[ConfigError]) -> String {
         out.push_str(&err.to_string());
         out.push_str("\n\n");
     }
-    let file = errors.first().map_or(Path::new("config"), |e| e.file.as_path());
+    let file = errors
+        .first()
+        .map_or(Path::new("config"), |e| e.file.as_path());
     let noun = if errors.len() == 1 { "error" } else { "errors" };
     out.push_str(&format!("{} {noun} in {}", errors.len(), file.display()));
     out

@@ -97,7 +97,7 @@ pub(crate) fn load(source: &Source, base_dir: &Path) -> Result<Loaded, Vec<Confi
             waivers,
         })
     } else {
-        Err(w.errors)
+        Err(w.into_errors())
     }
 }
 
@@ -116,17 +116,45 @@ pub(crate) fn profile_help<'a>(name: &str, names: impl Iterator<Item = &'a str> 
 
 fn syntax_error(source: &Source, err: &toml_edit::TomlError) -> ConfigError {
     let span = err.span().unwrap_or(0..0);
-    let position = source.position(span, None);
+    // A broken line may hold a literal token (`token = "sk_...`): never
+    // echo the value of a secret key.
+    let line = source.line_range(span.start);
+    let line_text = &source.text()[line.clone()];
+    let mask = line_text.split_once('=').and_then(|(key, _)| {
+        let key = key.trim().rsplit('.').next().unwrap_or_default();
+        secret_instead(key.trim().trim_matches(['"', '\'']))?;
+        Some(line.start + key_end(line_text)..line.end)
+    });
+    let position = source.position(span, mask);
     // toml_edit's message is one line starting lowercase ("invalid ..."),
     // sometimes with trailing detail lines; keep the first.
-    let message = err.message().lines().next().unwrap_or("invalid TOML").trim();
+    let message = err
+        .message()
+        .lines()
+        .next()
+        .unwrap_or("invalid TOML")
+        .trim();
+    let help = if message.contains("duplicate key") {
+        "a key may appear only once in a table; remove one of them"
+    } else {
+        "see https://toml.io for the syntax"
+    };
     ConfigError::at(
         source.path(),
         position,
         None,
         format!("parse TOML: {message}"),
-        Some("see https://toml.io for the syntax".into()),
+        Some(help.into()),
     )
+}
+
+/// Byte offset of the value on a `key = value` line: past the first `=`
+/// and the blanks after it.
+fn key_end(line: &str) -> usize {
+    line.find('=').map_or(line.len(), |i| {
+        let rest = &line[i + 1..];
+        i + 1 + (rest.len() - rest.trim_start_matches([' ', '\t']).len())
+    })
 }
 
 /// The `_env` key to use instead of a secret-holding key.
@@ -156,7 +184,10 @@ fn load_profiles(w: &mut Walker<'_>, e: &Entry<'_>, base_dir: &Path) -> Vec<Prof
         w.error(
             e.value_span.clone(),
             &e.path,
-            format!("`profile` must be a table of named profiles, found {}", kind(e.item)),
+            format!(
+                "`profile` must be a table of named profiles, found {}",
+                kind(e.item)
+            ),
             Some("write one table per profile, e.g. [profile.staging]".into()),
         );
         return Vec::new();
@@ -180,8 +211,15 @@ fn load_profiles(w: &mut Walker<'_>, e: &Entry<'_>, base_dir: &Path) -> Vec<Prof
             w.error(
                 pe.value_span.clone(),
                 &pe.path,
-                format!("profile `{}` must be a table, found {}", pe.key, kind(pe.item)),
-                Some(format!("write [profile.{}] and put its settings below it", pe.key)),
+                format!(
+                    "profile `{}` must be a table, found {}",
+                    pe.key,
+                    kind(pe.item)
+                ),
+                Some(format!(
+                    "write [profile.{}] and put its settings below it",
+                    pe.key
+                )),
             );
             continue;
         };
@@ -260,7 +298,10 @@ fn load_ops(w: &mut Walker<'_>, e: &Entry<'_>) -> std::collections::BTreeMap<Fix
         w.error(
             e.value_span.clone(),
             &e.path,
-            format!("`ops` must be a table of operation ids by state, found {}", kind(e.item)),
+            format!(
+                "`ops` must be a table of operation ids by state, found {}",
+                kind(e.item)
+            ),
             Some("write ops = { running = \"op_x\", succeeded = \"op_y\" }".into()),
         );
         return ops;
@@ -293,7 +334,10 @@ fn load_rate(w: &mut Walker<'_>, e: &Entry<'_>) -> Option<Rate> {
         w.error(
             e.value_span.clone(),
             &e.path,
-            format!("`rate` must be a string such as \"10/s\", found {}", kind(e.item)),
+            format!(
+                "`rate` must be a string such as \"10/s\", found {}",
+                kind(e.item)
+            ),
             help,
         );
         return None;
@@ -305,7 +349,9 @@ fn load_rate(w: &mut Walker<'_>, e: &Entry<'_>) -> Option<Rate> {
                 e.value_span.clone(),
                 &e.path,
                 err.to_string(),
-                Some("write a whole number of requests per s, min or h, e.g. rate = \"5/s\"".into()),
+                Some(
+                    "write a whole number of requests per s, min or h, e.g. rate = \"5/s\"".into(),
+                ),
             );
             None
         }
@@ -322,7 +368,10 @@ fn load_concurrency(w: &mut Walker<'_>, e: &Entry<'_>) -> Option<NonZeroUsize> {
         w.error(
             e.value_span.clone(),
             &e.path,
-            format!("`concurrency` must be a whole number, found {}", kind(e.item)),
+            format!(
+                "`concurrency` must be a whole number, found {}",
+                kind(e.item)
+            ),
             help,
         );
         return None;
@@ -343,7 +392,11 @@ fn load_concurrency(w: &mut Walker<'_>, e: &Entry<'_>) -> Option<NonZeroUsize> {
     }
 }
 
-fn load_cases(w: &mut Walker<'_>, e: &Entry<'_>, base_dir: &Path) -> Option<Vec<std::path::PathBuf>> {
+fn load_cases(
+    w: &mut Walker<'_>,
+    e: &Entry<'_>,
+    base_dir: &Path,
+) -> Option<Vec<std::path::PathBuf>> {
     let list = w.string_list(e)?;
     let mut out = Vec::new();
     for (i, (s, span)) in list.into_iter().enumerate() {
@@ -367,7 +420,12 @@ fn load_report(w: &mut Walker<'_>, e: &Entry<'_>) -> Option<Vec<Format>> {
     let mut ok = true;
     for (s, span) in list {
         match Format::parse_list(s) {
-            Ok(formats) => out.extend(formats.into_iter().filter(|f| !out.contains(f)).collect::<Vec<_>>()),
+            Ok(formats) => out.extend(
+                formats
+                    .into_iter()
+                    .filter(|f| !out.contains(f))
+                    .collect::<Vec<_>>(),
+            ),
             Err(message) => {
                 ok = false;
                 w.error(span, &e.path, message, None);
@@ -384,7 +442,8 @@ fn load_fail_on(w: &mut Walker<'_>, e: &Entry<'_>) -> Option<Level> {
         other => {
             let help = match did_you_mean(other, ["must", "should"]) {
                 Some(s) => format!("did you mean \"{s}\"?"),
-                None => "write fail_on = \"must\" (only MUST failures fail the run) or \"should\"".into(),
+                None => "write fail_on = \"must\" (only MUST failures fail the run) or \"should\""
+                    .into(),
             };
             w.error(
                 e.value_span.clone(),
@@ -419,7 +478,10 @@ fn load_waivers(w: &mut Walker<'_>, e: &Entry<'_>) -> Vec<Waiver> {
                     None => w.error(
                         span,
                         &path,
-                        format!("each waiver must be a table, found {}", kind(&Item::Value(v.clone()))),
+                        format!(
+                            "each waiver must be a table, found {}",
+                            kind(&Item::Value(v.clone()))
+                        ),
                         Some(example.clone()),
                     ),
                 }
@@ -429,7 +491,10 @@ fn load_waivers(w: &mut Walker<'_>, e: &Entry<'_>) -> Vec<Waiver> {
             w.error(
                 e.value_span.clone(),
                 &e.path,
-                format!("`waiver` must be an array of tables, found {}", kind(e.item)),
+                format!(
+                    "`waiver` must be an array of tables, found {}",
+                    kind(e.item)
+                ),
                 Some(example),
             );
         }
@@ -474,7 +539,14 @@ fn load_waiver(
             "invariant" => {
                 invariant = load_invariant_id(w, &e).map(|id| (id, e.value_span.clone()));
             }
-            "reason" => reason = w.nonempty_string(&e).map(str::to_string),
+            "reason" => {
+                reason = w
+                    .required_string(
+                        &e,
+                        "say why the failure is accepted, e.g. a ticket or a release",
+                    )
+                    .map(str::to_string);
+            }
             "expires" => expires = load_date(w, &e),
             _ => w.unknown_key(&e, WAIVER_KEYS, "a waiver"),
         }
@@ -513,7 +585,10 @@ fn load_waiver(
 }
 
 fn load_invariant_id(w: &mut Walker<'_>, e: &Entry<'_>) -> Option<String> {
-    let id = w.nonempty_string(e)?;
+    let id = w.required_string(
+        e,
+        "write the ID of the waived invariant, e.g. \"OP-ETAG-HEADER\"",
+    )?;
     if crate::contract::find(id).is_some() {
         return Some(id.to_string());
     }
@@ -557,7 +632,11 @@ fn load_date(w: &mut Walker<'_>, e: &Entry<'_>) -> Option<Date> {
         Some(s) if s.parse::<Date>().is_ok() => {
             format!("`{}` must be a TOML date, not a string", e.key)
         }
-        _ => format!("`{}` must be a date such as 2026-12-31, found {}", e.key, kind(e.item)),
+        _ => format!(
+            "`{}` must be a date such as 2026-12-31, found {}",
+            e.key,
+            kind(e.item)
+        ),
     };
     w.error(e.value_span.clone(), &e.path, message, help);
     None

@@ -76,7 +76,9 @@ impl Rate {
     /// `m`/`min`/`minute` or `h`/`hour` (spaces around the parts allowed).
     pub fn parse(text: &str) -> Result<Rate, RateError> {
         let shown = || text.chars().take(40).collect::<String>();
-        let (count, unit) = text.split_once('/').ok_or_else(|| RateError::Syntax(shown()))?;
+        let (count, unit) = text
+            .split_once('/')
+            .ok_or_else(|| RateError::Syntax(shown()))?;
         let count = count.trim();
         if count.is_empty() || !count.bytes().all(|b| b.is_ascii_digit()) {
             return Err(RateError::Syntax(shown()));
@@ -143,10 +145,19 @@ mod tests {
     fn parses_units_and_spaces() {
         assert_eq!(Rate::parse("10/s").unwrap().per_second(), 10.0);
         assert_eq!(Rate::parse(" 5 / sec ").unwrap().to_string(), "5/s");
-        assert_eq!(Rate::parse("1/second").unwrap().interval(), Duration::from_secs(1));
+        assert_eq!(
+            Rate::parse("1/second").unwrap().interval(),
+            Duration::from_secs(1)
+        );
         assert_eq!(Rate::parse("120/m").unwrap().per_second(), 2.0);
-        assert_eq!(Rate::parse("3600/hour").unwrap().interval(), Duration::from_secs(1));
-        assert_eq!(Rate::parse("4/s").unwrap().interval(), Duration::from_millis(250));
+        assert_eq!(
+            Rate::parse("3600/hour").unwrap().interval(),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            Rate::parse("4/s").unwrap().interval(),
+            Duration::from_millis(250)
+        );
     }
 
     #[test]
@@ -156,7 +167,10 @@ mod tests {
         assert!(matches!(Rate::parse("-1/s"), Err(RateError::Syntax(_))));
         assert!(matches!(Rate::parse("1.5/s"), Err(RateError::Syntax(_))));
         assert!(matches!(Rate::parse("0/s"), Err(RateError::Count(_))));
-        assert!(matches!(Rate::parse("99999999999/s"), Err(RateError::Count(_))));
+        assert!(matches!(
+            Rate::parse("99999999999/s"),
+            Err(RateError::Count(_))
+        ));
         assert!(matches!(Rate::parse("10/day"), Err(RateError::Unit(_))));
         assert!(matches!(Rate::parse("10/s/s"), Err(RateError::Unit(_))));
     }

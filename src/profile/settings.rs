@@ -122,7 +122,10 @@ impl Profile {
     /// assert_eq!(err.message, "read token: environment variable `CI_TOKEN` is not set");
     /// assert_eq!(err.line, Some(2));
     /// ```
-    pub fn resolve_tokens(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Tokens, ConfigError> {
+    pub fn resolve_tokens(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Tokens, ConfigError> {
         let token = self.read_env(
             "token",
             self.token_env.as_deref(),
@@ -200,6 +203,9 @@ mod tests {
             ..Profile::default()
         };
         let err = p.resolve_tokens(&|_| Some("  ".into())).unwrap_err();
-        assert_eq!(err.message, "read token: environment variable `MY_TOKEN` is empty");
+        assert_eq!(
+            err.message,
+            "read token: environment variable `MY_TOKEN` is empty"
+        );
     }
 }

@@ -115,6 +115,16 @@ impl Source {
         }
     }
 
+    /// The byte range of the line holding `offset` (without its ending).
+    pub(crate) fn line_range(&self, offset: usize) -> Range<usize> {
+        let offset = offset.min(self.text.len());
+        let idx = self
+            .line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        self.line_starts[idx]..self.line_end(idx)
+    }
+
     /// Byte offset of the end of line `idx` (before `\r\n` or `\n`).
     fn line_end(&self, idx: usize) -> usize {
         let next = self

@@ -59,7 +59,10 @@ mod tests {
         assert_eq!(did_you_mean("rat", keys), Some("rate"));
         assert_eq!(did_you_mean("tagret", keys), Some("target"));
         assert_eq!(did_you_mean("Target", keys), Some("target"));
-        assert_eq!(did_you_mean("request_timeout", keys), Some("request_timeout_secs"));
+        assert_eq!(
+            did_you_mean("request_timeout", keys),
+            Some("request_timeout_secs")
+        );
         assert_eq!(did_you_mean("colour", keys), None);
         assert_eq!(did_you_mean("", keys), None);
     }

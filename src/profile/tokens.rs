@@ -65,6 +65,9 @@ mod tests {
     #[test]
     fn redactor_hides_both() {
         let t = Tokens::new(Some("aaaa1111".into()), Some("bbbb2222".into()));
-        assert_eq!(t.redactor().redact("x aaaa1111 bbbb2222"), "x [REDACTED] [REDACTED]");
+        assert_eq!(
+            t.redactor().redact("x aaaa1111 bbbb2222"),
+            "x [REDACTED] [REDACTED]"
+        );
     }
 }

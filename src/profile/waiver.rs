@@ -60,10 +60,7 @@ impl Waiver {
 
     /// The failure message for an expired waiver.
     pub fn expired_message(&self) -> String {
-        let mut msg = format!(
-            "waiver for {} expired on {}",
-            self.invariant, self.expires
-        );
+        let mut msg = format!("waiver for {} expired on {}", self.invariant, self.expires);
         if let Some(at) = &self.defined_at {
             msg.push_str(&format!(" ({at})"));
         }

@@ -113,6 +113,13 @@ impl<'s> Walker<'s> {
         ));
     }
 
+    /// Every error recorded, in file order.
+    pub(crate) fn into_errors(mut self) -> Vec<ConfigError> {
+        // Stable: errors at the same place keep the order they were found.
+        self.errors.sort_by_key(|e| (e.line, e.column));
+        self.errors
+    }
+
     /// A place to point a later error at.
     pub(crate) fn anchor(&self, span: Range<usize>, path: &str) -> Anchor {
         Anchor {
@@ -191,13 +198,19 @@ impl<'s> Walker<'s> {
     /// A non-empty string (surrounding spaces are an error too: they are
     /// never meant).
     pub(crate) fn nonempty_string<'d>(&mut self, e: &Entry<'d>) -> Option<&'d str> {
+        self.required_string(e, "remove the key to leave it unset")
+    }
+
+    /// A non-empty string for a key that cannot be left out; `help` says
+    /// what to write when it is empty.
+    pub(crate) fn required_string<'d>(&mut self, e: &Entry<'d>, help: &str) -> Option<&'d str> {
         let s = self.string(e)?;
         if s.trim().is_empty() {
             self.error(
                 e.value_span.clone(),
                 &e.path,
                 format!("`{}` must not be empty", e.key),
-                Some("remove the key to leave it unset".into()),
+                Some(help.to_string()),
             );
             return None;
         }
@@ -243,9 +256,10 @@ impl<'s> Walker<'s> {
             }
         };
         if !(secs > 0.0 && secs <= MAX_SECS) {
-            let shown = e.item.as_value().map_or_else(String::new, |v| {
-                v.to_string().trim().to_string()
-            });
+            let shown = e
+                .item
+                .as_value()
+                .map_or_else(String::new, |v| v.to_string().trim().to_string());
             self.error(
                 e.value_span.clone(),
                 &e.path,
@@ -272,7 +286,12 @@ impl<'s> Walker<'s> {
                 } else {
                     "write a full URL such as \"https://api.example.com/v1\"".into()
                 };
-                self.error(span, &e.path, format!("`{}` is not a valid URL: {err}", e.key), Some(help));
+                self.error(
+                    span,
+                    &e.path,
+                    format!("`{}` is not a valid URL: {err}", e.key),
+                    Some(help),
+                );
                 return None;
             }
         };
@@ -291,7 +310,11 @@ impl<'s> Walker<'s> {
             self.error(
                 span,
                 &e.path,
-                format!("`{}` must be an http or https URL, found scheme `{}`", e.key, url.scheme()),
+                format!(
+                    "`{}` must be an http or https URL, found scheme `{}`",
+                    e.key,
+                    url.scheme()
+                ),
                 Some("write a URL starting with https:// (or http:// for local servers)".into()),
             );
             return None;
@@ -343,7 +366,10 @@ impl<'s> Walker<'s> {
     }
 
     /// One string or an array of strings, each with its span.
-    pub(crate) fn string_list<'d>(&mut self, e: &Entry<'d>) -> Option<Vec<(&'d str, Range<usize>)>> {
+    pub(crate) fn string_list<'d>(
+        &mut self,
+        e: &Entry<'d>,
+    ) -> Option<Vec<(&'d str, Range<usize>)>> {
         if let Some(s) = e.item.as_str() {
             return Some(vec![(s, e.value_span.clone())]);
         }
@@ -362,7 +388,11 @@ impl<'s> Walker<'s> {
                     self.error(
                         span,
                         &format!("{}[{i}]", e.path),
-                        format!("`{}` must hold only strings, found {}", e.key, value_kind(v)),
+                        format!(
+                            "`{}` must hold only strings, found {}",
+                            e.key,
+                            value_kind(v)
+                        ),
                         None,
                     );
                 }
