@@ -37,7 +37,7 @@ pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// reason = "ETag support ships in 2027.1 (JIRA-123)"
 /// expires = 2027-01-31
 /// "#;
-/// let config = Config::parse("opconform.toml".as_ref(), text).unwrap();
+/// let config = Config::parse("opconform.toml", text).unwrap();
 /// assert_eq!(config.profile(None).unwrap().name, "local");
 /// let staging = config.profile(Some("staging")).unwrap();
 /// assert_eq!(staging.rate.unwrap().to_string(), "5/s");
@@ -61,14 +61,16 @@ pub struct Config {
 impl Config {
     /// Reads and checks the config file at `path`. Every problem found is
     /// returned, each pointing into the file.
-    pub fn load(path: &Path) -> Result<Config, Vec<ConfigError>> {
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, Vec<ConfigError>> {
+        let path = path.as_ref();
         let text = read(path).map_err(|e| vec![e])?;
         Config::parse(path, &text)
     }
 
     /// Checks `text` as if read from `path` (relative paths in it resolve
     /// against `path`'s folder).
-    pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
+    pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<Config, Vec<ConfigError>> {
+        let path = path.as_ref();
         let source = Source::new(path, text.to_string());
         let base_dir = path.parent().unwrap_or(Path::new(""));
         let loaded = loader::load(&source, base_dir)?;
@@ -97,10 +99,9 @@ impl Config {
     ///
     /// ```
     /// use opconform::profile::Config;
-    /// let dir = std::env::temp_dir().join("opconform-doc-discover-empty");
-    /// std::fs::create_dir_all(&dir).unwrap();
-    /// assert!(Config::discover_in(&dir, None).unwrap().is_none());
-    /// let errs = Config::discover_in(&dir, Some("missing.toml".as_ref())).unwrap_err();
+    /// let dir = std::path::Path::new("/nonexistent/opconform-doc");
+    /// assert!(Config::discover_in(dir, None).unwrap().is_none());
+    /// let errs = Config::discover_in(dir, Some("missing.toml".as_ref())).unwrap_err();
     /// assert!(errs[0].message.starts_with("read config file"));
     /// ```
     pub fn discover_in(

@@ -641,3 +641,72 @@ fn load_date(w: &mut Walker<'_>, e: &Entry<'_>) -> Option<Date> {
     w.error(e.value_span.clone(), &e.path, message, help);
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Loaded, Vec<ConfigError>> {
+        load(&Source::new("t.toml", text.to_string()), Path::new(""))
+    }
+
+    #[test]
+    fn key_end_skips_blanks_after_the_equals_sign() {
+        assert_eq!(key_end("token = \"x\""), 8);
+        assert_eq!(key_end("token=\t'x'"), 7);
+        assert_eq!(key_end("no equals"), 9);
+    }
+
+    #[test]
+    fn errors_come_back_in_file_order() {
+        // default_profile is checked last but written first.
+        let errs = load_text("default_profile = \"x\"\n[profile.a]\nrate = 1\n").unwrap_err();
+        let lines: Vec<Option<u32>> = errs.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [Some(1), Some(3)]);
+    }
+
+    #[test]
+    fn dotted_and_inline_forms_load_like_tables() {
+        let loaded = load_text(
+            "profile.a.rate = \"2/s\"\nprofile.b = { strict = true, ops.running = \"op_1\" }\n",
+        )
+        .unwrap();
+        assert_eq!(loaded.profiles.len(), 2);
+        assert_eq!(
+            loaded.profiles[0].rate.map(|r| r.to_string()).as_deref(),
+            Some("2/s")
+        );
+        assert_eq!(loaded.profiles[1].strict, Some(true));
+        assert_eq!(
+            loaded.profiles[1]
+                .ops
+                .get(&FixtureState::Running)
+                .map(String::as_str),
+            Some("op_1")
+        );
+    }
+
+    #[test]
+    fn an_invalid_profile_does_not_hide_errors_in_others() {
+        let errs =
+            load_text("[profile.a]\nrate = \"x\"\n[profile.b]\nconcurrency = 0\n").unwrap_err();
+        assert_eq!(errs.len(), 2);
+        assert_eq!(errs[1].toml_path.as_deref(), Some("profile.b.concurrency"));
+    }
+
+    #[test]
+    fn profile_help_lists_and_suggests() {
+        assert_eq!(
+            profile_help("stagee", ["stage", "prod"].into_iter()),
+            "did you mean `stage`? available profiles: stage, prod"
+        );
+        assert_eq!(
+            profile_help("qa", ["stage", "prod"].into_iter()),
+            "available profiles: stage, prod"
+        );
+        assert_eq!(
+            profile_help("x", std::iter::empty()),
+            "no profiles are defined; add a [profile.x] table"
+        );
+    }
+}

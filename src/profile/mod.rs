@@ -6,7 +6,7 @@
 //! ```
 //! use opconform::profile::{Config, today_utc, WaiverStatus};
 //! let config = Config::parse(
-//!     "opconform.toml".as_ref(),
+//!     "opconform.toml",
 //!     "[profile.ci]\ntarget = \"http://127.0.0.1:9000/v1\"\nrequest_timeout_secs = 5\n",
 //! ).unwrap();
 //! let ci = config.profile(Some("ci")).unwrap();

@@ -110,7 +110,7 @@ impl Profile {
     /// ```
     /// use opconform::profile::Config;
     /// let config = Config::parse(
-    ///     "opconform.toml".as_ref(),
+    ///     "opconform.toml",
     ///     "[profile.ci]\ntoken_env = \"CI_TOKEN\"\n",
     /// ).unwrap();
     /// let ci = config.profile(Some("ci")).unwrap();

@@ -155,7 +155,7 @@ fn a_broken_line_holding_a_token_is_masked() {
 
 #[test]
 fn the_documented_example_loads_with_every_setting() {
-    let config = Config::load(&example_path()).unwrap_or_else(|e| panic!("{}", render_errors(&e)));
+    let config = Config::load(example_path()).unwrap_or_else(|e| panic!("{}", render_errors(&e)));
     let base = example_path().parent().unwrap().to_path_buf();
     assert_eq!(config.default_profile(), Some("local"));
     let names: Vec<&str> = config.profiles().iter().map(|p| p.name.as_str()).collect();
@@ -236,7 +236,7 @@ fn the_documented_example_loads_with_every_setting() {
 
 #[test]
 fn waivers_are_active_through_their_expiry_day_then_fail() {
-    let config = Config::load(&example_path()).unwrap();
+    let config = Config::load(example_path()).unwrap();
     let s = config.profile(Some("staging")).unwrap();
     let etag = s.waiver("OP-ETAG-HEADER").unwrap();
     assert_eq!(etag.status(date("2026-06-01")), WaiverStatus::Active);
@@ -310,7 +310,7 @@ fn profile_selection_and_did_you_mean() {
 
 #[test]
 fn tokens_come_from_the_named_variables() {
-    let config = Config::load(&example_path()).unwrap();
+    let config = Config::load(example_path()).unwrap();
     let s = config.profile(Some("staging")).unwrap();
     let env: HashMap<&str, &str> = [
         ("STAGING_AKUA_TOKEN", "tok_main_123"),
