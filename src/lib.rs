@@ -11,6 +11,7 @@ pub mod contract;
 pub mod exit;
 pub mod fuzz;
 pub mod model;
+pub mod profile;
 pub mod redact;
 pub mod reference;
 pub mod report;

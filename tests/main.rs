@@ -1,4 +1,5 @@
 //! The one integration-test binary. Each module tests one area over real HTTP
 //! against loopback servers the tests start.
 
+mod profile;
 mod reports;
