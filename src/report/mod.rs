@@ -3,6 +3,8 @@
 //! SKELETON: the signatures below are fixed (the CLI calls them); the
 //! reports work fills them in, one file per format.
 
+pub mod console;
+
 use std::path::{Path, PathBuf};
 
 use crate::model::RunResult;
