@@ -218,7 +218,13 @@ pub mod fake {
         if let Err(r) = authorized(&s, &headers) {
             return r;
         }
-        let data: Vec<Value> = s.ops.lock().unwrap().values().map(|(o, _)| o.clone()).collect();
+        let data: Vec<Value> = s
+            .ops
+            .lock()
+            .unwrap()
+            .values()
+            .map(|(o, _)| o.clone())
+            .collect();
         axum::Json(json!({"data": data, "has_more": false, "next_cursor": null})).into_response()
     }
 
@@ -278,7 +284,10 @@ pub mod fake {
                 }
                 let body = body.to_string();
                 if let Some(k) = key {
-                    s.keys.lock().unwrap().insert(k, (id.to_string(), body.clone()));
+                    s.keys
+                        .lock()
+                        .unwrap()
+                        .insert(k, (id.to_string(), body.clone()));
                 }
                 json_response(s.behaviour.cancel_status.unwrap_or(202), body)
             }
@@ -352,7 +361,12 @@ fn failing(r: &CaseResult) -> Vec<String> {
         .iter()
         .flat_map(|s| &s.checks)
         .filter(|c| c.verdict == Verdict::Fail)
-        .map(|c| format!("{}: expected {} / actual {}", c.invariant, c.expected, c.actual))
+        .map(|c| {
+            format!(
+                "{}: expected {} / actual {}",
+                c.invariant, c.expected, c.actual
+            )
+        })
         .collect()
 }
 
@@ -376,7 +390,12 @@ async fn status_sets_follow_lenient_and_strict() {
     .await;
     let case = one(CANCEL_RUNNING);
     let lenient = run(&f, RunOptions::default(), &case).await;
-    assert_eq!(lenient.outcome, CaseOutcome::Passed, "{:?}", failing(&lenient));
+    assert_eq!(
+        lenient.outcome,
+        CaseOutcome::Passed,
+        "{:?}",
+        failing(&lenient)
+    );
     let strict = run(
         &f,
         RunOptions {
@@ -390,7 +409,10 @@ async fn status_sets_follow_lenient_and_strict() {
     // The failure was confirmed on a fresh fixture before being reported.
     assert_eq!(strict.attempts, 2);
     let f0 = failing(&strict);
-    assert!(f0[0].contains("status in [202] (strict)") && f0[0].contains("status 200"), "{f0:?}");
+    assert!(
+        f0[0].contains("status in [202] (strict)") && f0[0].contains("status 200"),
+        "{f0:?}"
+    );
 }
 
 #[tokio::test]
@@ -400,20 +422,21 @@ async fn provider_refusal_skips_with_reason() {
         ..Behaviour::default()
     })
     .await;
-    let case = one(
-        r#"
+    let case = one(r#"
 [[case]]
 name = "retrying"
 fixture = "retrying"
 invariants = ["OP-LAST-ERROR-CLEARED"]
 [[case.step]]
 request = { method = "GET", path = "/operations/{{ op.id }}" }
-"#,
-    );
+"#);
     let r = run(&f, RunOptions::default(), &case).await;
     match &r.outcome {
         CaseOutcome::Skipped { reason } => {
-            assert!(reason.contains("refused") && reason.contains("retrying"), "{reason}")
+            assert!(
+                reason.contains("refused") && reason.contains("retrying"),
+                "{reason}"
+            )
         }
         other => panic!("expected skipped, got {other:?}"),
     }
@@ -424,8 +447,7 @@ request = { method = "GET", path = "/operations/{{ op.id }}" }
 #[tokio::test]
 async fn missing_foreign_token_skips_before_sending_anything() {
     let f = fake::start(Behaviour::default()).await;
-    let case = one(
-        r#"
+    let case = one(r#"
 [[case]]
 name = "foreign"
 fixture = "running"
@@ -433,8 +455,7 @@ invariants = ["AUTH-FOREIGN-ISOLATION"]
 [[case.step]]
 request = { method = "POST", path = "/operations/{{ op.id }}:cancel", auth = "foreign" }
 expect.status = [404]
-"#,
-    );
+"#);
     let r = run(&f, RunOptions::default(), &case).await;
     assert!(
         matches!(&r.outcome, CaseOutcome::Skipped { reason } if reason.contains("AKUA_FOREIGN_TOKEN")),
@@ -509,7 +530,10 @@ async fn eventually_via_wait_records_elapsed() {
     assert_eq!(ev.invariant, "CANCEL-SETTLES");
     assert!(ev.elapsed_ms.is_some());
     assert!(
-        f.shared.requests().iter().any(|r| r.contains(":wait?timeout=")),
+        f.shared
+            .requests()
+            .iter()
+            .any(|r| r.contains(":wait?timeout=")),
         "{:?}",
         f.shared.requests()
     );
@@ -526,8 +550,17 @@ async fn eventually_falls_back_to_polling_when_wait_fails() {
     let r = run(&f, RunOptions::default(), &one(&settles("wait", 10_000))).await;
     assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
     let reqs = f.shared.requests();
-    assert_eq!(reqs.iter().filter(|r| r.contains(":wait")).count(), 1, "{reqs:?}");
-    assert!(reqs.iter().filter(|r| r.starts_with("GET /v1/operations/op_")).count() >= 3);
+    assert_eq!(
+        reqs.iter().filter(|r| r.contains(":wait")).count(),
+        1,
+        "{reqs:?}"
+    );
+    assert!(
+        reqs.iter()
+            .filter(|r| r.starts_with("GET /v1/operations/op_"))
+            .count()
+            >= 3
+    );
 }
 
 #[tokio::test]
@@ -550,7 +583,11 @@ async fn eventually_fails_at_the_settle_deadline() {
         .find(|c| c.verdict == Verdict::Fail)
         .unwrap();
     assert!(c.expected.contains("within 300 ms"), "{}", c.expected);
-    assert!(c.actual.contains("not reached") && c.actual.contains("/done == false"), "{}", c.actual);
+    assert!(
+        c.actual.contains("not reached") && c.actual.contains("/done == false"),
+        "{}",
+        c.actual
+    );
     assert!(c.elapsed_ms.is_some());
 }
 
@@ -637,7 +674,11 @@ async fn parallel_single_transition_passes_and_fails() {
     .await;
     let r = run(&bad, RunOptions::default(), &one(PARALLEL)).await;
     assert_eq!(r.outcome, CaseOutcome::Failed);
-    assert!(failing(&r)[0].contains("distinct bodies"), "{:?}", failing(&r));
+    assert!(
+        failing(&r)[0].contains("distinct bodies"),
+        "{:?}",
+        failing(&r)
+    );
 }
 
 #[tokio::test]
@@ -647,8 +688,7 @@ async fn body_cap_stops_reading_and_fails() {
         ..Behaviour::default()
     })
     .await;
-    let case = one(
-        r#"
+    let case = one(r#"
 [[case]]
 name = "get"
 fixture = "succeeded"
@@ -656,8 +696,7 @@ invariants = ["OP-SCHEMA-REQUIRED"]
 [[case.step]]
 request = { method = "GET", path = "/operations/{{ op.id }}" }
 expect.status = [200]
-"#,
-    );
+"#);
     let options = RunOptions {
         body_cap: 64 * 1024,
         ..RunOptions::default()
@@ -665,7 +704,11 @@ expect.status = [200]
     let r = run(&f, options, &case).await;
     assert_eq!(r.outcome, CaseOutcome::Failed);
     let ex = &r.steps[0].exchanges[0];
-    assert!(ex.error.as_deref().unwrap_or("").contains("body cap"), "{:?}", ex.error);
+    assert!(
+        ex.error.as_deref().unwrap_or("").contains("body cap"),
+        "{:?}",
+        ex.error
+    );
     assert_eq!(ex.response.as_ref().unwrap().body_bytes, 64 * 1024);
     assert!(failing(&r).iter().any(|f| f.contains("body cap")));
 }
@@ -677,8 +720,7 @@ async fn request_timeout_is_recorded_as_no_response() {
         ..Behaviour::default()
     })
     .await;
-    let case = one(
-        r#"
+    let case = one(r#"
 [[case]]
 name = "slow"
 fixture = "succeeded"
@@ -686,11 +728,14 @@ invariants = ["OP-SCHEMA-REQUIRED"]
 [[case.step]]
 request = { method = "GET", path = "/operations/{{ op.id }}", timeout_ms = 100 }
 expect.status = [200]
-"#,
-    );
+"#);
     let r = run(&f, RunOptions::default(), &case).await;
     assert_eq!(r.outcome, CaseOutcome::Failed);
-    assert!(failing(&r)[0].contains("no response") && failing(&r)[0].contains("timeout"), "{:?}", failing(&r));
+    assert!(
+        failing(&r)[0].contains("no response") && failing(&r)[0].contains("timeout"),
+        "{:?}",
+        failing(&r)
+    );
 }
 
 #[tokio::test]
@@ -756,8 +801,7 @@ async fn static_running_op_is_consumed_by_one_cancelling_case() {
 #[tokio::test]
 async fn never_names_an_operation_it_does_not_own() {
     let f = fake::start(Behaviour::default()).await;
-    let case = one(
-        r#"
+    let case = one(r#"
 [[case]]
 name = "other"
 fixture = "running"
@@ -765,22 +809,25 @@ invariants = ["CANCEL-NOT-FOUND"]
 [[case.step]]
 request = { method = "POST", path = "/operations/op_someone_elses:cancel" }
 expect.status = [404]
-"#,
-    );
+"#);
     let r = run(&f, RunOptions::default(), &case).await;
     assert!(
         matches!(&r.outcome, CaseOutcome::Skipped { reason } if reason.contains("op_someone_elses")),
         "{:?}",
         r.outcome
     );
-    assert!(!f.shared.requests().iter().any(|r| r.contains("op_someone_elses")));
+    assert!(
+        !f.shared
+            .requests()
+            .iter()
+            .any(|r| r.contains("op_someone_elses"))
+    );
 }
 
 #[tokio::test]
 async fn path_sent_as_written_captures_and_same_body() {
     let f = fake::start(Behaviour::default()).await;
-    let case = one(
-        r#"
+    let case = one(r#"
 [[case]]
 name = "replay"
 fixture = "running"
@@ -797,8 +844,7 @@ request = { method = "POST", path = "/operations/{{ capture.id }}:cancel", heade
 expect.status = [202]
 expect.same_body_as = "first"
 expect.json = { "/id" = "{{ op.id }}", "/done" = false }
-"#,
-    );
+"#);
     let r = run(&f, RunOptions::default(), &case).await;
     assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
     let reqs = f.shared.requests();
@@ -811,7 +857,11 @@ expect.json = { "/id" = "{{ op.id }}", "/done" = false }
     .await;
     let r = run(&bad, RunOptions::default(), &case).await;
     assert_eq!(r.outcome, CaseOutcome::Failed);
-    assert!(failing(&r)[0].contains("captured body `first`"), "{:?}", failing(&r));
+    assert!(
+        failing(&r)[0].contains("captured body `first`"),
+        "{:?}",
+        failing(&r)
+    );
 }
 
 #[tokio::test]
@@ -821,8 +871,7 @@ async fn tokens_are_redacted_in_recorded_exchanges() {
         ..Behaviour::default()
     })
     .await;
-    let case = one(
-        r#"
+    let case = one(r#"
 [[case]]
 name = "auth"
 fixture = "succeeded"
@@ -830,8 +879,7 @@ invariants = ["AUTH-401"]
 [[case.step]]
 request = { method = "GET", path = "/operations/{{ op.id }}", headers = { authorization = "Bearer tok_fake_secret_123x" }, auth = "none" }
 expect.status = [200]
-"#,
-    );
+"#);
     let r = run(&f, RunOptions::default(), &case).await;
     assert_eq!(r.outcome, CaseOutcome::Failed);
     let text = serde_json::to_string(&r).unwrap();
@@ -873,8 +921,14 @@ expect.status = [422]
     let result = opconform::run::run_all(engine, cases, 1).await;
     assert_eq!(result.cases.len(), 2);
     assert_eq!(result.cases[0].name, "t::slow");
-    assert!(matches!(result.cases[0].outcome, CaseOutcome::NotRun { .. }));
-    assert!(matches!(result.cases[1].outcome, CaseOutcome::NotRun { .. }));
+    assert!(matches!(
+        result.cases[0].outcome,
+        CaseOutcome::NotRun { .. }
+    ));
+    assert!(matches!(
+        result.cases[1].outcome,
+        CaseOutcome::NotRun { .. }
+    ));
     assert!(opconform::run::run_incomplete(&result));
     assert_eq!(result.invariants.len(), opconform::contract::ids().len());
 }
@@ -901,7 +955,12 @@ async fn run_all_keeps_plan_order_and_totals() {
 #[tokio::test]
 async fn probe_tells_reachable_from_unreachable() {
     let f = fake::start(Behaviour::default()).await;
-    assert!(engine_with(target(&f), RunOptions::default()).probe().await.is_ok());
+    assert!(
+        engine_with(target(&f), RunOptions::default())
+            .probe()
+            .await
+            .is_ok()
+    );
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
@@ -909,6 +968,9 @@ async fn probe_tells_reachable_from_unreachable() {
         base_url: format!("http://{addr}/v1"),
         ..Target::default()
     };
-    let err = engine_with(t, RunOptions::default()).probe().await.unwrap_err();
+    let err = engine_with(t, RunOptions::default())
+        .probe()
+        .await
+        .unwrap_err();
     assert!(err.contains("unreachable"), "{err}");
 }
