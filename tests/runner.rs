@@ -121,7 +121,7 @@ pub mod fake {
             .into_response()
     }
 
-    fn authorized(s: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+    fn authorized(s: &Shared, headers: &HeaderMap) -> Result<(), Box<Response>> {
         let auth = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
@@ -129,9 +129,9 @@ pub mod fake {
         if auth == format!("Bearer {TOKEN}") {
             Ok(())
         } else if s.behaviour.echo_auth {
-            Err(error(401, &format!("bad credentials: {auth}")))
+            Err(Box::new(error(401, &format!("bad credentials: {auth}"))))
         } else {
-            Err(error(401, "unauthorized"))
+            Err(Box::new(error(401, "unauthorized")))
         }
     }
 
@@ -162,7 +162,7 @@ pub mod fake {
     ) -> Response {
         record(&s, "POST", &uri);
         if let Err(r) = authorized(&s, &headers) {
-            return r;
+            return *r;
         }
         let want: Value = serde_json::from_str(&body).unwrap_or_default();
         let state = want["state"].as_str().unwrap_or("").to_string();
@@ -200,7 +200,7 @@ pub mod fake {
             tokio::time::sleep(d).await;
         }
         if let Err(r) = authorized(&s, &headers) {
-            return r;
+            return *r;
         }
         match read(&s, &id) {
             None => error(404, "not found"),
@@ -216,7 +216,7 @@ pub mod fake {
     async fn list(State(s): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
         record(&s, "GET", &uri);
         if let Err(r) = authorized(&s, &headers) {
-            return r;
+            return *r;
         }
         let data: Vec<Value> = s
             .ops
@@ -236,7 +236,7 @@ pub mod fake {
     ) -> Response {
         record(&s, "POST", &uri);
         if let Err(r) = authorized(&s, &headers) {
-            return r;
+            return *r;
         }
         let Some((id, verb)) = rest.rsplit_once(':') else {
             return error(404, "no such route");
@@ -973,4 +973,168 @@ async fn probe_tells_reachable_from_unreachable() {
         .await
         .unwrap_err();
     assert!(err.contains("unreachable"), "{err}");
+}
+
+mod selftest {
+    use super::*;
+    use opconform::reference::FaultInfo;
+    use opconform::run::{Detection, Launched, SelftestError};
+
+    static CANCEL_200: FaultInfo = FaultInfo {
+        name: "cancel-200",
+        summary: "accepted cancel answers 200",
+        breaks: &["CANCEL-202-ENVELOPE"],
+        generated_only: false,
+    };
+    static MUTATES: FaultInfo = FaultInfo {
+        name: "rejected-cancel-mutates",
+        summary: "a rejected cancel still touches the operation",
+        breaks: &["CANCEL-NO-SIDE-EFFECT-ON-DONE"],
+        generated_only: false,
+    };
+    static WRONG_BREAKS: FaultInfo = FaultInfo {
+        name: "cancel-500",
+        summary: "cancel always fails with 500",
+        breaks: &["OP-ETAG-HEADER"],
+        generated_only: false,
+    };
+    static INVISIBLE: FaultInfo = FaultInfo {
+        name: "invisible",
+        summary: "changes nothing the cases look at",
+        breaks: &["LIST-PAGING-COMPLETE"],
+        generated_only: true,
+    };
+
+    fn behaviour(fault: Option<&'static FaultInfo>) -> Behaviour {
+        match fault.map(|f| f.name) {
+            Some("cancel-200") => Behaviour {
+                cancel_status: Some(200),
+                ..Behaviour::default()
+            },
+            Some("rejected-cancel-mutates") => Behaviour {
+                rejected_cancel_mutates: true,
+                ..Behaviour::default()
+            },
+            Some("cancel-500") => Behaviour {
+                fail_first_cancels: usize::MAX,
+                ..Behaviour::default()
+            },
+            _ => Behaviour::default(),
+        }
+    }
+
+    async fn launch(fault: Option<&'static FaultInfo>) -> Result<Launched, SelftestError> {
+        let f = fake::start(behaviour(fault)).await;
+        Ok(Launched {
+            target: target(&f),
+            server: None,
+        })
+    }
+
+    const SUITE: &str = r#"
+[[case]]
+name = "cancel_running"
+fixture = "running"
+invariants = ["CANCEL-202-ENVELOPE"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.status = [202]
+
+[[case]]
+name = "cancel_done"
+fixture = "succeeded"
+invariants = ["CANCEL-NO-SIDE-EFFECT-ON-DONE"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.unchanged = "op"
+"#;
+
+    #[tokio::test]
+    async fn kill_matrix_expected_results() {
+        let cases = planned(SUITE);
+        let faults = [&CANCEL_200, &MUTATES, &WRONG_BREAKS, &INVISIBLE];
+        let m = opconform::run::selftest_with(&cases, &RunOptions::default(), &faults, 2, launch)
+            .await
+            .unwrap();
+        assert!(
+            m.reference_failures.is_empty(),
+            "{:?}",
+            m.reference_failures
+        );
+        // The expected-results table: fault × invariant → detected.
+        let table = [
+            ("cancel-200", "CANCEL-202-ENVELOPE", true),
+            ("cancel-200", "CANCEL-NO-SIDE-EFFECT-ON-DONE", false),
+            (
+                "rejected-cancel-mutates",
+                "CANCEL-NO-SIDE-EFFECT-ON-DONE",
+                true,
+            ),
+            ("rejected-cancel-mutates", "CANCEL-202-ENVELOPE", false),
+            ("cancel-500", "CANCEL-202-ENVELOPE", true),
+            ("invisible", "CANCEL-202-ENVELOPE", false),
+        ];
+        for (fault, inv, caught) in table {
+            assert_eq!(m.caught_by(fault, inv), caught, "{fault} × {inv}");
+        }
+        let verdicts: Vec<(&str, &Detection)> =
+            m.rows.iter().map(|r| (r.fault, &r.detection)).collect();
+        assert_eq!(
+            verdicts,
+            [
+                (
+                    "cancel-200",
+                    &Detection::Detected {
+                        by: vec!["CANCEL-202-ENVELOPE".into()]
+                    }
+                ),
+                (
+                    "rejected-cancel-mutates",
+                    &Detection::Detected {
+                        by: vec!["CANCEL-NO-SIDE-EFFECT-ON-DONE".into()]
+                    }
+                ),
+                (
+                    "cancel-500",
+                    &Detection::OtherInvariantsOnly {
+                        by: vec!["CANCEL-202-ENVELOPE".into()]
+                    }
+                ),
+                ("invisible", &Detection::Missed),
+            ]
+        );
+        // Detected only by other invariants counts as missed.
+        assert!(!m.passes());
+        let m2 = opconform::run::selftest_with(
+            &cases,
+            &RunOptions::default(),
+            &[&CANCEL_200, &INVISIBLE],
+            2,
+            launch,
+        )
+        .await
+        .unwrap();
+        // A missed generated-only fault does not fail the selftest.
+        assert!(m2.passes());
+    }
+
+    #[tokio::test]
+    async fn a_failing_reference_fails_the_selftest() {
+        let cases = planned(SUITE);
+        let m = opconform::run::selftest_with(&cases, &RunOptions::default(), &[], 1, |_| async {
+            let f = fake::start(Behaviour {
+                cancel_status: Some(200),
+                ..Behaviour::default()
+            })
+            .await;
+            Ok(Launched {
+                target: target(&f),
+                server: None,
+            })
+        })
+        .await
+        .unwrap();
+        assert_eq!(m.reference_failures, vec!["t::cancel_running"]);
+        assert!(!m.passes());
+    }
 }
