@@ -1138,3 +1138,44 @@ expect.unchanged = "op"
         assert!(!m.passes());
     }
 }
+
+#[tokio::test]
+async fn timing_expectations_use_the_exchange_time() {
+    let f = fake::start(Behaviour::default()).await;
+    let case = |extra: &str| {
+        one(&format!(
+            r#"
+[[case]]
+name = "timing"
+fixture = "succeeded"
+invariants = ["WAIT-IMMEDIATE-IF-DONE"]
+[[case.step]]
+request = {{ method = "POST", path = "/operations/{{{{ op.id }}}}:wait", query = {{ timeout = "1" }} }}
+expect.status = [200]
+{extra}
+"#
+        ))
+    };
+    // A loopback answer is well inside a minute...
+    let r = run(&f, RunOptions::default(), &case("expect.within_ms = 60000")).await;
+    assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
+    let c = r.steps[0]
+        .checks
+        .iter()
+        .find(|c| c.expected.contains("within 60000 ms"))
+        .unwrap();
+    assert!(c.elapsed_ms.is_some());
+    // ...and nowhere near a minute late.
+    let r = run(
+        &f,
+        RunOptions::default(),
+        &case("expect.not_before_ms = 60000"),
+    )
+    .await;
+    assert_eq!(r.outcome, CaseOutcome::Failed);
+    let f0 = failing(&r);
+    assert!(
+        f0[0].starts_with("WAIT-IMMEDIATE-IF-DONE") && f0[0].contains("not before 60000 ms"),
+        "{f0:?}"
+    );
+}
