@@ -1,6 +1,8 @@
 //! The one integration-test binary. Each module tests one area over real HTTP
 //! against loopback servers the tests start.
 
+mod cases;
+mod cli;
 mod profile;
 mod reports;
-mod cases;
+mod runner;
