@@ -128,11 +128,19 @@ mod tests {
 
     #[test]
     fn list_and_error_include_the_content_type_check() {
-        let ex = exchange("http://h/v1/operations", 200, &[("content-type", "text/html")]);
+        let ex = exchange(
+            "http://h/v1/operations",
+            200,
+            &[("content-type", "text/html")],
+        );
         let page = json!({"data": [], "has_more": false, "next_cursor": null});
         let pairs = check_list(&obs(&page, Endpoint::List, Some(&ex)));
         assert_eq!(failures(&pairs), vec!["HTTP-JSON-CONTENT-TYPE"]);
-        let ex = exchange("http://h", 404, &[("content-type", "application/problem+json")]);
+        let ex = exchange(
+            "http://h",
+            404,
+            &[("content-type", "application/problem+json")],
+        );
         let err = json!({"error": {"code": "not_found", "message": "no"}});
         let pairs = check_error(&obs(&err, Endpoint::Cancel, Some(&ex)));
         assert_eq!(pairs.len(), 2);
