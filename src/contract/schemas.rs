@@ -455,6 +455,12 @@ mod tests {
     }
 
     #[test]
+    fn schemas_can_be_shared_across_tasks() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Schemas>();
+    }
+
+    #[test]
     fn long_messages_are_capped_on_a_char_boundary() {
         let s = cap("é".repeat(1000));
         assert_eq!(s.chars().count(), MAX_MESSAGE_CHARS + 1);
