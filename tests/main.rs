@@ -6,3 +6,4 @@ mod cli;
 mod profile;
 mod reports;
 mod runner;
+mod contract;
