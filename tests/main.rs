@@ -1,2 +1,3 @@
 //! The one integration-test binary. Each module tests one area over real HTTP
 //! against loopback servers the tests start.
+mod reference;
