@@ -124,7 +124,10 @@ pub fn main(args: ServeArgs) -> ExitStatus {
             return ExitStatus::BadInput;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: failed to start the async runtime: {e}");
@@ -149,7 +152,11 @@ async fn serve(addr: SocketAddr, config: ReferenceConfig) -> ExitStatus {
     say!("  base URL:    {}", server.base_url());
     say!("  fixture URL: {}", server.fixtures_url());
     for grant in &tokens {
-        say!("  token:       {} (workspace {})", grant.token, grant.workspace);
+        say!(
+            "  token:       {} (workspace {})",
+            grant.token,
+            grant.workspace
+        );
     }
     if fault_names.is_empty() {
         say!("  faults:      none");
@@ -177,7 +184,8 @@ mod tests {
     }
 
     fn parse(argv: &[&str]) -> Result<ServeArgs, clap::Error> {
-        Wrapper::try_parse_from(std::iter::once("serve").chain(argv.iter().copied())).map(|w| w.args)
+        Wrapper::try_parse_from(std::iter::once("serve").chain(argv.iter().copied()))
+            .map(|w| w.args)
     }
 
     #[test]
@@ -188,14 +196,29 @@ mod tests {
         let c = config(&a).unwrap();
         assert!(c.fixtures && c.tokens.len() == 2);
         let a = parse(&[
-            "--step-ms", "5", "--no-fixtures", "--token", "t1=ws_x", "--fault", "wait-no-wake",
-            "--idempotency-ttl-secs", "7", "--idempotency-capacity", "9",
+            "--step-ms",
+            "5",
+            "--no-fixtures",
+            "--token",
+            "t1=ws_x",
+            "--fault",
+            "wait-no-wake",
+            "--idempotency-ttl-secs",
+            "7",
+            "--idempotency-capacity",
+            "9",
         ])
         .unwrap();
         let c = config(&a).unwrap();
         assert_eq!(c.step_length, Duration::from_millis(5));
         assert!(!c.fixtures);
-        assert_eq!(c.tokens, vec![TokenGrant { token: "t1".into(), workspace: "ws_x".into() }]);
+        assert_eq!(
+            c.tokens,
+            vec![TokenGrant {
+                token: "t1".into(),
+                workspace: "ws_x".into()
+            }]
+        );
         assert_eq!(c.faults.len(), 1);
         assert_eq!(c.idempotency_ttl, Duration::from_secs(7));
         assert_eq!(c.idempotency_capacity, 9);

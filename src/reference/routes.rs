@@ -24,8 +24,8 @@ use super::errors::{ApiError, ErrorKind};
 use super::etag::{self, ListRule};
 use super::faults::Fault;
 use super::fixtures;
-use super::ids::{self, split_verb};
 use super::idempotency::{Begin, StoredResponse};
+use super::ids::{self, split_verb};
 use super::lifecycle::Forced;
 use super::render::{self, RenderOpts};
 use super::store::{NewOp, Scope};
@@ -101,7 +101,10 @@ async fn get_operation(
             ));
         }
         Some(other) => {
-            return Err(ApiError::new(ErrorKind::NotFound, format!("unknown method :{other}")));
+            return Err(ApiError::new(
+                ErrorKind::NotFound,
+                format!("unknown method :{other}"),
+            ));
         }
     }
     let ws = app.authenticate(&headers)?;
@@ -112,7 +115,8 @@ async fn get_operation(
     let found = app.lookup(id, workspace)?;
     let snap = app.snapshot(&found.rec, app.clock.now());
     let steps = !app.has(Fault::StepsMissingOnGet);
-    let (resp, _) = app.operation_response(StatusCode::OK, &found.rec, &snap, found.shown_id, steps);
+    let (resp, _) =
+        app.operation_response(StatusCode::OK, &found.rec, &snap, found.shown_id, steps);
     Ok(resp)
 }
 
@@ -126,7 +130,10 @@ async fn post_verb(
     let segment = segment(path)?;
     let raw = uri.path();
     if app.has(Fault::ColonEncoded404) && (raw.contains("%3A") || raw.contains("%3a")) {
-        return Err(ApiError::new(ErrorKind::NotFound, format!("no route for {raw}")));
+        return Err(ApiError::new(
+            ErrorKind::NotFound,
+            format!("no route for {raw}"),
+        ));
     }
     let (id, verb) = split_verb(&segment);
     match verb {
@@ -136,7 +143,10 @@ async fn post_verb(
             ErrorKind::MethodNotAllowed,
             "POST needs a method: /v1/operations/{id}:cancel or :wait",
         )),
-        Some(other) => Err(ApiError::new(ErrorKind::NotFound, format!("unknown method :{other}"))),
+        Some(other) => Err(ApiError::new(
+            ErrorKind::NotFound,
+            format!("unknown method :{other}"),
+        )),
     }
 }
 
@@ -153,7 +163,9 @@ fn idempotency_key<'h>(app: &App, headers: &'h HeaderMap) -> Result<Option<&'h s
     if let Some(k) = key {
         let len = k.chars().count();
         if app.has(Fault::KeyLen49To63Rejected) && (49..=63).contains(&len) {
-            return Err(ApiError::new(kind, "idempotency-key is too long").at("header", "idempotency-key"));
+            return Err(
+                ApiError::new(kind, "idempotency-key is too long").at("header", "idempotency-key")
+            );
         }
     }
     Ok(key.filter(|k| !k.is_empty()))
@@ -172,7 +184,13 @@ async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
     } else {
         HEADER_TOKEN_MAX
     };
-    let if_match = bounded_header(headers, "if-match", 1, if_match_max, ErrorKind::InvalidIfMatch)?;
+    let if_match = bounded_header(
+        headers,
+        "if-match",
+        1,
+        if_match_max,
+        ErrorKind::InvalidIfMatch,
+    )?;
     app.check_context(context, ws)?;
     let found = match app.lookup(id, Some(ws)) {
         Err(e) if e.kind == ErrorKind::NotFound && app.has(Fault::ForeignCancelApplied) => {
@@ -191,7 +209,10 @@ async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
         other => other?,
     };
     let rec = &found.rec;
-    if app.has(Fault::Replay422AfterDone) && key.is_some() && app.snapshot(rec, app.clock.now()).done() {
+    if app.has(Fault::Replay422AfterDone)
+        && key.is_some()
+        && app.snapshot(rec, app.clock.now()).done()
+    {
         return Err(already_done(&rec.id));
     }
     let after_write = app.has(Fault::KeyRecordedAfterWrite);
@@ -202,8 +223,11 @@ async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
             Begin::Replay(stored) => {
                 if app.has(Fault::ReplayNewBody) {
                     let snap = app.snapshot(rec, app.clock.now());
-                    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::ACCEPTED);
-                    return Ok(app.operation_response(status, rec, &snap, found.shown_id, true).0);
+                    let status =
+                        StatusCode::from_u16(stored.status).unwrap_or(StatusCode::ACCEPTED);
+                    return Ok(app
+                        .operation_response(status, rec, &snap, found.shown_id, true)
+                        .0);
                 }
                 return Ok(app.replay(&stored));
             }
@@ -239,11 +263,12 @@ async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
     rec.changed.notify_waiters();
     let (resp, stored) = match outcome {
         Ok(snap) => {
-            let status = if snap.done() && app.has(Fault::CancelTerminal200) && !snap.cancel_requested {
-                StatusCode::OK
-            } else {
-                StatusCode::ACCEPTED
-            };
+            let status =
+                if snap.done() && app.has(Fault::CancelTerminal200) && !snap.cancel_requested {
+                    StatusCode::OK
+                } else {
+                    StatusCode::ACCEPTED
+                };
             app.operation_response(status, rec, &snap, found.shown_id, true)
         }
         Err(e) if e.kind == ErrorKind::AlreadyDone => {
@@ -334,7 +359,14 @@ fn apply_cancel(
             m.extra_cancels += 1;
         }
         // An operation already cancelling: 202 again, no second transition.
-        Ok(super::lifecycle::snapshot(&app.clock, rec.plan, rec.created, m, now, lf))
+        Ok(super::lifecycle::snapshot(
+            &app.clock,
+            rec.plan,
+            rec.created,
+            m,
+            now,
+            lf,
+        ))
     })
 }
 
@@ -358,7 +390,8 @@ fn parse_uint(value: &str) -> Option<u64> {
 /// timeout; answers 200 with the latest Operation either way, within
 /// milliseconds of the terminal transition.
 async fn wait(app: &App, id: &str, headers: &HeaderMap, query: Option<&str>) -> Reply {
-    let anonymous = app.has(Fault::AuthOptionalOnWait) && !headers.contains_key(header::AUTHORIZATION);
+    let anonymous =
+        app.has(Fault::AuthOptionalOnWait) && !headers.contains_key(header::AUTHORIZATION);
     let ws = if anonymous {
         None
     } else {
@@ -405,7 +438,8 @@ async fn wait(app: &App, id: &str, headers: &HeaderMap, query: Option<&str>) -> 
         let now = app.clock.now();
         let snap = app.snapshot(rec, now);
         if snap.done() || now >= deadline {
-            let (resp, _) = app.operation_response(StatusCode::OK, rec, &snap, found.shown_id, true);
+            let (resp, _) =
+                app.operation_response(StatusCode::OK, rec, &snap, found.shown_id, true);
             return Ok(resp);
         }
         if app.has(Fault::WaitNoWake) {
@@ -431,7 +465,10 @@ async fn list(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(query): 
         Some(raw) => {
             let n = parse_uint(&raw)
                 .and_then(|n| usize::try_from(n).ok())
-                .filter(|n| (1..=LIST_MAX_LIMIT).contains(n) || (*n == 0 && app.has(Fault::ListLimitZeroAccepted)))
+                .filter(|n| {
+                    (1..=LIST_MAX_LIMIT).contains(n)
+                        || (*n == 0 && app.has(Fault::ListLimitZeroAccepted))
+                })
                 .ok_or_else(|| {
                     ApiError::new(
                         ErrorKind::InvalidLimit,
@@ -439,14 +476,21 @@ async fn list(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(query): 
                     )
                     .at("query", "limit")
                 })?;
-            if app.has(Fault::ListLimitIgnored) { LIST_DEFAULT_LIMIT } else { n }
+            if app.has(Fault::ListLimitIgnored) {
+                LIST_DEFAULT_LIMIT
+            } else {
+                n
+            }
         }
     };
     let before = match query_param(query, "cursor") {
         None => None,
         Some(raw) => Some(cursor::decode(&raw).ok_or_else(|| {
-            ApiError::new(ErrorKind::InvalidCursor, "cursor was not issued by this server; start again without it")
-                .at("query", "cursor")
+            ApiError::new(
+                ErrorKind::InvalidCursor,
+                "cursor was not issued by this server; start again without it",
+            )
+            .at("query", "cursor")
         })?),
     };
     let owner_type = query_param(query, "owner_type");
@@ -456,7 +500,10 @@ async fn list(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(query): 
             if ids::owner_prefix(&t).is_none() {
                 return Err(ApiError::new(
                     ErrorKind::InvalidOwnerFilter,
-                    format!("unknown owner_type {t:?}; allowed: {}", ids::owner_type_list()),
+                    format!(
+                        "unknown owner_type {t:?}; allowed: {}",
+                        ids::owner_type_list()
+                    ),
                 )
                 .at("query", "owner_type"));
             }
@@ -481,11 +528,13 @@ async fn list(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(query): 
     } else {
         Scope::Workspace(ws)
     };
-    let mut items = app.store.page(scope, before, limit.saturating_add(1), |rec| {
-        filter
-            .as_ref()
-            .is_none_or(|(t, id)| rec.owner_type == *t && rec.owner_id == *id)
-    });
+    let mut items = app
+        .store
+        .page(scope, before, limit.saturating_add(1), |rec| {
+            filter
+                .as_ref()
+                .is_none_or(|(t, id)| rec.owner_type == *t && rec.owner_id == *id)
+        });
     let has_more = items.len() > limit;
     let boundary = items.get(limit).map(|r| r.seq);
     items.truncate(limit);
@@ -515,7 +564,11 @@ async fn list(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(query): 
         render::write_operation(&mut body, rec, &snap, opts);
     }
     body.extend_from_slice(b"],\"has_more\":");
-    body.extend_from_slice(if has_more && last.is_some() { b"true" } else { b"false" });
+    body.extend_from_slice(if has_more && last.is_some() {
+        b"true"
+    } else {
+        b"false"
+    });
     body.extend_from_slice(b",\"next_cursor\":");
     match next_cursor {
         Some(c) => body.extend_from_slice(format!("\"{c}\"").as_bytes()),
@@ -523,12 +576,17 @@ async fn list(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(query): 
     }
     body.push(b'}');
     let mut resp = (StatusCode::OK, body).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, app.json_content_type());
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, app.json_content_type());
     Ok(resp)
 }
 
 /// POST /__fixtures/operations: a fresh operation in the caller's workspace.
-async fn create_fixture(State(app): State<Arc<App>>, headers: HeaderMap, body: axum::body::Bytes) -> Reply {
+async fn create_fixture(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Reply {
     let ws = app.authenticate(&headers)?;
     let spec = fixtures::parse(&body)?;
     let id = ids::new_op_id();
@@ -555,7 +613,9 @@ async fn create_fixture(State(app): State<Arc<App>>, headers: HeaderMap, body: a
         response,
     });
     let snap = app.snapshot(&rec, created);
-    Ok(app.operation_response(StatusCode::CREATED, &rec, &snap, None, true).0)
+    Ok(app
+        .operation_response(StatusCode::CREATED, &rec, &snap, None, true)
+        .0)
 }
 
 /// Re-renders error responses under the error-envelope faults.
@@ -564,17 +624,27 @@ async fn faulty_errors(State(app): State<Arc<App>>, resp: Response) -> Response 
         return resp;
     };
     let status = resp.status();
-    let (content_type, body): (&'static str, Vec<u8>) = if app.has(Fault::ErrorEnvelopeHtml) && status == StatusCode::NOT_FOUND {
-        ("text/html; charset=utf-8", b"<!doctype html><html><body><h1>404 Not Found</h1></body></html>".to_vec())
-    } else if app.has(Fault::ErrorTextPlain) && status == StatusCode::BAD_REQUEST {
-        ("text/plain; charset=utf-8", err.message.clone().into_bytes())
-    } else if app.has(Fault::ErrorCodeString) {
-        ("application/json", err.envelope(true))
-    } else {
-        return resp;
-    };
+    let (content_type, body): (&'static str, Vec<u8>) =
+        if app.has(Fault::ErrorEnvelopeHtml) && status == StatusCode::NOT_FOUND {
+            (
+                "text/html; charset=utf-8",
+                b"<!doctype html><html><body><h1>404 Not Found</h1></body></html>".to_vec(),
+            )
+        } else if app.has(Fault::ErrorTextPlain) && status == StatusCode::BAD_REQUEST {
+            (
+                "text/plain; charset=utf-8",
+                err.message.clone().into_bytes(),
+            )
+        } else if app.has(Fault::ErrorCodeString) {
+            ("application/json", err.envelope(true))
+        } else {
+            return resp;
+        };
     let (mut parts, _) = resp.into_parts();
-    parts.headers.insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static(content_type));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(content_type),
+    );
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, axum::body::Body::from(body))
 }
@@ -593,7 +663,10 @@ mod tests {
 
     #[test]
     fn query_params_are_decoded() {
-        assert_eq!(query_param(Some("a=1&owner_id=inst%5Fx"), "owner_id").as_deref(), Some("inst_x"));
+        assert_eq!(
+            query_param(Some("a=1&owner_id=inst%5Fx"), "owner_id").as_deref(),
+            Some("inst_x")
+        );
         assert_eq!(query_param(Some("a=1"), "b"), None);
         assert_eq!(query_param(None, "b"), None);
     }

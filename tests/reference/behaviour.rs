@@ -30,8 +30,15 @@ async fn auth_missing_malformed_or_unknown_is_401_on_every_endpoint() {
         assert_eq!(none.status, 401, "{m} {p} without a token");
         assert_eq!(none.header("www-authenticate").as_deref(), Some("Bearer"));
         assert_eq!(error_code(&none), 1001);
-        for bad in ["Token sk_akua_test_alpha", "sk_akua_test_alpha", "Bearer sk_nope", "Bearer"] {
-            let resp = r.send(m.clone(), p, None, &[("authorization", bad)], None).await;
+        for bad in [
+            "Token sk_akua_test_alpha",
+            "sk_akua_test_alpha",
+            "Bearer sk_nope",
+            "Bearer",
+        ] {
+            let resp = r
+                .send(m.clone(), p, None, &[("authorization", bad)], None)
+                .await;
             assert_eq!(resp.status, 401, "{m} {p} with {bad:?}");
         }
     }
@@ -47,9 +54,17 @@ async fn foreign_workspace_operations_are_404_and_untouched() {
     let before = r.get_op(&id).await;
     let get = r.get(&format!("/v1/operations/{id}"), BETA_TOKEN).await;
     assert_eq!(get.status, 404);
-    let cancel = r.post(&format!("/v1/operations/{id}:cancel"), BETA_TOKEN, &[]).await;
+    let cancel = r
+        .post(&format!("/v1/operations/{id}:cancel"), BETA_TOKEN, &[])
+        .await;
     assert_eq!(cancel.status, 404);
-    let wait = r.post(&format!("/v1/operations/{id}:wait?timeout=1"), BETA_TOKEN, &[]).await;
+    let wait = r
+        .post(
+            &format!("/v1/operations/{id}:wait?timeout=1"),
+            BETA_TOKEN,
+            &[],
+        )
+        .await;
     assert_eq!(wait.status, 404);
     // Same answer as an unknown id: existence does not leak.
     let unknown = r.get("/v1/operations/op_doesnotexist", BETA_TOKEN).await;
@@ -59,7 +74,13 @@ async fn foreign_workspace_operations_are_404_and_untouched() {
     assert_eq!(after.json()["state"], "RUNNING");
     assert_eq!(before.header("etag"), after.header("etag"), "no effect");
     let list = r.get("/v1/operations?limit=100", BETA_TOKEN).await.json();
-    assert!(list["data"].as_array().unwrap().iter().all(|o| o["id"] != id.as_str()));
+    assert!(
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["id"] != id.as_str())
+    );
     r.stop().await;
 }
 
@@ -70,7 +91,9 @@ async fn akua_context_of_a_foreign_workspace_is_403() {
     let ctx_own = [("akua-context", "ws_alpha")];
     let ctx_foreign = [("akua-context", "ws_beta")];
     let get_path = format!("/v1/operations/{id}");
-    let own = r.send(Method::GET, &get_path, Some(ALPHA_TOKEN), &ctx_own, None).await;
+    let own = r
+        .send(Method::GET, &get_path, Some(ALPHA_TOKEN), &ctx_own, None)
+        .await;
     assert_eq!(own.status, 200);
     for (m, p) in [
         (Method::GET, get_path.clone()),
@@ -78,14 +101,26 @@ async fn akua_context_of_a_foreign_workspace_is_403() {
         (Method::POST, format!("/v1/operations/{id}:cancel")),
         (Method::POST, format!("/v1/operations/{id}:wait?timeout=1")),
     ] {
-        let resp = r.send(m.clone(), &p, Some(ALPHA_TOKEN), &ctx_foreign, None).await;
+        let resp = r
+            .send(m.clone(), &p, Some(ALPHA_TOKEN), &ctx_foreign, None)
+            .await;
         assert_eq!(resp.status, 403, "{m} {p}");
         assert_eq!(error_code(&resp), 1003);
     }
-    assert_eq!(r.get_op(&id).await.json()["state"], "RUNNING", "403 had no effect");
+    assert_eq!(
+        r.get_op(&id).await.json()["state"],
+        "RUNNING",
+        "403 had no effect"
+    );
     // 403 takes precedence over 404 for an unknown id.
     let unknown = r
-        .send(Method::GET, "/v1/operations/op_nope", Some(ALPHA_TOKEN), &ctx_foreign, None)
+        .send(
+            Method::GET,
+            "/v1/operations/op_nope",
+            Some(ALPHA_TOKEN),
+            &ctx_foreign,
+            None,
+        )
         .await;
     assert_eq!(unknown.status, 403);
     r.stop().await;
@@ -104,7 +139,11 @@ async fn every_length_bound_is_enforced_with_400() {
         format!("/v1/operations/{long54}:wait?timeout=1"),
         "/v1/operations/:cancel".to_string(),
     ] {
-        let m = if path.contains(':') { Method::POST } else { Method::GET };
+        let m = if path.contains(':') {
+            Method::POST
+        } else {
+            Method::GET
+        };
         let resp = r.send(m, &path, Some(ALPHA_TOKEN), &[], None).await;
         assert_eq!(resp.status, 400, "{path}");
         assert_eq!(error_code(&resp), 2001);
@@ -113,7 +152,13 @@ async fn every_length_bound_is_enforced_with_400() {
     let ctx54 = format!("ws_{}", "a".repeat(51));
     for ctx in ["", ctx54.as_str()] {
         let resp = r
-            .send(Method::GET, &get_path, Some(ALPHA_TOKEN), &[("akua-context", ctx)], None)
+            .send(
+                Method::GET,
+                &get_path,
+                Some(ALPHA_TOKEN),
+                &[("akua-context", ctx)],
+                None,
+            )
             .await;
         assert_eq!(resp.status, 400, "akua-context of {} chars", ctx.len());
         assert_eq!(error_code(&resp), 2002);
@@ -126,10 +171,17 @@ async fn every_length_bound_is_enforced_with_400() {
             assert_eq!(resp.json()["errors"][0]["path"], json!(["header", name]));
         }
     }
-    assert_eq!(r.get_op(&id).await.json()["state"], "RUNNING", "400s had no effect");
+    assert_eq!(
+        r.get_op(&id).await.json()["state"],
+        "RUNNING",
+        "400s had no effect"
+    );
     // 64 characters are in bounds.
     let key64 = s(64);
-    assert_eq!(r.cancel(&id, &[("idempotency-key", &key64)]).await.status, 202);
+    assert_eq!(
+        r.cancel(&id, &[("idempotency-key", &key64)]).await.status,
+        202
+    );
     let etag = r.get_op(&id).await.header("etag").unwrap();
     let padded = format!("{etag}, \"{}\"", "x".repeat(60 - etag.len()));
     assert!(padded.len() <= 64);
@@ -148,11 +200,19 @@ async fn cancel_running_is_202_then_settles_cancelled() {
     assert_eq!(body["state"], "RUNNING", "the worker drains the step first");
     assert_eq!(body["done"], false);
     assert_eq!(body["error"], Value::Null);
-    let done = r.poll_until(&id, Duration::from_secs(2), |o| o["done"] == true).await;
+    let done = r
+        .poll_until(&id, Duration::from_secs(2), |o| o["done"] == true)
+        .await;
     assert_eq!(done["state"], "CANCELLED");
     assert!(done["error"]["message"].is_string());
     assert!(done["completed_at"].as_u64().unwrap() >= done["started_at"].as_u64().unwrap());
-    assert!(done["steps"].as_array().unwrap().iter().all(|s| s["status"] != "running"));
+    assert!(
+        done["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] != "running")
+    );
     // Done operations are immutable and reject cancel with 422, no change.
     let before = r.get_op(&id).await;
     let rejected = r.cancel(&id, &[]).await;
@@ -198,10 +258,21 @@ async fn a_second_cancel_while_cancelling_is_202_without_a_second_transition() {
     let second = r.cancel(&id, &[("idempotency-key", "other")]).await;
     let third = r.cancel(&id, &[]).await;
     assert_eq!((first.status, second.status, third.status), (202, 202, 202));
-    assert_eq!(first.header("etag"), second.header("etag"), "no new revision");
+    assert_eq!(
+        first.header("etag"),
+        second.header("etag"),
+        "no new revision"
+    );
     assert_eq!(first.bytes, third.bytes);
-    let done = r.poll_until(&id, Duration::from_secs(3), |o| o["done"] == true).await;
-    let cancels = done["steps"].as_array().unwrap().iter().filter(|s| s["name"] == "cancel").count();
+    let done = r
+        .poll_until(&id, Duration::from_secs(3), |o| o["done"] == true)
+        .await;
+    let cancels = done["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == "cancel")
+        .count();
     assert_eq!(cancels, 1);
     r.stop().await;
 }
@@ -217,7 +288,12 @@ async fn etag_and_if_match_follow_rfc_9110_with_akuas_409() {
     let etag = r.get_op(&id).await.header("etag").unwrap();
     let bare = etag.trim_matches('"').to_string();
     // Stale, weak, and unrelated tags: 409, no effect.
-    for stale in ["\"WzQ1Njc=\"", "WzQ1Njc=", &format!("W/{etag}"), "\"a\", \"b\""] {
+    for stale in [
+        "\"WzQ1Njc=\"",
+        "WzQ1Njc=",
+        &format!("W/{etag}"),
+        "\"a\", \"b\"",
+    ] {
         let resp = r.cancel(&id, &[("if-match", stale)]).await;
         assert_eq!(resp.status, 409, "If-Match {stale}");
         assert_eq!(error_code(&resp), 3003);
@@ -226,21 +302,39 @@ async fn etag_and_if_match_follow_rfc_9110_with_akuas_409() {
     assert_eq!(unchanged.header("etag").as_deref(), Some(etag.as_str()));
     assert_eq!(unchanged.json()["steps"].as_array().unwrap().len(), 2);
     // The current tag, in each accepted spelling, is accepted.
-    for (i, current) in [etag.clone(), bare.clone(), format!("\"x\", {etag}"), "*".to_string()]
-        .iter()
-        .enumerate()
+    for (i, current) in [
+        etag.clone(),
+        bare.clone(),
+        format!("\"x\", {etag}"),
+        "*".to_string(),
+    ]
+    .iter()
+    .enumerate()
     {
-        let id = if i == 0 { id.clone() } else { r.fixture("running").await };
+        let id = if i == 0 {
+            id.clone()
+        } else {
+            r.fixture("running").await
+        };
         let etag_now = r.get_op(&id).await.header("etag").unwrap();
-        let value = current.replace(&etag, &etag_now).replace(&bare, etag_now.trim_matches('"'));
+        let value = current
+            .replace(&etag, &etag_now)
+            .replace(&bare, etag_now.trim_matches('"'));
         let resp = r.cancel(&id, &[("if-match", &value)]).await;
         assert_eq!(resp.status, 202, "If-Match {value}");
-        assert_ne!(resp.header("etag").as_deref(), Some(etag_now.as_str()), "revision moved");
+        assert_ne!(
+            resp.header("etag").as_deref(),
+            Some(etag_now.as_str()),
+            "revision moved"
+        );
     }
     // Precedence: 401, 404 and 422 beat a stale If-Match.
     let stale = [("if-match", "\"stale\"")];
     let p = format!("/v1/operations/{id}:cancel");
-    assert_eq!(r.send(Method::POST, &p, None, &stale, None).await.status, 401);
+    assert_eq!(
+        r.send(Method::POST, &p, None, &stale, None).await.status,
+        401
+    );
     assert_eq!(r.post(&p, BETA_TOKEN, &stale).await.status, 404);
     let done = r.fixture("succeeded").await;
     assert_eq!(r.cancel(&done, &stale).await.status, 422);
@@ -259,7 +353,8 @@ async fn idempotency_replay_is_byte_identical_and_keys_are_bound_to_one_operatio
     let key = [("idempotency-key", "cancel-a-1")];
     let first = r.cancel(&a, &key).await;
     assert_eq!(first.status, 202);
-    r.poll_until(&a, Duration::from_secs(2), |o| o["done"] == true).await;
+    r.poll_until(&a, Duration::from_secs(2), |o| o["done"] == true)
+        .await;
     // After settling, the replay is still the first 202, byte for byte.
     let replay = r.cancel(&a, &key).await;
     assert_eq!(replay.status, 202);
@@ -272,10 +367,19 @@ async fn idempotency_replay_is_byte_identical_and_keys_are_bound_to_one_operatio
     let misuse = r.cancel(&b, &key).await;
     assert_eq!(misuse.status, 409);
     assert_eq!(error_code(&misuse), 3001);
-    assert_eq!(r.get_op(&b).await.json()["steps"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        r.get_op(&b).await.json()["steps"].as_array().unwrap().len(),
+        2
+    );
     // Keys are scoped per workspace: beta may use the same key.
     let beta_op = id_of(&r.fixture_as(BETA_TOKEN, json!({"state": "running"})).await);
-    let beta = r.post(&format!("/v1/operations/{beta_op}:cancel"), BETA_TOKEN, &key).await;
+    let beta = r
+        .post(
+            &format!("/v1/operations/{beta_op}:cancel"),
+            BETA_TOKEN,
+            &key,
+        )
+        .await;
     assert_eq!(beta.status, 202);
     // Cancel without a key is fine.
     assert_eq!(r.cancel(&b, &[]).await.status, 202);
@@ -317,7 +421,11 @@ async fn two_hundred_concurrent_cancels_with_one_key_make_one_transition() {
     let accepted: Vec<_> = all.iter().filter(|x| x.status == 202).collect();
     assert!(!accepted.is_empty());
     for resp in &all {
-        assert!(resp.status == 202 || resp.status == 409, "status {}", resp.status);
+        assert!(
+            resp.status == 202 || resp.status == 409,
+            "status {}",
+            resp.status
+        );
         if resp.status == 202 {
             assert_eq!(resp.bytes, accepted[0].bytes, "replays are byte-identical");
         } else {
@@ -325,7 +433,12 @@ async fn two_hundred_concurrent_cancels_with_one_key_make_one_transition() {
         }
     }
     let op = r.get_op(&id).await;
-    let cancels = op.json()["steps"].as_array().unwrap().iter().filter(|s| s["name"] == "cancel").count();
+    let cancels = op.json()["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == "cancel")
+        .count();
     assert_eq!(cancels, 1, "exactly one transition");
     assert_ne!(op.header("etag"), before);
     r.stop().await;
@@ -352,7 +465,9 @@ async fn futures_join_all<F: std::future::Future>(futs: impl Iterator<Item = F>)
         }
     })
     .await;
-    out.into_iter().map(|o| o.expect("every future finished")).collect()
+    out.into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect()
 }
 
 #[tokio::test]
@@ -374,12 +489,21 @@ async fn the_key_store_is_bounded_by_capacity_and_ttl() {
         assert_eq!(r.cancel(op, &[("idempotency-key", key)]).await.status, 202);
     }
     // k1 was evicted by capacity: it is free for another operation.
-    assert_eq!(r.cancel(&ops[3], &[("idempotency-key", "k1")]).await.status, 202);
+    assert_eq!(
+        r.cancel(&ops[3], &[("idempotency-key", "k1")]).await.status,
+        202
+    );
     // k3 is still remembered...
-    assert_eq!(r.cancel(&ops[3], &[("idempotency-key", "k3")]).await.status, 409);
+    assert_eq!(
+        r.cancel(&ops[3], &[("idempotency-key", "k3")]).await.status,
+        409
+    );
     // ...until its TTL passes.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(r.cancel(&ops[3], &[("idempotency-key", "k3")]).await.status, 202);
+    assert_eq!(
+        r.cancel(&ops[3], &[("idempotency-key", "k3")]).await.status,
+        202
+    );
     r.stop().await;
 }
 
@@ -391,22 +515,37 @@ async fn retrying_sets_then_clears_last_error_then_succeeds() {
     };
     let r = Ref::start(cfg).await;
     let id = r.fixture("retrying").await;
-    let failed = r.poll_until(&id, Duration::from_secs(2), |o| !o["last_error"].is_null()).await;
+    let failed = r
+        .poll_until(&id, Duration::from_secs(2), |o| !o["last_error"].is_null())
+        .await;
     assert_eq!(failed["state"], "RUNNING");
     assert_eq!(failed["last_error"]["step_name"], "apply");
     assert!(failed["last_error"]["message"].is_string());
-    assert!(failed["steps"].as_array().unwrap().iter().any(|s| s["status"] == "failed"
-        && s["retryable"] == true
-        && s["error_message"].is_string()));
-    let cleared = r.poll_until(&id, Duration::from_secs(2), |o| o["last_error"].is_null()).await;
+    assert!(
+        failed["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["status"] == "failed"
+                && s["retryable"] == true
+                && s["error_message"].is_string())
+    );
+    let cleared = r
+        .poll_until(&id, Duration::from_secs(2), |o| o["last_error"].is_null())
+        .await;
     assert_eq!(cleared["state"], "RUNNING");
-    let done = r.poll_until(&id, Duration::from_secs(2), |o| o["done"] == true).await;
+    let done = r
+        .poll_until(&id, Duration::from_secs(2), |o| o["done"] == true)
+        .await;
     assert_eq!(done["state"], "SUCCEEDED");
     assert!(done["last_error"].is_null() && done["error"].is_null());
     assert_eq!(done["response"]["type"], done["metadata"]["type"]);
     for t in [&done["started_at"], &done["completed_at"]] {
         let secs = t.as_u64().unwrap();
-        assert!(secs > 1_600_000_000 && secs < 100_000_000_000, "Unix seconds: {secs}");
+        assert!(
+            secs > 1_600_000_000 && secs < 100_000_000_000,
+            "Unix seconds: {secs}"
+        );
     }
     r.stop().await;
 }
@@ -421,7 +560,10 @@ async fn running_fixtures_stay_running() {
     let id = r.fixture("running").await;
     tokio::time::sleep(Duration::from_millis(200)).await; // 40 steps
     let op = r.get_op(&id).await.json();
-    assert_eq!((op["state"].as_str(), op["done"].as_bool()), (Some("RUNNING"), Some(false)));
+    assert_eq!(
+        (op["state"].as_str(), op["done"].as_bool()),
+        (Some("RUNNING"), Some(false))
+    );
     r.stop().await;
 }
 
@@ -443,7 +585,10 @@ async fn wait_wakes_within_100ms_of_the_terminal_transition() {
     assert_eq!(resp.json()["state"], "SUCCEEDED");
     assert!(back >= sent + step * 3, "woke before the transition");
     let late = back.saturating_duration_since(created + step * 3);
-    assert!(late < Duration::from_millis(100), "woke {late:?} after the transition");
+    assert!(
+        late < Duration::from_millis(100),
+        "woke {late:?} after the transition"
+    );
 
     // A cancel accepted during the wait moves the transition; it still wakes.
     let id = r.fixture("running").await;
@@ -456,7 +601,10 @@ async fn wait_wakes_within_100ms_of_the_terminal_transition() {
     let op = waited.json();
     assert_eq!(op["state"], "CANCELLED");
     let after_cancel = Instant::now().saturating_duration_since(cancelled_at);
-    assert!(after_cancel < step + Duration::from_millis(100), "{after_cancel:?}");
+    assert!(
+        after_cancel < step + Duration::from_millis(100),
+        "{after_cancel:?}"
+    );
     r.stop().await;
 }
 
@@ -467,13 +615,23 @@ async fn wait_holds_for_the_timeout_and_returns_at_once_when_done() {
     let held = r.wait(&id, 1).await;
     assert_eq!(held.status, 200);
     assert_eq!(held.json()["done"], false);
-    assert!(held.elapsed >= Duration::from_millis(950) && held.elapsed < Duration::from_secs(2), "{:?}", held.elapsed);
+    assert!(
+        held.elapsed >= Duration::from_millis(950) && held.elapsed < Duration::from_secs(2),
+        "{:?}",
+        held.elapsed
+    );
     let done = r.fixture("failed").await;
     let quick = r.wait(&done, 30).await;
     assert_eq!(quick.json()["state"], "FAILED");
-    assert!(quick.elapsed < Duration::from_millis(100), "{:?}", quick.elapsed);
+    assert!(
+        quick.elapsed < Duration::from_millis(100),
+        "{:?}",
+        quick.elapsed
+    );
     // Default timeout (30) is accepted; a done op answers at once.
-    let dflt = r.post(&format!("/v1/operations/{done}:wait"), ALPHA_TOKEN, &[]).await;
+    let dflt = r
+        .post(&format!("/v1/operations/{done}:wait"), ALPHA_TOKEN, &[])
+        .await;
     assert_eq!(dflt.status, 200);
     assert_eq!(r.wait("op_missing", 1).await.status, 404);
     r.stop().await;
@@ -484,14 +642,26 @@ async fn wait_rejects_bad_timeouts_with_400() {
     let r = Ref::start(config()).await;
     let id = r.fixture("running").await;
     for t in ["0", "61", "abc", "1.5", "", "-1"] {
-        let resp = r.post(&format!("/v1/operations/{id}:wait?timeout={t}"), ALPHA_TOKEN, &[]).await;
+        let resp = r
+            .post(
+                &format!("/v1/operations/{id}:wait?timeout={t}"),
+                ALPHA_TOKEN,
+                &[],
+            )
+            .await;
         assert_eq!(resp.status, 400, "timeout={t}");
         assert_eq!(error_code(&resp), 2005);
         assert!(resp.elapsed < Duration::from_millis(500));
     }
     // 60 is in bounds: cancel first so the wait returns at the settle.
     r.cancel(&id, &[]).await;
-    let ok = r.post(&format!("/v1/operations/{id}:wait?timeout=60"), ALPHA_TOKEN, &[]).await;
+    let ok = r
+        .post(
+            &format!("/v1/operations/{id}:wait?timeout=60"),
+            ALPHA_TOKEN,
+            &[],
+        )
+        .await;
     assert_eq!(ok.status, 200);
     assert_eq!(ok.json()["state"], "CANCELLED");
     r.stop().await;
@@ -511,7 +681,10 @@ async fn page_all(r: &Ref, query: &str) -> (Vec<Value>, usize) {
         let page = resp.json();
         pages += 1;
         let data = page["data"].as_array().unwrap();
-        assert_eq!(page["has_more"].as_bool().unwrap(), !page["next_cursor"].is_null());
+        assert_eq!(
+            page["has_more"].as_bool().unwrap(),
+            !page["next_cursor"].is_null()
+        );
         for item in data {
             assert!(item.get("steps").is_none(), "list items carry no steps");
             items.push(item.clone());
@@ -532,20 +705,36 @@ async fn list_pages_newest_first_through_a_private_owner_set() {
     for i in 0..7 {
         let state = ["running", "succeeded", "failed"][i % 3];
         let op = r
-            .fixture_as(ALPHA_TOKEN, json!({"state": state, "owner_type": "install", "owner_id": owner}))
+            .fixture_as(
+                ALPHA_TOKEN,
+                json!({"state": state, "owner_type": "install", "owner_id": owner}),
+            )
             .await;
         created.push(id_of(&op));
     }
     r.fixture("running").await; // another owner, same workspace
-    r.fixture_as(BETA_TOKEN, json!({"state": "running", "owner_type": "install", "owner_id": owner}))
-        .await;
-    let (items, pages) = page_all(&r, &format!("owner_type=install&owner_id={owner}&limit=3")).await;
+    r.fixture_as(
+        BETA_TOKEN,
+        json!({"state": "running", "owner_type": "install", "owner_id": owner}),
+    )
+    .await;
+    let (items, pages) =
+        page_all(&r, &format!("owner_type=install&owner_id={owner}&limit=3")).await;
     assert_eq!(pages, 3);
     let ids: Vec<String> = items.iter().map(id_of).collect();
     let mut newest_first = created.clone();
     newest_first.reverse();
-    assert_eq!(ids, newest_first, "every item once, newest first, own workspace only");
-    let first_page = r.get(&format!("/v1/operations?owner_type=install&owner_id={owner}&limit=3"), ALPHA_TOKEN).await.json();
+    assert_eq!(
+        ids, newest_first,
+        "every item once, newest first, own workspace only"
+    );
+    let first_page = r
+        .get(
+            &format!("/v1/operations?owner_type=install&owner_id={owner}&limit=3"),
+            ALPHA_TOKEN,
+        )
+        .await
+        .json();
     assert_eq!(first_page["data"].as_array().unwrap().len(), 3);
     assert_eq!(first_page["has_more"], true);
     // owner_id alone is ignored (D-LIST "Ignored otherwise"): unfiltered.
@@ -570,7 +759,10 @@ async fn list_default_limit_is_50() {
     assert!(max["next_cursor"].is_null());
     // Empty workspace: an empty page.
     let empty = r.get("/v1/operations", BETA_TOKEN).await.json();
-    assert_eq!(empty, json!({"data": [], "has_more": false, "next_cursor": null}));
+    assert_eq!(
+        empty,
+        json!({"data": [], "has_more": false, "next_cursor": null})
+    );
     r.stop().await;
 }
 
@@ -593,8 +785,18 @@ async fn list_rejects_bad_queries_with_400() {
         assert_eq!(resp.status, 400, "{q}");
         assert_eq!(error_code(&resp), code, "{q}");
     }
-    for q in ["limit=1", "limit=100", "owner_type=machine&owner_id=mch_none"] {
-        assert_eq!(r.get(&format!("/v1/operations?{q}"), ALPHA_TOKEN).await.status, 200, "{q}");
+    for q in [
+        "limit=1",
+        "limit=100",
+        "owner_type=machine&owner_id=mch_none",
+    ] {
+        assert_eq!(
+            r.get(&format!("/v1/operations?{q}"), ALPHA_TOKEN)
+                .await
+                .status,
+            200,
+            "{q}"
+        );
     }
     r.stop().await;
 }
@@ -608,11 +810,19 @@ async fn ids_are_canonical_and_colons_may_be_percent_encoded() {
     assert_eq!(by_bare.json()["id"], id.as_str());
     assert_eq!(by_bare.bytes, r.get_op(&id).await.bytes);
     for encoded in ["%3A", "%3a"] {
-        let w = r.post(&format!("/v1/operations/{bare}{encoded}wait?timeout=1"), ALPHA_TOKEN, &[]).await;
+        let w = r
+            .post(
+                &format!("/v1/operations/{bare}{encoded}wait?timeout=1"),
+                ALPHA_TOKEN,
+                &[],
+            )
+            .await;
         assert_eq!(w.status, 200, "{encoded}wait");
         assert_eq!(w.json()["id"], id.as_str());
     }
-    let c = r.post(&format!("/v1/operations/{id}%3Acancel"), ALPHA_TOKEN, &[]).await;
+    let c = r
+        .post(&format!("/v1/operations/{id}%3Acancel"), ALPHA_TOKEN, &[])
+        .await;
     assert_eq!(c.status, 202);
     assert_eq!(c.json()["id"], id.as_str());
     r.stop().await;
@@ -657,21 +867,40 @@ async fn fixtures_follow_the_provider_contract() {
         ("package", "pkg_"),
     ] {
         for state in ["running", "succeeded", "failed", "cancelled", "retrying"] {
-            let op = r.fixture_as(BETA_TOKEN, json!({"state": state, "owner_type": t})).await;
+            let op = r
+                .fixture_as(BETA_TOKEN, json!({"state": state, "owner_type": t}))
+                .await;
             assert_eq!(op["workspace_id"], "ws_beta");
             assert!(op["owner_id"].as_str().unwrap().starts_with(prefix));
             assert_eq!(op["organization_id"], "org_acme");
             assert!(op["html_url"].as_str().unwrap().starts_with("https://"));
         }
         let own = format!("{prefix}mine-1");
-        let op = r.fixture_as(ALPHA_TOKEN, json!({"state": "succeeded", "owner_type": t, "owner_id": own})).await;
+        let op = r
+            .fixture_as(
+                ALPHA_TOKEN,
+                json!({"state": "succeeded", "owner_type": t, "owner_id": own}),
+            )
+            .await;
         assert_eq!(op["owner_id"], own.as_str());
         assert_eq!(op["response"]["type"], op["metadata"]["type"]);
     }
-    let post = |body: &'static str| r.send(Method::POST, "/__fixtures/operations", Some(ALPHA_TOKEN), &[], Some(body));
+    let post = |body: &'static str| {
+        r.send(
+            Method::POST,
+            "/__fixtures/operations",
+            Some(ALPHA_TOKEN),
+            &[],
+            Some(body),
+        )
+    };
     let unknown = post(r#"{"state":"paused"}"#).await;
     assert_eq!(unknown.status, 400);
-    assert!(unknown.text().contains("running, succeeded, failed, cancelled, retrying"));
+    assert!(
+        unknown
+            .text()
+            .contains("running, succeeded, failed, cancelled, retrying")
+    );
     for bad in [
         r#"{"state":"running","owner_type":"machine","owner_id":"clu_1"}"#,
         r#"{"state":"running","owner_type":"robot"}"#,
@@ -688,7 +917,13 @@ async fn fixtures_follow_the_provider_contract() {
     })
     .await;
     let resp = off
-        .send(Method::POST, "/__fixtures/operations", Some(ALPHA_TOKEN), &[], Some(r#"{"state":"running"}"#))
+        .send(
+            Method::POST,
+            "/__fixtures/operations",
+            Some(ALPHA_TOKEN),
+            &[],
+            Some(r#"{"state":"running"}"#),
+        )
         .await;
     assert_eq!(resp.status, 404);
     off.stop().await;
@@ -715,20 +950,34 @@ async fn the_schema_checks_are_live() {
     // The client validates every body; prove the validators reject what the
     // published schemas forbid, so a passing suite means something.
     let r = Ref::start(config()).await;
-    let op = r.fixture_as(ALPHA_TOKEN, json!({"state": "succeeded"})).await;
+    let op = r
+        .fixture_as(ALPHA_TOKEN, json!({"state": "succeeded"}))
+        .await;
     assert!(violations(Kind::Operation, &op).is_empty());
     let mut relative = op.clone();
     relative["html_url"] = json!("not a uri");
-    assert!(!violations(Kind::Operation, &relative).is_empty(), "format is validated");
+    assert!(
+        !violations(Kind::Operation, &relative).is_empty(),
+        "format is validated"
+    );
     let mut missing = op.clone();
-    missing.as_object_mut().unwrap().remove("parent_operation_id");
+    missing
+        .as_object_mut()
+        .unwrap()
+        .remove("parent_operation_id");
     assert!(!violations(Kind::Operation, &missing).is_empty());
     let mut wrong_variant = op.clone();
     wrong_variant["metadata"] = json!({"type": "install.create"});
-    assert!(!violations(Kind::Operation, &wrong_variant).is_empty(), "metadata union is checked");
+    assert!(
+        !violations(Kind::Operation, &wrong_variant).is_empty(),
+        "metadata union is checked"
+    );
     let mut bad_step = op.clone();
     bad_step["steps"][0]["status"] = json!("paused");
-    assert!(!violations(Kind::Operation, &bad_step).is_empty(), "steps are checked");
+    assert!(
+        !violations(Kind::Operation, &bad_step).is_empty(),
+        "steps are checked"
+    );
     let list = json!({"data": [op.clone()], "has_more": false, "next_cursor": null});
     assert!(violations(Kind::OperationList, &list).is_empty());
     assert!(!violations(Kind::OperationList, &json!({"data": [relative]})).is_empty());

@@ -16,7 +16,15 @@ async fn serve_prints_its_urls_and_tokens_serves_and_stops_on_ctrl_c() {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let mut child = Command::new(BIN)
-        .args(["serve", "--addr", &addr, "--step-ms", "20", "--fault", "wait-no-wake"])
+        .args([
+            "serve",
+            "--addr",
+            &addr,
+            "--step-ms",
+            "20",
+            "--fault",
+            "wait-no-wake",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -37,11 +45,20 @@ async fn serve_prints_its_urls_and_tokens_serves_and_stops_on_ctrl_c() {
     .await
     .expect("banner");
     assert!(banner.contains(&format!("http://{addr}/v1")), "{banner}");
-    assert!(banner.contains(&format!("http://{addr}/__fixtures/operations")), "{banner}");
-    assert!(banner.contains("sk_akua_test_alpha") && banner.contains("ws_beta"), "{banner}");
+    assert!(
+        banner.contains(&format!("http://{addr}/__fixtures/operations")),
+        "{banner}"
+    );
+    assert!(
+        banner.contains("sk_akua_test_alpha") && banner.contains("ws_beta"),
+        "{banner}"
+    );
     assert!(banner.contains("wait-no-wake"), "{banner}");
 
-    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
     let resp = client
         .post(format!("http://{addr}/__fixtures/operations"))
         .bearer_auth("sk_akua_test_alpha")
@@ -61,12 +78,19 @@ async fn serve_prints_its_urls_and_tokens_serves_and_stops_on_ctrl_c() {
         if let Some(s) = child.try_wait().expect("try_wait") {
             break s;
         }
-        assert!(start.elapsed() < Duration::from_secs(8), "serve did not stop on Ctrl-C");
+        assert!(
+            start.elapsed() < Duration::from_secs(8),
+            "serve did not stop on Ctrl-C"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(status.code(), Some(0));
     assert!(
-        client.get(format!("http://{addr}/v1/operations")).send().await.is_err(),
+        client
+            .get(format!("http://{addr}/v1/operations"))
+            .send()
+            .await
+            .is_err(),
         "the port is closed after shutdown"
     );
 }
@@ -84,7 +108,10 @@ fn unknown_fault_exits_2_with_a_did_you_mean() {
 
 #[test]
 fn list_faults_prints_every_fault_with_what_it_breaks() {
-    let out = Command::new(BIN).args(["serve", "--list-faults"]).output().expect("run");
+    let out = Command::new(BIN)
+        .args(["serve", "--list-faults"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     for f in opconform::reference::faults() {
@@ -92,16 +119,32 @@ fn list_faults_prints_every_fault_with_what_it_breaks() {
             .lines()
             .find(|l| l.split_whitespace().next() == Some(f.name))
             .unwrap_or_else(|| panic!("{} not listed", f.name));
-        assert!(line.contains(f.summary) && line.contains(f.breaks[0]), "{line}");
+        assert!(
+            line.contains(f.summary) && line.contains(f.breaks[0]),
+            "{line}"
+        );
     }
 }
 
 #[test]
 fn serve_help_has_examples() {
-    let out = Command::new(BIN).args(["serve", "--help"]).output().expect("run");
+    let out = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    for flag in ["--addr", "--fault", "--list-faults", "--step-ms", "--no-fixtures", "--token", "--idempotency-ttl-secs", "--idempotency-capacity", "Examples:"] {
+    for flag in [
+        "--addr",
+        "--fault",
+        "--list-faults",
+        "--step-ms",
+        "--no-fixtures",
+        "--token",
+        "--idempotency-ttl-secs",
+        "--idempotency-capacity",
+        "Examples:",
+    ] {
         assert!(text.contains(flag), "help lacks {flag}");
     }
 }

@@ -27,7 +27,10 @@ async fn private_owner_ops(r: &Ref, n: usize) -> (String, Vec<String>) {
     let mut ids = Vec::new();
     for _ in 0..n {
         let op = r
-            .fixture_as(ALPHA_TOKEN, json!({"state": "succeeded", "owner_type": "install", "owner_id": owner}))
+            .fixture_as(
+                ALPHA_TOKEN,
+                json!({"state": "succeeded", "owner_type": "install", "owner_id": owner}),
+            )
             .await;
         ids.push(id_of(&op));
     }
@@ -53,7 +56,9 @@ async fn probe(fault: Fault, r: &Ref) -> String {
         }
         F::CompletedAtMissing => {
             let id = r.fixture("cancelled").await;
-            r.get_op(&id).await.json()["completed_at"].is_null().to_string()
+            r.get_op(&id).await.json()["completed_at"]
+                .is_null()
+                .to_string()
         }
         F::ResponseOnFailure => {
             let id = r.fixture("failed").await;
@@ -61,7 +66,11 @@ async fn probe(fault: Fault, r: &Ref) -> String {
         }
         F::TimestampsMillis => {
             let id = r.fixture("running").await;
-            (r.get_op(&id).await.json()["started_at"].as_u64().unwrap_or(0) < 100_000_000_000).to_string()
+            (r.get_op(&id).await.json()["started_at"]
+                .as_u64()
+                .unwrap_or(0)
+                < 100_000_000_000)
+                .to_string()
         }
         F::LastErrorSticky => {
             let id = r.fixture("retrying").await;
@@ -69,11 +78,20 @@ async fn probe(fault: Fault, r: &Ref) -> String {
         }
         F::HtmlUrlRelative => {
             let id = r.fixture("running").await;
-            r.get_op(&id).await.json()["html_url"].as_str().unwrap_or("").starts_with("https://").to_string()
+            r.get_op(&id).await.json()["html_url"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("https://")
+                .to_string()
         }
         F::ParentIdOmitted => {
             let id = r.fixture("running").await;
-            r.get_op(&id).await.json().get("parent_operation_id").is_some().to_string()
+            r.get_op(&id)
+                .await
+                .json()
+                .get("parent_operation_id")
+                .is_some()
+                .to_string()
         }
         F::StateLowercase => {
             let id = r.fixture("running").await;
@@ -81,7 +99,12 @@ async fn probe(fault: Fault, r: &Ref) -> String {
         }
         F::StepsMissingOnGet => {
             let id = r.fixture("running").await;
-            r.get_op(&id).await.json().get("steps").is_some().to_string()
+            r.get_op(&id)
+                .await
+                .json()
+                .get("steps")
+                .is_some()
+                .to_string()
         }
         F::EtagMissing => {
             let id = r.fixture("running").await;
@@ -90,19 +113,31 @@ async fn probe(fault: Fault, r: &Ref) -> String {
         F::AuthOptionalOnWait => {
             let id = r.fixture("succeeded").await;
             let p = format!("/v1/operations/{id}:wait?timeout=1");
-            r.send(Method::POST, &p, None, &[], None).await.status.to_string()
+            r.send(Method::POST, &p, None, &[], None)
+                .await
+                .status
+                .to_string()
         }
         F::AuthAnyScheme => {
             let h = [("authorization", "Token sk_akua_test_alpha")];
-            r.send(Method::GET, "/v1/operations", None, &h, None).await.status.to_string()
+            r.send(Method::GET, "/v1/operations", None, &h, None)
+                .await
+                .status
+                .to_string()
         }
         F::ForeignOpVisible => {
             let id = r.fixture("running").await;
-            r.get(&format!("/v1/operations/{id}"), BETA_TOKEN).await.status.to_string()
+            r.get(&format!("/v1/operations/{id}"), BETA_TOKEN)
+                .await
+                .status
+                .to_string()
         }
         F::ForeignCancelApplied => {
             let id = r.fixture("running").await;
-            let status = r.post(&format!("/v1/operations/{id}:cancel"), BETA_TOKEN, &[]).await.status;
+            let status = r
+                .post(&format!("/v1/operations/{id}:cancel"), BETA_TOKEN, &[])
+                .await
+                .status;
             tokio::time::sleep(SETTLE).await;
             format!("{status} {}", r.get_op(&id).await.json()["state"])
         }
@@ -110,25 +145,50 @@ async fn probe(fault: Fault, r: &Ref) -> String {
             let id = r.fixture("running").await;
             let h = [("akua-context", "ws_beta")];
             let p = format!("/v1/operations/{id}");
-            r.send(Method::GET, &p, Some(ALPHA_TOKEN), &h, None).await.status.to_string()
+            r.send(Method::GET, &p, Some(ALPHA_TOKEN), &h, None)
+                .await
+                .status
+                .to_string()
         }
-        F::IdLenUnchecked => r.get_op(&format!("op_{}", "a".repeat(51))).await.status.to_string(),
+        F::IdLenUnchecked => r
+            .get_op(&format!("op_{}", "a".repeat(51)))
+            .await
+            .status
+            .to_string(),
         F::ContextLenUnchecked => {
             let ctx = format!("ws_{}", "a".repeat(51));
             let h = [("akua-context", ctx.as_str())];
-            r.send(Method::GET, "/v1/operations/op_x", Some(ALPHA_TOKEN), &h, None).await.status.to_string()
+            r.send(
+                Method::GET,
+                "/v1/operations/op_x",
+                Some(ALPHA_TOKEN),
+                &h,
+                None,
+            )
+            .await
+            .status
+            .to_string()
         }
         F::KeyLenOffByOne => {
             let id = r.fixture("running").await;
-            r.cancel(&id, &[("idempotency-key", &"k".repeat(65))]).await.status.to_string()
+            r.cancel(&id, &[("idempotency-key", &"k".repeat(65))])
+                .await
+                .status
+                .to_string()
         }
         F::KeyEmptyAccepted => {
             let id = r.fixture("running").await;
-            r.cancel(&id, &[("idempotency-key", "")]).await.status.to_string()
+            r.cancel(&id, &[("idempotency-key", "")])
+                .await
+                .status
+                .to_string()
         }
         F::IfMatchLenUnchecked => {
             let id = r.fixture("running").await;
-            r.cancel(&id, &[("if-match", &"e".repeat(65))]).await.status.to_string()
+            r.cancel(&id, &[("if-match", &"e".repeat(65))])
+                .await
+                .status
+                .to_string()
         }
         F::ReplayNewBody => {
             let id = r.fixture("running").await;
@@ -141,13 +201,19 @@ async fn probe(fault: Fault, r: &Ref) -> String {
             let id = r.fixture("running").await;
             r.cancel(&id, &[("idempotency-key", "k")]).await;
             tokio::time::sleep(SETTLE).await;
-            r.cancel(&id, &[("idempotency-key", "k")]).await.status.to_string()
+            r.cancel(&id, &[("idempotency-key", "k")])
+                .await
+                .status
+                .to_string()
         }
         F::KeyReusedAcrossOps => {
             let a = r.fixture("running").await;
             let b = r.fixture("running").await;
             r.cancel(&a, &[("idempotency-key", "k")]).await;
-            r.cancel(&b, &[("idempotency-key", "k")]).await.status.to_string()
+            r.cancel(&b, &[("idempotency-key", "k")])
+                .await
+                .status
+                .to_string()
         }
         F::KeyRecordedAfterWrite => {
             let id = r.fixture("running").await;
@@ -157,7 +223,12 @@ async fn probe(fault: Fault, r: &Ref) -> String {
                 let client = r.client.clone();
                 let url = r.url(&format!("/v1/operations/{id}:cancel"));
                 tasks.push(tokio::spawn(async move {
-                    let _ = client.post(url).bearer_auth(ALPHA_TOKEN).header(key[0].0, key[0].1).send().await;
+                    let _ = client
+                        .post(url)
+                        .bearer_auth(ALPHA_TOKEN)
+                        .header(key[0].0, key[0].1)
+                        .send()
+                        .await;
                 }));
             }
             for t in tasks {
@@ -165,15 +236,25 @@ async fn probe(fault: Fault, r: &Ref) -> String {
             }
             let op = r.get_op(&id).await.json();
             let steps = op["steps"].as_array().cloned().unwrap_or_default();
-            steps.iter().filter(|s| s["name"] == "cancel").count().to_string()
+            steps
+                .iter()
+                .filter(|s| s["name"] == "cancel")
+                .count()
+                .to_string()
         }
         F::IfMatchIgnored => {
             let id = r.fixture("running").await;
-            r.cancel(&id, &[("if-match", "\"stale\"")]).await.status.to_string()
+            r.cancel(&id, &[("if-match", "\"stale\"")])
+                .await
+                .status
+                .to_string()
         }
         F::IfMatchBeforeTerminal => {
             let id = r.fixture("succeeded").await;
-            r.cancel(&id, &[("if-match", "\"stale\"")]).await.status.to_string()
+            r.cancel(&id, &[("if-match", "\"stale\"")])
+                .await
+                .status
+                .to_string()
         }
         F::CancelTerminal200 => {
             let id = r.fixture("succeeded").await;
@@ -201,11 +282,21 @@ async fn probe(fault: Fault, r: &Ref) -> String {
         }
         F::BareId404 => {
             let id = r.fixture("running").await;
-            r.get_op(id.trim_start_matches("op_")).await.status.to_string()
+            r.get_op(id.trim_start_matches("op_"))
+                .await
+                .status
+                .to_string()
         }
         F::ColonEncoded404 => {
             let id = r.fixture("succeeded").await;
-            r.post(&format!("/v1/operations/{id}%3Await?timeout=1"), ALPHA_TOKEN, &[]).await.status.to_string()
+            r.post(
+                &format!("/v1/operations/{id}%3Await?timeout=1"),
+                ALPHA_TOKEN,
+                &[],
+            )
+            .await
+            .status
+            .to_string()
         }
         F::WaitIgnoresTimeout => {
             let id = r.fixture("running").await;
@@ -221,14 +312,22 @@ async fn probe(fault: Fault, r: &Ref) -> String {
         }
         F::WaitTimeoutClamped => {
             let id = r.fixture("succeeded").await;
-            r.post(&format!("/v1/operations/{id}:wait?timeout=61"), ALPHA_TOKEN, &[]).await.status.to_string()
+            r.post(
+                &format!("/v1/operations/{id}:wait?timeout=61"),
+                ALPHA_TOKEN,
+                &[],
+            )
+            .await
+            .status
+            .to_string()
         }
         F::ListDropsPageBoundary => {
             let (owner, _) = private_owner_ops(r, 3).await;
             let mut seen = 0;
             let mut cursor = String::new();
             for _ in 0..5 {
-                let p = format!("/v1/operations?owner_type=install&owner_id={owner}&limit=1{cursor}");
+                let p =
+                    format!("/v1/operations?owner_type=install&owner_id={owner}&limit=1{cursor}");
                 let page = r.get(&p, ALPHA_TOKEN).await.json();
                 seen += page["data"].as_array().map_or(0, Vec::len);
                 match page["next_cursor"].as_str() {
@@ -240,31 +339,61 @@ async fn probe(fault: Fault, r: &Ref) -> String {
         }
         F::ListOldestFirst => {
             let (owner, ids) = private_owner_ops(r, 2).await;
-            let page = r.get(&format!("/v1/operations?owner_type=install&owner_id={owner}"), ALPHA_TOKEN).await.json();
+            let page = r
+                .get(
+                    &format!("/v1/operations?owner_type=install&owner_id={owner}"),
+                    ALPHA_TOKEN,
+                )
+                .await
+                .json();
             (page["data"][0]["id"] == ids[1].as_str()).to_string()
         }
         F::ListIncludesSteps => {
             r.fixture("running").await;
-            r.get("/v1/operations", ALPHA_TOKEN).await.json()["data"][0].get("steps").is_some().to_string()
+            r.get("/v1/operations", ALPHA_TOKEN).await.json()["data"][0]
+                .get("steps")
+                .is_some()
+                .to_string()
         }
         F::ListCursorOnLastPage => {
             let (owner, _) = private_owner_ops(r, 1).await;
-            let page = r.get(&format!("/v1/operations?owner_type=install&owner_id={owner}"), ALPHA_TOKEN).await.json();
+            let page = r
+                .get(
+                    &format!("/v1/operations?owner_type=install&owner_id={owner}"),
+                    ALPHA_TOKEN,
+                )
+                .await
+                .json();
             page["next_cursor"].to_string()
         }
         F::ListLimitIgnored => {
             let (owner, _) = private_owner_ops(r, 3).await;
             let page = r
-                .get(&format!("/v1/operations?owner_type=install&owner_id={owner}&limit=2"), ALPHA_TOKEN)
+                .get(
+                    &format!("/v1/operations?owner_type=install&owner_id={owner}&limit=2"),
+                    ALPHA_TOKEN,
+                )
                 .await
                 .json();
             page["data"].as_array().map_or(0, Vec::len).to_string()
         }
-        F::ListLimitZeroAccepted => r.get("/v1/operations?limit=0", ALPHA_TOKEN).await.status.to_string(),
-        F::ListOwnerTypeAlone => r.get("/v1/operations?owner_type=install", ALPHA_TOKEN).await.status.to_string(),
+        F::ListLimitZeroAccepted => r
+            .get("/v1/operations?limit=0", ALPHA_TOKEN)
+            .await
+            .status
+            .to_string(),
+        F::ListOwnerTypeAlone => r
+            .get("/v1/operations?owner_type=install", ALPHA_TOKEN)
+            .await
+            .status
+            .to_string(),
         F::ListCrossWorkspace => {
             let beta = id_of(&r.fixture_as(BETA_TOKEN, json!({"state": "running"})).await);
-            r.get("/v1/operations", ALPHA_TOKEN).await.text().contains(&beta).to_string()
+            r.get("/v1/operations", ALPHA_TOKEN)
+                .await
+                .text()
+                .contains(&beta)
+                .to_string()
         }
         F::ErrorEnvelopeHtml => {
             let resp = r.get_op("op_missing").await;
@@ -274,7 +403,9 @@ async fn probe(fault: Fault, r: &Ref) -> String {
             let resp = r.get("/v1/operations?limit=0", ALPHA_TOKEN).await;
             format!("{:?}", resp.header("content-type"))
         }
-        F::ErrorCodeString => r.get_op("op_missing").await.json()["errors"][0]["code"].is_i64().to_string(),
+        F::ErrorCodeString => r.get_op("op_missing").await.json()["errors"][0]["code"]
+            .is_i64()
+            .to_string(),
         F::JsonContentTypeMissing => {
             let id = r.fixture("running").await;
             format!("{:?}", r.get_op(&id).await.header("content-type"))
@@ -282,13 +413,19 @@ async fn probe(fault: Fault, r: &Ref) -> String {
         F::IdDash500 => r.get_op("op_no-such-op").await.status.to_string(),
         F::KeyLen49To63Rejected => {
             let id = r.fixture("running").await;
-            r.cancel(&id, &[("idempotency-key", &"k".repeat(50))]).await.status.to_string()
+            r.cancel(&id, &[("idempotency-key", &"k".repeat(50))])
+                .await
+                .status
+                .to_string()
         }
         F::IfMatchListFirstOnly => {
             let id = r.fixture("running").await;
             let etag = r.get_op(&id).await.header("etag").unwrap_or_default();
             let list = format!("\"other\", {etag}");
-            r.cancel(&id, &[("if-match", &list)]).await.status.to_string()
+            r.cancel(&id, &[("if-match", &list)])
+                .await
+                .status
+                .to_string()
         }
     }
 }
@@ -318,7 +455,10 @@ async fn every_fault_changes_behaviour_over_http() {
             undetected.push(format!("{name}: both gave {expected}"));
         }
     }
-    assert!(undetected.is_empty(), "faults without a visible effect: {undetected:#?}");
+    assert!(
+        undetected.is_empty(),
+        "faults without a visible effect: {undetected:#?}"
+    );
 }
 
 #[tokio::test]

@@ -69,7 +69,10 @@ pub fn violations(kind: Kind, body: &Value) -> Vec<String> {
 /// Panics with every violation when `body` does not satisfy `kind`.
 pub fn assert_valid(kind: Kind, body: &Value) {
     let errors = violations(kind, body);
-    assert!(errors.is_empty(), "{kind:?} body violates S-OAS: {errors:#?}\n{body:#}");
+    assert!(
+        errors.is_empty(),
+        "{kind:?} body violates S-OAS: {errors:#?}\n{body:#}"
+    );
 }
 
 /// A response, fully read.
@@ -89,7 +92,10 @@ impl Resp {
 
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     }
 
     /// The body as text.
@@ -122,7 +128,9 @@ impl Ref {
     /// A server with `config` whose bodies are all schema-checked.
     pub async fn start(config: ReferenceConfig) -> Ref {
         let validate = config.faults.is_empty();
-        let server = ReferenceServer::start(config, loopback()).await.expect("bind loopback");
+        let server = ReferenceServer::start(config, loopback())
+            .await
+            .expect("bind loopback");
         let client = reqwest::Client::builder()
             .no_proxy()
             .retry(reqwest::retry::never())
@@ -159,10 +167,15 @@ impl Ref {
             req = req.header(*k, *v);
         }
         if let Some(b) = body {
-            req = req.header("content-type", "application/json").body(b.to_string());
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
         }
         let start = Instant::now();
-        let resp = req.send().await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.expect("body").to_vec();
@@ -212,7 +225,8 @@ impl Ref {
     }
 
     pub async fn post(&self, path: &str, token: &str, headers: &[(&str, &str)]) -> Resp {
-        self.send(Method::POST, path, Some(token), headers, None).await
+        self.send(Method::POST, path, Some(token), headers, None)
+            .await
     }
 
     /// Creates a fixture in `token`'s workspace and returns its body.
@@ -232,7 +246,9 @@ impl Ref {
 
     /// Creates a fixture in workspace alpha and returns its id.
     pub async fn fixture(&self, state: &str) -> String {
-        let op = self.fixture_as(ALPHA_TOKEN, json!({ "state": state })).await;
+        let op = self
+            .fixture_as(ALPHA_TOKEN, json!({ "state": state }))
+            .await;
         id_of(&op)
     }
 
@@ -241,16 +257,26 @@ impl Ref {
     }
 
     pub async fn cancel(&self, id: &str, headers: &[(&str, &str)]) -> Resp {
-        self.post(&format!("/v1/operations/{id}:cancel"), ALPHA_TOKEN, headers).await
-    }
-
-    pub async fn wait(&self, id: &str, timeout: u64) -> Resp {
-        self.post(&format!("/v1/operations/{id}:wait?timeout={timeout}"), ALPHA_TOKEN, &[])
+        self.post(&format!("/v1/operations/{id}:cancel"), ALPHA_TOKEN, headers)
             .await
     }
 
+    pub async fn wait(&self, id: &str, timeout: u64) -> Resp {
+        self.post(
+            &format!("/v1/operations/{id}:wait?timeout={timeout}"),
+            ALPHA_TOKEN,
+            &[],
+        )
+        .await
+    }
+
     /// Polls GET until `pred` holds (or panics after `within`).
-    pub async fn poll_until(&self, id: &str, within: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+    pub async fn poll_until(
+        &self,
+        id: &str,
+        within: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
         let start = Instant::now();
         loop {
             let op = self.get_op(id).await.json();
