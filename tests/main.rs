@@ -7,3 +7,4 @@ mod profile;
 mod reports;
 mod runner;
 mod contract;
+mod reference;
