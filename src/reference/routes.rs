@@ -26,9 +26,9 @@ use super::faults::Fault;
 use super::fixtures;
 use super::idempotency::{Begin, StoredResponse};
 use super::ids::{self, split_verb};
-use super::lifecycle::Forced;
+use super::lifecycle::{self, Forced, Snapshot};
 use super::render::{self, RenderOpts};
-use super::store::{NewOp, Scope};
+use super::store::{NewOp, OpRecord, Scope};
 
 /// `:wait` timeout bounds and default (D-WAIT: "Default 30, max 60").
 const WAIT_DEFAULT_SECS: u64 = 30;
@@ -168,6 +168,14 @@ fn idempotency_key<'h>(app: &App, headers: &'h HeaderMap) -> Result<Option<&'h s
             );
         }
     }
+    // The IETF draft sends the key as an RFC 8941 String ("..."); akua's
+    // example is bare. Both spellings name the same key.
+    let key = key.map(
+        |k| match k.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
+            Some(inner) if !inner.is_empty() => inner,
+            _ => k,
+        },
+    );
     Ok(key.filter(|k| !k.is_empty()))
 }
 
@@ -300,14 +308,14 @@ fn already_done(id: &str) -> ApiError {
 /// The cancel transition, under the operation's lock.
 fn apply_cancel(
     app: &App,
-    rec: &super::store::OpRecord,
+    rec: &OpRecord,
     if_match: Option<&str>,
     duplicate_write: bool,
-) -> Result<super::lifecycle::Snapshot, ApiError> {
+) -> Result<Snapshot, ApiError> {
     let now = app.clock.now();
     let lf = app.lifecycle_faults();
     rec.with_mutable(|m| {
-        let snap = super::lifecycle::snapshot(&app.clock, rec.plan, rec.created, m, now, lf);
+        let snap = lifecycle::snapshot(&app.clock, rec.plan, rec.created, m, now, lf);
         let tag = etag::tag(rec.seq, snap.revision);
         let rule = if app.has(Fault::IfMatchListFirstOnly) {
             ListRule::FirstOnly
@@ -359,7 +367,7 @@ fn apply_cancel(
             m.extra_cancels += 1;
         }
         // An operation already cancelling: 202 again, no second transition.
-        Ok(super::lifecycle::snapshot(
+        Ok(lifecycle::snapshot(
             &app.clock,
             rec.plan,
             rec.created,
