@@ -360,9 +360,11 @@ async fn idempotency_replay_is_byte_identical_and_keys_are_bound_to_one_operatio
     assert_eq!(replay.status, 202);
     assert_eq!(replay.bytes, first.bytes);
     assert_eq!(replay.header("etag"), first.header("etag"));
-    // A bare-id replay is the same request.
+    // A bare-id replay, or the key as an RFC 8941 String, is the same request.
     let bare = a.trim_start_matches("op_");
     assert_eq!(r.cancel(bare, &key).await.bytes, first.bytes);
+    let quoted = r.cancel(&a, &[("idempotency-key", "\"cancel-a-1\"")]).await;
+    assert_eq!(quoted.bytes, first.bytes);
     // The same key on another operation: 409, and b is untouched.
     let misuse = r.cancel(&b, &key).await;
     assert_eq!(misuse.status, 409);
