@@ -172,6 +172,7 @@ mod tests {
                     }),
                     error: None,
                     elapsed_ms: 3,
+                    retries: 0,
                 }],
                 checks: vec![CheckResult {
                     invariant: "CANCEL-TERMINAL-422".into(),

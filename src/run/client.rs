@@ -6,10 +6,15 @@
 //! sends, so all three are switched off. Bodies are read chunk by chunk and
 //! cut at the body cap, because a hostile target may stream forever.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::model::{Exchange, RecordedRequest, RecordedResponse};
 use crate::redact::Redactor;
+
+use super::options::RunOptions;
+use super::pacing::Pacer;
+use super::transport;
 
 /// Building the client failed.
 #[derive(Debug, thiserror::Error)]
@@ -73,27 +78,33 @@ pub struct HttpClient {
     body_cap: usize,
     excerpt_cap: usize,
     redactor: Redactor,
+    pub(crate) pacer: Arc<Pacer>,
+    pub(crate) follow_redirects: bool,
 }
 
 impl HttpClient {
-    /// One pooled client: no retries, no proxy, no redirects.
-    pub fn new(
-        body_cap: usize,
-        excerpt_cap: usize,
-        redactor: Redactor,
-    ) -> Result<HttpClient, ClientError> {
-        let client = reqwest::Client::builder()
+    /// The client of a run: no retries, no proxy, no automatic redirects;
+    /// caps, TLS, redirects and pacing from `options`.
+    pub fn from_options(options: &RunOptions, redactor: Redactor) -> Result<HttpClient, ClientError> {
+        let builder = reqwest::Client::builder()
             .retry(reqwest::retry::never())
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("opconform/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .user_agent(concat!("opconform/", env!("CARGO_PKG_VERSION")));
+        let client = transport::configure(builder, &options.transport)?.build()?;
         Ok(HttpClient {
             client,
-            body_cap,
-            excerpt_cap,
+            body_cap: options.body_cap,
+            excerpt_cap: options.excerpt_cap,
             redactor,
+            pacer: Arc::new(Pacer::new(options.pacing.clone())),
+            follow_redirects: options.transport.follow_redirects,
         })
+    }
+
+    /// The run's pacing state.
+    pub fn pacer(&self) -> &Pacer {
+        &self.pacer
     }
 
     /// The redactor applied to every record.
@@ -101,9 +112,9 @@ impl HttpClient {
         &self.redactor
     }
 
-    /// Sends one request and records it. Never fails: transport problems are
-    /// recorded in [`Exchange::error`].
-    pub async fn send(&self, req: &OutgoingRequest) -> Sent {
+    /// Sends one request once, unpaced, and records it. Never fails:
+    /// transport problems are recorded in [`Exchange::error`].
+    pub(crate) async fn send_once(&self, req: &OutgoingRequest) -> Sent {
         let recorded = RecordedRequest {
             method: req.method.clone(),
             url: self.redactor.redact(&req.url).into_owned(),
@@ -139,6 +150,7 @@ impl HttpClient {
                 response: recorded_response,
                 error: error.map(|e| self.redactor.redact(&e).into_owned()),
                 elapsed_ms,
+                retries: 0,
             },
             response,
         }
@@ -211,14 +223,23 @@ impl HttpClient {
             .collect();
         let mut body: Vec<u8> = Vec::new();
         let mut body_error = None;
-        loop {
+        // A declared length over the cap is not read at all.
+        if let Some(len) = response.content_length().filter(|l| *l > self.body_cap as u64) {
+            body_error = Some(format!(
+                "response declares Content-Length {len}, over the body cap of {} bytes \
+                 (--max-body); body not read",
+                self.body_cap
+            ));
+        }
+        while body_error.is_none() {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > self.body_cap {
                         let room = self.body_cap - body.len();
                         body.extend_from_slice(&chunk[..room]);
                         body_error = Some(format!(
-                            "response body exceeds the body cap of {} bytes; reading stopped",
+                            "response body exceeds the body cap of {} bytes (--max-body); \
+                             reading stopped",
                             self.body_cap
                         ));
                         break;

@@ -59,7 +59,7 @@ impl Engine {
         schemas: Schemas,
     ) -> Result<Engine, ClientError> {
         let redactor = target.redactor(&options.secrets);
-        let client = HttpClient::new(options.body_cap, options.excerpt_cap, redactor)?;
+        let client = HttpClient::from_options(&options, redactor)?;
         let fixtures = FixtureSource::new(target.fixtures_url.clone(), &target.static_ops);
         let creds = Credentials {
             token: target.token.clone(),
@@ -198,11 +198,11 @@ impl Engine {
         if let Some(reason) = self.unmet_requirement(planned) {
             return (AttemptEnd::Skipped(reason), Vec::new(), false);
         }
-        let cancels = planned.case.steps.iter().any(|s| {
-            let p = s.request.path.to_ascii_lowercase();
-            s.request.method.eq_ignore_ascii_case("POST")
-                && (p.contains(":cancel") || p.contains("%3acancel"))
-        });
+        let cancels = planned
+            .case
+            .steps
+            .iter()
+            .any(|s| super::safety::is_cancel(&s.request.method, &s.request.path));
         let acquired = self
             .fixtures
             .acquire(

@@ -144,10 +144,13 @@ pub fn build(
     if body.is_some() && !case_sets("content-type") {
         headers.push(("content-type".into(), "application/json".into()));
     }
+    let url = join_url(base_url, &path, &query);
+    super::safety::guard(&req.method, &url, base_url, &vars.fixtures)
+        .map_err(BuildError::Unavailable)?;
     Ok(Built {
         outgoing: OutgoingRequest {
             method: req.method.to_ascii_uppercase(),
-            url: join_url(base_url, &path, &query),
+            url,
             headers,
             body,
             timeout: req
