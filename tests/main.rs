@@ -3,6 +3,7 @@
 
 mod cases;
 mod cli;
+mod hostile;
 mod profile;
 mod reports;
 mod runner;
