@@ -3,9 +3,9 @@
 
 mod cases;
 mod cli;
+mod contract;
 mod hostile;
 mod profile;
+mod reference;
 mod reports;
 mod runner;
-mod contract;
-mod reference;

@@ -11,7 +11,10 @@ use crate::profile::{Config, Profile, render_errors};
 /// from `--config FILE` (or `./opconform.toml` when present). Without a
 /// config file the profile is empty. Config errors are printed, rendered
 /// with their place in the file, and give exit 2.
-pub(crate) fn load_profile(config: Option<&Path>, name: Option<&str>) -> Result<Profile, ExitStatus> {
+pub(crate) fn load_profile(
+    config: Option<&Path>,
+    name: Option<&str>,
+) -> Result<Profile, ExitStatus> {
     let found = Config::discover(config).map_err(|errors| {
         eprintln!("{}", render_errors(&errors));
         ExitStatus::BadInput
@@ -102,7 +105,10 @@ mod tests {
 
     #[test]
     fn flag_beats_profile_beats_generic_env() {
-        let e = env(&[("STAGING_TOKEN", "tok_staging"), ("AKUA_TOKEN", "tok_local")]);
+        let e = env(&[
+            ("STAGING_TOKEN", "tok_staging"),
+            ("AKUA_TOKEN", "tok_local"),
+        ]);
         let (t, _) = resolve_tokens(&staging(), Some("tok_flag"), None, &e).unwrap();
         assert_eq!(t.as_deref(), Some("tok_flag"));
         let (t, _) = resolve_tokens(&staging(), None, None, &e).unwrap();

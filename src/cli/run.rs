@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::case::{FixtureState, PlannedCase};
+use crate::contract::Level;
 use crate::contract::{Mode, Schemas};
 use crate::exit::ExitStatus;
 use crate::model::CaseOutcome;
-use crate::contract::Level;
 use crate::profile::Rate;
 use crate::redact::Redactor;
 use crate::reference::{self, ReferenceConfig, ReferenceServer};
@@ -577,7 +577,9 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
                  {not_run} case(s) not run"
             );
         } else {
-            eprintln!("error: the run deadline passed before every case ran; {not_run} case(s) not run");
+            eprintln!(
+                "error: the run deadline passed before every case ran; {not_run} case(s) not run"
+            );
         }
         ExitStatus::TargetUnreachable
     } else if failed {

@@ -122,7 +122,10 @@ mod tests {
             c.outcome
         );
         // 429 without Retry-After, or a 500, is a failure like any other.
-        let c = settle(failed(exchange(Some(429), false, None)), &Waivers::default());
+        let c = settle(
+            failed(exchange(Some(429), false, None)),
+            &Waivers::default(),
+        );
         assert_eq!(c.outcome, CaseOutcome::Failed);
         let c = settle(failed(exchange(Some(500), true, None)), &Waivers::default());
         assert_eq!(c.outcome, CaseOutcome::Failed);
@@ -131,7 +134,11 @@ mod tests {
     #[test]
     fn breaker_turns_the_case_into_not_run_and_keeps_evidence() {
         let c = settle(
-            failed(exchange(None, false, Some("not sent: target stopped answering"))),
+            failed(exchange(
+                None,
+                false,
+                Some("not sent: target stopped answering"),
+            )),
             &Waivers::default(),
         );
         assert_eq!(

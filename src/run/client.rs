@@ -85,7 +85,10 @@ pub struct HttpClient {
 impl HttpClient {
     /// The client of a run: no retries, no proxy, no automatic redirects;
     /// caps, TLS, redirects and pacing from `options`.
-    pub fn from_options(options: &RunOptions, redactor: Redactor) -> Result<HttpClient, ClientError> {
+    pub fn from_options(
+        options: &RunOptions,
+        redactor: Redactor,
+    ) -> Result<HttpClient, ClientError> {
         let builder = reqwest::Client::builder()
             .retry(reqwest::retry::never())
             .no_proxy()
@@ -224,7 +227,10 @@ impl HttpClient {
         let mut body: Vec<u8> = Vec::new();
         let mut body_error = None;
         // A declared length over the cap is not read at all.
-        if let Some(len) = response.content_length().filter(|l| *l > self.body_cap as u64) {
+        if let Some(len) = response
+            .content_length()
+            .filter(|l| *l > self.body_cap as u64)
+        {
             body_error = Some(format!(
                 "response declares Content-Length {len}, over the body cap of {} bytes \
                  (--max-body); body not read",

@@ -37,8 +37,8 @@ pub use partition::{Partition, PartitionError, select};
 pub use plan_print::plan_text;
 pub use policy::{case_fails, case_warns, level_of, run_fails, run_incomplete};
 pub use request::{INVALID_AUTH, MALFORMED_AUTH};
-pub use safety::{guard as cancel_guard, is_cancel};
 pub use run_all::{DEADLINE_REASON, assemble, not_run, run_all, run_with_deadline};
+pub use safety::{guard as cancel_guard, is_cancel};
 pub use selftest::{
     Detection, FaultRow, KillMatrix, Launched, SelftestError, detection, failed_invariants,
     launch_reference, selftest, selftest_with,

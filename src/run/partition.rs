@@ -22,7 +22,9 @@ pub struct Partition {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PartitionError {
     /// Not of the form `N/M`.
-    #[error("parse partition `{0}`: expected N/M (or count:N/M), e.g. 1/3 for the first of three shards")]
+    #[error(
+        "parse partition `{0}`: expected N/M (or count:N/M), e.g. 1/3 for the first of three shards"
+    )]
     Syntax(String),
     /// N or M is 0, or N > M.
     #[error("parse partition `{value}`: the shard must be between 1 and {count}, e.g. 1/{count}")]
@@ -100,7 +102,9 @@ mod tests {
             "count:1/1".parse::<Partition>(),
             Ok(Partition { shard: 1, count: 1 })
         );
-        for bad in ["", "1", "1/", "/2", "a/b", "1/2/3", "-1/2", "hash:1/2", " 1/2"] {
+        for bad in [
+            "", "1", "1/", "/2", "a/b", "1/2/3", "-1/2", "hash:1/2", " 1/2",
+        ] {
             assert!(
                 matches!(bad.parse::<Partition>(), Err(PartitionError::Syntax(_))),
                 "{bad}"
@@ -108,7 +112,10 @@ mod tests {
         }
         for bad in ["0/3", "4/3", "1/0", "0/0"] {
             assert!(
-                matches!(bad.parse::<Partition>(), Err(PartitionError::OutOfRange { .. })),
+                matches!(
+                    bad.parse::<Partition>(),
+                    Err(PartitionError::OutOfRange { .. })
+                ),
                 "{bad}"
             );
         }

@@ -26,18 +26,21 @@ pub fn plan_text(cases: &[PlannedCase], target: &Target) -> String {
     for planned in cases {
         let _ = writeln!(out, "\n{}", planned.name);
         for (name, state) in planned.case.all_fixtures() {
-            let source = match (&target.fixtures_url, target.embedded || target.base_url.is_empty()) {
-                (Some(url), _) => format!(
-                    "POST {url} {{\"state\":\"{}\"}}",
-                    state.as_str()
-                ),
+            let source = match (
+                &target.fixtures_url,
+                target.embedded || target.base_url.is_empty(),
+            ) {
+                (Some(url), _) => format!("POST {url} {{\"state\":\"{}\"}}", state.as_str()),
                 (None, true) => format!(
                     "POST <embedded fixture provider> {{\"state\":\"{}\"}}",
                     state.as_str()
                 ),
                 (None, false) => match target.static_ops.iter().find(|(s, _)| *s == state) {
                     Some((_, id)) => format!("static id {id} (--op {}=...)", state.as_str()),
-                    None => format!("none available (--op {}=ID): the case is skipped", state.as_str()),
+                    None => format!(
+                        "none available (--op {}=ID): the case is skipped",
+                        state.as_str()
+                    ),
                 },
             };
             let _ = writeln!(out, "  fixture {name} ({}): {source}", state.as_str());
@@ -49,7 +52,10 @@ pub fn plan_text(cases: &[PlannedCase], target: &Target) -> String {
             } else {
                 String::new()
             };
-            let label = step.name.clone().unwrap_or_else(|| format!("step {}", i + 1));
+            let label = step
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("step {}", i + 1));
             let _ = writeln!(out, "  {}. {label}{times}", i + 1);
             let _ = writeln!(
                 out,
@@ -175,7 +181,9 @@ mod tests {
         assert!(!text.contains("sk_secret_value"));
         assert!(text.contains("authorization: Bearer <token>"));
         assert!(text.contains("POST https://staging.example.test/v1/operations/<op.id>:cancel"));
-        assert!(text.contains("POST https://staging.example.test/__fixtures {\"state\":\"running\"}"));
+        assert!(
+            text.contains("POST https://staging.example.test/__fixtures {\"state\":\"running\"}")
+        );
         assert!(text.starts_with(&format!("plan: {} case(s)", cases.len())));
     }
 }

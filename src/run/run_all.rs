@@ -10,8 +10,8 @@ use crate::model::{CaseOutcome, CaseResult, RunResult, TargetInfo};
 
 use super::adjust::settle;
 use super::clock::rfc3339;
-use super::pacing::STOPPED_REASON;
 use super::engine::Engine;
+use super::pacing::STOPPED_REASON;
 
 /// Reason recorded on cases the deadline stopped.
 pub const DEADLINE_REASON: &str = "the run deadline (--deadline) passed";

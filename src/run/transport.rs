@@ -200,7 +200,11 @@ impl HttpClient {
                 request: RecordedRequest {
                     method: req.method.clone(),
                     url: redact(&req.url),
-                    headers: req.headers.iter().map(|(k, v)| (k.clone(), redact(v))).collect(),
+                    headers: req
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (k.clone(), redact(v)))
+                        .collect(),
                     body: req.body.as_deref().map(redact),
                 },
                 response: None,
@@ -275,6 +279,9 @@ mod tests {
         let junk = dir.path().join("junk.pem");
         std::fs::write(&junk, "not a certificate").unwrap();
         let e = load_ca_cert(&junk).unwrap_err().to_string();
-        assert!(e.contains("junk.pem") && e.contains("BEGIN CERTIFICATE"), "{e}");
+        assert!(
+            e.contains("junk.pem") && e.contains("BEGIN CERTIFICATE"),
+            "{e}"
+        );
     }
 }

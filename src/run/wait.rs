@@ -18,15 +18,14 @@ pub async fn wait_for_target(
         probes += 1;
         engine.client.pacer().observe(true);
         let left = until.saturating_duration_since(Instant::now());
-        let outcome = match tokio::time::timeout(left.max(Duration::from_millis(1)), engine.probe())
-            .await
-        {
-            Ok(r) => r,
-            Err(_) => Err(format!(
-                "target {} did not answer within --wait-for-target",
-                engine.redactor().redact(&engine.target().base_url)
-            )),
-        };
+        let outcome =
+            match tokio::time::timeout(left.max(Duration::from_millis(1)), engine.probe()).await {
+                Ok(r) => r,
+                Err(_) => Err(format!(
+                    "target {} did not answer within --wait-for-target",
+                    engine.redactor().redact(&engine.target().base_url)
+                )),
+            };
         match outcome {
             Ok(()) => {
                 engine.client.pacer().observe(true);

@@ -147,7 +147,10 @@ mod tests {
 
     #[test]
     fn partly_covered_failure_stays_failed() {
-        let mut c = case(vec![check("A-1", Verdict::Fail), check("C-3", Verdict::Fail)]);
+        let mut c = case(vec![
+            check("A-1", Verdict::Fail),
+            check("C-3", Verdict::Fail),
+        ]);
         waivers().apply(&mut c);
         assert_eq!(c.outcome, CaseOutcome::Failed);
         let mut passed = case(vec![check("A-1", Verdict::Pass)]);

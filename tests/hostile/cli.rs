@@ -55,8 +55,9 @@ async fn profile_from_the_default_file_with_an_active_waiver_reports_waived() {
     ran.assert_clean();
     assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
     assert!(
-        ran.stdout
-            .contains("waived: OP-SCHEMA-REQUIRED: waived until 2099-12-31: storm known (TICKET-7)"),
+        ran.stdout.contains(
+            "waived: OP-SCHEMA-REQUIRED: waived until 2099-12-31: storm known (TICKET-7)"
+        ),
         "{}",
         ran.stdout
     );
@@ -113,9 +114,16 @@ async fn flags_override_the_profile() {
     );
     let mut a = common();
     a.extend(
-        ["--config", &config.display().to_string(), "--target", &fine.base_url, "--token", "tok_from_flag"]
-            .iter()
-            .map(|s| s.to_string()),
+        [
+            "--config",
+            &config.display().to_string(),
+            "--target",
+            &fine.base_url,
+            "--token",
+            "tok_from_flag",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
     );
     // The profile's token variable is not needed when --token is given.
     let ran = run_full(a, None, Vec::new(), None).await;
@@ -203,7 +211,10 @@ async fn partition_splits_cases_deterministically_and_completely() {
     for bad in ["0/3", "4/3", "x", "1/0"] {
         let (code, _, stderr) = listed(&["--partition", bad]).await;
         assert_eq!(code, 2, "{bad}");
-        assert!(stderr.contains("N/M") || stderr.contains("between 1 and"), "{bad}: {stderr}");
+        assert!(
+            stderr.contains("N/M") || stderr.contains("between 1 and"),
+            "{bad}: {stderr}"
+        );
     }
 }
 
@@ -231,7 +242,11 @@ async fn cancel_of_an_operation_not_handed_out_is_never_sent() {
     let file = write(dir.path(), "sneaky.toml", &text);
     let ran = run(args(&server.base_url, &file, &dir.path().join("out")), None).await;
     ran.assert_clean();
-    assert_eq!(server.op_requests(), 0, "a cancel of a foreign operation was sent");
+    assert_eq!(
+        server.op_requests(),
+        0,
+        "a cancel of a foreign operation was sent"
+    );
     assert_eq!(
         ran.stdout.matches("skipped: refusing to send POST").count(),
         6,
@@ -306,13 +321,22 @@ async fn bad_input_exits_2_naming_the_place_and_the_fix() {
     );
     let mut a = common();
     a.extend(
-        ["--config", &config.display().to_string(), "--profile", "hostle"]
-            .iter()
-            .map(|s| s.to_string()),
+        [
+            "--config",
+            &config.display().to_string(),
+            "--profile",
+            "hostle",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
     );
     let ran = run_full(a, None, token_env(), None).await;
     assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(ran.stderr.contains("did you mean `hostile`"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("did you mean `hostile`"),
+        "{}",
+        ran.stderr
+    );
     // The profile's token variable is unset.
     let mut a = common();
     a.extend(["--config".into(), config.display().to_string()]);
@@ -337,7 +361,11 @@ async fn bad_input_exits_2_naming_the_place_and_the_fix() {
         "bad_case.toml",
         "[[case]]\nname = \"x\"\nfixture = \"succeeded\"\ninvariants = [\"NO-SUCH-ID\"]\n[[case.step]]\nrequest = { method = \"GET\", path = \"/operations\" }\n",
     );
-    let ran = run(args(&server.base_url, &bad_case, &dir.path().join("out")), None).await;
+    let ran = run(
+        args(&server.base_url, &bad_case, &dir.path().join("out")),
+        None,
+    )
+    .await;
     assert_eq!(ran.code, 2, "{}", ran.stderr);
     assert!(
         ran.stderr.contains("bad_case.toml:4") && ran.stderr.contains("NO-SUCH-ID"),

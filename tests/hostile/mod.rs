@@ -3,6 +3,7 @@
 //! evidence, keep memory bounded, and never leak the token.
 
 mod cli;
+mod fuzz_inputs;
 mod server;
 
 use std::io::Read as _;
@@ -225,7 +226,11 @@ async fn against(behaviour: Behaviour, n: usize, body: bool, extra: &[&str]) -> 
     a.extend(extra.iter().map(|s| s.to_string()));
     let ran = run(a, Some(out)).await;
     ran.assert_clean();
-    assert!(ran.report.is_some(), "no JSON report; stderr:\n{}", ran.stderr);
+    assert!(
+        ran.report.is_some(),
+        "no JSON report; stderr:\n{}",
+        ran.stderr
+    );
     (ran, server)
 }
 
@@ -421,9 +426,15 @@ async fn a_target_that_stops_answering_is_detected_after_three_failures() {
     assert_eq!(ran.code, 3, "{}\n{}", ran.stdout, ran.stderr);
     assert_eq!(
         ran.verdicts(),
-        ["failed", "failed", "failed", "not_run", "not_run", "not_run"]
+        [
+            "failed", "failed", "failed", "not_run", "not_run", "not_run"
+        ]
     );
-    assert_eq!(s.op_requests(), 3, "nothing is sent after the breaker trips");
+    assert_eq!(
+        s.op_requests(),
+        3,
+        "nothing is sent after the breaker trips"
+    );
     assert!(
         ran.stdout.contains("not run: target stopped answering"),
         "{}",
