@@ -132,7 +132,10 @@ impl HttpClient {
                 .map(|b| self.redactor.redact(b).into_owned()),
         };
         let started = Instant::now();
-        let outcome = match tokio::time::timeout(req.timeout, self.exchange(req)).await {
+        // A little slack over the request timeout, so that a body cut off by
+        // it is still recorded with its response (see `exchange`).
+        let outer = req.timeout + Duration::from_millis(200);
+        let outcome = match tokio::time::timeout(outer, self.exchange(req)).await {
             Ok(r) => r,
             Err(_) => Err(SendError {
                 message: format!(
@@ -180,6 +183,7 @@ impl HttpClient {
         req: &OutgoingRequest,
     ) -> Result<(RawResponse, Option<String>), SendError> {
         let fail = |message: String| SendError { message };
+        let body_deadline = Instant::now() + req.timeout;
         let url = reqwest::Url::parse(&req.url)
             .map_err(|e| fail(format!("invalid url `{}`: {e}", req.url)))?;
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
@@ -226,38 +230,48 @@ impl HttpClient {
             .collect();
         let mut body: Vec<u8> = Vec::new();
         let mut body_error = None;
-        // A declared length over the cap is not read at all.
-        if let Some(len) = response
+        // A declared length over the cap is read only up to the cap.
+        let declared_over = response
             .content_length()
-            .filter(|l| *l > self.body_cap as u64)
-        {
-            body_error = Some(format!(
+            .filter(|l| *l > self.body_cap as u64);
+        let over_cap = |len: Option<u64>| match len {
+            Some(len) => format!(
                 "response declares Content-Length {len}, over the body cap of {} bytes \
-                 (--max-body); body not read",
+                 (--max-body)",
                 self.body_cap
-            ));
-        }
-        while body_error.is_none() {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
+            ),
+            None => format!(
+                "response body exceeds the body cap of {} bytes (--max-body)",
+                self.body_cap
+            ),
+        };
+        loop {
+            // The body has the rest of the request timeout; when it runs out
+            // the part read so far is kept as evidence.
+            let next = tokio::time::timeout_at(body_deadline.into(), response.chunk()).await;
+            match next {
+                Ok(Ok(Some(chunk))) => {
                     if body.len() + chunk.len() > self.body_cap {
                         let room = self.body_cap - body.len();
                         body.extend_from_slice(&chunk[..room]);
-                        body_error = Some(format!(
-                            "response body exceeds the body cap of {} bytes (--max-body); \
-                             reading stopped",
-                            self.body_cap
-                        ));
+                        body_error = Some(format!("{}; reading stopped", over_cap(declared_over)));
                         break;
                     }
                     body.extend_from_slice(&chunk);
                 }
-                Ok(None) => break,
-                Err(e) => {
-                    body_error = Some(if e.is_timeout() {
-                        timed_out()
-                    } else {
-                        format!("read response body: {}", describe(&e))
+                Ok(Ok(None)) => break,
+                Ok(Err(e)) if !e.is_timeout() => {
+                    body_error = Some(format!("read response body: {}", describe(&e)));
+                    break;
+                }
+                Ok(Err(_)) | Err(_) => {
+                    body_error = Some(match declared_over {
+                        Some(_) => format!(
+                            "{}; {} bytes read before the request timeout",
+                            over_cap(declared_over),
+                            body.len()
+                        ),
+                        None => format!("{}; {} bytes of the body read", timed_out(), body.len()),
                     });
                     break;
                 }

@@ -260,6 +260,14 @@ async fn slow_body_times_out_with_the_partial_response_recorded() {
     let (ran, _s) = against(Behaviour::SlowBody, 1, true, &[]).await;
     assert_eq!(ran.code, 1, "{}\n{}", ran.stdout, ran.stderr);
     assert_eq!(ran.verdicts(), ["failed"]);
+    let ex = &ran.exchanges()[0];
+    assert_eq!(ex["response"]["status"], 200, "{ex}");
+    assert!(
+        ex["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("bytes of the body read")),
+        "{ex}"
+    );
     assert!(
         errors(&ran).iter().any(|e| e.contains("request timeout")),
         "{:?}",
@@ -297,7 +305,7 @@ async fn endless_body_is_cut_at_the_cap_and_memory_stays_bounded() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn huge_content_length_is_refused_without_reading() {
+async fn huge_content_length_is_read_at_most_up_to_the_cap() {
     let (ran, _s) = against(Behaviour::HugeContentLength, 1, true, &[]).await;
     assert_eq!(ran.code, 1, "{}\n{}", ran.stdout, ran.stderr);
     assert!(
@@ -307,6 +315,10 @@ async fn huge_content_length_is_refused_without_reading() {
         "{:?}",
         errors(&ran)
     );
+    let read = ran.exchanges()[0]["response"]["body_bytes"]
+        .as_u64()
+        .unwrap_or(u64::MAX);
+    assert!(read <= 8 * 1024 * 1024, "{read}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
