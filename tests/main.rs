@@ -3,8 +3,8 @@
 
 mod cases;
 mod cli;
+mod contract;
 mod profile;
+mod reference;
 mod reports;
 mod runner;
-mod contract;
-mod reference;

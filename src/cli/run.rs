@@ -301,7 +301,7 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         ),
         None => {
             let config = ReferenceConfig {
-                step_length: Duration::from_millis(20),
+                step_length: reference::EMBEDDED_STEP_LENGTH,
                 faults: faults.clone(),
                 fixtures: true,
                 ..ReferenceConfig::default()

@@ -13,7 +13,7 @@ use super::client::{ClientError, HttpClient, OutgoingRequest, RawResponse};
 use super::fixtures::{Acquired, FixtureSource};
 use super::options::{RunOptions, Target};
 use super::request::{Credentials, join_url};
-use super::template::{Renderer, Vars};
+use super::template::{OwnerVars, Renderer, Vars};
 
 /// Runs cases against one target. Cheap to share behind an `Arc`.
 #[derive(Debug)]
@@ -203,11 +203,15 @@ impl Engine {
             s.request.method.eq_ignore_ascii_case("POST")
                 && (p.contains(":cancel") || p.contains("%3acancel"))
         });
+        // One fresh owner per attempt: a retry must not see the fixtures of
+        // the attempt before it in an owner-filtered list.
+        let owner = planned.case.owner.map(OwnerVars::fresh);
         let acquired = self
             .fixtures
             .acquire(
                 planned,
                 cancels,
+                owner.as_ref(),
                 &self.client,
                 self.creds.token.as_deref(),
                 self.options.request_timeout,
@@ -230,6 +234,7 @@ impl Engine {
                 table_value: planned.table_row.as_ref().map(|r| r.value.clone()),
                 uuid: uuid::Uuid::new_v4().to_string(),
                 run_id: self.run_id.clone(),
+                owner,
             },
             fixture_states: planned.case.all_fixtures(),
             ..AttemptCtx::default()

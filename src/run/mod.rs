@@ -30,5 +30,5 @@ pub use selftest::{
     Detection, FaultRow, KillMatrix, Launched, SelftestError, detection, failed_invariants,
     launch_reference, selftest, selftest_with,
 };
-pub use template::{FixtureVars, Renderer, TemplateError, Vars};
+pub use template::{FixtureVars, OwnerVars, Renderer, TemplateError, Vars};
 pub use trials::{FailureRenderer, TrialRun, run_trials};

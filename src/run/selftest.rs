@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::case::PlannedCase;
 use crate::contract::Schemas;
@@ -208,7 +207,7 @@ pub async fn launch_reference(
     fault: Option<&'static FaultInfo>,
 ) -> Result<Launched, SelftestError> {
     let config = ReferenceConfig {
-        step_length: Duration::from_millis(20),
+        step_length: reference::EMBEDDED_STEP_LENGTH,
         faults: fault.into_iter().collect(),
         fixtures: true,
         ..ReferenceConfig::default()

@@ -10,7 +10,8 @@ use crate::contract::{Endpoint, Mode};
 use crate::model::{CheckResult, StepResult, Verdict};
 
 use super::checks::{
-    accepted_statuses, body_checks, catalogue_statuses, check, inferred_kind, json_diff, short,
+    accepted_statuses, body_checks, catalogue_statuses, check, describe_found, describe_json_is,
+    inferred_kind, json_diff, json_is_holds, short,
 };
 use super::client::{OutgoingRequest, RawResponse, Sent};
 use super::endpoint::Route;
@@ -421,6 +422,31 @@ impl Engine {
                             Some(g) => format!("{pointer} == {}", short(g)),
                             None => format!("no value at {pointer}"),
                         },
+                        Some(idx),
+                        mode,
+                    )
+                }
+            };
+            checks.push(c);
+        }
+        for (pointer, is) in &expect.json_is {
+            let expected = describe_json_is(pointer, *is);
+            let c = match &body {
+                None => check(
+                    step_inv,
+                    false,
+                    expected,
+                    "body is not JSON",
+                    Some(idx),
+                    mode,
+                ),
+                Some(b) => {
+                    let got = b.pointer(pointer);
+                    check(
+                        step_inv,
+                        json_is_holds(got, *is),
+                        expected,
+                        describe_found(pointer, got),
                         Some(idx),
                         mode,
                     )
