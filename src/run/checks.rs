@@ -85,6 +85,15 @@ pub fn inferred_kind(endpoint: Endpoint, status: u16) -> Option<BodyKind> {
     }
 }
 
+/// True when a response with `status` can carry a body of `kind`: an
+/// Operation or a list on 2xx, an error envelope on 4xx/5xx.
+pub fn body_kind_fits(kind: BodyKind, status: u16) -> bool {
+    match kind {
+        BodyKind::Operation | BodyKind::OperationList => (200..300).contains(&status),
+        BodyKind::Error => (400..600).contains(&status),
+    }
+}
+
 /// The invariant schema violations of `kind` are attributed to.
 pub fn schema_invariant(kind: BodyKind) -> &'static str {
     match kind {
@@ -318,6 +327,17 @@ mod tests {
         assert_eq!(inferred_kind(Endpoint::Wait, 404), Some(BodyKind::Error));
         assert_eq!(inferred_kind(Endpoint::Get, 500), None);
         assert_eq!(inferred_kind(Endpoint::Other, 200), None);
+    }
+
+    #[test]
+    fn body_kinds_fit_their_status_class() {
+        assert!(body_kind_fits(BodyKind::Operation, 202));
+        assert!(!body_kind_fits(BodyKind::Operation, 404));
+        assert!(body_kind_fits(BodyKind::OperationList, 200));
+        assert!(!body_kind_fits(BodyKind::OperationList, 400));
+        assert!(body_kind_fits(BodyKind::Error, 422));
+        assert!(body_kind_fits(BodyKind::Error, 503));
+        assert!(!body_kind_fits(BodyKind::Error, 200));
     }
 
     #[test]

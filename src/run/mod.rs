@@ -24,7 +24,7 @@ pub use clock::rfc3339;
 pub use engine::Engine;
 pub use options::{FailOn, RunOptions, Target};
 pub use policy::{case_fails, case_warns, level_of, run_fails, run_incomplete};
-pub use request::{INVALID_AUTH, MALFORMED_AUTH};
+pub use request::{INVALID_AUTH, MALFORMED_AUTH, WRONG_SCHEME};
 pub use run_all::{DEADLINE_REASON, assemble, not_run, run_all, run_with_deadline};
 pub use selftest::{
     Detection, FaultRow, KillMatrix, Launched, SelftestError, detection, failed_invariants,

@@ -17,6 +17,9 @@ pub const MALFORMED_AUTH: &str = "Basic b3Bjb25mb3Jt";
 /// `Authorization` value sent for [`Auth::Invalid`].
 pub const INVALID_AUTH: &str = "Bearer sk_akua_opconform_invalid_token";
 
+/// The scheme [`Auth::WrongScheme`] puts before the run's token.
+pub const WRONG_SCHEME: &str = "Token";
+
 /// Query values are encoded except RFC 3986 unreserved characters.
 const QUERY: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -61,6 +64,11 @@ pub fn auth_header(auth: Auth, creds: &Credentials) -> Result<Option<String>, St
             .token
             .as_ref()
             .map(|t| Some(format!("Bearer {t}")))
+            .ok_or_else(|| "no token: pass --token or set AKUA_TOKEN".to_string()),
+        Auth::WrongScheme => creds
+            .token
+            .as_ref()
+            .map(|t| Some(format!("{WRONG_SCHEME} {t}")))
             .ok_or_else(|| "no token: pass --token or set AKUA_TOKEN".to_string()),
         Auth::None => Ok(None),
         Auth::Malformed => Ok(Some(MALFORMED_AUTH.to_string())),
@@ -340,6 +348,15 @@ mod tests {
         assert_eq!(
             auth_header(Auth::Invalid, &c).unwrap().as_deref(),
             Some(INVALID_AUTH)
+        );
+        assert_eq!(
+            auth_header(Auth::WrongScheme, &c).unwrap().as_deref(),
+            Some("Token tok")
+        );
+        assert!(
+            auth_header(Auth::WrongScheme, &Credentials::default())
+                .unwrap_err()
+                .contains("AKUA_TOKEN")
         );
         assert!(
             auth_header(Auth::Foreign, &c)
