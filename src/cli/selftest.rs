@@ -23,6 +23,9 @@ pub struct SelftestArgs {
     /// Cases run at once against each reference instance.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,
+    /// Faulty reference instances run at once (each gets its own server).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub faults_at_once: usize,
     /// Upper bound of every `eventually` deadline, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub settle_deadline: u64,
@@ -82,7 +85,13 @@ fn selftest_main(args: SelftestArgs) -> Result<ExitStatus, ExitStatus> {
         }
     );
     let matrix = rt
-        .block_on(run::selftest(&cases, &options, &faults, args.concurrency))
+        .block_on(run::selftest(
+            &cases,
+            &options,
+            &faults,
+            args.concurrency,
+            args.faults_at_once,
+        ))
         .map_err(|e| {
             eprintln!("error: failed to {e}");
             ExitStatus::TargetUnreachable

@@ -28,7 +28,7 @@ pub use request::{INVALID_AUTH, MALFORMED_AUTH, WRONG_SCHEME};
 pub use run_all::{DEADLINE_REASON, assemble, not_run, run_all, run_with_deadline};
 pub use selftest::{
     Detection, FaultRow, KillMatrix, Launched, SelftestError, detection, failed_invariants,
-    launch_reference, selftest, selftest_with,
+    launch_reference, selftest, selftest_parallel, selftest_with,
 };
 pub use template::{FixtureVars, OwnerVars, Renderer, TemplateError, Vars};
 pub use trials::{FailureRenderer, TrialRun, run_trials};
