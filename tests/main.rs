@@ -4,6 +4,7 @@
 mod cases;
 mod cli;
 mod contract;
+mod kill_matrix;
 mod profile;
 mod reference;
 mod reports;

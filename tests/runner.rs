@@ -1135,7 +1135,12 @@ expect.unchanged = "op"
             ("invisible", "CANCEL-202-ENVELOPE", false),
         ];
         for (fault, inv, caught) in table {
-            assert_eq!(m.caught_by(fault, inv), caught, "{fault} × {inv}");
+            assert_eq!(
+                m.caught_by(fault, inv),
+                caught,
+                "{fault} × {inv}: {:#?}",
+                m.rows
+            );
         }
         let verdicts: Vec<(&str, &Detection)> =
             m.rows.iter().map(|r| (r.fault, &r.detection)).collect();

@@ -175,7 +175,12 @@ pub(crate) fn load(paths: &[PathBuf]) -> Result<Vec<PlannedCase>, ExitStatus> {
     };
     loaded.map_err(|errors| {
         for e in &errors {
-            eprintln!("error: {e}");
+            // Loader errors render themselves rustc-style, `error: ...` first.
+            if e.starts_with("error") {
+                eprintln!("{e}");
+            } else {
+                eprintln!("error: {e}");
+            }
         }
         eprintln!(
             "error: {} case file error(s); nothing was sent",

@@ -248,6 +248,9 @@ where
                     None => break,
                 }
             }
+            if in_flight.is_empty() {
+                return Poll::Ready(());
+            }
             let before = in_flight.len();
             let mut i = 0;
             while i < in_flight.len() {
@@ -257,9 +260,6 @@ where
                 } else {
                     i += 1;
                 }
-            }
-            if in_flight.is_empty() {
-                return Poll::Ready(());
             }
             if in_flight.len() == before {
                 // Nothing finished: every future in flight registered a wake-up.
@@ -357,6 +357,19 @@ mod tests {
         let out = bounded(futs, 3).await;
         assert_eq!(out, vec![0, 10, 20, 30, 40, 50, 60]);
         assert_eq!(peak.load(Ordering::SeqCst), 3);
+        // One at a time: every item still runs (the queue is drained after
+        // the only future in flight finishes).
+        let ran = AtomicUsize::new(0);
+        let futs = (0..4u64).map(|i| {
+            let ran = &ran;
+            async move {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                ran.fetch_add(1, Ordering::SeqCst);
+                i
+            }
+        });
+        assert_eq!(bounded(futs, 1).await, vec![0, 1, 2, 3]);
+        assert_eq!(ran.load(Ordering::SeqCst), 4);
         let none: Vec<u8> = bounded(Vec::<std::future::Ready<u8>>::new(), 2).await;
         assert!(none.is_empty());
     }
