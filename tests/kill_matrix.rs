@@ -1,7 +1,7 @@
 //! The selftest kill matrix as an expected-results table (nextest's
 //! fixture-data model): every catalogued fault against the real embedded
 //! reference, the bundled cases in strict mode, compared with
-//! `tests/data/kill_matrix.toml`.
+//! `tests/data/kill_matrix.toml` (each listed invariant must fail).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -94,6 +94,31 @@ fn observed(row: &FaultRow) -> Result<Expected, String> {
     Ok(Expected::CaughtBy(caught))
 }
 
+/// True when the run caught every invariant the table requires (more of
+/// the fault's `breaks` may fail too: some are only evidenced when timing
+/// makes them visible, e.g. started_at order across a second boundary).
+fn caught_at_least(want: &Expected, got: &Expected) -> bool {
+    match (want, got) {
+        (Expected::GeneratedOnly, Expected::GeneratedOnly) => true,
+        (Expected::CaughtBy(w), Expected::CaughtBy(g)) => w.iter().all(|i| g.contains(i)),
+        _ => false,
+    }
+}
+
+#[test]
+fn table_comparison_flags_misses_but_not_extra_catches() {
+    let list = |ids: &[&str]| Expected::CaughtBy(ids.iter().map(|s| s.to_string()).collect());
+    assert!(caught_at_least(&list(&["A"]), &list(&["A", "B"])));
+    assert!(!caught_at_least(&list(&["A", "B"]), &list(&["A"])));
+    assert!(!caught_at_least(&list(&["A"]), &list(&[])));
+    assert!(caught_at_least(
+        &Expected::GeneratedOnly,
+        &Expected::GeneratedOnly
+    ));
+    assert!(!caught_at_least(&Expected::GeneratedOnly, &list(&["A"])));
+    assert!(!caught_at_least(&list(&["A"]), &Expected::GeneratedOnly));
+}
+
 #[test]
 fn table_names_every_catalogued_fault_and_agrees_on_generated_only() {
     let table = load_table();
@@ -163,7 +188,7 @@ async fn kill_matrix_matches_the_expected_results_table() {
                 "+ {} = {got}    (new fault, not in the table)",
                 row.fault
             )),
-            Some(want) if *want != got => {
+            Some(want) if !caught_at_least(want, &got) => {
                 let note = match &got {
                     Expected::CaughtBy(ids) if ids.is_empty() => format!(
                         "NEWLY MISSED; failed invariants: {:?}",
