@@ -56,6 +56,9 @@ pub mod fake {
         pub vary_cancel_bodies: bool,
         /// 401 bodies echo the Authorization header.
         pub echo_auth: bool,
+        /// An accepted cancel settles at once (the 202 body still shows
+        /// RUNNING), so a second cancel finds the operation done.
+        pub settle_at_once: bool,
     }
 
     #[derive(Debug, Default)]
@@ -339,6 +342,13 @@ pub mod fake {
                 }
                 *pending = s.behaviour.settle_after_reads;
                 let mut body = op.clone();
+                if s.behaviour.settle_at_once {
+                    let mut settled = operation(id, "CANCELLED");
+                    settled["owner_type"] = op["owner_type"].clone();
+                    settled["owner_id"] = op["owner_id"].clone();
+                    *op = settled;
+                    *pending = None;
+                }
                 if s.behaviour.vary_cancel_bodies {
                     body["x_counter"] = json!(n);
                 }
@@ -1453,4 +1463,56 @@ expect.eventually = { json_is = { "/last_error" = "non_null" }, within_ms = 2000
         f0[0].contains("/last_error == null") && f0[0].contains("done operations never change"),
         "{f0:?}"
     );
+}
+
+const CANCEL_AGAIN: &str = r#"
+[[case]]
+name = "again"
+fixture = "running"
+invariants = ["CANCEL-AGAIN-ACCEPTED"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.status = [202]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.status = "CANCEL-AGAIN-ACCEPTED"
+"#;
+
+#[tokio::test]
+async fn a_repeated_cancel_that_meets_a_settled_operation_is_drift_not_a_failure() {
+    let good = fake::start(Behaviour::default()).await;
+    let r = run(&good, RunOptions::default(), &one(CANCEL_AGAIN)).await;
+    assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
+
+    // The operation settles before the second cancel: 422 is right for a done
+    // operation, so the case is retried, then inconclusive, never failed.
+    let fast = fake::start(Behaviour {
+        settle_at_once: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&fast, RunOptions::default(), &one(CANCEL_AGAIN)).await;
+    match &r.outcome {
+        CaseOutcome::Inconclusive { reason } => assert!(
+            reason.contains("before the repeated cancel") && reason.contains("422"),
+            "{reason}"
+        ),
+        other => panic!("expected inconclusive, got {other:?}: {:?}", failing(&r)),
+    }
+    assert_eq!(r.attempts, 3);
+
+    // A replay (same key) that gets 422 is a finding, not drift.
+    let replay = CANCEL_AGAIN.replace(
+        r#"path = "/operations/{{ op.id }}:cancel" }"#,
+        r#"path = "/operations/{{ op.id }}:cancel", headers = { idempotency-key = "k-{{ uuid }}" } }"#,
+    );
+    let fast = fake::start(Behaviour {
+        settle_at_once: true,
+        vary_cancel_bodies: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&fast, RunOptions::default(), &one(&replay)).await;
+    assert_eq!(r.outcome, CaseOutcome::Failed, "{:?}", r.outcome);
+    assert!(failing(&r)[0].contains("status 422"), "{:?}", failing(&r));
 }
