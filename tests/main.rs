@@ -5,6 +5,7 @@ mod cases;
 mod cli;
 mod contract;
 mod hostile;
+mod kill_matrix;
 mod profile;
 mod reference;
 mod reports;

@@ -245,7 +245,12 @@ pub(crate) fn load(paths: &[PathBuf]) -> Result<Vec<PlannedCase>, ExitStatus> {
     };
     loaded.map_err(|errors| {
         for e in &errors {
-            eprintln!("error: {e}");
+            // Loader errors render themselves rustc-style, `error: ...` first.
+            if e.starts_with("error") {
+                eprintln!("{e}");
+            } else {
+                eprintln!("error: {e}");
+            }
         }
         eprintln!(
             "error: {} case file error(s); nothing was sent",
@@ -455,7 +460,7 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         Some(t) => (t, None),
         None => {
             let config = ReferenceConfig {
-                step_length: Duration::from_millis(20),
+                step_length: reference::EMBEDDED_STEP_LENGTH,
                 faults: faults.clone(),
                 fixtures: true,
                 ..ReferenceConfig::default()

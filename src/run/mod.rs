@@ -36,14 +36,14 @@ pub use pacing::{PacingOptions, STOPPED_REASON, parse_retry_after};
 pub use partition::{Partition, PartitionError, select};
 pub use plan_print::plan_text;
 pub use policy::{case_fails, case_warns, level_of, run_fails, run_incomplete};
-pub use request::{INVALID_AUTH, MALFORMED_AUTH};
+pub use request::{INVALID_AUTH, MALFORMED_AUTH, WRONG_SCHEME};
 pub use run_all::{DEADLINE_REASON, assemble, not_run, run_all, run_with_deadline};
 pub use safety::{guard as cancel_guard, is_cancel};
 pub use selftest::{
     Detection, FaultRow, KillMatrix, Launched, SelftestError, detection, failed_invariants,
-    launch_reference, selftest, selftest_with,
+    launch_reference, selftest, selftest_parallel, selftest_with,
 };
-pub use template::{FixtureVars, Renderer, TemplateError, Vars};
+pub use template::{FixtureVars, OwnerVars, Renderer, TemplateError, Vars};
 pub use transport::{TransportError, TransportOptions, load_ca_cert, same_origin};
 pub use trials::{FailureRenderer, TrialRun, run_trials};
 pub use wait::wait_for_target;

@@ -110,6 +110,7 @@ fn headers(req: &Request, target: &Target) -> Vec<(String, String)> {
         Auth::Foreign => Some("Bearer <foreign token>".to_string()),
         Auth::Malformed => Some(MALFORMED_AUTH.to_string()),
         Auth::Invalid => Some(INVALID_AUTH.to_string()),
+        Auth::WrongScheme => Some("Token <token>".to_string()),
         Auth::None => None,
     };
     if let Some(a) = auth {

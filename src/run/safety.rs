@@ -61,7 +61,7 @@ pub fn guard(
     let Some((id, _verb)) = last.rsplit_once(':') else {
         return refuse(shape);
     };
-    if !may_name(id, fixtures) {
+    if !may_name("POST", crate::contract::Endpoint::Cancel, id, fixtures) {
         return refuse(&format!(
             "operation `{id}` is not a fixture of this case (fabricated ids must contain \
              `opconform`)"
