@@ -1,13 +1,202 @@
-//! `opconform serve`.
+//! `opconform serve`: the reference server of the Operations API, optionally
+//! with catalogued faults, until Ctrl-C.
+
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::exit::ExitStatus;
+use crate::reference::{
+    ReferenceConfig, ReferenceServer, TokenGrant, closest_fault, fault, faults,
+};
 
 /// Arguments of `opconform serve`.
 #[derive(Debug, clap::Args)]
-pub struct ServeArgs {}
+#[command(after_help = "\
+Examples:
+  opconform serve
+  opconform serve --addr 127.0.0.1:18080 --step-ms 50
+  opconform serve --fault done-lags-state --fault wait-no-wake
+  opconform serve --token sk_akua_test_alpha=ws_alpha --token sk_other=ws_other
+  opconform serve --list-faults
+
+Create an operation to play with (Pact-style provider state):
+  curl -s -X POST http://127.0.0.1:8080/__fixtures/operations \\
+       -H 'Authorization: Bearer sk_akua_test_alpha' -d '{\"state\":\"running\"}'")]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Switch on a catalogued fault (repeatable; see --list-faults).
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
+    /// List every catalogued fault (name, what it does, what it breaks) and exit.
+    #[arg(long)]
+    pub list_faults: bool,
+    /// Length of one simulated lifecycle step, in milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub step_ms: u64,
+    /// Turn the fixture endpoint POST /__fixtures/operations off (404).
+    #[arg(long)]
+    pub no_fixtures: bool,
+    /// Accept TOKEN for WORKSPACE (repeatable; replaces the default tokens).
+    #[arg(long = "token", value_name = "TOKEN=WORKSPACE", value_parser = parse_grant)]
+    pub tokens: Vec<TokenGrant>,
+    /// How long an Idempotency-Key is remembered, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 24 * 3600)]
+    pub idempotency_ttl_secs: u64,
+    /// How many Idempotency-Keys are remembered at most (oldest evicted).
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub idempotency_capacity: usize,
+}
+
+fn parse_grant(s: &str) -> Result<TokenGrant, String> {
+    match s.split_once('=') {
+        Some((token, workspace)) if !token.is_empty() && !workspace.is_empty() => Ok(TokenGrant {
+            token: token.to_string(),
+            workspace: workspace.to_string(),
+        }),
+        _ => Err(format!(
+            "expected TOKEN=WORKSPACE, e.g. sk_akua_test_alpha=ws_alpha; got {s:?}"
+        )),
+    }
+}
+
+/// The config the arguments describe, or the message for a bad fault name.
+fn config(args: &ServeArgs) -> Result<ReferenceConfig, String> {
+    let mut config = ReferenceConfig {
+        step_length: Duration::from_millis(args.step_ms.max(1)),
+        fixtures: !args.no_fixtures,
+        idempotency_ttl: Duration::from_secs(args.idempotency_ttl_secs),
+        idempotency_capacity: args.idempotency_capacity.max(1),
+        ..ReferenceConfig::default()
+    };
+    if !args.tokens.is_empty() {
+        config.tokens = args.tokens.clone();
+    }
+    for name in &args.faults {
+        match fault(name) {
+            Some(info) => config.faults.push(info),
+            None => {
+                let hint = closest_fault(name)
+                    .map(|n| format!("; did you mean `{n}`?"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "unknown fault `{name}`{hint} (opconform serve --list-faults lists them)"
+                ));
+            }
+        }
+    }
+    Ok(config)
+}
 
 /// Runs `opconform serve`.
-pub fn main(_args: ServeArgs) -> ExitStatus {
-    eprintln!("opconform serve: not built yet");
-    ExitStatus::BadInput
+pub fn main(args: ServeArgs) -> ExitStatus {
+    if args.list_faults {
+        let width = faults().iter().map(|f| f.name.len()).max().unwrap_or(0);
+        for f in faults() {
+            let generated = if f.generated_only {
+                " [generated inputs only]"
+            } else {
+                ""
+            };
+            println!(
+                "{:width$}  {}  (breaks {}){generated}",
+                f.name,
+                f.summary,
+                f.breaks.join(", ")
+            );
+        }
+        return ExitStatus::Success;
+    }
+    let config = match config(&args) {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitStatus::BadInput;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return ExitStatus::TargetUnreachable;
+        }
+    };
+    runtime.block_on(serve(args.addr, config))
+}
+
+async fn serve(addr: SocketAddr, config: ReferenceConfig) -> ExitStatus {
+    let tokens = config.tokens.clone();
+    let fault_names: Vec<&str> = config.faults.iter().map(|f| f.name).collect();
+    let server = match ReferenceServer::start(config, addr).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: failed to listen on {addr}: {e}");
+            return ExitStatus::BadInput;
+        }
+    };
+    // These are the reference server's own test tokens, printed on purpose.
+    println!("opconform reference server");
+    println!("  base URL:    {}", server.base_url());
+    println!("  fixture URL: {}", server.fixtures_url());
+    for grant in &tokens {
+        println!("  token:       {} (workspace {})", grant.token, grant.workspace);
+    }
+    if fault_names.is_empty() {
+        println!("  faults:      none");
+    } else {
+        println!("  faults:      {}", fault_names.join(", "));
+    }
+    println!("Press Ctrl-C to stop.");
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("error: failed to listen for Ctrl-C: {e}");
+    }
+    println!("stopping (in-flight requests get up to 5 s)...");
+    server.shutdown().await;
+    ExitStatus::Success
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn parse(argv: &[&str]) -> Result<ServeArgs, clap::Error> {
+        Wrapper::try_parse_from(std::iter::once("serve").chain(argv.iter().copied())).map(|w| w.args)
+    }
+
+    #[test]
+    fn defaults_and_flags() {
+        let a = parse(&[]).unwrap();
+        assert_eq!(a.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(a.step_ms, 1000);
+        let c = config(&a).unwrap();
+        assert!(c.fixtures && c.tokens.len() == 2);
+        let a = parse(&[
+            "--step-ms", "5", "--no-fixtures", "--token", "t1=ws_x", "--fault", "wait-no-wake",
+            "--idempotency-ttl-secs", "7", "--idempotency-capacity", "9",
+        ])
+        .unwrap();
+        let c = config(&a).unwrap();
+        assert_eq!(c.step_length, Duration::from_millis(5));
+        assert!(!c.fixtures);
+        assert_eq!(c.tokens, vec![TokenGrant { token: "t1".into(), workspace: "ws_x".into() }]);
+        assert_eq!(c.faults.len(), 1);
+        assert_eq!(c.idempotency_ttl, Duration::from_secs(7));
+        assert_eq!(c.idempotency_capacity, 9);
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_the_fix() {
+        assert!(parse(&["--token", "nowsp"]).is_err());
+        let a = parse(&["--fault", "wait-no-wak"]).unwrap();
+        let e = config(&a).unwrap_err();
+        assert!(e.contains("did you mean `wait-no-wake`"), "{e}");
+    }
 }

@@ -1,0 +1,353 @@
+//! The one place that lists every fault: its name, what the bug does, and
+//! the invariants (IDs from `crate::contract::catalogue`) a plain fixed case
+//! must catch it with. Each fault is a realistic bug an implementer could
+//! ship; the reference switches it on with a small `if app.has(Fault::X)`
+//! branch where that bug would live.
+
+/// One catalogued fault: a realistic implementer bug the reference can
+/// switch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultInfo {
+    /// Stable name, e.g. `done-lags-state`.
+    pub name: &'static str,
+    /// One line: what the bug does.
+    pub summary: &'static str,
+    /// Invariant IDs the bug breaks (at least one must catch it).
+    pub breaks: &'static [&'static str],
+    /// True when only generated inputs (fuzz) can be expected to find it.
+    pub generated_only: bool,
+}
+
+macro_rules! fault_catalogue {
+    ($( $variant:ident = $name:literal, $summary:literal, [$($inv:literal),+ $(,)?], $gen:literal; )+) => {
+        /// Every fault, as a value the reference branches on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Fault {
+            $(
+                #[doc = $summary]
+                $variant,
+            )+
+        }
+
+        static FAULTS: &[FaultInfo] = &[
+            $( FaultInfo { name: $name, summary: $summary, breaks: &[$($inv),+], generated_only: $gen }, )+
+        ];
+
+        static ALL: &[Fault] = &[ $( Fault::$variant, )+ ];
+    };
+}
+
+fault_catalogue! {
+    // --- envelope fields and cross-field rules -------------------------------
+    DoneLagsState = "done-lags-state",
+        "done stays false after the state turns terminal (flag updated by a later job)",
+        ["OP-DONE-TERMINAL"], false;
+    Cancel200Settled = "cancel-200-settled",
+        "cancel sets CANCELLED at once without error.message, skipping the drain",
+        ["OP-ERROR-ON-FAIL"], false;
+    ErrorSetWhileCancelling = "error-set-while-cancelling",
+        "an accepted cancel writes error.message while the operation is still RUNNING",
+        ["OP-ERROR-NULL-OTHERWISE"], false;
+    CompletedAtMissing = "completed-at-missing",
+        "terminal operations keep completed_at null",
+        ["OP-COMPLETED-AT"], false;
+    ResponseOnFailure = "response-on-failure",
+        "FAILED operations also carry the typed response of the last step",
+        ["OP-RESPONSE-ONLY-SUCCESS"], false;
+    TimestampsMillis = "timestamps-millis",
+        "timestamps are Unix milliseconds instead of seconds",
+        ["OP-TS-SECONDS"], false;
+    LastErrorSticky = "last-error-sticky",
+        "last_error is never cleared after the failed step succeeds on retry",
+        ["OP-LAST-ERROR-CLEARED"], false;
+    HtmlUrlRelative = "html-url-relative",
+        "html_url is a relative dashboard path, not an absolute URI",
+        ["OP-HTMLURL"], false;
+    ParentIdOmitted = "parent-id-omitted",
+        "a null parent_operation_id is left out instead of sent as null",
+        ["OP-SCHEMA-REQUIRED"], false;
+    StateLowercase = "state-lowercase",
+        "state is sent in lower case (running, cancelled, ...)",
+        ["OP-STATE-ENUM"], false;
+    StepsMissingOnGet = "steps-missing-on-get",
+        "GET /operations/{id} leaves out steps",
+        ["OP-STEPS-ON-GET"], false;
+    EtagMissing = "etag-missing",
+        "Operation responses carry no ETag header",
+        ["OP-ETAG-HEADER"], false;
+    // --- auth and workspace isolation -----------------------------------------
+    AuthOptionalOnWait = "auth-optional-on-wait",
+        ":wait answers without an Authorization header",
+        ["AUTH-401"], false;
+    AuthAnyScheme = "auth-any-scheme",
+        "the auth scheme is not checked: `Token sk_...` or a bare token is accepted",
+        ["AUTH-401"], false;
+    ForeignOpVisible = "foreign-op-visible",
+        "GET returns an operation of another workspace",
+        ["AUTH-FOREIGN-ISOLATION"], false;
+    ForeignCancelApplied = "foreign-cancel-applied",
+        "cancel of another workspace's operation answers 404 but cancels it anyway",
+        ["AUTH-FOREIGN-ISOLATION"], false;
+    ContextIgnored = "context-ignored",
+        "akua-context naming a foreign workspace is ignored (no 403)",
+        ["AUTH-CONTEXT-FOREIGN"], false;
+    // --- length bounds ---------------------------------------------------------
+    IdLenUnchecked = "id-len-unchecked",
+        "a path id over 53 characters is looked up (404) instead of rejected (400)",
+        ["REQ-ID-BOUNDS"], false;
+    ContextLenUnchecked = "context-len-unchecked",
+        "akua-context over 53 characters is not rejected with 400",
+        ["REQ-CONTEXT-BOUNDS"], false;
+    KeyLenOffByOne = "key-len-off-by-one",
+        "an Idempotency-Key of 65 characters is accepted (check is > 65)",
+        ["CANCEL-KEY-BOUNDS"], false;
+    KeyEmptyAccepted = "key-empty-accepted",
+        "an empty Idempotency-Key is treated as absent instead of rejected",
+        ["CANCEL-KEY-BOUNDS"], false;
+    IfMatchLenUnchecked = "ifmatch-len-unchecked",
+        "an If-Match over 64 characters is compared (409) instead of rejected (400)",
+        ["CANCEL-IFMATCH-BOUNDS"], false;
+    // --- idempotency -------------------------------------------------------------
+    ReplayNewBody = "replay-new-body",
+        "a replay re-renders the current operation instead of the first response",
+        ["CANCEL-REPLAY-IDEMPOTENT"], false;
+    Replay422AfterDone = "replay-422-after-done",
+        "the terminal check runs before the key lookup: a replay after settling gets 422",
+        ["CANCEL-REPLAY-IDEMPOTENT"], false;
+    KeyReusedAcrossOps = "key-reused-across-ops",
+        "a key used on another operation replays that operation's response (no 409)",
+        ["CANCEL-KEY-MISUSE"], false;
+    KeyRecordedAfterWrite = "key-recorded-after-write",
+        "the key is recorded only after the cancel write (~25 ms), so concurrent duplicates each cancel",
+        ["CANCEL-KEY-CONCURRENT"], false;
+    // --- If-Match ---------------------------------------------------------------
+    IfMatchIgnored = "ifmatch-ignored",
+        "If-Match is not compared: a stale tag still cancels",
+        ["CANCEL-IFMATCH-STALE"], false;
+    IfMatchBeforeTerminal = "ifmatch-before-terminal",
+        "a stale If-Match on a done operation answers 409 instead of 422",
+        ["CANCEL-IFMATCH-PRECEDENCE"], false;
+    // --- terminal-state handling ---------------------------------------------------
+    CancelTerminal200 = "cancel-terminal-200",
+        "cancel of a done operation answers 200 with the operation instead of 422",
+        ["CANCEL-TERMINAL-422"], false;
+    CancelTerminalMutates = "cancel-terminal-mutates",
+        "cancel of a done operation answers 422 but rewrites it to CANCELLED",
+        ["CANCEL-NO-SIDE-EFFECT-ON-DONE", "OP-IMMUTABLE-DONE"], false;
+    CancelNeverSettles = "cancel-never-settles",
+        "an accepted cancel is never acted on: the operation stays RUNNING",
+        ["CANCEL-SETTLES"], false;
+    Recancel409 = "recancel-409",
+        "a second cancel while the first is draining answers 409 instead of 202",
+        ["CANCEL-202-ENVELOPE"], false;
+    // --- ids -----------------------------------------------------------------------
+    BareIdEcho = "bare-id-echo",
+        "the response id echoes the bare id of the request instead of op_<id>",
+        ["OP-ID-CANONICAL"], false;
+    BareId404 = "bare-id-404",
+        "bare ids are not accepted (404)",
+        ["OP-ID-BARE-ALIAS"], false;
+    ColonEncoded404 = "colon-encoded-404",
+        "%3Acancel and %3Await are not decoded before routing (404)",
+        ["PATH-COLON-ENCODING"], false;
+    // --- :wait -------------------------------------------------------------------------
+    WaitIgnoresTimeout = "wait-ignores-timeout",
+        ":wait returns at once while the operation is still RUNNING",
+        ["WAIT-HOLDS"], false;
+    WaitNoWake = "wait-no-wake",
+        ":wait polls only at the timeout: it does not wake on the terminal transition",
+        ["WAIT-WAKES"], false;
+    WaitTimeoutClamped = "wait-timeout-clamped",
+        ":wait clamps timeout 0 and 61 into 1..60 instead of rejecting them",
+        ["WAIT-TIMEOUT-REJECT"], false;
+    // --- list paging ---------------------------------------------------------------------
+    ListDropsPageBoundary = "list-drops-page-boundary",
+        "next_cursor points past the first item of the next page, which is never listed",
+        ["LIST-PAGING-COMPLETE"], false;
+    ListOldestFirst = "list-oldest-first",
+        "each page is sorted oldest first",
+        ["LIST-NEWEST-FIRST"], false;
+    ListIncludesSteps = "list-includes-steps",
+        "list items carry their steps",
+        ["OP-STEPS-OFF-LIST"], false;
+    ListCursorOnLastPage = "list-cursor-on-last-page",
+        "the last page still carries a next_cursor while has_more is false",
+        ["LIST-CURSOR-END"], false;
+    ListLimitIgnored = "list-limit-ignored",
+        "limit is ignored: pages always hold up to 50 items",
+        ["LIST-LIMIT"], false;
+    ListLimitZeroAccepted = "list-limit-zero-accepted",
+        "limit=0 answers 200 with an empty page instead of 400",
+        ["LIST-LIMIT-BOUNDS"], false;
+    ListOwnerTypeAlone = "list-owner-type-alone",
+        "owner_type without owner_id is accepted and ignored",
+        ["LIST-OWNER-PAIR"], false;
+    ListCrossWorkspace = "list-cross-workspace",
+        "the list includes operations of every workspace",
+        ["LIST-WORKSPACE-SCOPE"], false;
+    // --- content types and error envelopes --------------------------------------------
+    ErrorEnvelopeHtml = "error-envelope-html",
+        "404s come from the framework's HTML error page",
+        ["ERR-ENVELOPE", "HTTP-JSON-CONTENT-TYPE"], false;
+    ErrorTextPlain = "error-text-plain",
+        "400s are plain-text validator messages",
+        ["ERR-ENVELOPE", "HTTP-JSON-CONTENT-TYPE"], false;
+    ErrorCodeString = "error-code-string",
+        "error entries carry string codes (\"not_found\") instead of integers",
+        ["ERR-ENVELOPE"], false;
+    JsonContentTypeMissing = "json-content-type-missing",
+        "Operation bodies are sent as text/plain",
+        ["HTTP-JSON-CONTENT-TYPE"], false;
+    // --- narrow input bands: only generated inputs find these --------------------------
+    IdDash500 = "id-dash-500",
+        "an unknown id containing '-' crashes the lookup (500) instead of 404",
+        ["CANCEL-NOT-FOUND"], true;
+    KeyLen49To63Rejected = "key-len-49-63-rejected",
+        "Idempotency-Keys of 49-63 characters are rejected (stale 48-char limit; only 64 was patched)",
+        ["CANCEL-202-ENVELOPE"], true;
+    IfMatchListFirstOnly = "ifmatch-list-first-only",
+        "an If-Match list is compared by its first tag only",
+        ["CANCEL-IFMATCH-CURRENT"], true;
+}
+
+impl Fault {
+    /// The catalogue entry of this fault.
+    pub fn info(self) -> &'static FaultInfo {
+        &FAULTS[self as usize]
+    }
+
+    /// The fault with this catalogue entry.
+    pub fn from_info(info: &FaultInfo) -> Option<Fault> {
+        Fault::from_name(info.name)
+    }
+
+    /// The fault with this name.
+    pub fn from_name(name: &str) -> Option<Fault> {
+        FAULTS
+            .iter()
+            .position(|f| f.name == name)
+            .and_then(|i| ALL.get(i).copied())
+    }
+
+    /// Every fault, in catalogue order.
+    pub fn all() -> &'static [Fault] {
+        ALL
+    }
+}
+
+/// Every catalogued fault.
+pub fn faults() -> &'static [FaultInfo] {
+    FAULTS
+}
+
+/// The fault with this name.
+pub fn fault(name: &str) -> Option<&'static FaultInfo> {
+    FAULTS.iter().find(|f| f.name == name)
+}
+
+/// The catalogued fault name closest to `name`, for a did-you-mean.
+pub fn closest_fault(name: &str) -> Option<&'static str> {
+    FAULTS
+        .iter()
+        .map(|f| (edit_distance(name, f.name), f.name))
+        .filter(|(d, n)| *d <= n.len().max(3) / 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The set of faults switched on, as a bitset (checked on every request).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct FaultSet(u128);
+
+impl FaultSet {
+    /// The set of these catalogue entries (names not in the catalogue are
+    /// ignored).
+    pub(crate) fn from_infos(infos: &[&FaultInfo]) -> FaultSet {
+        let mut bits = 0u128;
+        for info in infos {
+            if let Some(f) = Fault::from_info(info) {
+                bits |= 1 << (f as u32);
+            }
+        }
+        FaultSet(bits)
+    }
+
+    /// True when `fault` is switched on.
+    pub(crate) fn has(self, fault: Fault) -> bool {
+        self.0 & (1 << (fault as u32)) != 0
+    }
+
+    /// True when any of `faults` is switched on.
+    pub(crate) fn any(self, faults: &[Fault]) -> bool {
+        faults.iter().any(|f| self.has(*f))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn catalogue_is_large_unique_and_names_real_invariants() {
+        assert!(FAULTS.len() >= 25, "only {} faults", FAULTS.len());
+        assert!(FAULTS.len() <= 128, "FaultSet holds 128 faults");
+        assert_eq!(FAULTS.len(), ALL.len());
+        let ids: HashSet<&str> = crate::contract::ids().into_iter().collect();
+        let mut names = HashSet::new();
+        for f in FAULTS {
+            assert!(names.insert(f.name), "duplicate fault {}", f.name);
+            assert!(
+                f.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{} is not kebab-case",
+                f.name
+            );
+            assert!(!f.breaks.is_empty(), "{} breaks nothing", f.name);
+            for inv in f.breaks {
+                assert!(ids.contains(inv), "{} names unknown invariant {inv}", f.name);
+            }
+        }
+        assert!(FAULTS.iter().filter(|f| f.generated_only).count() >= 3);
+    }
+
+    #[test]
+    fn enum_and_table_agree() {
+        for (i, f) in ALL.iter().enumerate() {
+            assert_eq!(*f as usize, i);
+            assert_eq!(Fault::from_name(f.info().name), Some(*f));
+        }
+    }
+
+    #[test]
+    fn fault_set_holds_exactly_the_chosen_faults() {
+        let set = FaultSet::from_infos(&[Fault::WaitNoWake.info(), Fault::IdDash500.info()]);
+        assert!(set.has(Fault::WaitNoWake));
+        assert!(set.has(Fault::IdDash500));
+        assert!(!set.has(Fault::DoneLagsState));
+        assert!(set.any(&[Fault::DoneLagsState, Fault::WaitNoWake]));
+        assert!(!FaultSet::default().has(Fault::WaitNoWake));
+    }
+
+    #[test]
+    fn did_you_mean_finds_near_names_only() {
+        assert_eq!(closest_fault("wait-no-wak"), Some("wait-no-wake"));
+        assert_eq!(closest_fault("done-lag-state"), Some("done-lags-state"));
+        assert_eq!(closest_fault("zzzzzzzzzzzzzzzzzzzzzzzzzz"), None);
+    }
+}

@@ -1,0 +1,284 @@
+//! The Idempotency-Key store for `:cancel`. Keys are scoped per workspace
+//! (akua convention elsewhere: "Idempotency is workspace-scoped", digest §3);
+//! a replay returns the first response byte for byte (IETF
+//! draft-ietf-httpapi-idempotency-key-header: "respond with the result of the
+//! previously completed operation"); a key bound to another operation, or one
+//! still in flight, answers 409 (akua's convention; the draft's 409 for
+//! in-flight). Memory is bounded: entries expire after a TTL and the oldest
+//! are evicted beyond a capacity.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::HeaderValue;
+
+/// A recorded response, replayed as is.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Exact body bytes.
+    pub body: Bytes,
+    /// The ETag header sent with it, if any.
+    pub etag: Option<HeaderValue>,
+}
+
+#[derive(Debug)]
+enum Slot {
+    InFlight,
+    Done(Arc<StoredResponse>),
+}
+
+#[derive(Debug)]
+struct Entry {
+    op_id: String,
+    slot: Slot,
+    generation: u64,
+}
+
+type KeyId = (String, String);
+
+#[derive(Debug, Default)]
+struct Inner {
+    map: HashMap<KeyId, Entry>,
+    /// Insertion order (all entries share one TTL, so the front expires first).
+    order: VecDeque<(Instant, KeyId, u64)>,
+    next_generation: u64,
+}
+
+/// What `begin` found.
+#[derive(Debug)]
+pub(crate) enum Begin {
+    /// A new key: process the request, then `finish` or drop the reservation.
+    Fresh(Reservation),
+    /// The same request completed before: send this.
+    Replay(Arc<StoredResponse>),
+    /// The key is bound to another operation (its recorded response, if any).
+    OtherOperation(Option<Arc<StoredResponse>>),
+    /// The first request with this key is still being processed.
+    InFlight,
+}
+
+/// The bounded key store.
+#[derive(Debug)]
+pub(crate) struct KeyStore {
+    inner: Arc<Mutex<Inner>>,
+    ttl: Duration,
+    capacity: usize,
+}
+
+impl KeyStore {
+    /// A store remembering keys for `ttl`, at most `capacity` of them.
+    pub(crate) fn new(ttl: Duration, capacity: usize) -> KeyStore {
+        KeyStore {
+            inner: Arc::new(Mutex::new(Inner::default())),
+            ttl,
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Looks `key` up for a request on `op_id` and reserves it when new.
+    pub(crate) fn begin(&self, workspace: &str, key: &str, op_id: &str, now: Instant) -> Begin {
+        let mut inner = self.lock();
+        self.expire(&mut inner, now);
+        let id: KeyId = (workspace.to_string(), key.to_string());
+        if let Some(entry) = inner.map.get(&id) {
+            return match (&entry.slot, entry.op_id == op_id) {
+                (Slot::Done(stored), true) => Begin::Replay(Arc::clone(stored)),
+                (Slot::Done(stored), false) => Begin::OtherOperation(Some(Arc::clone(stored))),
+                (Slot::InFlight, true) => Begin::InFlight,
+                (Slot::InFlight, false) => Begin::OtherOperation(None),
+            };
+        }
+        while inner.map.len() >= self.capacity {
+            match inner.order.pop_front() {
+                Some((_, old, generation)) => remove_if_generation(&mut inner, &old, generation),
+                None => break,
+            }
+        }
+        inner.next_generation += 1;
+        let generation = inner.next_generation;
+        inner.map.insert(
+            id.clone(),
+            Entry {
+                op_id: op_id.to_string(),
+                slot: Slot::InFlight,
+                generation,
+            },
+        );
+        inner.order.push_back((now, id.clone(), generation));
+        // Aborted reservations leave stale order entries; compact now and then.
+        if inner.order.len() > self.capacity.saturating_mul(2).max(64) {
+            let Inner { map, order, .. } = &mut *inner;
+            order.retain(|(_, k, g)| map.get(k).is_some_and(|e| e.generation == *g));
+        }
+        Begin::Fresh(Reservation {
+            inner: Arc::clone(&self.inner),
+            id: Some(id),
+            generation,
+        })
+    }
+
+    /// Records a response for `op_id` under `key` without a reservation (the
+    /// `key-recorded-after-write` fault's path).
+    pub(crate) fn record(
+        &self,
+        workspace: &str,
+        key: &str,
+        op_id: &str,
+        stored: StoredResponse,
+        now: Instant,
+    ) {
+        if let Begin::Fresh(res) = self.begin(workspace, key, op_id, now) {
+            res.finish(stored);
+        }
+    }
+
+    fn expire(&self, inner: &mut Inner, now: Instant) {
+        while let Some((at, _, _)) = inner.order.front() {
+            if now.saturating_duration_since(*at) < self.ttl {
+                break;
+            }
+            if let Some((_, id, generation)) = inner.order.pop_front() {
+                remove_if_generation(inner, &id, generation);
+            }
+        }
+    }
+
+    /// Keys currently remembered (in flight or done).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.lock().map.len()
+    }
+}
+
+fn remove_if_generation(inner: &mut Inner, id: &KeyId, generation: u64) {
+    if inner.map.get(id).is_some_and(|e| e.generation == generation) {
+        inner.map.remove(id);
+    }
+}
+
+/// A reserved key. Dropped without `finish` (an error that must not be
+/// replayed, or a client that went away mid-request), the key is released.
+#[derive(Debug)]
+pub(crate) struct Reservation {
+    inner: Arc<Mutex<Inner>>,
+    id: Option<KeyId>,
+    generation: u64,
+}
+
+impl Reservation {
+    /// Records the response to replay for this key.
+    pub(crate) fn finish(mut self, stored: StoredResponse) {
+        if let Some(id) = self.id.take() {
+            let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(entry) = inner.map.get_mut(&id)
+                && entry.generation == self.generation
+            {
+                entry.slot = Slot::Done(Arc::new(stored));
+            }
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            remove_if_generation(&mut inner, &id, self.generation);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(body: &'static str) -> StoredResponse {
+        StoredResponse {
+            status: 202,
+            body: Bytes::from_static(body.as_bytes()),
+            etag: None,
+        }
+    }
+
+    fn fresh(b: Begin) -> Reservation {
+        match b {
+            Begin::Fresh(r) => r,
+            other => panic!("expected a fresh key, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn replay_misuse_and_in_flight() {
+        let store = KeyStore::new(Duration::from_secs(60), 10);
+        let now = Instant::now();
+        let r = fresh(store.begin("ws", "k", "op_a", now));
+        assert!(matches!(store.begin("ws", "k", "op_a", now), Begin::InFlight));
+        assert!(matches!(store.begin("ws", "k", "op_b", now), Begin::OtherOperation(None)));
+        r.finish(stored("first"));
+        match store.begin("ws", "k", "op_a", now) {
+            Begin::Replay(s) => assert_eq!(&s.body[..], b"first"),
+            other => panic!("expected a replay, got {other:?}"),
+        }
+        assert!(matches!(store.begin("ws", "k", "op_b", now), Begin::OtherOperation(Some(_))));
+        // Another workspace has its own key space.
+        drop(fresh(store.begin("ws_other", "k", "op_b", now)));
+    }
+
+    #[test]
+    fn a_dropped_reservation_releases_the_key() {
+        let store = KeyStore::new(Duration::from_secs(60), 10);
+        let now = Instant::now();
+        drop(fresh(store.begin("ws", "k", "op_a", now)));
+        assert_eq!(store.len(), 0);
+        fresh(store.begin("ws", "k", "op_b", now)).finish(stored("b"));
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn capacity_evicts_the_oldest() {
+        let store = KeyStore::new(Duration::from_secs(60), 3);
+        let now = Instant::now();
+        for k in ["k1", "k2", "k3", "k4", "k5"] {
+            fresh(store.begin("ws", k, "op_a", now)).finish(stored("x"));
+            assert!(store.len() <= 3);
+        }
+        assert_eq!(store.len(), 3);
+        // k1 was evicted: it is fresh again, even on another operation.
+        drop(fresh(store.begin("ws", "k1", "op_b", now)));
+        assert!(matches!(store.begin("ws", "k5", "op_a", now), Begin::Replay(_)));
+    }
+
+    #[test]
+    fn ttl_expires_entries() {
+        let store = KeyStore::new(Duration::from_millis(100), 10);
+        let t0 = Instant::now();
+        fresh(store.begin("ws", "k", "op_a", t0)).finish(stored("x"));
+        assert!(matches!(
+            store.begin("ws", "k", "op_a", t0 + Duration::from_millis(50)),
+            Begin::Replay(_)
+        ));
+        drop(fresh(store.begin("ws", "k", "op_b", t0 + Duration::from_millis(150))));
+        assert_eq!(store.len(), 0);
+    }
+
+    #[test]
+    fn many_aborted_reservations_stay_bounded() {
+        let store = KeyStore::new(Duration::from_secs(60), 4);
+        let now = Instant::now();
+        for i in 0..10_000 {
+            drop(fresh(store.begin("ws", &format!("k{i}"), "op_a", now)));
+        }
+        assert_eq!(store.len(), 0);
+        assert!(store.lock().order.len() <= 65);
+        store.record("ws", "r", "op_a", stored("r"), now);
+        assert!(matches!(store.begin("ws", "r", "op_a", now), Begin::Replay(_)));
+    }
+}

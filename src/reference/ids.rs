@@ -1,0 +1,96 @@
+//! Ids: `op_<id>` is canonical and bare ids are accepted (D-CANCEL: "Prefixed
+//! form op_<id> is canonical; bare IDs accepted during transition"); the
+//! custom-method verb is split off the last `:` of the decoded path segment
+//! (axum 0.8 cannot route `/{id}:cancel`); owner types and their prefixes
+//! (digest §2, pairing inferred).
+
+/// The prefix of canonical operation ids.
+pub(crate) const OP_PREFIX: &str = "op_";
+
+/// Documented bounds of the path id (1–53).
+pub(crate) const ID_MAX: usize = 53;
+
+/// The canonical form of a requested id.
+pub(crate) fn canonical(id: &str) -> String {
+    if id.starts_with(OP_PREFIX) {
+        id.to_string()
+    } else {
+        format!("{OP_PREFIX}{id}")
+    }
+}
+
+/// Splits `op_x:cancel` into (`op_x`, Some(`cancel`)); `op_x` into (`op_x`, None).
+pub(crate) fn split_verb(segment: &str) -> (&str, Option<&str>) {
+    match segment.rsplit_once(':') {
+        Some((id, verb)) => (id, Some(verb)),
+        None => (segment, None),
+    }
+}
+
+/// A fresh canonical id: `op_` and 16 lowercase hex characters.
+pub(crate) fn new_op_id() -> String {
+    let hex = uuid::Uuid::new_v4().simple().to_string();
+    format!("{OP_PREFIX}{}", &hex[..16])
+}
+
+/// The documented owner types with their id prefixes.
+pub(crate) const OWNER_TYPES: &[(&str, &str)] = &[
+    ("install", "inst_"),
+    ("repository_change_request", "rcr_"),
+    ("repository", "repo_"),
+    ("workspace", "ws_"),
+    ("machine", "mch_"),
+    ("cluster", "clu_"),
+    ("package", "pkg_"),
+];
+
+/// The id prefix paired with `owner_type`, or None for an unknown type.
+pub(crate) fn owner_prefix(owner_type: &str) -> Option<&'static str> {
+    OWNER_TYPES
+        .iter()
+        .find(|(t, _)| *t == owner_type)
+        .map(|(_, p)| *p)
+}
+
+/// The owner types, comma separated (for error messages).
+pub(crate) fn owner_type_list() -> String {
+    OWNER_TYPES
+        .iter()
+        .map(|(t, _)| *t)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_adds_the_prefix_once() {
+        assert_eq!(canonical("abc"), "op_abc");
+        assert_eq!(canonical("op_abc"), "op_abc");
+    }
+
+    #[test]
+    fn verb_is_split_off_the_last_colon() {
+        assert_eq!(split_verb("op_a:cancel"), ("op_a", Some("cancel")));
+        assert_eq!(split_verb("op_a"), ("op_a", None));
+        assert_eq!(split_verb("a:b:wait"), ("a:b", Some("wait")));
+        assert_eq!(split_verb(":wait"), ("", Some("wait")));
+    }
+
+    #[test]
+    fn new_ids_are_canonical_and_short() {
+        let id = new_op_id();
+        assert!(id.starts_with(OP_PREFIX) && id.len() == 19);
+        assert_ne!(new_op_id(), id);
+    }
+
+    #[test]
+    fn owner_prefixes_pair_by_name() {
+        assert_eq!(owner_prefix("machine"), Some("mch_"));
+        assert_eq!(owner_prefix("repository"), Some("repo_"));
+        assert_eq!(owner_prefix("robot"), None);
+        assert!(owner_type_list().contains("repository_change_request"));
+    }
+}
