@@ -1,277 +1,721 @@
-//! The invariant catalogue. SKELETON: the contract work fills in every entry
-//! (clause, level, basis, statuses, check) and splits the checks into one file
-//! per family; IDs and their meaning are fixed here so that faults, cases and
-//! reports can name them.
+//! The invariant catalogue: every check's stable ID, title, source clause,
+//! level, basis, accepted statuses and check function. IDs and their meaning
+//! are stable; faults, cases and reports name them.
+//!
+//! Levels and `strict_only` follow one rule: a server that is correct under a
+//! fair reading of akua's docs (another documented status, either documented
+//! error envelope, `steps` absent or `[]` on list items, a slower lifecycle,
+//! SUCCEEDED with `response: null`) passes a lenient run. What only akua's
+//! own conventions demand is `strict_only`.
 
 use super::invariant::{Basis, Check, Invariant, Level};
+use super::{error, http, list, operation, status};
 
 /// Version of the catalogue; bump when an ID is added, removed or changes
 /// meaning.
-pub const CATALOGUE_VERSION: &str = "0.1.0";
-
-macro_rules! stub {
-    ($id:literal, $title:literal) => {
-        Invariant {
-            id: $id,
-            title: $title,
-            clause: "",
-            level: Level::Must,
-            basis: Basis::Documented,
-            statuses: None,
-            strict_only: false,
-            check: Check::Case,
-        }
-    };
-}
+pub const CATALOGUE_VERSION: &str = "0.2.0";
 
 static CATALOGUE: &[Invariant] = &[
-    stub!(
-        "OP-SCHEMA-REQUIRED",
-        "every Operation body has all required keys with the documented types"
-    ),
-    stub!(
-        "OP-NULLABLES",
-        "only the documented nullable fields are ever null"
-    ),
-    stub!(
-        "OP-ID-LEN",
-        "id is 1-53 characters; parent_operation_id too when non-null"
-    ),
-    stub!(
-        "OP-ID-CANONICAL",
-        "response id is the canonical op_ form, even for a bare-id request"
-    ),
-    stub!(
-        "OP-ID-BARE-ALIAS",
-        "a bare id and its op_ form name the same operation"
-    ),
-    stub!(
-        "OP-STATE-ENUM",
-        "state is RUNNING, SUCCEEDED, FAILED or CANCELLED"
-    ),
-    stub!(
-        "OP-DONE-TERMINAL",
-        "done is true exactly when state is terminal"
-    ),
-    stub!(
-        "OP-ERROR-ON-FAIL",
-        "FAILED and CANCELLED carry error.message"
-    ),
-    stub!(
-        "OP-ERROR-NULL-OTHERWISE",
-        "RUNNING and SUCCEEDED have error null"
-    ),
-    stub!(
-        "OP-RESPONSE-ONLY-SUCCESS",
-        "response is non-null only when SUCCEEDED"
-    ),
-    stub!("OP-RESPONSE-ON-SUCCESS", "SUCCEEDED carries a response"),
-    stub!(
-        "OP-RESPONSE-TYPE-MATCH",
-        "response.type equals metadata.type"
-    ),
-    stub!(
-        "OP-METADATA-TYPED",
-        "metadata is an object with a string type"
-    ),
-    stub!(
-        "OP-OWNER-ENUM",
-        "owner_type is one of the 7 documented values"
-    ),
-    stub!(
-        "OP-OWNER-PREFIX",
-        "owner_id carries the prefix paired with owner_type"
-    ),
-    stub!(
-        "OP-COMPLETED-AT",
-        "completed_at is null exactly when done is false"
-    ),
-    stub!(
-        "OP-TIME-ORDER",
-        "completed_at >= started_at, for the operation and each step"
-    ),
-    stub!(
-        "OP-TS-SECONDS",
-        "timestamps are non-negative integer Unix seconds"
-    ),
-    stub!(
-        "OP-HTMLURL",
-        "html_url is an absolute URI of at most 2048 characters"
-    ),
-    stub!(
-        "OP-LAST-ERROR-SHAPE",
-        "last_error is null or {message, step_name?}"
-    ),
-    stub!(
-        "OP-LAST-ERROR-CLEARED",
-        "last_error is cleared when the failed step succeeds on retry"
-    ),
-    stub!(
-        "OP-IMMUTABLE-DONE",
-        "once done, every later read returns an identical operation"
-    ),
-    stub!(
-        "OP-DONE-MONOTONIC",
-        "done never goes back to false; state never leaves a terminal value"
-    ),
-    stub!(
-        "OP-STEPS-ON-GET",
-        "get returns steps, each with the 8 required fields"
-    ),
-    stub!("OP-STEPS-OFF-LIST", "list items carry no per-step detail"),
-    stub!(
-        "OP-ETAG-HEADER",
-        "Operation responses carry a quoted ETag (akua convention)"
-    ),
-    stub!(
-        "HTTP-JSON-CONTENT-TYPE",
-        "JSON bodies are sent as application/json"
-    ),
-    stub!(
-        "CANCEL-202-ENVELOPE",
-        "cancel on a RUNNING operation returns 202 and the operation"
-    ),
-    stub!(
-        "CANCEL-ASYNC",
-        "the accepted-cancel body may still be RUNNING; it is a valid Operation"
-    ),
-    stub!(
-        "CANCEL-SETTLES",
-        "after an accepted cancel the operation becomes done within the deadline"
-    ),
-    stub!(
-        "CANCEL-TERMINAL-422",
-        "cancel on a done operation is rejected with 422"
-    ),
-    stub!(
-        "CANCEL-NO-SIDE-EFFECT-ON-DONE",
-        "a rejected cancel leaves the operation unchanged"
-    ),
-    stub!(
-        "CANCEL-REPLAY-IDEMPOTENT",
-        "a replay with the same Idempotency-Key returns the first response"
-    ),
-    stub!(
-        "CANCEL-KEY-OPTIONAL",
-        "cancel without Idempotency-Key is accepted"
-    ),
-    stub!(
-        "CANCEL-KEY-BOUNDS",
-        "an empty or >64-character Idempotency-Key is rejected"
-    ),
-    stub!(
-        "CANCEL-KEY-MISUSE",
-        "the same key on another operation is rejected"
-    ),
-    stub!(
-        "CANCEL-KEY-CONCURRENT",
-        "concurrent duplicates with one key make one transition"
-    ),
-    stub!(
-        "CANCEL-IFMATCH-STALE",
-        "a stale If-Match is rejected and has no effect"
-    ),
-    stub!("CANCEL-IFMATCH-CURRENT", "a current If-Match is accepted"),
-    stub!(
-        "CANCEL-IFMATCH-BOUNDS",
-        "an empty or >64-character If-Match is rejected"
-    ),
-    stub!(
-        "CANCEL-IFMATCH-PRECEDENCE",
-        "401/403/404/422 take precedence over a failed precondition"
-    ),
-    stub!("CANCEL-NOT-FOUND", "an unknown id gets 404"),
-    stub!(
-        "REQ-ID-BOUNDS",
-        "a path id longer than 53 characters is rejected"
-    ),
-    stub!(
-        "REQ-CONTEXT-BOUNDS",
-        "an empty or >53-character akua-context is rejected"
-    ),
-    stub!(
-        "PATH-COLON-ENCODING",
-        "%3Acancel and %3Await route like :cancel and :wait"
-    ),
-    stub!(
-        "WAIT-200-ALWAYS",
-        "a valid :wait returns 200 whether or not the operation finished"
-    ),
-    stub!(
-        "WAIT-TIMEOUT-BOUNDS",
-        "timeout is an integer 1-60, default 30"
-    ),
-    stub!(
-        "WAIT-TIMEOUT-REJECT",
-        "timeout 0, 61 or a non-integer is rejected"
-    ),
-    stub!(
-        "WAIT-HOLDS",
-        "a :wait on a RUNNING operation holds about timeout seconds"
-    ),
-    stub!(
-        "WAIT-WAKES",
-        "a :wait wakes soon after the operation becomes done"
-    ),
-    stub!(
-        "WAIT-IMMEDIATE-IF-DONE",
-        "a :wait on a done operation returns at once"
-    ),
-    stub!("WAIT-404", "a :wait on an unknown id gets 404"),
-    stub!(
-        "LIST-SHAPE",
-        "data, has_more and next_cursor are always present"
-    ),
-    stub!(
-        "LIST-CURSOR-END",
-        "next_cursor is null exactly when has_more is false"
-    ),
-    stub!(
-        "LIST-LIMIT",
-        "a page has at most limit items (default 50, max 100)"
-    ),
-    stub!(
-        "LIST-LIMIT-BOUNDS",
-        "limit 0 is rejected; limit >100 is rejected or coerced"
-    ),
-    stub!(
-        "LIST-PAGING-COMPLETE",
-        "following cursors yields every item once"
-    ),
-    stub!("LIST-NEWEST-FIRST", "items are newest first"),
-    stub!(
-        "LIST-OWNER-FILTER",
-        "with owner_type and owner_id, every item matches both"
-    ),
-    stub!("LIST-OWNER-PAIR", "owner_type without owner_id is rejected"),
-    stub!(
-        "LIST-WORKSPACE-SCOPE",
-        "the list never includes another workspace's operations"
-    ),
-    stub!(
-        "AUTH-401",
-        "a missing, malformed or unknown bearer gets 401"
-    ),
-    stub!(
-        "AUTH-403",
-        "an authenticated caller without access gets 403"
-    ),
-    stub!(
-        "AUTH-CONTEXT-IMPLIED",
-        "a workspace token works without akua-context"
-    ),
-    stub!(
-        "AUTH-CONTEXT-FOREIGN",
-        "akua-context naming a workspace the token does not cover gets 403"
-    ),
-    stub!(
-        "AUTH-FOREIGN-ISOLATION",
-        "another workspace's operation gets 404 and is not touched"
-    ),
-    stub!(
-        "ERR-ENVELOPE",
-        "every 4xx body is one of the documented error envelopes"
-    ),
+    Invariant {
+        id: "OP-SCHEMA-REQUIRED",
+        title: "every Operation body has all required keys with the documented types",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.Operation (required)",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::schema_required),
+    },
+    Invariant {
+        id: "OP-NULLABLES",
+        title: "only the documented nullable fields are ever null",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.Operation (type [T, \"null\"])",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::nullables),
+    },
+    Invariant {
+        id: "OP-ID-LEN",
+        title: "id is 1-53 characters; parent_operation_id too when non-null",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.Operation.id (minLength 1, maxLength 53)",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::id_len),
+    },
+    Invariant {
+        id: "OP-ID-CANONICAL",
+        title: "response id is the canonical op_ form, even for a bare-id request",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (path id: \"Prefixed form op_<id> is canonical\")",
+        level: Level::Should,
+        basis: Basis::Inferred,
+        statuses: None,
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "OP-ID-BARE-ALIAS",
+        title: "a bare id and its op_ form name the same operation",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (path id: \"bare IDs accepted during transition\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::OK),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "OP-STATE-ENUM",
+        title: "state is RUNNING, SUCCEEDED, FAILED or CANCELLED",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.Operation.state (enum)",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::state_enum),
+    },
+    Invariant {
+        id: "OP-DONE-TERMINAL",
+        title: "done is true exactly when state is terminal",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (done: \"True iff state is a terminal value.\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::done_terminal),
+    },
+    Invariant {
+        id: "OP-ERROR-ON-FAIL",
+        title: "FAILED and CANCELLED carry error.message",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (error: \"Populated when state is FAILED or CANCELLED.\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::error_on_fail),
+    },
+    Invariant {
+        id: "OP-ERROR-NULL-OTHERWISE",
+        title: "RUNNING and SUCCEEDED have error null",
+        clause: "https://github.com/googleapis/googleapis/blob/master/google/longrunning/operations.proto (Operation.result: \"If done == false, neither error nor response is set\")",
+        level: Level::Must,
+        basis: Basis::Standard,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::error_null_otherwise),
+    },
+    Invariant {
+        id: "OP-RESPONSE-ONLY-SUCCESS",
+        title: "response is non-null only when SUCCEEDED",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json paths./operations/{id}.get (\"response carries the typed result (SUCCEEDED)\")",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::response_only_success),
+    },
+    Invariant {
+        id: "OP-RESPONSE-ON-SUCCESS",
+        title: "SUCCEEDED carries a response",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json paths./operations/{id}.get (\"response carries the typed result (SUCCEEDED)\"; the schema allows null)",
+        level: Level::Should,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: true,
+        check: Check::Operation(operation::response_on_success),
+    },
+    Invariant {
+        id: "OP-RESPONSE-TYPE-MATCH",
+        title: "response.type equals metadata.type",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.OperationResponse, OperationMetadata (shared type discriminators)",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::response_type_match),
+    },
+    Invariant {
+        id: "OP-METADATA-TYPED",
+        title: "metadata is an object with a string type",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.OperationMetadata (oneOf, required type)",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::metadata_typed),
+    },
+    Invariant {
+        id: "OP-METADATA-KNOWN-TYPE",
+        title: "metadata.type is one of the published union's types (new types are not breaking)",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.OperationMetadata; AIP-216 (new enum values are not breaking)",
+        level: Level::Should,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: true,
+        check: Check::Operation(operation::metadata_known_type),
+    },
+    Invariant {
+        id: "OP-OWNER-ENUM",
+        title: "owner_type is one of the 7 documented values",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.Operation.owner_type (enum)",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::owner_enum),
+    },
+    Invariant {
+        id: "OP-OWNER-PREFIX",
+        title: "owner_id carries the prefix paired with owner_type",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.Operation.owner_id (\"Prefix matches owner_type\")",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::owner_prefix),
+    },
+    Invariant {
+        id: "OP-COMPLETED-AT",
+        title: "completed_at is null exactly when done is false",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.Operation.completed_at (nullable)",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::completed_at),
+    },
+    Invariant {
+        id: "OP-TIME-ORDER",
+        title: "completed_at >= started_at, for the operation and each step",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.Operation.started_at, completed_at",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::time_order),
+    },
+    Invariant {
+        id: "OP-TS-SECONDS",
+        title: "timestamps are non-negative integer Unix seconds",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.Operation.started_at (\"Unix timestamp (seconds)\", minimum 0)",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::ts_seconds),
+    },
+    Invariant {
+        id: "OP-HTMLURL",
+        title: "html_url is an absolute URI of at most 2048 characters",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.Operation.html_url (format uri, maxLength 2048)",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::html_url),
+    },
+    Invariant {
+        id: "OP-LAST-ERROR-SHAPE",
+        title: "last_error is null or {message, step_name?}",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (last_error: {message, step_name})",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::last_error_shape),
+    },
+    Invariant {
+        id: "OP-LAST-ERROR-CLEARED",
+        title: "last_error is cleared when the failed step succeeds on retry",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.Operation.last_error (\"cleared when the step succeeds on retry\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "OP-IMMUTABLE-DONE",
+        title: "once done, every later read returns an identical operation",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/wait-for-an-operation-to-reach-a-terminal-state (\"State for completed operations (done: true) is immutable.\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "OP-DONE-MONOTONIC",
+        title: "done never goes back to false; state never leaves a terminal value",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/wait-for-an-operation-to-reach-a-terminal-state (\"State for completed operations (done: true) is immutable.\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "OP-STEPS-ON-GET",
+        title: "get returns steps, each with the 8 required fields",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json paths./operations/{id}.get 200 (\"Operation details (with steps)\"), components.schemas.OperationStep",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::steps_on_get),
+    },
+    Invariant {
+        id: "OP-STEPS-OFF-LIST",
+        title: "list items carry no per-step detail",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json paths./operations.get 200 (\"List of operations (without per-step detail)\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(operation::steps_off_list),
+    },
+    Invariant {
+        id: "OP-ETAG-HEADER",
+        title: "Operation responses carry a quoted ETag (akua convention)",
+        clause: "RFC 9110 §8.8.3; akua convention elsewhere (\"409 ABORTED with the current etag\", https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json paths./snippets/{id}.patch)",
+        level: Level::Should,
+        basis: Basis::Inferred,
+        statuses: None,
+        strict_only: true,
+        check: Check::Operation(http::etag_header),
+    },
+    Invariant {
+        id: "HTTP-JSON-CONTENT-TYPE",
+        title: "JSON bodies are sent as application/json",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json paths./operations/* responses (content application/json)",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Operation(http::json_content_type),
+    },
+    Invariant {
+        id: "CANCEL-202-ENVELOPE",
+        title: "cancel on a RUNNING operation returns 202 and the operation",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (202: \"Cancellation requested; operation transition is in progress\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::CANCEL_RUNNING),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-ASYNC",
+        title: "the accepted-cancel body may still be RUNNING; it is a valid Operation",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (\"Cancellation is asynchronous\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-SETTLES",
+        title: "after an accepted cancel the operation becomes done within the deadline",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (\"before settling into a terminal result\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-TERMINAL-422",
+        title: "cancel on a done operation is rejected with 422",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (\"cancellation is rejected with Unprocessable Entity\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::CANCEL_TERMINAL),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-NO-SIDE-EFFECT-ON-DONE",
+        title: "a rejected cancel leaves the operation unchanged",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/wait-for-an-operation-to-reach-a-terminal-state (\"State for completed operations (done: true) is immutable.\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-REPLAY-IDEMPOTENT",
+        title: "a replay with the same Idempotency-Key returns the first response",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (\"Replaying the request with the same Idempotency-Key is supported.\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::REPLAY),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-KEY-OPTIONAL",
+        title: "cancel without Idempotency-Key is accepted",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (idempotency-key: optional header)",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::CANCEL_RUNNING),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-KEY-BOUNDS",
+        title: "an empty or >64-character Idempotency-Key is rejected",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (idempotency-key: \"Required string length: 1 - 64\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::HEADER_BOUNDS),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-KEY-MISUSE",
+        title: "the same key on another operation is rejected",
+        clause: "https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/ (error scenarios: key reused with a different request payload)",
+        level: Level::Must,
+        basis: Basis::Standard,
+        statuses: Some(status::KEY_MISUSE),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-KEY-CONCURRENT",
+        title: "concurrent duplicates with one key make one transition",
+        clause: "https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/ (error scenarios: retried while the original request is still being processed)",
+        level: Level::Must,
+        basis: Basis::Standard,
+        statuses: Some(status::KEY_CONCURRENT),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-IFMATCH-STALE",
+        title: "a stale If-Match is rejected and has no effect",
+        clause: "RFC 9110 §13.1.1; AIP-154 (etag mismatch: ABORTED, HTTP 409)",
+        level: Level::Must,
+        basis: Basis::Standard,
+        statuses: Some(status::IF_MATCH_STALE_RUNNING),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-IFMATCH-CURRENT",
+        title: "a current If-Match is accepted",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (if-match: \"Optional optimistic concurrency token\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::IF_MATCH_CURRENT),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-IFMATCH-BOUNDS",
+        title: "an empty or >64-character If-Match is rejected",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (if-match: \"Required string length: 1 - 64\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::HEADER_BOUNDS),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-IFMATCH-PRECEDENCE",
+        title: "401/403/404/422 take precedence over a failed precondition",
+        clause: "RFC 9110 §13.2.1",
+        level: Level::Must,
+        basis: Basis::Standard,
+        statuses: Some(status::IF_MATCH_STALE_TERMINAL),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-NOT-FOUND",
+        title: "an unknown id gets 404",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (404: \"Not found\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::NOT_FOUND),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "REQ-ID-BOUNDS",
+        title: "a path id longer than 53 characters is rejected",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (path id: \"Required string length: 1 - 53\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::PATH_ID_BOUNDS),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "REQ-CONTEXT-BOUNDS",
+        title: "an empty or >53-character akua-context is rejected",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (akua-context: \"Required string length: 1 - 53\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::HEADER_BOUNDS),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "PATH-COLON-ENCODING",
+        title: "%3Acancel and %3Await route like :cancel and :wait",
+        clause: "https://github.com/akua-dev/cli/blob/599cbc462de311aafb48db20297a6b8db693e769/docs/architecture.md (the CLI sends %3A for ':'); RFC 3986 §2.2 does not make them equivalent",
+        level: Level::Should,
+        basis: Basis::Inferred,
+        statuses: None,
+        strict_only: true,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "WAIT-200-ALWAYS",
+        title: "a valid :wait returns 200 whether or not the operation finished",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/wait-for-an-operation-to-reach-a-terminal-state (\"Returns the latest Operation either way\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::OK),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "WAIT-TIMEOUT-BOUNDS",
+        title: "timeout is an integer 1-60, default 30",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/wait-for-an-operation-to-reach-a-terminal-state (timeout: \"Default 30, max 60.\", 1 <= x <= 60)",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::OK),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "WAIT-TIMEOUT-REJECT",
+        title: "timeout 0, 61 or a non-integer is rejected",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/wait-for-an-operation-to-reach-a-terminal-state (timeout: 1 <= x <= 60; no 400 declared)",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: Some(status::WAIT_TIMEOUT_BAD),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "WAIT-HOLDS",
+        title: "a :wait on a RUNNING operation holds about timeout seconds",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/wait-for-an-operation-to-reach-a-terminal-state (\"Long-polls server-side until ... or the timeout elapses\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "WAIT-WAKES",
+        title: "a :wait wakes soon after the operation becomes done",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/wait-for-an-operation-to-reach-a-terminal-state (\"the response fires within milliseconds of the workflow reaching its terminal state\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "WAIT-IMMEDIATE-IF-DONE",
+        title: "a :wait on a done operation returns at once",
+        clause: "https://github.com/googleapis/googleapis/blob/master/google/longrunning/operations.proto (WaitOperation: \"If the operation is already done, the latest state is immediately returned\")",
+        level: Level::Must,
+        basis: Basis::Standard,
+        statuses: None,
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "WAIT-404",
+        title: "a :wait on an unknown id gets 404",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/wait-for-an-operation-to-reach-a-terminal-state (404: \"Not found\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::NOT_FOUND),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "LIST-SHAPE",
+        title: "data, has_more and next_cursor are always present",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/list-operations (OperationList: data, has_more, next_cursor required)",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::List(list::shape),
+    },
+    Invariant {
+        id: "LIST-CURSOR-END",
+        title: "next_cursor is null exactly when has_more is false",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/list-operations (next_cursor: \"or null if no more pages\")",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: None,
+        strict_only: false,
+        check: Check::List(list::cursor_end),
+    },
+    Invariant {
+        id: "LIST-LIMIT",
+        title: "a page has at most limit items (default 50, max 100)",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/list-operations (limit: \"Items per page (1-100, default 50)\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::List(list::limit),
+    },
+    Invariant {
+        id: "LIST-LIMIT-BOUNDS",
+        title: "limit 0 is rejected; limit >100 is rejected or coerced",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/list-operations (limit: 1-100); AIP-158 (coerce above the maximum)",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: Some(status::LIST_BAD_QUERY),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "LIST-PAGING-COMPLETE",
+        title: "following cursors yields every item once",
+        clause: "https://akua-1dce587a.mintlify.app/apis/introduction (Pagination: cursor-based, next_cursor)",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: Some(status::OK),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "LIST-NEWEST-FIRST",
+        title: "items are newest first",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json paths./operations.get (\"Workspace-scoped list of long-running operations, newest first\"); started_at as the proxy",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: None,
+        strict_only: false,
+        check: Check::List(list::newest_first),
+    },
+    Invariant {
+        id: "LIST-OWNER-FILTER",
+        title: "with owner_type and owner_id, every item matches both",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json paths./operations.get (\"with ?owner_type=install&owner_id=<id> narrows to a single entity\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::OK),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "LIST-OWNER-PAIR",
+        title: "owner_type without owner_id is rejected",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/list-operations (owner_id: \"Required when owner_type is set\"; x-platform-query-contracts requires-together)",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: Some(status::LIST_BAD_QUERY),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "LIST-WORKSPACE-SCOPE",
+        title: "the list never includes another workspace's operations",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json paths./operations.get (\"Workspace-scoped list\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "AUTH-401",
+        title: "a missing, malformed or unknown bearer gets 401",
+        clause: "https://akua-1dce587a.mintlify.app/apis/authentication (\"Every API request requires an Authorization: Bearer header with a valid token.\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::UNAUTHENTICATED),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "AUTH-403",
+        title: "an authenticated caller without access gets 403",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (403: \"Forbidden\"); RFC 9110 §15.5.4 (404 may hide it)",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::FORBIDDEN),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "AUTH-CONTEXT-IMPLIED",
+        title: "a workspace token works without akua-context",
+        clause: "https://akua-1dce587a.mintlify.app/apis/authentication (\"calls made with a workspace API token operate on that workspace implicitly\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "AUTH-CONTEXT-FOREIGN",
+        title: "akua-context naming a workspace the token does not cover gets 403",
+        clause: "https://akua-1dce587a.mintlify.app/apis/introduction (Akua-Context selects the workspace of a broad credential)",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: Some(status::FORBIDDEN),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "AUTH-FOREIGN-ISOLATION",
+        title: "another workspace's operation gets 404 and is not touched",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json paths./operations.get (\"Workspace-scoped\"); AIP-211 (403 allowed)",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: Some(status::NOT_FOUND),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "ERR-ENVELOPE",
+        title: "every 4xx body is one of the documented error envelopes",
+        clause: "https://akua-1dce587a.mintlify.app/apis/introduction (error envelope); https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.ApiErrorResponse",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: None,
+        strict_only: false,
+        check: Check::Error(error::envelope),
+    },
+    Invariant {
+        id: "GET-200",
+        title: "a valid get returns 200 and the operation",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json paths./operations/{id}.get (200: \"Operation details (with steps)\")",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::OK),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "LIST-200",
+        title: "a valid list returns 200 and a page",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/list-operations (200: OperationList)",
+        level: Level::Must,
+        basis: Basis::Documented,
+        statuses: Some(status::OK),
+        strict_only: false,
+        check: Check::Case,
+    },
 ];
 
 /// Every invariant, in catalogue order.
@@ -287,4 +731,114 @@ pub fn find(id: &str) -> Option<&'static Invariant> {
 /// Every ID, in catalogue order.
 pub fn ids() -> Vec<&'static str> {
     CATALOGUE.iter().map(|inv| inv.id).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::invariant::Mode;
+
+    /// The IDs the skeleton fixed; none may disappear.
+    const SKELETON_IDS: &[&str] = &["OP-SCHEMA-REQUIRED", "OP-NULLABLES", "OP-ID-LEN", "OP-ID-CANONICAL", "OP-ID-BARE-ALIAS", "OP-STATE-ENUM", "OP-DONE-TERMINAL", "OP-ERROR-ON-FAIL", "OP-ERROR-NULL-OTHERWISE", "OP-RESPONSE-ONLY-SUCCESS", "OP-RESPONSE-ON-SUCCESS", "OP-RESPONSE-TYPE-MATCH", "OP-METADATA-TYPED", "OP-OWNER-ENUM", "OP-OWNER-PREFIX", "OP-COMPLETED-AT", "OP-TIME-ORDER", "OP-TS-SECONDS", "OP-HTMLURL", "OP-LAST-ERROR-SHAPE", "OP-LAST-ERROR-CLEARED", "OP-IMMUTABLE-DONE", "OP-DONE-MONOTONIC", "OP-STEPS-ON-GET", "OP-STEPS-OFF-LIST", "OP-ETAG-HEADER", "HTTP-JSON-CONTENT-TYPE", "CANCEL-202-ENVELOPE", "CANCEL-ASYNC", "CANCEL-SETTLES", "CANCEL-TERMINAL-422", "CANCEL-NO-SIDE-EFFECT-ON-DONE", "CANCEL-REPLAY-IDEMPOTENT", "CANCEL-KEY-OPTIONAL", "CANCEL-KEY-BOUNDS", "CANCEL-KEY-MISUSE", "CANCEL-KEY-CONCURRENT", "CANCEL-IFMATCH-STALE", "CANCEL-IFMATCH-CURRENT", "CANCEL-IFMATCH-BOUNDS", "CANCEL-IFMATCH-PRECEDENCE", "CANCEL-NOT-FOUND", "REQ-ID-BOUNDS", "REQ-CONTEXT-BOUNDS", "PATH-COLON-ENCODING", "WAIT-200-ALWAYS", "WAIT-TIMEOUT-BOUNDS", "WAIT-TIMEOUT-REJECT", "WAIT-HOLDS", "WAIT-WAKES", "WAIT-IMMEDIATE-IF-DONE", "WAIT-404", "LIST-SHAPE", "LIST-CURSOR-END", "LIST-LIMIT", "LIST-LIMIT-BOUNDS", "LIST-PAGING-COMPLETE", "LIST-NEWEST-FIRST", "LIST-OWNER-FILTER", "LIST-OWNER-PAIR", "LIST-WORKSPACE-SCOPE", "AUTH-401", "AUTH-403", "AUTH-CONTEXT-IMPLIED", "AUTH-CONTEXT-FOREIGN", "AUTH-FOREIGN-ISOLATION", "ERR-ENVELOPE"];
+
+    fn upper_kebab(id: &str) -> bool {
+        !id.is_empty()
+            && id
+                .split('-')
+                .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
+    }
+
+    #[test]
+    fn ids_are_unique_upper_kebab_with_title_and_clause() {
+        let mut seen = std::collections::HashSet::new();
+        for inv in catalogue() {
+            assert!(seen.insert(inv.id), "duplicate id {}", inv.id);
+            assert!(upper_kebab(inv.id), "{} is not UPPER-KEBAB-CASE", inv.id);
+            assert!(!inv.title.trim().is_empty(), "{} has no title", inv.id);
+            assert!(!inv.clause.trim().is_empty(), "{} has no clause", inv.id);
+            assert!(!inv.title.contains('|') && !inv.clause.contains('|'), "{}: '|' breaks the table", inv.id);
+        }
+        assert!(!upper_kebab("op-lower") && !upper_kebab("OP--X") && !upper_kebab("OP_X"));
+    }
+
+    #[test]
+    fn every_skeleton_id_is_kept() {
+        for id in SKELETON_IDS {
+            assert!(find(id).is_some(), "{id} was dropped");
+        }
+        assert_eq!(catalogue().len(), SKELETON_IDS.len() + 3, "added: OP-METADATA-KNOWN-TYPE, GET-200, LIST-200");
+        assert_eq!(ids().len(), catalogue().len());
+    }
+
+    #[test]
+    fn clauses_cite_a_source_table_url_or_a_standard() {
+        for inv in catalogue() {
+            let c = inv.clause;
+            assert!(
+                c.contains("https://") || c.starts_with("RFC ") || c.starts_with("AIP-"),
+                "{}: {c}",
+                inv.id
+            );
+        }
+    }
+
+    #[test]
+    fn status_invariants_take_strict_in_strict_mode_and_extras_only_in_lenient() {
+        let mut with_statuses = 0;
+        for inv in catalogue() {
+            let Some(sets) = inv.statuses else { continue };
+            with_statuses += 1;
+            assert!(matches!(inv.check, Check::Case), "{} has statuses but is a body check", inv.id);
+            assert!(!sets.strict.is_empty(), "{}", inv.id);
+            for s in sets.strict {
+                assert!(sets.accepts(*s, Mode::Strict) && sets.accepts(*s, Mode::Lenient), "{} {s}", inv.id);
+            }
+            for s in sets.lenient_extra {
+                assert!(!sets.strict.contains(s), "{} lists {s} twice", inv.id);
+                assert!(!sets.accepts(*s, Mode::Strict), "{} strict took {s}", inv.id);
+                assert!(sets.accepts(*s, Mode::Lenient), "{} lenient refused {s}", inv.id);
+            }
+            assert!(!sets.accepts(500, Mode::Lenient), "{}", inv.id);
+        }
+        assert!(with_statuses >= 20, "{with_statuses}");
+    }
+
+    #[test]
+    fn status_sets_match_the_digest_table() {
+        let expect = |id: &str, strict: &[u16], extra: &[u16]| {
+            let sets = find(id).and_then(|i| i.statuses).unwrap_or_else(|| panic!("{id} has no statuses"));
+            assert_eq!((sets.strict, sets.lenient_extra), (strict, extra), "{id}");
+        };
+        expect("CANCEL-202-ENVELOPE", &[202], &[200]);
+        expect("CANCEL-TERMINAL-422", &[422], &[400, 409]);
+        expect("CANCEL-NOT-FOUND", &[404], &[403]);
+        expect("AUTH-401", &[401], &[]);
+        expect("AUTH-403", &[403], &[404]);
+        expect("CANCEL-IFMATCH-STALE", &[409], &[412]);
+        expect("CANCEL-IFMATCH-PRECEDENCE", &[422], &[409, 412]);
+        expect("CANCEL-IFMATCH-CURRENT", &[202], &[200]);
+        expect("CANCEL-REPLAY-IDEMPOTENT", &[202], &[200]);
+        expect("CANCEL-KEY-MISUSE", &[409], &[422]);
+        expect("CANCEL-KEY-CONCURRENT", &[202, 409], &[200]);
+        expect("CANCEL-KEY-BOUNDS", &[400], &[422]);
+        expect("CANCEL-IFMATCH-BOUNDS", &[400], &[422]);
+        expect("REQ-CONTEXT-BOUNDS", &[400], &[422]);
+        expect("REQ-ID-BOUNDS", &[400], &[404, 422]);
+        expect("WAIT-200-ALWAYS", &[200], &[]);
+        expect("WAIT-TIMEOUT-REJECT", &[400], &[422]);
+        expect("GET-200", &[200], &[]);
+        expect("LIST-200", &[200], &[]);
+        expect("LIST-LIMIT-BOUNDS", &[400], &[422]);
+        expect("LIST-OWNER-PAIR", &[400], &[422]);
+    }
+
+    #[test]
+    fn fair_reading_conventions_are_strict_only() {
+        for id in ["OP-ETAG-HEADER", "OP-RESPONSE-ON-SUCCESS", "OP-METADATA-KNOWN-TYPE", "PATH-COLON-ENCODING"] {
+            let inv = find(id).unwrap_or_else(|| panic!("{id}"));
+            assert!(inv.strict_only, "{id}");
+            assert_eq!(inv.level, Level::Should, "{id}");
+        }
+        assert!(!find("OP-DONE-TERMINAL").is_some_and(|i| i.strict_only));
+    }
 }

@@ -1,20 +1,143 @@
 //! Applying the catalogue's body checks to one body.
-//! SKELETON: signatures are fixed; the contract work fills in the bodies.
+//!
+//! Each function returns one `(invariant, outcome)` pair per matching
+//! catalogue entry, in catalogue order, INCLUDING `NotApplicable` outcomes
+//! (filtering them is the caller's business) and including `strict_only`
+//! entries (the caller records those as skipped in lenient mode).
 
-use super::invariant::{Invariant, Observation, Outcome};
+use super::catalogue::{catalogue, find};
+use super::http;
+use super::invariant::{Check, Invariant, Observation, Outcome};
+
+/// The ID whose check applies to every kind of JSON body.
+const CONTENT_TYPE_ID: &str = "HTTP-JSON-CONTENT-TYPE";
 
 /// Every `Check::Operation` invariant applied to one Operation body.
-pub fn check_operation(_obs: &Observation<'_>) -> Vec<(&'static Invariant, Outcome)> {
-    Vec::new()
+///
+/// Call it for get, wait and cancel bodies with their endpoint, and for each
+/// list item with `Endpoint::List` (then OP-STEPS-OFF-LIST applies, and the
+/// page-level Content-Type is left to [`check_list`]).
+///
+/// ```
+/// use opconform::contract::{check_operation, Endpoint, Mode, Observation, Outcome};
+/// let body = serde_json::json!({"state": "CANCELLED", "done": false});
+/// let obs = Observation { body: &body, exchange: None, endpoint: Endpoint::Get, mode: Mode::Lenient };
+/// let done = check_operation(&obs)
+///     .into_iter()
+///     .find(|(inv, _)| inv.id == "OP-DONE-TERMINAL")
+///     .map(|(_, outcome)| outcome);
+/// assert_eq!(done, Some(Outcome::Fail("done is false but state is \"CANCELLED\"".into())));
+/// ```
+pub fn check_operation(obs: &Observation<'_>) -> Vec<(&'static Invariant, Outcome)> {
+    catalogue()
+        .iter()
+        .filter_map(|inv| match inv.check {
+            Check::Operation(f) => Some((inv, f(obs))),
+            _ => None,
+        })
+        .collect()
 }
 
-/// Every `Check::List` invariant applied to one OperationList body (the
-/// runner also calls [`check_operation`] on each item).
-pub fn check_list(_obs: &Observation<'_>) -> Vec<(&'static Invariant, Outcome)> {
-    Vec::new()
+/// Every `Check::List` invariant applied to one OperationList body, plus
+/// HTTP-JSON-CONTENT-TYPE for the page (the runner also calls
+/// [`check_operation`] on each item).
+pub fn check_list(obs: &Observation<'_>) -> Vec<(&'static Invariant, Outcome)> {
+    let mut out: Vec<(&'static Invariant, Outcome)> = catalogue()
+        .iter()
+        .filter_map(|inv| match inv.check {
+            Check::List(f) => Some((inv, f(obs))),
+            _ => None,
+        })
+        .collect();
+    out.extend(content_type(obs));
+    out
 }
 
-/// Every `Check::Error` invariant applied to one 4xx body.
-pub fn check_error(_obs: &Observation<'_>) -> Vec<(&'static Invariant, Outcome)> {
-    Vec::new()
+/// Every `Check::Error` invariant applied to one 4xx body, plus
+/// HTTP-JSON-CONTENT-TYPE (`application/problem+json` is accepted).
+pub fn check_error(obs: &Observation<'_>) -> Vec<(&'static Invariant, Outcome)> {
+    let mut out: Vec<(&'static Invariant, Outcome)> = catalogue()
+        .iter()
+        .filter_map(|inv| match inv.check {
+            Check::Error(f) => Some((inv, f(obs))),
+            _ => None,
+        })
+        .collect();
+    out.extend(content_type(obs));
+    out
+}
+
+fn content_type(obs: &Observation<'_>) -> Option<(&'static Invariant, Outcome)> {
+    find(CONTENT_TYPE_ID).map(|inv| (inv, http::json_content_type_any(obs)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::http::tests::exchange;
+    use crate::contract::invariant::{Endpoint, Mode};
+    use crate::contract::operation::tests::{cancelled, running};
+    use serde_json::{Value, json};
+
+    fn obs<'a>(
+        body: &'a Value,
+        endpoint: Endpoint,
+        exchange: Option<&'a crate::model::Exchange>,
+    ) -> Observation<'a> {
+        Observation {
+            body,
+            exchange,
+            endpoint,
+            mode: Mode::Lenient,
+        }
+    }
+
+    fn failures(pairs: &[(&'static Invariant, Outcome)]) -> Vec<&'static str> {
+        pairs
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Fail(_)))
+            .map(|(inv, _)| inv.id)
+            .collect()
+    }
+
+    #[test]
+    fn operation_checks_cover_every_operation_entry_and_pass_a_valid_body() {
+        let ex = exchange(
+            "http://h/v1/operations/op_1",
+            200,
+            &[("content-type", "application/json"), ("etag", "\"1\"")],
+        );
+        let body = cancelled();
+        let pairs = check_operation(&obs(&body, Endpoint::Get, Some(&ex)));
+        let expected = catalogue()
+            .iter()
+            .filter(|i| matches!(i.check, Check::Operation(_)))
+            .count();
+        assert_eq!(pairs.len(), expected);
+        assert_eq!(failures(&pairs), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn one_wrong_field_fails_exactly_its_owner() {
+        let mut body = running();
+        body["done"] = json!(true);
+        body["completed_at"] = json!(1_767_000_001);
+        let pairs = check_operation(&obs(&body, Endpoint::Get, None));
+        assert_eq!(failures(&pairs), vec!["OP-DONE-TERMINAL"]);
+    }
+
+    #[test]
+    fn list_and_error_include_the_content_type_check() {
+        let ex = exchange("http://h/v1/operations", 200, &[("content-type", "text/html")]);
+        let page = json!({"data": [], "has_more": false, "next_cursor": null});
+        let pairs = check_list(&obs(&page, Endpoint::List, Some(&ex)));
+        assert_eq!(failures(&pairs), vec!["HTTP-JSON-CONTENT-TYPE"]);
+        let ex = exchange("http://h", 404, &[("content-type", "application/problem+json")]);
+        let err = json!({"error": {"code": "not_found", "message": "no"}});
+        let pairs = check_error(&obs(&err, Endpoint::Cancel, Some(&ex)));
+        assert_eq!(pairs.len(), 2);
+        assert_eq!(failures(&pairs), Vec::<&str>::new());
+        let pairs = check_error(&obs(&json!({"oops": 1}), Endpoint::Cancel, None));
+        assert_eq!(failures(&pairs), vec!["ERR-ENVELOPE"]);
+    }
 }

@@ -2,12 +2,20 @@
 
 mod catalogue;
 mod checks;
+mod error;
+mod http;
 mod invariant;
+mod json;
+mod list;
+mod operation;
+mod render;
 mod schemas;
+mod status;
 
 pub use catalogue::{CATALOGUE_VERSION, catalogue, find, ids};
 pub use checks::{check_error, check_list, check_operation};
 pub use invariant::{
     Basis, Check, Endpoint, Invariant, Level, Mode, Observation, Outcome, StatusSets,
 };
-pub use schemas::{SchemaError, SchemaViolation, Schemas};
+pub use render::{basis_label, catalogue_json, level_label, markdown_table, statuses_label, text_table};
+pub use schemas::{BUNDLED_FILES, SchemaError, SchemaViolation, Schemas};
