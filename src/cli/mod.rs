@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the conformance suite against a target (default: the embedded reference server).
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Serve the reference implementation of the Operations API.
     Serve(serve::ServeArgs),
     /// Run the suite against the reference and every catalogued fault; print the kill matrix.
@@ -55,7 +55,7 @@ pub fn main() -> ExitStatus {
         }
     };
     match cli.command {
-        Command::Run(args) => run::main(args),
+        Command::Run(args) => run::main(*args),
         Command::Serve(args) => serve::main(args),
         Command::Selftest(args) => selftest::main(args),
         Command::Fuzz(args) => fuzz::main(args),

@@ -1,13 +1,148 @@
 //! `opconform selftest`.
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use crate::exit::ExitStatus;
+use crate::reference::{self, FaultInfo};
+use crate::run::{self, Detection, KillMatrix, RunOptions};
 
 /// Arguments of `opconform selftest`.
 #[derive(Debug, clap::Args)]
-pub struct SelftestArgs {}
+#[command(
+    after_help = "Examples:\n  opconform selftest\n  opconform selftest --fault done-not-terminal"
+)]
+pub struct SelftestArgs {
+    /// Test only this fault (repeatable; default: every catalogued fault).
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
+    /// Case files or directories (repeatable; default: the bundled cases).
+    #[arg(long = "cases", value_name = "PATH")]
+    pub cases: Vec<PathBuf>,
+    /// Cases run at once against each reference instance.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+    /// Upper bound of every `eventually` deadline, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub settle_deadline: u64,
+}
 
 /// Runs `opconform selftest`.
-pub fn main(_args: SelftestArgs) -> ExitStatus {
-    eprintln!("opconform selftest: not built yet");
-    ExitStatus::BadInput
+pub fn main(args: SelftestArgs) -> ExitStatus {
+    match selftest_main(args) {
+        Ok(s) | Err(s) => s,
+    }
+}
+
+fn selftest_main(args: SelftestArgs) -> Result<ExitStatus, ExitStatus> {
+    let faults: Vec<&'static FaultInfo> = if args.faults.is_empty() {
+        reference::faults().iter().collect()
+    } else {
+        let mut out = Vec::new();
+        for name in &args.faults {
+            match reference::fault(name) {
+                Some(f) => out.push(f),
+                None => {
+                    let known: Vec<&str> = reference::faults().iter().map(|f| f.name).collect();
+                    eprintln!(
+                        "error: unknown fault `{name}`; known faults: {}",
+                        known.join(", ")
+                    );
+                    return Err(ExitStatus::BadInput);
+                }
+            }
+        }
+        out
+    };
+    let cases = super::run::load(&args.cases)?;
+    let rt = super::run::runtime()?;
+    let options = RunOptions {
+        settle_deadline: Duration::from_secs(args.settle_deadline),
+        ..RunOptions::default()
+    };
+    let matrix = rt
+        .block_on(run::selftest(&cases, &options, &faults, args.concurrency))
+        .map_err(|e| {
+            eprintln!("error: failed to {e}");
+            ExitStatus::TargetUnreachable
+        })?;
+    print!("{}", render(&matrix));
+    Ok(if matrix.passes() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::InvariantFailed
+    })
+}
+
+/// The kill matrix as text.
+fn render(m: &KillMatrix) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let r = &m.reference;
+    let _ = writeln!(
+        out,
+        "reference: {} ({} passed, {} failed, {} flaky, {} skipped, {} inconclusive)",
+        if m.reference_failures.is_empty() {
+            "ok"
+        } else {
+            "FAILED"
+        },
+        r.count("passed"),
+        r.count("failed"),
+        r.count("flaky"),
+        r.count("skipped"),
+        r.count("inconclusive"),
+    );
+    for name in &m.reference_failures {
+        let _ = writeln!(out, "  reference failed: {name}");
+    }
+    let width = m
+        .rows
+        .iter()
+        .map(|r| r.fault.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(out, "\n{:<width$}  verdict", "fault");
+    let (mut detected, mut missed, mut generated) = (0, 0, 0);
+    for row in &m.rows {
+        let verdict = match &row.detection {
+            Detection::Detected { by } => {
+                detected += 1;
+                format!("detected by {}", by.join(", "))
+            }
+            Detection::OtherInvariantsOnly { by } => {
+                format!(
+                    "MISSED: detected by OTHER invariants only: {} (breaks {})",
+                    by.join(", "),
+                    row.breaks.join(", ")
+                )
+            }
+            Detection::Missed => format!("MISSED (breaks {})", row.breaks.join(", ")),
+        };
+        if !row.detected() {
+            if row.generated_only {
+                generated += 1;
+            } else {
+                missed += 1;
+            }
+        }
+        let tag = if row.generated_only && !row.detected() {
+            " [generated-only: fuzz is expected to find it]"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "{:<width$}  {verdict}{tag}", row.fault);
+    }
+    let _ = writeln!(
+        out,
+        "\nselftest result: {}. {detected} detected; {missed} missed; {generated} generated-only not detected; reference {}",
+        if m.passes() { "ok" } else { "FAILED" },
+        if m.reference_failures.is_empty() {
+            "clean"
+        } else {
+            "failing"
+        }
+    );
+    out
 }

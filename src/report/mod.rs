@@ -1,6 +1,7 @@
 //! Reporters: pure functions of one [`crate::model::RunResult`]. They never
 //! talk to the network; [`write_reports`] writes the requested formats.
 
+pub mod console;
 mod diff;
 mod digest;
 mod format;

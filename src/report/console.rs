@@ -1,0 +1,242 @@
+//! Console output of `opconform run`: the failure message of a case, the
+//! per-invariant summary and the closing `test result:` line.
+//!
+//! Pure functions of the results; every string goes through the
+//! [`Redactor`] before it is returned.
+
+use std::fmt::Write as _;
+
+use crate::contract::{self, Level};
+use crate::model::{CaseOutcome, CaseResult, RunResult, Verdict};
+use crate::redact::Redactor;
+
+/// Longest body excerpt shown in a failure message.
+const BODY_SHOWN: usize = 400;
+
+/// Every failed check of `case`: the invariant, expected vs actual, and the
+/// request (method, URL, headers) and response that showed it.
+pub fn failure_message(case: &CaseResult, redactor: &Redactor) -> String {
+    let mut out = String::new();
+    for step in &case.steps {
+        for check in step.checks.iter().filter(|c| c.verdict == Verdict::Fail) {
+            let level = match contract::find(&check.invariant).map(|i| i.level) {
+                Some(Level::Should) => "SHOULD",
+                _ => "MUST",
+            };
+            let _ = writeln!(
+                out,
+                "invariant {} ({level}) failed in step \"{}\"",
+                check.invariant, step.name
+            );
+            let _ = writeln!(out, "  expected: {}", check.expected);
+            let _ = writeln!(out, "  actual:   {}", check.actual);
+            if let Some(ex) = check.exchange.and_then(|i| step.exchanges.get(i)) {
+                let _ = writeln!(out, "  request:  {} {}", ex.request.method, ex.request.url);
+                for (k, v) in &ex.request.headers {
+                    let _ = writeln!(out, "            {k}: {v}");
+                }
+                match (&ex.response, &ex.error) {
+                    (Some(r), _) => {
+                        let body: String = r.body_excerpt.chars().take(BODY_SHOWN).collect();
+                        let more =
+                            if r.body_excerpt.chars().count() > BODY_SHOWN || r.body_truncated {
+                                " ..."
+                            } else {
+                                ""
+                            };
+                        let _ = writeln!(
+                            out,
+                            "  response: {} after {} ms: {body}{more}",
+                            r.status, ex.elapsed_ms
+                        );
+                    }
+                    (None, Some(e)) => {
+                        let _ = writeln!(out, "  response: none ({e})");
+                    }
+                    (None, None) => {}
+                }
+                if let (Some(_), Some(e)) = (&ex.response, &ex.error) {
+                    let _ = writeln!(out, "  error:    {e}");
+                }
+            }
+        }
+    }
+    if case.attempts > 1 {
+        let _ = writeln!(out, "(attempts: {})", case.attempts);
+    }
+    redactor.redact(&out).into_owned()
+}
+
+/// The per-invariant table: passed/failed/skipped checks and the cases that
+/// evidenced each invariant. Invariants no case touched are counted at the end.
+pub fn invariant_summary(result: &RunResult, redactor: &Redactor) -> String {
+    let mut out = String::from("\ninvariants:\n");
+    let width = result
+        .invariants
+        .iter()
+        .map(|t| t.id.len())
+        .max()
+        .unwrap_or(0);
+    let mut untouched = 0usize;
+    for t in &result.invariants {
+        if t.passed + t.failed + t.skipped == 0 {
+            untouched += 1;
+            continue;
+        }
+        let mark = if t.failed > 0 {
+            "FAILED"
+        } else if t.passed > 0 {
+            "ok"
+        } else {
+            "skipped"
+        };
+        let mut cases: Vec<&str> = t.cases.iter().take(3).map(String::as_str).collect();
+        let extra = t.cases.len().saturating_sub(3);
+        let more = if extra > 0 {
+            format!(" +{extra} more")
+        } else {
+            String::new()
+        };
+        if cases.is_empty() {
+            cases.push("-");
+        }
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:<7} {:>4} passed; {:>3} failed; {:>3} skipped  ({}{more})",
+            t.id,
+            mark,
+            t.passed,
+            t.failed,
+            t.skipped,
+            cases.join(", ")
+        );
+    }
+    if untouched > 0 {
+        let _ = writeln!(
+            out,
+            "  ({untouched} catalogued invariants were not evidenced by any case that ran)"
+        );
+    }
+    redactor.redact(&out).into_owned()
+}
+
+/// The closing line in libtest's form, e.g.
+/// `test result: FAILED. 10 passed; 1 failed; 2 skipped; 0 inconclusive; 0 flaky; 0 not run; finished in 1.20s`.
+pub fn closing_line(result: &RunResult, failed: bool) -> String {
+    let count = |f: fn(&CaseOutcome) -> bool| result.cases.iter().filter(|c| f(&c.outcome)).count();
+    format!(
+        "test result: {}. {} passed; {} failed; {} skipped; {} inconclusive; {} flaky; {} waived; {} not run; finished in {:.2}s",
+        if failed { "FAILED" } else { "ok" },
+        count(|o| *o == CaseOutcome::Passed),
+        count(|o| *o == CaseOutcome::Failed),
+        count(|o| matches!(o, CaseOutcome::Skipped { .. })),
+        count(|o| matches!(o, CaseOutcome::Inconclusive { .. })),
+        count(|o| *o == CaseOutcome::Flaky),
+        count(|o| matches!(o, CaseOutcome::Waived { .. })),
+        count(|o| matches!(o, CaseOutcome::NotRun { .. })),
+        result.duration_ms as f64 / 1000.0
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::Mode;
+    use crate::model::{
+        CheckResult, Exchange, RecordedRequest, RecordedResponse, StepResult, TargetInfo,
+    };
+
+    fn case(outcome: CaseOutcome) -> CaseResult {
+        CaseResult {
+            name: "cancel::terminal".into(),
+            file: "cases/cancel.toml".into(),
+            description: None,
+            invariants: vec!["CANCEL-TERMINAL-422".into()],
+            outcome,
+            attempts: 2,
+            steps: vec![StepResult {
+                name: "cancel".into(),
+                exchanges: vec![Exchange {
+                    request: RecordedRequest {
+                        method: "POST".into(),
+                        url: "http://h/v1/operations/op_1:cancel".into(),
+                        headers: vec![("authorization".into(), "Bearer sk_secret".into())],
+                        body: None,
+                    },
+                    response: Some(RecordedResponse {
+                        status: 200,
+                        headers: vec![],
+                        body_excerpt: "{\"echo\":\"sk_secret\"}".into(),
+                        body_truncated: false,
+                        body_bytes: 20,
+                    }),
+                    error: None,
+                    elapsed_ms: 3,
+                }],
+                checks: vec![CheckResult {
+                    invariant: "CANCEL-TERMINAL-422".into(),
+                    verdict: Verdict::Fail,
+                    expected: "status in [422]".into(),
+                    actual: "status 200".into(),
+                    exchange: Some(0),
+                    elapsed_ms: None,
+                }],
+                duration_ms: 3,
+            }],
+            duration_ms: 3,
+        }
+    }
+
+    fn run(cases: Vec<CaseResult>) -> RunResult {
+        RunResult {
+            tool_version: "0".into(),
+            catalogue_version: "0".into(),
+            target: TargetInfo {
+                base_url: "http://h/v1".into(),
+                embedded: false,
+                faults: vec![],
+            },
+            mode: Mode::Lenient,
+            started_at: "1970-01-01T00:00:00Z".into(),
+            duration_ms: 1500,
+            invariants: RunResult::totals(&cases, &contract::ids()),
+            cases,
+        }
+    }
+
+    #[test]
+    fn failure_names_invariant_request_and_redacts() {
+        let r = Redactor::new(["sk_secret"]);
+        let msg = failure_message(&case(CaseOutcome::Failed), &r);
+        assert!(
+            msg.contains("invariant CANCEL-TERMINAL-422 (MUST) failed in step \"cancel\""),
+            "{msg}"
+        );
+        assert!(msg.contains("expected: status in [422]"));
+        assert!(msg.contains("actual:   status 200"));
+        assert!(msg.contains("request:  POST http://h/v1/operations/op_1:cancel"));
+        assert!(msg.contains("authorization: Bearer [REDACTED]"));
+        assert!(!msg.contains("sk_secret"), "{msg}");
+    }
+
+    #[test]
+    fn summary_and_closing_line() {
+        let result = run(vec![
+            case(CaseOutcome::Failed),
+            CaseResult {
+                steps: vec![],
+                name: "x::skipped".into(),
+                ..case(CaseOutcome::Skipped { reason: "r".into() })
+            },
+        ]);
+        let s = invariant_summary(&result, &Redactor::default());
+        assert!(s.contains("CANCEL-TERMINAL-422"), "{s}");
+        assert!(s.contains("FAILED"), "{s}");
+        assert!(s.contains("cancel::terminal"), "{s}");
+        let line = closing_line(&result, true);
+        assert_eq!(
+            line,
+            "test result: FAILED. 0 passed; 1 failed; 1 skipped; 0 inconclusive; 0 flaky; 0 waived; 0 not run; finished in 1.50s"
+        );
+    }
+}

@@ -1,0 +1,307 @@
+//! Turning one response into [`CheckResult`]s: statuses, schemas, body
+//! invariants, JSON pointers and headers.
+
+use serde_json::Value;
+
+use crate::case::{BodyKind, StatusExpect};
+use crate::contract::{self, Endpoint, Invariant, Mode, Observation, Outcome, Schemas, StatusSets};
+use crate::model::{CheckResult, Exchange, Verdict};
+
+/// A check attributed to `invariant`; recorded as skipped when the invariant
+/// is strict-only and the run is lenient.
+pub fn check(
+    invariant: &str,
+    passed: bool,
+    expected: impl Into<String>,
+    actual: impl Into<String>,
+    exchange: Option<usize>,
+    mode: Mode,
+) -> CheckResult {
+    let strict_only = contract::find(invariant).is_some_and(|inv| inv.strict_only);
+    let verdict = if strict_only && mode == Mode::Lenient {
+        Verdict::Skip
+    } else if passed {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    let mut actual = actual.into();
+    if verdict == Verdict::Skip {
+        actual = format!("{actual} (strict-only invariant; not checked in lenient mode)");
+    }
+    CheckResult {
+        invariant: invariant.to_string(),
+        verdict,
+        expected: expected.into(),
+        actual,
+        exchange,
+        elapsed_ms: None,
+    }
+}
+
+/// The statuses `expect` accepts in `mode`; `lookup` gives an invariant's
+/// catalogue sets.
+pub fn accepted_statuses(
+    expect: &StatusExpect,
+    mode: Mode,
+    lookup: impl Fn(&str) -> Option<StatusSets>,
+) -> Result<Vec<u16>, String> {
+    match expect {
+        StatusExpect::Invariant(id) => lookup(id)
+            .map(|sets| sets.accepted(mode))
+            .ok_or_else(|| format!("the catalogue gives no status sets for {id}")),
+        StatusExpect::List(list) => {
+            let mut v = list.clone();
+            v.sort_unstable();
+            v.dedup();
+            Ok(v)
+        }
+        StatusExpect::Sets { strict, lenient } => {
+            let mut v = strict.clone();
+            if mode == Mode::Lenient {
+                v.extend_from_slice(lenient);
+            }
+            v.sort_unstable();
+            v.dedup();
+            Ok(v)
+        }
+    }
+}
+
+/// Catalogue lookup for [`accepted_statuses`].
+pub fn catalogue_statuses(id: &str) -> Option<StatusSets> {
+    contract::find(id).and_then(|inv| inv.statuses)
+}
+
+/// The schema kind a response body is checked against when the step names
+/// none: inferred from the endpoint and the status.
+pub fn inferred_kind(endpoint: Endpoint, status: u16) -> Option<BodyKind> {
+    match (endpoint, status) {
+        (Endpoint::Other, _) => None,
+        (Endpoint::List, 200..=299) => Some(BodyKind::OperationList),
+        (_, 200..=299) => Some(BodyKind::Operation),
+        (_, 400..=499) => Some(BodyKind::Error),
+        _ => None,
+    }
+}
+
+/// The invariant schema violations of `kind` are attributed to.
+pub fn schema_invariant(kind: BodyKind) -> &'static str {
+    match kind {
+        BodyKind::Operation => "OP-SCHEMA-REQUIRED",
+        BodyKind::OperationList => "LIST-SHAPE",
+        BodyKind::Error => "ERR-ENVELOPE",
+    }
+}
+
+/// Schema validation plus every body invariant for one parsed body.
+pub fn body_checks(
+    schemas: &Schemas,
+    mode: Mode,
+    kind: BodyKind,
+    body: &Value,
+    exchange: &Exchange,
+    index: usize,
+    endpoint: Endpoint,
+) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    let violations = schemas.validate(kind, body);
+    let schema_name = match kind {
+        BodyKind::Operation => "Operation",
+        BodyKind::OperationList => "OperationList",
+        BodyKind::Error => "an error envelope",
+    };
+    let actual = if violations.is_empty() {
+        "valid".to_string()
+    } else {
+        violations
+            .iter()
+            .take(5)
+            .map(|v| format!("{}: {}", v.pointer, v.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    out.push(check(
+        schema_invariant(kind),
+        violations.is_empty(),
+        format!("body matches {schema_name}"),
+        actual,
+        Some(index),
+        mode,
+    ));
+    let obs = |body| Observation {
+        body,
+        exchange: Some(exchange),
+        endpoint,
+        mode,
+    };
+    let mut push = |results: Vec<(&'static Invariant, Outcome)>, what: &str| {
+        for (inv, outcome) in results {
+            match outcome {
+                Outcome::Pass => {
+                    out.push(check(inv.id, true, inv.title, "held", Some(index), mode))
+                }
+                Outcome::Fail(msg) => out.push(check(
+                    inv.id,
+                    false,
+                    inv.title,
+                    format!("{what}{msg}"),
+                    Some(index),
+                    mode,
+                )),
+                Outcome::NotApplicable => {}
+            }
+        }
+    };
+    match kind {
+        BodyKind::Operation => push(contract::check_operation(&obs(body)), ""),
+        BodyKind::OperationList => {
+            push(contract::check_list(&obs(body)), "");
+            if let Some(items) = body.get("data").and_then(Value::as_array) {
+                for (i, item) in items.iter().enumerate() {
+                    push(
+                        contract::check_operation(&obs(item)),
+                        &format!("/data/{i}: "),
+                    );
+                }
+            }
+        }
+        BodyKind::Error => push(contract::check_error(&obs(body)), ""),
+    }
+    out
+}
+
+/// Short JSON text for messages.
+pub fn short(value: &Value) -> String {
+    let s = value.to_string();
+    if s.len() > 200 {
+        let mut cut = 200;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}...", &s[..cut])
+    } else {
+        s
+    }
+}
+
+/// Pointer-by-pointer differences between two JSON values (at most `max`).
+pub fn json_diff(before: &Value, after: &Value, max: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    diff_into("", before, after, &mut out, max);
+    out
+}
+
+fn diff_into(path: &str, a: &Value, b: &Value, out: &mut Vec<String>, max: usize) {
+    if out.len() >= max || a == b {
+        return;
+    }
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let p = format!("{path}/{}", k.replace('~', "~0").replace('/', "~1"));
+                match (x.get(k), y.get(k)) {
+                    (Some(u), Some(v)) => diff_into(&p, u, v, out, max),
+                    (Some(u), None) => out.push(format!("{p}: {} -> (absent)", short(u))),
+                    (None, Some(v)) => out.push(format!("{p}: (absent) -> {}", short(v))),
+                    (None, None) => {}
+                }
+                if out.len() >= max {
+                    return;
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (u, v)) in x.iter().zip(y).enumerate() {
+                diff_into(&format!("{path}/{i}"), u, v, out, max);
+            }
+        }
+        _ => out.push(format!(
+            "{}: {} -> {}",
+            if path.is_empty() { "/" } else { path },
+            short(a),
+            short(b)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SETS: StatusSets = StatusSets {
+        strict: &[422],
+        lenient_extra: &[400, 409],
+    };
+
+    #[test]
+    fn invariant_sets_follow_the_mode() {
+        let lookup = |id: &str| (id == "X").then_some(SETS);
+        let e = StatusExpect::Invariant("X".into());
+        assert_eq!(
+            accepted_statuses(&e, Mode::Strict, lookup).unwrap(),
+            vec![422]
+        );
+        assert_eq!(
+            accepted_statuses(&e, Mode::Lenient, lookup).unwrap(),
+            vec![400, 409, 422]
+        );
+        let missing = StatusExpect::Invariant("Y".into());
+        assert!(accepted_statuses(&missing, Mode::Lenient, lookup).is_err());
+    }
+
+    #[test]
+    fn explicit_sets_and_lists() {
+        let e = StatusExpect::Sets {
+            strict: vec![202],
+            lenient: vec![200],
+        };
+        let none = |_: &str| None;
+        assert_eq!(
+            accepted_statuses(&e, Mode::Strict, none).unwrap(),
+            vec![202]
+        );
+        assert_eq!(
+            accepted_statuses(&e, Mode::Lenient, none).unwrap(),
+            vec![200, 202]
+        );
+        let l = StatusExpect::List(vec![404, 403, 404]);
+        assert_eq!(
+            accepted_statuses(&l, Mode::Strict, none).unwrap(),
+            vec![403, 404]
+        );
+    }
+
+    #[test]
+    fn inferred_kinds() {
+        assert_eq!(
+            inferred_kind(Endpoint::List, 200),
+            Some(BodyKind::OperationList)
+        );
+        assert_eq!(
+            inferred_kind(Endpoint::Cancel, 202),
+            Some(BodyKind::Operation)
+        );
+        assert_eq!(inferred_kind(Endpoint::Wait, 404), Some(BodyKind::Error));
+        assert_eq!(inferred_kind(Endpoint::Get, 500), None);
+        assert_eq!(inferred_kind(Endpoint::Other, 200), None);
+    }
+
+    #[test]
+    fn diff_names_the_pointers() {
+        let a = serde_json::json!({"state": "RUNNING", "done": false, "x": [1, 2]});
+        let b = serde_json::json!({"state": "CANCELLED", "done": false, "x": [1, 3], "y": 1});
+        let d = json_diff(&a, &b, 10);
+        assert_eq!(
+            d,
+            vec![
+                "/state: \"RUNNING\" -> \"CANCELLED\"",
+                "/x/1: 2 -> 3",
+                "/y: (absent) -> 1"
+            ]
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! Building the HTTP request of a step: templating, URL, auth, headers.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::case::{Auth, Request};
+
+use super::client::OutgoingRequest;
+use super::endpoint::{Route, classify};
+use super::template::{FixtureVars, Renderer, TemplateError, Vars};
+
+/// `Authorization` value sent for [`Auth::Malformed`].
+pub const MALFORMED_AUTH: &str = "Basic b3Bjb25mb3Jt";
+/// `Authorization` value sent for [`Auth::Invalid`].
+pub const INVALID_AUTH: &str = "Bearer sk_akua_opconform_invalid_token";
+
+/// Query values are encoded except RFC 3986 unreserved characters.
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Credentials and defaults every request of a run carries.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    /// The run's token.
+    pub token: Option<String>,
+    /// The second workspace's token.
+    pub foreign_token: Option<String>,
+    /// Default `akua-context`.
+    pub context: Option<String>,
+}
+
+/// Why a request could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildError {
+    /// A template failed to render (a case bug, or a missing capture).
+    Template(TemplateError),
+    /// The case cannot run here (missing token), or would name an operation
+    /// the run does not own.
+    Unavailable(String),
+}
+
+/// A built request and what it names.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// The request.
+    pub outgoing: OutgoingRequest,
+    /// Endpoint and operation id.
+    pub route: Route,
+}
+
+/// The `Authorization` header value for `auth`.
+pub fn auth_header(auth: Auth, creds: &Credentials) -> Result<Option<String>, String> {
+    match auth {
+        Auth::Token => creds
+            .token
+            .as_ref()
+            .map(|t| Some(format!("Bearer {t}")))
+            .ok_or_else(|| "no token: pass --token or set AKUA_TOKEN".to_string()),
+        Auth::None => Ok(None),
+        Auth::Malformed => Ok(Some(MALFORMED_AUTH.to_string())),
+        Auth::Invalid => Ok(Some(INVALID_AUTH.to_string())),
+        Auth::Foreign => creds
+            .foreign_token
+            .as_ref()
+            .map(|t| Some(format!("Bearer {t}")))
+            .ok_or_else(|| {
+                "no foreign token: pass --foreign-token or set AKUA_FOREIGN_TOKEN".to_string()
+            }),
+    }
+}
+
+/// `base` + `path` exactly as written, plus encoded query parameters.
+pub fn join_url(base: &str, path: &str, query: &[(String, String)]) -> String {
+    let mut url = format!("{}{}", base.trim_end_matches('/'), path);
+    for (k, v) in query {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&utf8_percent_encode(k, QUERY).to_string());
+        url.push('=');
+        url.push_str(&utf8_percent_encode(v, QUERY).to_string());
+    }
+    url
+}
+
+/// True when a request may name operation `id`: one of the case's fixtures
+/// (canonical or bare), or an id that cannot name a real operation (contains
+/// `opconform`, empty, or longer than the 53-character limit).
+pub fn may_name(id: &str, fixtures: &BTreeMap<String, FixtureVars>) -> bool {
+    fixtures.values().any(|f| id == f.id || id == f.bare_id)
+        || id.to_ascii_lowercase().contains("opconform")
+        || id.is_empty()
+        || id.chars().count() > 53
+}
+
+/// Renders and assembles one request.
+pub fn build(
+    renderer: &Renderer,
+    req: &Request,
+    vars: &Vars,
+    base_url: &str,
+    creds: &Credentials,
+    default_timeout: Duration,
+) -> Result<Built, BuildError> {
+    let render = |s: &str| renderer.render(s, vars).map_err(BuildError::Template);
+    let path = render(&req.path)?;
+    let route = classify(&req.method, &path);
+    if let Some(id) = &route.op_id {
+        if !may_name(id, &vars.fixtures) {
+            return Err(BuildError::Unavailable(format!(
+                "refusing to send {} {path}: operation `{id}` is not a fixture of this case \
+                 (fabricated ids must contain `opconform`)",
+                req.method
+            )));
+        }
+    }
+    let mut query = Vec::new();
+    for (k, v) in &req.query {
+        query.push((k.clone(), render(v)?));
+    }
+    let mut headers: Vec<(String, String)> = Vec::new();
+    if let Some(value) = auth_header(req.auth, creds).map_err(BuildError::Unavailable)? {
+        headers.push(("authorization".into(), value));
+    }
+    let case_sets = |name: &str| req.headers.keys().any(|k| k.eq_ignore_ascii_case(name));
+    if let Some(ctx) = &creds.context {
+        if !case_sets("akua-context") {
+            headers.push(("akua-context".into(), ctx.clone()));
+        }
+    }
+    if !case_sets("accept") {
+        headers.push(("accept".into(), "application/json".into()));
+    }
+    for (k, v) in &req.headers {
+        headers.push((k.to_ascii_lowercase(), render(v)?));
+    }
+    let body = match &req.body {
+        Some(b) => Some(render(b)?),
+        None => None,
+    };
+    if body.is_some() && !case_sets("content-type") {
+        headers.push(("content-type".into(), "application/json".into()));
+    }
+    Ok(Built {
+        outgoing: OutgoingRequest {
+            method: req.method.to_ascii_uppercase(),
+            url: join_url(base_url, &path, &query),
+            headers,
+            body,
+            timeout: req
+                .timeout_ms
+                .map(Duration::from_millis)
+                .unwrap_or(default_timeout),
+        },
+        route,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> Credentials {
+        Credentials {
+            token: Some("tok".into()),
+            foreign_token: None,
+            context: Some("ws_1".into()),
+        }
+    }
+
+    fn vars() -> Vars {
+        let mut v = Vars::default();
+        v.fixtures
+            .insert("op".into(), FixtureVars::new("op_1", "RUNNING"));
+        v
+    }
+
+    fn request(path: &str) -> Request {
+        Request {
+            method: "post".into(),
+            path: path.into(),
+            query: BTreeMap::new(),
+            headers: BTreeMap::new(),
+            body: None,
+            auth: Auth::Token,
+            timeout_ms: None,
+        }
+    }
+
+    #[test]
+    fn path_is_kept_exactly_and_query_encoded() {
+        let mut r = request("/operations/{{ op.id }}%3Acancel");
+        r.query.insert("timeout".into(), "a b&c".into());
+        let b = build(
+            &Renderer::new(),
+            &r,
+            &vars(),
+            "http://h/v1/",
+            &creds(),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert_eq!(
+            b.outgoing.url,
+            "http://h/v1/operations/op_1%3Acancel?timeout=a%20b%26c"
+        );
+        assert_eq!(b.outgoing.method, "POST");
+        assert_eq!(
+            b.outgoing.headers[..2],
+            [
+                ("authorization".to_string(), "Bearer tok".to_string()),
+                ("akua-context".to_string(), "ws_1".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn case_header_overrides_context() {
+        let mut r = request("/operations/{{ op.id }}");
+        r.headers.insert("Akua-Context".into(), "".into());
+        let b = build(
+            &Renderer::new(),
+            &r,
+            &vars(),
+            "http://h/v1",
+            &creds(),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let ctx: Vec<_> = b
+            .outgoing
+            .headers
+            .iter()
+            .filter(|(k, _)| k == "akua-context")
+            .collect();
+        assert_eq!(ctx, vec![&("akua-context".to_string(), String::new())]);
+    }
+
+    #[test]
+    fn refuses_ids_it_does_not_own() {
+        let r = request("/operations/op_someone_else:cancel");
+        let err = build(
+            &Renderer::new(),
+            &r,
+            &vars(),
+            "http://h/v1",
+            &creds(),
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(matches!(err, BuildError::Unavailable(m) if m.contains("op_someone_else")));
+        for ok in [
+            "/operations/1:cancel",
+            "/operations/op_opconform_unknown_x:cancel",
+        ] {
+            assert!(
+                build(
+                    &Renderer::new(),
+                    &request(ok),
+                    &vars(),
+                    "http://h/v1",
+                    &creds(),
+                    Duration::from_secs(1)
+                )
+                .is_ok(),
+                "{ok}"
+            );
+        }
+    }
+
+    #[test]
+    fn auth_variants() {
+        let c = creds();
+        assert_eq!(auth_header(Auth::None, &c).unwrap(), None);
+        assert_eq!(
+            auth_header(Auth::Malformed, &c).unwrap().as_deref(),
+            Some(MALFORMED_AUTH)
+        );
+        assert_eq!(
+            auth_header(Auth::Invalid, &c).unwrap().as_deref(),
+            Some(INVALID_AUTH)
+        );
+        assert!(
+            auth_header(Auth::Foreign, &c)
+                .unwrap_err()
+                .contains("AKUA_FOREIGN_TOKEN")
+        );
+    }
+}

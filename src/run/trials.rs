@@ -1,0 +1,96 @@
+//! The suite as libtest-mimic trials: filtering, `--skip`, `--exact`,
+//! `--list` and `--test-threads` behave as in `cargo test`.
+//!
+//! libtest-mimic reports only counts, so each trial records its
+//! [`CaseResult`] into a shared list; the caller assembles the
+//! [`RunResult`] from it.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
+
+use crate::case::PlannedCase;
+use crate::model::{CaseOutcome, CaseResult, RunResult};
+
+use super::engine::Engine;
+use super::options::FailOn;
+use super::policy::case_fails;
+use super::run_all::{assemble, run_with_deadline};
+
+/// What a trial run produced.
+#[derive(Debug)]
+pub struct TrialRun {
+    /// libtest's counts.
+    pub conclusion: Conclusion,
+    /// Every case that ran (or was stopped), in plan order.
+    pub result: RunResult,
+}
+
+/// Renders the failure message of a failed case (already redacted).
+pub type FailureRenderer = Arc<dyn Fn(&CaseResult) -> String + Send + Sync>;
+
+/// Runs `cases` as trials. Each trial blocks on `handle` (a multi-thread
+/// runtime that must not be entered on the calling thread). Skipped,
+/// inconclusive and not-run cases are "ignored" with the reason; a failed
+/// case fails its trial only when it counts under `fail_on`.
+pub fn run_trials(
+    engine: Arc<Engine>,
+    cases: Vec<PlannedCase>,
+    args: &Arguments,
+    handle: tokio::runtime::Handle,
+    fail_on: FailOn,
+    render_failure: FailureRenderer,
+) -> TrialRun {
+    let started = Instant::now();
+    let started_at = SystemTime::now();
+    let deadline = engine.options().deadline.map(|d| started + d);
+    let slots: Arc<Mutex<Vec<Option<CaseResult>>>> = Arc::new(Mutex::new(vec![None; cases.len()]));
+    let trials = cases
+        .into_iter()
+        .enumerate()
+        .map(|(i, planned)| {
+            let engine = Arc::clone(&engine);
+            let slots = Arc::clone(&slots);
+            let handle = handle.clone();
+            let render = Arc::clone(&render_failure);
+            let name = planned.name.clone();
+            Trial::ignorable_test(name, move || {
+                let result = handle.block_on(run_with_deadline(&engine, &planned, deadline));
+                let redactor = engine.redactor();
+                let verdict = match &result.outcome {
+                    CaseOutcome::Passed | CaseOutcome::Flaky => Ok(Completion::Completed),
+                    CaseOutcome::Failed if case_fails(&result, fail_on) => {
+                        Err(Failed::from(render(&result)))
+                    }
+                    CaseOutcome::Failed => Ok(Completion::Completed),
+                    CaseOutcome::Skipped { reason } => Ok(Completion::ignored_with(
+                        redactor.redact(&format!("skipped: {reason}")),
+                    )),
+                    CaseOutcome::Inconclusive { reason } => Ok(Completion::ignored_with(
+                        redactor.redact(&format!("inconclusive: {reason}")),
+                    )),
+                    CaseOutcome::Waived { reason } => Ok(Completion::ignored_with(
+                        redactor.redact(&format!("waived: {reason}")),
+                    )),
+                    CaseOutcome::NotRun { reason } => Ok(Completion::ignored_with(
+                        redactor.redact(&format!("not run: {reason}")),
+                    )),
+                };
+                slots
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(result);
+                verdict
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(args, trials);
+    let ran: Vec<CaseResult> = slots
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .drain(..)
+        .flatten()
+        .collect();
+    let result = assemble(&engine, ran, started_at, started);
+    TrialRun { conclusion, result }
+}
