@@ -3,3 +3,4 @@
 
 mod profile;
 mod reports;
+mod cases;

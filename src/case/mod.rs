@@ -1,7 +1,20 @@
-//! Case files: model, loading, validation, templating, table expansion.
+//! Case files: model, loading, validation, templating checks, table expansion.
 
-mod loader_stub;
+mod error;
+mod issue;
+mod load;
 pub mod model;
+mod plan;
+mod schema;
+mod semantic;
+mod source;
+mod spans;
+mod suggest;
+mod template;
 
-pub use loader_stub::{CaseFileError, LoadedFile, load_paths, plan};
+pub use error::CaseFileError;
+pub use load::{LoadedFile, MAX_FILE_BYTES, load_file, load_paths};
 pub use model::*;
+pub use plan::{plan, table_rows};
+pub use schema::CASE_SCHEMA;
+pub use template::RESERVED_ROOTS;

@@ -46,8 +46,21 @@ pub struct Case {
     pub fixture: Option<FixtureState>,
     /// Named fixtures the case needs, e.g. `{ a = "running", b = "running" }`.
     /// Each is created fresh (fixture provider) or taken from `--op STATE=ID`.
+    /// Fixtures are created one at a time in name order (BTreeMap order), so
+    /// `a` is older than `b`: list-ordering cases rely on it.
+    /// Names are `[a-z][a-z0-9_]*` and must not be a template root
+    /// (`capture`, `table`, `uuid`, `run_id`, `owner`).
     #[serde(default)]
     pub fixtures: BTreeMap<String, FixtureState>,
+    /// Create every fixture of this trial with one fresh owner of this type
+    /// (fixture provider body `owner_type` + `owner_id`). The runner makes a
+    /// unique `owner_id` per trial: the type's prefix (`inst_`, ...) followed
+    /// by 32 lowercase hex digits of a v4 UUID. Templates see it as
+    /// `{{ owner.type }}` and `{{ owner.id }}`, so list cases can filter to
+    /// exactly their own fixtures. Cases with an owner need a fixture
+    /// provider (static `--op` ids have fixed owners) and are skipped without one.
+    #[serde(default)]
+    pub owner: Option<OwnerType>,
     /// Capabilities the case needs beyond the fixtures; the case is skipped
     /// with the reason when one is missing.
     #[serde(default)]
@@ -117,6 +130,54 @@ impl FixtureState {
     }
 }
 
+/// The seven documented `owner_type` values (Operation schema).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerType {
+    /// `install`, ids `inst_...`.
+    Install,
+    /// `repository_change_request`, ids `rcr_...`.
+    RepositoryChangeRequest,
+    /// `repository`, ids `repo_...`.
+    Repository,
+    /// `workspace`, ids `ws_...`.
+    Workspace,
+    /// `machine`, ids `mch_...`.
+    Machine,
+    /// `cluster`, ids `clu_...`.
+    Cluster,
+    /// `package`, ids `pkg_...`.
+    Package,
+}
+
+impl OwnerType {
+    /// The wire value: `install`, `repository_change_request`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnerType::Install => "install",
+            OwnerType::RepositoryChangeRequest => "repository_change_request",
+            OwnerType::Repository => "repository",
+            OwnerType::Workspace => "workspace",
+            OwnerType::Machine => "machine",
+            OwnerType::Cluster => "cluster",
+            OwnerType::Package => "package",
+        }
+    }
+
+    /// The `owner_id` prefix paired with this type (contract §2), e.g. `inst_`.
+    pub fn id_prefix(self) -> &'static str {
+        match self {
+            OwnerType::Install => "inst_",
+            OwnerType::RepositoryChangeRequest => "rcr_",
+            OwnerType::Repository => "repo_",
+            OwnerType::Workspace => "ws_",
+            OwnerType::Machine => "mch_",
+            OwnerType::Cluster => "clu_",
+            OwnerType::Package => "pkg_",
+        }
+    }
+}
+
 /// Something a case needs besides fixtures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -175,7 +236,9 @@ pub struct Step {
 
 /// The request template. Strings may use `{{ op.id }}` (fixture id),
 /// `{{ op.bare_id }}` (id without `op_`), `{{ capture.NAME }}`,
-/// `{{ table.value }}`, `{{ uuid }}` (fresh per trial), `{{ run_id }}`.
+/// `{{ table.value }}`, `{{ uuid }}` (fresh per trial), `{{ run_id }}`,
+/// and `{{ owner.type }}` / `{{ owner.id }}` when the case sets `owner`.
+/// Templates are minijinja 3 syntax; the loader rejects unknown root names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
@@ -239,6 +302,10 @@ pub struct Expect {
     /// String values are templates.
     #[serde(default)]
     pub json: BTreeMap<String, toml::Value>,
+    /// JSON-pointer presence checks TOML cannot write as values:
+    /// `{ "/next_cursor" = "null", "/data/3" = "absent" }`.
+    #[serde(default)]
+    pub json_is: BTreeMap<String, JsonIs>,
     /// Header expectations, by lowercase name.
     #[serde(default)]
     pub headers: BTreeMap<String, HeaderExpect>,
@@ -283,6 +350,21 @@ pub enum StatusExpect {
         #[serde(default)]
         lenient: Vec<u16>,
     },
+}
+
+/// What a JSON pointer must point at, for checks a TOML value cannot
+/// express (TOML has no null).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JsonIs {
+    /// Present, with the value `null`.
+    Null,
+    /// Present, with any value but `null`.
+    NonNull,
+    /// Not present at all (e.g. `/data/3` on a page of three items).
+    Absent,
+    /// Present, with any value (including `null`).
+    Present,
 }
 
 /// Which schema a body must match.
@@ -332,7 +414,13 @@ pub struct Eventually {
     #[serde(default = "default_fixture_name")]
     pub fixture: String,
     /// JSON-pointer equality on the Operation, e.g. `{ "/done" = true }`.
+    /// The condition is `json` and `json_is` holding on one observation;
+    /// at least one of the two is non-empty.
+    #[serde(default)]
     pub json: BTreeMap<String, toml::Value>,
+    /// JSON-pointer presence on the Operation, e.g. `{ "/last_error" = "non_null" }`.
+    #[serde(default)]
+    pub json_is: BTreeMap<String, JsonIs>,
     /// Deadline in ms (the run's settle deadline caps it from above).
     pub within_ms: u64,
     /// `wait` (long-poll `:wait`) or `poll` (repeated GET).
