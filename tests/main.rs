@@ -4,3 +4,4 @@
 mod profile;
 mod reports;
 mod cases;
+mod fuzz;

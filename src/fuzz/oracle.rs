@@ -191,6 +191,12 @@ pub fn expect(req: &FuzzRequest, env: &OracleEnv) -> Expectation {
     {
         let len = id.chars().count();
         id_has_colon = id.contains(':');
+        if id_has_colon && req.verb == Verb::Get {
+            // `GET /operations/x:y` names a custom method (AIP-136): it may
+            // be routed (404/405) before authentication.
+            ambiguous = true;
+            extra.add_codes(&[404, 405]);
+        }
         if odd {
             ambiguous = true;
             extra.add("REQ-ID-BOUNDS");

@@ -72,6 +72,9 @@ fn bounded_string(max: usize, control: bool) -> BoxedStrategy<String> {
     .boxed()
 }
 
+/// Marker in fabricated ids (the runner's rule for ids it did not create).
+pub const ID_MARKER: &str = "opconform";
+
 /// An id no fixture has: prefixed or bare, around the 53 bound, with
 /// reserved, `-` and non-ASCII characters.
 pub fn literal_id() -> BoxedStrategy<String> {
@@ -89,7 +92,15 @@ pub fn literal_id() -> BoxedStrategy<String> {
             (Just(prefixed), proptest::collection::vec(id_char.clone(), body_len))
         })
         .prop_map(|(prefixed, chars)| {
-            let body: String = chars.into_iter().collect();
+            // Fabricated ids carry the marker where they have room, so they
+            // can never name an operation the run did not create (the
+            // runner refuses fabricated ids without it).
+            let body: String = if chars.len() >= ID_MARKER.len() {
+                let rest: String = chars[ID_MARKER.len()..].iter().collect();
+                format!("{ID_MARKER}{rest}")
+            } else {
+                chars.into_iter().collect()
+            };
             let id = if prefixed { format!("op_{body}") } else { body };
             // `.` and `..` are dot segments a URL parser removes.
             if !id.is_empty() && id.chars().all(|c| c == '.') {
@@ -342,6 +353,13 @@ mod tests {
             .collect();
         assert!(ids.contains(&53) && ids.contains(&54));
         assert!(reqs.iter().any(|r| matches!(&r.id, IdSpec::Literal(s) if s.contains('-'))));
+        for r in &reqs {
+            if let IdSpec::Literal(s) = &r.id
+                && s.chars().count() >= 12
+            {
+                assert!(s.contains(ID_MARKER), "{s}");
+            }
+        }
         assert!(reqs.iter().any(|r| r.method != r.verb.method()));
         assert!(reqs.iter().any(|r| r.if_match == Some(IfMatchSpec::StaleThenCurrent)));
         assert!(reqs.iter().any(|r| r.query_param("limit") == Some("0")));
