@@ -91,7 +91,9 @@ fn bad(msg: impl std::fmt::Display) -> ExitStatus {
 
 fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
     let formats = match &args.report {
-        Some(list) => report::Format::parse_list(list).map_err(|e| bad(format!("--report: {e}")))?,
+        Some(list) => {
+            report::Format::parse_list(list).map_err(|e| bad(format!("--report: {e}")))?
+        }
         None => Vec::new(),
     };
     if args.target.is_some() && !args.faults.is_empty() {
@@ -110,7 +112,9 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
                 let hint = reference::closest_fault(name)
                     .map(|n| format!("; did you mean `{n}`?"))
                     .unwrap_or_default();
-                return Err(bad(format!("unknown fault `{name}`{hint} (see `opconform selftest`)")));
+                return Err(bad(format!(
+                    "unknown fault `{name}`{hint} (see `opconform selftest`)"
+                )));
             }
         }
     }
@@ -119,12 +123,18 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
         u.as_u64_pair().0
     });
     let config = FuzzConfig {
-        cases: args.cases.unwrap_or(if args.time.is_some() { u64::MAX } else { 1000 }),
+        cases: args
+            .cases
+            .unwrap_or(if args.time.is_some() { u64::MAX } else { 1000 }),
         time: args.time.map(Duration::from_secs),
         seed,
         stateful: args.stateful,
         concurrency: args.concurrency,
-        mode: if args.strict { Mode::Strict } else { Mode::Lenient },
+        mode: if args.strict {
+            Mode::Strict
+        } else {
+            Mode::Lenient
+        },
         regressions: (!args.no_regressions).then(|| args.regressions.clone()),
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
         ..FuzzConfig::default()
@@ -169,7 +179,11 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
     };
     let quiet = std::env::var_os("CI").is_some() || !std::io::stderr().is_terminal();
     let bar = (!quiet).then(|| {
-        let b = indicatif::ProgressBar::new(if config.cases == u64::MAX { 0 } else { config.cases });
+        let b = indicatif::ProgressBar::new(if config.cases == u64::MAX {
+            0
+        } else {
+            config.cases
+        });
         if let Ok(style) = indicatif::ProgressStyle::with_template(
             "{spinner} fuzz [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
         ) {
@@ -177,8 +191,15 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
         }
         b
     });
-    let mode_label = if args.stateful { "stateful" } else { "stateless" };
-    println!("fuzz: {mode_label}, seed {seed}, target {}", redacted_url(&target));
+    let mode_label = if args.stateful {
+        "stateful"
+    } else {
+        "stateless"
+    };
+    println!(
+        "fuzz: {mode_label}, seed {seed}, target {}",
+        redacted_url(&target)
+    );
     let progress = |p: Progress| {
         if let Some(b) = &bar {
             match p {
@@ -204,21 +225,38 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
             eprintln!("error: failed to {e}");
             return Err(ExitStatus::TargetUnreachable);
         }
-        Err(FuzzError::NoFixtures) => return Err(bad("failed to run stateful fuzzing: it needs a fixture provider (--fixtures)")),
+        Err(FuzzError::NoFixtures) => {
+            return Err(bad(
+                "failed to run stateful fuzzing: it needs a fixture provider (--fixtures)",
+            ));
+        }
         Err(e) => return Err(bad(format!("failed to {e}"))),
     };
     let secs = outcome.generation_time.as_secs_f64();
-    let rate = if secs > 0.0 { outcome.generated_requests as f64 / secs } else { 0.0 };
+    let rate = if secs > 0.0 {
+        outcome.generated_requests as f64 / secs
+    } else {
+        0.0
+    };
     println!(
         "fuzz: {} regressions replayed; {} inputs, {} requests ({} generated in {:.2} s, {:.0} req/s), {} skipped (unsendable)",
-        outcome.replayed, outcome.cases, outcome.requests, outcome.generated_requests, secs, rate, outcome.skipped
+        outcome.replayed,
+        outcome.cases,
+        outcome.requests,
+        outcome.generated_requests,
+        secs,
+        rate,
+        outcome.skipped
     );
     for cx in &outcome.counterexamples {
         let origin = match cx.source {
             Source::Regression => "regression (replayed)",
             Source::Generated => "counterexample",
         };
-        println!("\n---- {origin}, seed {seed}, shrunk in {} steps ----", cx.shrink_steps);
+        println!(
+            "\n---- {origin}, seed {}, shrunk in {} steps ----",
+            cx.seed, cx.shrink_steps
+        );
         for v in &cx.violations {
             println!(
                 "  {} [{}]: expected {}, got {}",
@@ -239,7 +277,10 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
     if outcome.persisted
         && let Some(p) = &config.regressions
     {
-        println!("regression saved to {} (replayed first next time)", p.display());
+        println!(
+            "regression saved to {} (replayed first next time)",
+            p.display()
+        );
     }
     if let (Some(path), Some(cx)) = (&args.emit_case, outcome.counterexamples.first()) {
         if let Err(e) = std::fs::write(path, &cx.case_file) {
@@ -284,7 +325,8 @@ mod tests {
     #[test]
     fn cases_and_time_conflict_and_defaults_hold() {
         assert!(Wrap::try_parse_from(["x", "--cases", "5", "--time", "3"]).is_err());
-        let w = Wrap::try_parse_from(["x", "--seed", "9", "--fault", "id-dash-500"]).expect("parses");
+        let w =
+            Wrap::try_parse_from(["x", "--seed", "9", "--fault", "id-dash-500"]).expect("parses");
         assert_eq!(w.args.seed, Some(9));
         assert_eq!(w.args.concurrency, 32);
         assert_eq!(w.args.regressions, PathBuf::from(fuzz::DEFAULT_PATH));
@@ -294,8 +336,14 @@ mod tests {
     fn unknown_faults_and_fault_with_target_are_bad_usage() {
         let w = Wrap::try_parse_from(["x", "--fault", "id-dash-50"]).expect("parses");
         assert_eq!(main(w.args), ExitStatus::BadInput);
-        let w = Wrap::try_parse_from(["x", "--target", "http://127.0.0.1:9/v1", "--fault", "id-dash-500"])
-            .expect("parses");
+        let w = Wrap::try_parse_from([
+            "x",
+            "--target",
+            "http://127.0.0.1:9/v1",
+            "--fault",
+            "id-dash-500",
+        ])
+        .expect("parses");
         assert_eq!(main(w.args), ExitStatus::BadInput);
     }
 }

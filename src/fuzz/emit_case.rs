@@ -28,7 +28,10 @@ fn literal(s: &str) -> String {
 }
 
 fn inline_table(map: &BTreeMap<String, String>) -> String {
-    let parts: Vec<String> = map.iter().map(|(k, v)| format!("{} = {}", q(k), q(v))).collect();
+    let parts: Vec<String> = map
+        .iter()
+        .map(|(k, v)| format!("{} = {}", q(k), q(v)))
+        .collect();
     format!("{{ {} }}", parts.join(", "))
 }
 
@@ -38,13 +41,21 @@ fn list(set: &[u16]) -> String {
 }
 
 fn status_line(strict: &[u16], lenient: &[u16]) -> String {
-    format!("expect.status = {{ strict = {}, lenient = {} }}\n", list(strict), list(lenient))
+    format!(
+        "expect.status = {{ strict = {}, lenient = {} }}\n",
+        list(strict),
+        list(lenient)
+    )
 }
 
 fn body_line(strict: &[u16], lenient: &[u16], verb_is_list: bool) -> String {
     let all: BTreeSet<u16> = strict.iter().chain(lenient).copied().collect();
     if all.iter().all(|s| (200..300).contains(s)) {
-        let kind = if verb_is_list { "operation_list" } else { "operation" };
+        let kind = if verb_is_list {
+            "operation_list"
+        } else {
+            "operation"
+        };
         format!("expect.body = {}\n", q(kind))
     } else if all.iter().all(|s| (400..500).contains(s)) {
         "expect.body = \"error\"\n".to_string()
@@ -55,7 +66,11 @@ fn body_line(strict: &[u16], lenient: &[u16], verb_is_list: bool) -> String {
 
 /// A catalogued invariant for the `invariants` list.
 fn catalogued(id: &str) -> &str {
-    if find(id).is_some() { id } else { "ERR-ENVELOPE" }
+    if find(id).is_some() {
+        id
+    } else {
+        "ERR-ENVELOPE"
+    }
 }
 
 fn header(seed: u64, what: &str, reproducers: &[String]) -> String {
@@ -83,7 +98,11 @@ pub fn stateless(
     let mut out = header(seed, what, reproducers);
     out.push_str("[[case]]\n");
     let _ = writeln!(out, "name = {}", q(&format!("fuzz_seed_{seed}")));
-    let _ = writeln!(out, "description = {}", q(&format!("Shrunk fuzz counterexample: {what}.")));
+    let _ = writeln!(
+        out,
+        "description = {}",
+        q(&format!("Shrunk fuzz counterexample: {what}."))
+    );
     let slot = req.slot();
     if let Some(slot) = slot {
         let _ = writeln!(out, "fixture = {}", q(slot.fixture_state().as_str()));
@@ -131,12 +150,19 @@ pub fn stateless(
             }
         }
     }
-    let mut fields = vec![format!("method = {}", q(req.method.as_str())), format!("path = {}", q(&path))];
+    let mut fields = vec![
+        format!("method = {}", q(req.method.as_str())),
+        format!("path = {}", q(&path)),
+    ];
     let query: BTreeMap<String, String> = req
         .query
         .iter()
         .map(|(k, v)| {
-            let v = if v == OWNER_PLACEHOLDER { "{{ owner.id }}".to_string() } else { literal(v) };
+            let v = if v == OWNER_PLACEHOLDER {
+                "{{ owner.id }}".to_string()
+            } else {
+                literal(v)
+            };
             (k.clone(), v)
         })
         .collect();
@@ -160,7 +186,11 @@ pub fn stateless(
             headers.insert("idempotency-key".into(), literal(k));
         }
         if let Some(m) = &req.if_match {
-            let current = if etag { "{{ capture.etag }}" } else { STALE_TAG };
+            let current = if etag {
+                "{{ capture.etag }}"
+            } else {
+                STALE_TAG
+            };
             let v = match m {
                 super::input::IfMatchSpec::Literal(v) => literal(v),
                 other => super::executor::if_match_value(other, current),
@@ -179,10 +209,18 @@ pub fn stateless(
     }
     let _ = writeln!(out, "request = {{ {} }}", fields.join(", "));
     if let Some(dup) = req.duplicate {
-        let _ = writeln!(out, "# The fuzzer also sent a second `{}: dup` header, which case files cannot express.", dup.name());
+        let _ = writeln!(
+            out,
+            "# The fuzzer also sent a second `{}: dup` header, which case files cannot express.",
+            dup.name()
+        );
     }
     out.push_str(&status_line(&exp.strict, &exp.lenient_extra));
-    out.push_str(&body_line(&exp.strict, &exp.lenient_extra, req.verb == Verb::List));
+    out.push_str(&body_line(
+        &exp.strict,
+        &exp.lenient_extra,
+        req.verb == Verb::List,
+    ));
     let _ = slot.map(Slot::is_terminal);
     out
 }
@@ -193,10 +231,16 @@ pub fn stateful(trace: &[TraceStep], seed: u64, what: &str, reproducers: &[Strin
     let mut out = header(seed, what, reproducers);
     out.push_str("[[case]]\n");
     let _ = writeln!(out, "name = {}", q(&format!("fuzz_sequence_seed_{seed}")));
-    let _ = writeln!(out, "description = {}", q(&format!("Shrunk fuzz call sequence: {what}.")));
+    let _ = writeln!(
+        out,
+        "description = {}",
+        q(&format!("Shrunk fuzz call sequence: {what}."))
+    );
     out.push_str("fixtures = { a = \"running\", b = \"running\", t = \"succeeded\" }\n");
     out.push_str("owner = \"install\"\n");
-    let needs_etag = trace.iter().any(|s| !matches!(s.tag, TagChoice::None | TagChoice::Stale | TagChoice::Star));
+    let needs_etag = trace
+        .iter()
+        .any(|s| !matches!(s.tag, TagChoice::None | TagChoice::Stale | TagChoice::Star));
     if needs_etag {
         out.push_str("requires = [\"etag\"]\n");
     }
@@ -216,7 +260,11 @@ pub fn stateful(trace: &[TraceStep], seed: u64, what: &str, reproducers: &[Strin
     let mut keys: BTreeMap<String, String> = BTreeMap::new();
     for (i, step) in trace.iter().enumerate() {
         let f = step.fixture.unwrap_or("a");
-        let _ = write!(out, "\n[[case.step]]\nname = {}\n", q(&format!("step {}: {:?}", i + 1, step.action)));
+        let _ = write!(
+            out,
+            "\n[[case.step]]\nname = {}\n",
+            q(&format!("step {}: {:?}", i + 1, step.action))
+        );
         let mut fields = Vec::new();
         match &step.action {
             Action::List => {
@@ -249,9 +297,10 @@ pub fn stateful(trace: &[TraceStep], seed: u64, what: &str, reproducers: &[Strin
                     });
                     headers.insert("idempotency-key".to_string(), templ.clone());
                 }
-                let cur = current
-                    .get(f)
-                    .map_or_else(|| STALE_TAG.to_string(), |c| format!("{{{{ capture.{c} }}}}"));
+                let cur = current.get(f).map_or_else(
+                    || STALE_TAG.to_string(),
+                    |c| format!("{{{{ capture.{c} }}}}"),
+                );
                 let tag = match step.tag {
                     TagChoice::None => None,
                     TagChoice::Current => Some(cur),
@@ -300,9 +349,18 @@ mod tests {
     fn raw_wraps_braces_and_sets_render() {
         assert_eq!(literal("a{b"), "{% raw %}a{b{% endraw %}");
         assert_eq!(literal("ab"), "ab");
-        assert_eq!(status_line(&[404], &[403]), "expect.status = { strict = [404], lenient = [403] }\n");
-        assert_eq!(body_line(&[404], &[403], false), "expect.body = \"error\"\n");
-        assert_eq!(body_line(&[202], &[200], false), "expect.body = \"operation\"\n");
+        assert_eq!(
+            status_line(&[404], &[403]),
+            "expect.status = { strict = [404], lenient = [403] }\n"
+        );
+        assert_eq!(
+            body_line(&[404], &[403], false),
+            "expect.body = \"error\"\n"
+        );
+        assert_eq!(
+            body_line(&[202], &[200], false),
+            "expect.body = \"operation\"\n"
+        );
         assert_eq!(body_line(&[202], &[409], false), "");
         assert_eq!(catalogued("FUZZ-METHOD"), "ERR-ENVELOPE");
     }

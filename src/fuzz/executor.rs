@@ -22,7 +22,11 @@ use super::input::{
 use super::strategies::OWNER_PLACEHOLDER;
 
 /// Path characters left as they are: unreserved ones.
-const PATH_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~').remove(b'.');
+const PATH_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'.');
 
 /// Bytes of a response body kept in a recorded exchange.
 const EXCERPT_CAP: usize = 16 * 1024;
@@ -198,9 +202,16 @@ impl Executor {
         if self.has_fixtures() {
             // Terminal fixtures first: providers back-date their started_at, and
             // lists are checked newest first by started_at.
-            for slot in [Slot::Succeeded, Slot::Failed, Slot::Cancelled, Slot::Running] {
+            for slot in [
+                Slot::Succeeded,
+                Slot::Failed,
+                Slot::Cancelled,
+                Slot::Running,
+            ] {
                 let owner = self.owner_id.clone();
-                let f = self.create_fixture(slot.fixture_state().as_str(), &owner).await?;
+                let f = self
+                    .create_fixture(slot.fixture_state().as_str(), &owner)
+                    .await?;
                 self.shared.insert(slot, f);
             }
         }
@@ -239,8 +250,13 @@ impl Executor {
                 message: "no fixture provider (--fixtures)".into(),
             });
         };
-        let body = serde_json::json!({"state": state, "owner_type": "install", "owner_id": owner_id});
-        let mut req = self.client.post(url).timeout(self.request_timeout).json(&body);
+        let body =
+            serde_json::json!({"state": state, "owner_type": "install", "owner_id": owner_id});
+        let mut req = self
+            .client
+            .post(url)
+            .timeout(self.request_timeout)
+            .json(&body);
         if let Some(t) = &self.target.token {
             req = req.bearer_auth(t);
         }
@@ -303,7 +319,11 @@ impl Executor {
             match &req.id {
                 IdSpec::Fixture { bare, .. } => {
                     let id = fixture.map_or("op_missing_fixture", |f| f.id.as_str());
-                    let id = if *bare { id.strip_prefix("op_").unwrap_or(id) } else { id };
+                    let id = if *bare {
+                        id.strip_prefix("op_").unwrap_or(id)
+                    } else {
+                        id
+                    };
                     url.extend(utf8_percent_encode(id, PATH_SET));
                 }
                 IdSpec::Literal(id) => url.extend(utf8_percent_encode(id, PATH_SET)),
@@ -325,7 +345,11 @@ impl Executor {
         if !req.query.is_empty() {
             let mut ser = url::form_urlencoded::Serializer::new(String::new());
             for (k, v) in &req.query {
-                let v = if v == OWNER_PLACEHOLDER { self.owner_id.as_str() } else { v.as_str() };
+                let v = if v == OWNER_PLACEHOLDER {
+                    self.owner_id.as_str()
+                } else {
+                    v.as_str()
+                };
                 ser.append_pair(k, v);
             }
             url.push('?');
@@ -355,7 +379,9 @@ impl Executor {
         }
         let mut deadline = self.request_timeout;
         if req.verb == Verb::Wait
-            && let Some(t) = req.query_param("timeout").and_then(|t| t.parse::<u64>().ok())
+            && let Some(t) = req
+                .query_param("timeout")
+                .and_then(|t| t.parse::<u64>().ok())
             && t <= 60
         {
             deadline = deadline.max(Duration::from_secs(t + 5));
@@ -451,7 +477,12 @@ impl Executor {
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let mut body = Vec::new();
         let mut error = None;
@@ -482,14 +513,22 @@ impl Executor {
         let request = RecordedRequest {
             method: p.method.to_string(),
             url: r(&p.url),
-            headers: p.headers.iter().map(|(k, v)| (k.to_string(), r(v))).collect(),
+            headers: p
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), r(v)))
+                .collect(),
             body: None,
         };
         let response = seen.status.map(|status| {
             let cut = seen.body.len().min(EXCERPT_CAP);
             RecordedResponse {
                 status,
-                headers: seen.headers.iter().map(|(k, v)| (k.clone(), r(v))).collect(),
+                headers: seen
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), r(v)))
+                    .collect(),
                 body_excerpt: r(&String::from_utf8_lossy(&seen.body[..cut])),
                 body_truncated: cut < seen.body.len(),
                 body_bytes: seen.body.len() as u64,
@@ -553,7 +592,10 @@ mod tests {
         r.id = IdSpec::Literal("a-b c/日:x".into());
         r.colon_encoded = true;
         let p = e.render(&r, None);
-        assert_eq!(p.url, "http://127.0.0.1:9/v1/operations/a-b%20c%2F%E6%97%A5%3Ax%3Acancel");
+        assert_eq!(
+            p.url,
+            "http://127.0.0.1:9/v1/operations/a-b%20c%2F%E6%97%A5%3Ax%3Acancel"
+        );
         assert_eq!(p.method, "POST");
         let f = Fixture {
             id: "op_abc".into(),
@@ -569,7 +611,10 @@ mod tests {
         r.method = Method::Put;
         let p = e.render(&r, Some(&f));
         assert_eq!(p.url, "http://127.0.0.1:9/v1/operations/abc:cancel");
-        assert!(p.headers.contains(&("if-match", format!("{STALE_TAG}, \"T\""))));
+        assert!(
+            p.headers
+                .contains(&("if-match", format!("{STALE_TAG}, \"T\"")))
+        );
         assert!(p.headers.contains(&("if-match", "dup".to_string())));
         assert_eq!(p.method, "PUT");
     }
@@ -578,9 +623,15 @@ mod tests {
     fn list_query_gets_the_owner_and_records_are_redacted() {
         let e = exec();
         let mut r = FuzzRequest::plain(Verb::List, Slot::Succeeded);
-        r.query = vec![("owner_id".into(), OWNER_PLACEHOLDER.into()), ("limit".into(), "a b".into())];
+        r.query = vec![
+            ("owner_id".into(), OWNER_PLACEHOLDER.into()),
+            ("limit".into(), "a b".into()),
+        ];
         let p = e.render(&r, None);
-        assert!(p.url.ends_with(&format!("/operations?owner_id={}&limit=a+b", e.owner_id)));
+        assert!(
+            p.url
+                .ends_with(&format!("/operations?owner_id={}&limit=a+b", e.owner_id))
+        );
         let seen = Observed {
             status: Some(200),
             headers: vec![],

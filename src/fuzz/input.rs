@@ -249,7 +249,11 @@ impl FuzzRequest {
     pub fn needs_etag(&self) -> bool {
         matches!(
             self.if_match,
-            Some(IfMatchSpec::Current | IfMatchSpec::StaleThenCurrent | IfMatchSpec::CurrentThenStale)
+            Some(
+                IfMatchSpec::Current
+                    | IfMatchSpec::StaleThenCurrent
+                    | IfMatchSpec::CurrentThenStale
+            )
         )
     }
 }

@@ -195,10 +195,18 @@ impl Sets {
         self.strict.sort_unstable();
         self.strict.dedup();
         let strict = self.strict;
-        let mut extra: Vec<u16> = self.lenient.into_iter().filter(|s| !strict.contains(s)).collect();
+        let mut extra: Vec<u16> = self
+            .lenient
+            .into_iter()
+            .filter(|s| !strict.contains(s))
+            .collect();
         extra.sort_unstable();
         extra.dedup();
-        (strict, extra, self.invariant.unwrap_or("CANCEL-202-ENVELOPE"))
+        (
+            strict,
+            extra,
+            self.invariant.unwrap_or("CANCEL-202-ENVELOPE"),
+        )
     }
 }
 
@@ -272,7 +280,11 @@ pub async fn run_sequence(
                 let (p, a) = if matches!(action, Action::Wait { .. }) && !holds {
                     sets.add("WAIT-200-ALWAYS");
                     (
-                        exec.plain("POST", &format!("/operations/{}:wait?timeout=1", m.fixture.id), Vec::new()),
+                        exec.plain(
+                            "POST",
+                            &format!("/operations/{}:wait?timeout=1", m.fixture.id),
+                            Vec::new(),
+                        ),
                         Action::Wait { op },
                     )
                 } else {
@@ -313,13 +325,20 @@ pub async fn run_sequence(
                     TagChoice::None => None,
                     TagChoice::Current => Some(super::input::IfMatchSpec::Current),
                     TagChoice::Stale => Some(super::input::IfMatchSpec::Stale),
-                    TagChoice::StaleThenCurrent => Some(super::input::IfMatchSpec::StaleThenCurrent),
-                    TagChoice::CurrentThenStale => Some(super::input::IfMatchSpec::CurrentThenStale),
+                    TagChoice::StaleThenCurrent => {
+                        Some(super::input::IfMatchSpec::StaleThenCurrent)
+                    }
+                    TagChoice::CurrentThenStale => {
+                        Some(super::input::IfMatchSpec::CurrentThenStale)
+                    }
                     TagChoice::Star => Some(super::input::IfMatchSpec::Star),
                 };
                 sent_tag = *tag;
                 if let Some(spec) = &spec {
-                    headers.push(("if-match", if_match_value(spec, etag.as_deref().unwrap_or(STALE_TAG))));
+                    headers.push((
+                        "if-match",
+                        if_match_value(spec, etag.as_deref().unwrap_or(STALE_TAG)),
+                    ));
                 }
                 let stale = match tag {
                     TagChoice::None | TagChoice::Star => Some(false),
@@ -336,7 +355,11 @@ pub async fn run_sequence(
                     }
                     Phase::Running => {
                         if stale != Some(true) {
-                            sets.add(if spec.is_some() { "CANCEL-IFMATCH-CURRENT" } else { "CANCEL-202-ENVELOPE" });
+                            sets.add(if spec.is_some() {
+                                "CANCEL-IFMATCH-CURRENT"
+                            } else {
+                                "CANCEL-202-ENVELOPE"
+                            });
                         }
                         if stale != Some(false) {
                             sets.add("CANCEL-IFMATCH-STALE");
@@ -370,8 +393,21 @@ pub async fn run_sequence(
                     }
                     None => normal(&mut sets),
                 }
-                let p = exec.plain("POST", &format!("/operations/{}:cancel", m.fixture.id), headers);
-                (p, Some(SEQUENCE_FIXTURES[op].0), Some(op), Action::Cancel { op, key: key.clone(), tag: *tag })
+                let p = exec.plain(
+                    "POST",
+                    &format!("/operations/{}:cancel", m.fixture.id),
+                    headers,
+                );
+                (
+                    p,
+                    Some(SEQUENCE_FIXTURES[op].0),
+                    Some(op),
+                    Action::Cancel {
+                        op,
+                        key: key.clone(),
+                        tag: *tag,
+                    },
+                )
             }
         };
         let seen = exec.send(&prepared).await;
@@ -379,7 +415,15 @@ pub async fn run_sequence(
         let exchange = exec.record(&prepared, &seen);
         let (strict, lenient_extra, invariant) = sets.finish();
         let mut violations = check_step(
-            exec, schemas, mode, &prepared, &seen, &exchange, &strict, &lenient_extra, invariant,
+            exec,
+            schemas,
+            mode,
+            &prepared,
+            &seen,
+            &exchange,
+            &strict,
+            &lenient_extra,
+            invariant,
         );
         // Model updates and state checks.
         if let (Some(op), Some(status)) = (op_index, seen.status) {
@@ -387,7 +431,11 @@ pub async fn run_sequence(
             if let Some(tag) = seen.header("etag") {
                 m.fixture.etag = Some(tag.to_string());
             }
-            let observed = if (200..300).contains(&status) { body_state(&seen) } else { None };
+            let observed = if (200..300).contains(&status) {
+                body_state(&seen)
+            } else {
+                None
+            };
             match &interpreted {
                 Action::Cancel { .. } => {
                     if (200..300).contains(&status) && m.phase == Phase::Running {
@@ -402,9 +450,17 @@ pub async fn run_sequence(
                     if let Some(k) = &sent_key
                         && !keys.iter().any(|u| &u.key == k)
                     {
-                        let stored = ((200..300).contains(&status) || status == 422)
+                        // Only a 2xx is surely recorded under the key; whether
+                        // a 422 is too is not documented (then either answer).
+                        let stored = (200..300)
+                            .contains(&status)
                             .then(|| (status, seen.body.clone()));
-                        keys.push(KeyUse { key: k.clone(), op, tag: sent_tag, stored });
+                        keys.push(KeyUse {
+                            key: k.clone(),
+                            op,
+                            tag: sent_tag,
+                            stored,
+                        });
                         key_steps.insert(k.clone(), i);
                     }
                     if let Some(j) = same_body_as
@@ -428,7 +484,12 @@ pub async fn run_sequence(
                 Action::Get { .. } | Action::Wait { .. } => {
                     if let Some((state, body)) = &observed {
                         if violations.is_empty()
-                            && let Some(v) = state_check(m, state, body, matches!(interpreted, Action::Get { .. }))
+                            && let Some(v) = state_check(
+                                m,
+                                state,
+                                body,
+                                matches!(interpreted, Action::Get { .. }),
+                            )
                         {
                             violations.push(v);
                         }
@@ -449,9 +510,17 @@ pub async fn run_sequence(
             && seen.status == Some(200)
             && let Ok(page) = serde_json::from_slice::<Value>(&seen.body)
         {
-            for item in page.get("data").and_then(Value::as_array).into_iter().flatten() {
+            for item in page
+                .get("data")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let id = item.get("id").and_then(Value::as_str).unwrap_or_default();
-                let state = item.get("state").and_then(Value::as_str).unwrap_or_default();
+                let state = item
+                    .get("state")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 match ops.iter_mut().find(|m| m.fixture.id == id) {
                     None => {
                         violations.push(fail(
@@ -553,7 +622,11 @@ fn check_step(
             set.extend_from_slice(lenient_extra);
         }
         set.sort_unstable();
-        let property = if status >= 500 { Property::No5xx } else { Property::StatefulModel };
+        let property = if status >= 500 {
+            Property::No5xx
+        } else {
+            Property::StatefulModel
+        };
         return vec![Violation {
             property,
             invariant: invariant.to_string(),
@@ -583,7 +656,10 @@ mod tests {
     fn sequences_are_reproducible_and_shrink_to_one_action() {
         let s = sequence(10);
         let tree_for = |seed| {
-            let mut r = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]));
+            let mut r = TestRunner::new_with_rng(
+                Config::default(),
+                TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
+            );
             s.new_tree(&mut r).expect("tree")
         };
         assert_eq!(tree_for(1).current(), tree_for(1).current());

@@ -428,7 +428,10 @@ mod tests {
     #[test]
     fn id_length_bound_is_53() {
         let e = expect(&unknown(Verb::Cancel, &"a".repeat(53)), &env());
-        assert_eq!((e.accepted.clone(), e.class), (vec![403, 404], InputClass::Valid));
+        assert_eq!(
+            (e.accepted.clone(), e.class),
+            (vec![403, 404], InputClass::Valid)
+        );
         let e = expect(&unknown(Verb::Cancel, &"a".repeat(54)), &env());
         assert_eq!(e.class, InputClass::Invalid);
         assert!(e.accepts(400) && !e.accepts(202));
@@ -483,7 +486,14 @@ mod tests {
         r.auth = AuthSpec::None;
         assert_eq!(expect(&r, &env()).accepted, vec![401]);
         let mut r = FuzzRequest::plain(Verb::Wait, Slot::Succeeded);
-        for (t, ok) in [("1", true), ("60", true), ("0", false), ("61", false), ("1.5", false), ("-1", false)] {
+        for (t, ok) in [
+            ("1", true),
+            ("60", true),
+            ("0", false),
+            ("61", false),
+            ("1.5", false),
+            ("-1", false),
+        ] {
             r.query = vec![("timeout".into(), t.into())];
             assert_eq!(expect(&r, &env()).accepts(200), ok, "{t}");
         }

@@ -18,6 +18,7 @@ use super::oracle::{Expectation, InputClass};
 #[serde(rename_all = "snake_case")]
 pub enum Property {
     /// No response is a 5xx.
+    #[serde(rename = "no_5xx")]
     No5xx,
     /// Every response arrives before its deadline.
     NoHang,
@@ -207,7 +208,10 @@ pub fn judge_body(
             push(contract::check_list(&obs(&body)), "");
             if let Some(items) = body.get("data").and_then(Value::as_array) {
                 for (i, item) in items.iter().enumerate() {
-                    push(contract::check_operation(&obs(item)), &format!("/data/{i}: "));
+                    push(
+                        contract::check_operation(&obs(item)),
+                        &format!("/data/{i}: "),
+                    );
                 }
             }
         }
@@ -244,12 +248,25 @@ mod tests {
 
     #[test]
     fn statuses_map_to_properties() {
-        let p = |s, class| judge_status(&exp(&[404], class), &seen(s, "")).first().map(|v| v.property);
+        let p = |s, class| {
+            judge_status(&exp(&[404], class), &seen(s, ""))
+                .first()
+                .map(|v| v.property)
+        };
         assert_eq!(p(Some(404), InputClass::Valid), None);
         assert_eq!(p(Some(500), InputClass::Valid), Some(Property::No5xx));
-        assert_eq!(p(Some(400), InputClass::Valid), Some(Property::ValidNeverRejected));
-        assert_eq!(p(Some(202), InputClass::Invalid), Some(Property::InvalidNeverAccepted));
-        assert_eq!(p(Some(409), InputClass::Valid), Some(Property::StatusInContractSet));
+        assert_eq!(
+            p(Some(400), InputClass::Valid),
+            Some(Property::ValidNeverRejected)
+        );
+        assert_eq!(
+            p(Some(202), InputClass::Invalid),
+            Some(Property::InvalidNeverAccepted)
+        );
+        assert_eq!(
+            p(Some(409), InputClass::Valid),
+            Some(Property::StatusInContractSet)
+        );
         assert_eq!(p(None, InputClass::Valid), Some(Property::NoHang));
     }
 
@@ -267,13 +284,20 @@ mod tests {
             error: None,
             elapsed_ms: 0,
         };
-        let good = seen(Some(404), r#"{"success":false,"errors":[{"code":7002,"message":"no"}],"result":{}}"#);
+        let good = seen(
+            Some(404),
+            r#"{"success":false,"errors":[{"code":7002,"message":"no"}],"result":{}}"#,
+        );
         assert!(judge_body(&schemas, Mode::Lenient, Endpoint::Get, &good, &ex).is_empty());
         let bad = seen(Some(404), "<html>");
         let v = judge_body(&schemas, Mode::Lenient, Endpoint::Get, &bad, &ex);
         assert_eq!(v[0].property, Property::ErrorEnvelope);
         let bad = seen(Some(200), r#"{"state":"RUNNING"}"#);
         let v = judge_body(&schemas, Mode::Lenient, Endpoint::Get, &bad, &ex);
-        assert!(v.iter().any(|v| v.property == Property::BodyContract && v.invariant == "OP-SCHEMA-REQUIRED"));
+        assert!(
+            v.iter().any(
+                |v| v.property == Property::BodyContract && v.invariant == "OP-SCHEMA-REQUIRED"
+            )
+        );
     }
 }

@@ -54,7 +54,9 @@ pub enum RegressionError {
         source: std::io::Error,
     },
     /// A line is not a regression.
-    #[error("parse the regressions file {path}:{line}:{column}: {message}; fix or delete that line")]
+    #[error(
+        "parse the regressions file {path}:{line}:{column}: {message}; fix or delete that line"
+    )]
     Parse {
         /// The file.
         path: PathBuf,

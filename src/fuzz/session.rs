@@ -113,6 +113,8 @@ pub struct Counterexample {
     pub reproducers: Vec<String>,
     /// A ready-to-use case file.
     pub case_file: String,
+    /// The seed of the run that found it.
+    pub seed: u64,
 }
 
 /// What a session did.
@@ -161,7 +163,9 @@ pub enum FuzzError {
 fn seed_bytes(seed: u64) -> [u8; 32] {
     let mut out = [0u8; 32];
     for (i, chunk) in out.chunks_mut(8).enumerate() {
-        let v = seed.wrapping_add(i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let v = seed
+            .wrapping_add(i as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
         chunk.copy_from_slice(&v.to_le_bytes());
     }
     out
@@ -177,7 +181,10 @@ pub fn test_runner(config: &FuzzConfig) -> TestRunner {
         max_shrink_iters: config.max_shrink_iters,
         ..Config::default()
     };
-    TestRunner::new_with_rng(pt, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(config.seed)))
+    TestRunner::new_with_rng(
+        pt,
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(config.seed)),
+    )
 }
 
 /// One stateless request checked.
@@ -277,14 +284,28 @@ pub fn run(
                 let c = handle.block_on(check_one(&exec, &schemas, config.mode, req))?;
                 out.requests += c.requests;
                 if !c.violations.is_empty() {
-                    out.counterexamples.push(stateless_cx(&exec, Source::Regression, req, c, 0, r.seed));
+                    out.counterexamples.push(stateless_cx(
+                        &exec,
+                        Source::Regression,
+                        req,
+                        c,
+                        0,
+                        r.seed,
+                    ));
                 }
             }
             Input::Stateful(actions) if exec.has_fixtures() => {
                 let run = handle.block_on(run_sequence(&exec, &schemas, config.mode, actions))?;
                 out.requests += run.requests;
                 if !run.violations.is_empty() {
-                    out.counterexamples.push(stateful_cx(Source::Regression, actions, &run.trace, run.violations, 0, r.seed));
+                    out.counterexamples.push(stateful_cx(
+                        Source::Regression,
+                        actions,
+                        &run.trace,
+                        run.violations,
+                        0,
+                        r.seed,
+                    ));
                 }
             }
             Input::Stateful(_) => {}
@@ -357,7 +378,8 @@ fn generate_stateless(
                 let mode = config.mode;
                 set.spawn(async move { (i, check_one(&exec, &schemas, mode, &req).await) });
             }
-            let mut results: Vec<Option<Result<Checked, ExecError>>> = (0..reqs.len()).map(|_| None).collect();
+            let mut results: Vec<Option<Result<Checked, ExecError>>> =
+                (0..reqs.len()).map(|_| None).collect();
             while let Some(j) = set.join_next().await {
                 if let Ok((i, r)) = j {
                     results[i] = Some(r);
@@ -384,8 +406,17 @@ fn generate_stateless(
         if let Some((i, first)) = failing {
             let tree = trees.swap_remove(i);
             let property = first.violations[0].property;
-            let (req, checked, steps) = shrink_stateless(tree, first, property, config, exec, schemas, handle, progress, out)?;
-            return Ok(Some(stateless_cx(exec, Source::Generated, &req, checked, steps, config.seed)));
+            let (req, checked, steps) = shrink_stateless(
+                tree, first, property, config, exec, schemas, handle, progress, out,
+            )?;
+            return Ok(Some(stateless_cx(
+                exec,
+                Source::Generated,
+                &req,
+                checked,
+                steps,
+                config.seed,
+            )));
         }
     }
     Ok(None)
@@ -473,7 +504,14 @@ fn generate_stateful(
             };
         }
         let (actions, run) = best;
-        return Ok(Some(stateful_cx(Source::Generated, &actions, &run.trace, run.violations, steps, config.seed)));
+        return Ok(Some(stateful_cx(
+            Source::Generated,
+            &actions,
+            &run.trace,
+            run.violations,
+            steps,
+            config.seed,
+        )));
     }
     Ok(None)
 }
@@ -497,7 +535,10 @@ fn stateless_cx(
     seed: u64,
 ) -> Counterexample {
     let exchanges: Vec<Exchange> = c.exchange.into_iter().collect();
-    let reproducers: Vec<String> = exchanges.iter().map(|e| reproducer::curl(&e.request)).collect();
+    let reproducers: Vec<String> = exchanges
+        .iter()
+        .map(|e| reproducer::curl(&e.request))
+        .collect();
     let what = c.violations.first().map(describe).unwrap_or_default();
     let case_file = emit_case::stateless(req, &c.expectation, exec, seed, &what, &reproducers);
     Counterexample {
@@ -508,6 +549,7 @@ fn stateless_cx(
         shrink_steps: steps,
         reproducers,
         case_file,
+        seed,
     }
 }
 
@@ -520,7 +562,10 @@ fn stateful_cx(
     seed: u64,
 ) -> Counterexample {
     let exchanges: Vec<Exchange> = trace.iter().map(|s| s.exchange.clone()).collect();
-    let reproducers: Vec<String> = exchanges.iter().map(|e| reproducer::curl(&e.request)).collect();
+    let reproducers: Vec<String> = exchanges
+        .iter()
+        .map(|e| reproducer::curl(&e.request))
+        .collect();
     let what = violations.first().map(describe).unwrap_or_default();
     let case_file = emit_case::stateful(trace, seed, &what, &reproducers);
     Counterexample {
@@ -531,6 +576,7 @@ fn stateful_cx(
         shrink_steps: steps,
         reproducers,
         case_file,
+        seed,
     }
 }
 
@@ -565,7 +611,11 @@ fn result(
     r.duration_ms = started.elapsed().as_millis() as u64;
     let props: Vec<Property> = Property::ALL
         .into_iter()
-        .filter(|p| (*p == Property::StatefulModel) == config.stateful || *p == Property::No5xx || *p == Property::NoHang)
+        .filter(|p| {
+            (*p == Property::StatefulModel) == config.stateful
+                || *p == Property::No5xx
+                || *p == Property::NoHang
+        })
         .collect();
     for p in props {
         let failing: Vec<&Counterexample> = out
@@ -592,7 +642,10 @@ fn result(
                 Source::Generated => "shrunk counterexample",
             };
             steps.push(StepResult {
-                name: format!("{origin} (seed {}, {} shrink steps)", config.seed, cx.shrink_steps),
+                name: format!(
+                    "{origin} (seed {}, {} shrink steps)",
+                    cx.seed, cx.shrink_steps
+                ),
                 exchanges: cx.exchanges.clone(),
                 checks,
                 duration_ms: cx.exchanges.iter().map(|e| e.elapsed_ms).sum(),

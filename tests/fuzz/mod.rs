@@ -89,8 +89,10 @@ fn stateful(seed: u64, cases: u64) -> FuzzConfig {
 
 #[test]
 fn every_generated_only_fault_is_found_with_a_fixed_seed() {
-    let generated: Vec<&'static FaultInfo> =
-        reference::faults().iter().filter(|f| f.generated_only).collect();
+    let generated: Vec<&'static FaultInfo> = reference::faults()
+        .iter()
+        .filter(|f| f.generated_only)
+        .collect();
     assert!(generated.len() >= 3);
     for fault in generated {
         let env = Env::start(Some(fault));
@@ -104,8 +106,17 @@ fn every_generated_only_fault_is_found_with_a_fixed_seed() {
             .unwrap_or_else(|| panic!("fault {} was not found", fault.name));
         assert_eq!(cx.source, Source::Generated);
         assert!(!cx.reproducers.is_empty() && cx.reproducers[0].starts_with("curl "));
-        assert!(cx.case_file.starts_with("#:schema ../schemas/case.schema.json\n"));
-        assert!(outcome.result.cases.iter().any(|c| c.outcome == CaseOutcome::Failed));
+        assert!(
+            cx.case_file
+                .starts_with("#:schema ../schemas/case.schema.json\n")
+        );
+        assert!(
+            outcome
+                .result
+                .cases
+                .iter()
+                .any(|c| c.outcome == CaseOutcome::Failed)
+        );
     }
 }
 
@@ -116,18 +127,36 @@ fn the_correct_reference_yields_no_counterexample() {
     assert!(
         outcome.counterexamples.is_empty(),
         "{:?}",
-        outcome.counterexamples.first().map(|c| (&c.input, &c.violations))
+        outcome
+            .counterexamples
+            .first()
+            .map(|c| (&c.input, &c.violations))
     );
     assert_eq!(outcome.cases, 1500);
     assert!(outcome.generated_requests >= 1400);
-    assert!(outcome.result.cases.iter().all(|c| c.outcome == CaseOutcome::Passed));
+    assert!(
+        outcome
+            .result
+            .cases
+            .iter()
+            .all(|c| c.outcome == CaseOutcome::Passed)
+    );
     let outcome = env.fuzz(&stateful(7, 40));
     assert!(
         outcome.counterexamples.is_empty(),
         "{:?}",
-        outcome.counterexamples.first().map(|c| (&c.input, &c.violations))
+        outcome
+            .counterexamples
+            .first()
+            .map(|c| (&c.input, &c.violations))
     );
-    assert!(outcome.result.cases.iter().any(|c| c.name == "fuzz::stateful_model"));
+    assert!(
+        outcome
+            .result
+            .cases
+            .iter()
+            .any(|c| c.name == "fuzz::stateful_model")
+    );
 }
 
 fn dash_request() -> FuzzRequest {
@@ -159,8 +188,14 @@ fn a_persisted_regression_is_replayed_before_generation() {
     let env = Env::start(reference::fault("id-dash-500"));
     let outcome = env.fuzz(&config);
     assert_eq!(outcome.replayed, 1);
-    assert_eq!(outcome.cases, 0, "generation waits until the regression passes");
-    let cx = outcome.counterexamples.first().expect("the regression still fails");
+    assert_eq!(
+        outcome.cases, 0,
+        "generation waits until the regression passes"
+    );
+    let cx = outcome
+        .counterexamples
+        .first()
+        .expect("the regression still fails");
     assert_eq!(cx.source, Source::Regression);
     assert_eq!(cx.input, Input::Stateless(dash_request()));
     assert_eq!(cx.violations[0].property, Property::No5xx);
@@ -192,7 +227,13 @@ fn a_found_counterexample_is_persisted_and_replayed_next_time() {
 
 fn run_case_file(env: &Env, path: &std::path::Path) -> CaseOutcome {
     let loaded = case::load_file(path).unwrap_or_else(|errs| {
-        panic!("emitted case does not load: {}", errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))
+        panic!(
+            "emitted case does not load: {}",
+            errs.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
     });
     let planned = case::plan(&[loaded]);
     assert_eq!(planned.len(), 1);
@@ -210,23 +251,41 @@ fn run_case_file(env: &Env, path: &std::path::Path) -> CaseOutcome {
         max_drift_attempts: 1,
         ..RunOptions::default()
     };
-    let engine = Arc::new(Engine::new(target, options, Schemas::bundled().expect("schemas")).expect("engine"));
+    let engine = Arc::new(
+        Engine::new(target, options, Schemas::bundled().expect("schemas")).expect("engine"),
+    );
     env.rt.block_on(engine.run_case(&planned[0])).outcome
 }
 
 #[test]
 fn emitted_case_files_load_and_fail_against_the_same_fault() {
     let dir = tempfile::tempdir().expect("tmp");
-    for (fault, config) in [("id-dash-500", stateless(1, 600)), ("ifmatch-list-first-only", stateful(1, 120))] {
+    for (fault, config) in [
+        ("id-dash-500", stateless(1, 600)),
+        ("ifmatch-list-first-only", stateful(1, 120)),
+    ] {
         let faulty = Env::start(reference::fault(fault));
         let outcome = faulty.fuzz(&config);
-        let cx = outcome.counterexamples.first().unwrap_or_else(|| panic!("{fault} not found"));
+        let cx = outcome
+            .counterexamples
+            .first()
+            .unwrap_or_else(|| panic!("{fault} not found"));
         let path: PathBuf = dir.path().join(format!("{}.toml", fault.replace('-', "_")));
         std::fs::write(&path, &cx.case_file).expect("write");
-        assert_eq!(run_case_file(&faulty, &path), CaseOutcome::Failed, "{fault}:\n{}", cx.case_file);
+        assert_eq!(
+            run_case_file(&faulty, &path),
+            CaseOutcome::Failed,
+            "{fault}:\n{}",
+            cx.case_file
+        );
         drop(faulty);
         let clean = Env::start(None);
-        assert_eq!(run_case_file(&clean, &path), CaseOutcome::Passed, "{fault}:\n{}", cx.case_file);
+        assert_eq!(
+            run_case_file(&clean, &path),
+            CaseOutcome::Passed,
+            "{fault}:\n{}",
+            cx.case_file
+        );
     }
 }
 
@@ -235,29 +294,66 @@ fn cli_exit_codes() {
     let dir = tempfile::tempdir().expect("tmp");
     let bin = || {
         let mut c = Command::cargo_bin("opconform").expect("binary");
-        c.current_dir(dir.path()).env("CI", "1").env_remove("AKUA_TOKEN");
+        c.current_dir(dir.path())
+            .env("CI", "1")
+            .env_remove("AKUA_TOKEN");
         c
     };
     let out = bin()
-        .args(["fuzz", "--cases", "200", "--seed", "5", "--report", "json", "--out", "r"])
+        .args([
+            "fuzz", "--cases", "200", "--seed", "5", "--report", "json", "--out", "r",
+        ])
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(dir.path().join("r/opconform.json").exists());
     let out = bin()
-        .args(["fuzz", "--cases", "400", "--seed", "1", "--fault", "id-dash-500", "--emit-case", "found.toml"])
+        .args([
+            "fuzz",
+            "--cases",
+            "400",
+            "--seed",
+            "1",
+            "--fault",
+            "id-dash-500",
+            "--emit-case",
+            "found.toml",
+        ])
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("seed 1") && stdout.contains("curl "), "{stdout}");
+    assert!(
+        stdout.contains("seed 1") && stdout.contains("curl "),
+        "{stdout}"
+    );
     assert!(dir.path().join("found.toml").exists());
     assert!(dir.path().join(fuzz::DEFAULT_PATH).exists());
-    let out = bin().args(["fuzz", "--cases", "1", "--time", "1"]).output().expect("runs");
-    assert_eq!(out.status.code(), Some(2));
     let out = bin()
-        .args(["fuzz", "--target", "http://127.0.0.1:9/v1", "--cases", "5", "--no-regressions"])
+        .args(["fuzz", "--cases", "1", "--time", "1"])
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2));
+    let out = bin()
+        .args([
+            "fuzz",
+            "--target",
+            "http://127.0.0.1:9/v1",
+            "--cases",
+            "5",
+            "--no-regressions",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
