@@ -507,6 +507,28 @@ impl Executor {
         Ok((status, headers, body, error))
     }
 
+    /// A lean, unredacted exchange for the body checks (which read only the
+    /// status and response headers); never stored.
+    pub fn for_checks(p: &Prepared, seen: &Observed) -> Exchange {
+        Exchange {
+            request: RecordedRequest {
+                method: p.method.to_string(),
+                url: p.url.clone(),
+                headers: Vec::new(),
+                body: None,
+            },
+            response: seen.status.map(|status| RecordedResponse {
+                status,
+                headers: seen.headers.clone(),
+                body_excerpt: String::new(),
+                body_truncated: false,
+                body_bytes: seen.body.len() as u64,
+            }),
+            error: None,
+            elapsed_ms: 0,
+        }
+    }
+
     /// The redacted record of one exchange (for reports and reproducers).
     pub fn record(&self, p: &Prepared, seen: &Observed) -> Exchange {
         let r = |s: &str| self.redactor.redact(s).into_owned();

@@ -228,13 +228,12 @@ async fn check_one(
     let seen = exec.send(&prepared).await;
     requests += 1;
     let mut violations = judge_status(&exp, &seen);
-    let needs_record = seen.status.is_some_and(|s| (200..500).contains(&s));
-    let exchange = exec.record(&prepared, &seen);
-    if violations.is_empty() && needs_record {
-        violations = judge_body(schemas, mode, req.verb.endpoint(), &seen, &exchange);
+    if violations.is_empty() && seen.status.is_some_and(|s| (200..500).contains(&s)) {
+        let lean = Executor::for_checks(&prepared, &seen);
+        violations = judge_body(schemas, mode, req.verb.endpoint(), &seen, &lean);
     }
     Ok(Checked {
-        exchange: (!violations.is_empty()).then_some(exchange),
+        exchange: (!violations.is_empty()).then(|| exec.record(&prepared, &seen)),
         violations,
         expectation: exp,
         skipped: false,
