@@ -5,3 +5,4 @@ mod profile;
 mod reports;
 mod cases;
 mod fuzz;
+mod reference;

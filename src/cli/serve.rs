@@ -1,6 +1,7 @@
 //! `opconform serve`: the reference server of the Operations API, optionally
 //! with catalogued faults, until Ctrl-C.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -8,6 +9,14 @@ use crate::exit::ExitStatus;
 use crate::reference::{
     ReferenceConfig, ReferenceServer, TokenGrant, closest_fault, fault, faults,
 };
+
+/// Prints a line to stdout, ignoring a closed pipe (`serve | head` must
+/// not panic the server).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 
 /// Arguments of `opconform serve`.
 #[derive(Debug, clap::Args)]
@@ -99,7 +108,7 @@ pub fn main(args: ServeArgs) -> ExitStatus {
             } else {
                 ""
             };
-            println!(
+            say!(
                 "{:width$}  {}  (breaks {}){generated}",
                 f.name,
                 f.summary,
@@ -115,7 +124,10 @@ pub fn main(args: ServeArgs) -> ExitStatus {
             return ExitStatus::BadInput;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: failed to start the async runtime: {e}");
@@ -136,22 +148,26 @@ async fn serve(addr: SocketAddr, config: ReferenceConfig) -> ExitStatus {
         }
     };
     // These are the reference server's own test tokens, printed on purpose.
-    println!("opconform reference server");
-    println!("  base URL:    {}", server.base_url());
-    println!("  fixture URL: {}", server.fixtures_url());
+    say!("opconform reference server");
+    say!("  base URL:    {}", server.base_url());
+    say!("  fixture URL: {}", server.fixtures_url());
     for grant in &tokens {
-        println!("  token:       {} (workspace {})", grant.token, grant.workspace);
+        say!(
+            "  token:       {} (workspace {})",
+            grant.token,
+            grant.workspace
+        );
     }
     if fault_names.is_empty() {
-        println!("  faults:      none");
+        say!("  faults:      none");
     } else {
-        println!("  faults:      {}", fault_names.join(", "));
+        say!("  faults:      {}", fault_names.join(", "));
     }
-    println!("Press Ctrl-C to stop.");
+    say!("Press Ctrl-C to stop.");
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("error: failed to listen for Ctrl-C: {e}");
     }
-    println!("stopping (in-flight requests get up to 5 s)...");
+    say!("stopping (in-flight requests get up to 5 s)...");
     server.shutdown().await;
     ExitStatus::Success
 }
@@ -168,7 +184,8 @@ mod tests {
     }
 
     fn parse(argv: &[&str]) -> Result<ServeArgs, clap::Error> {
-        Wrapper::try_parse_from(std::iter::once("serve").chain(argv.iter().copied())).map(|w| w.args)
+        Wrapper::try_parse_from(std::iter::once("serve").chain(argv.iter().copied()))
+            .map(|w| w.args)
     }
 
     #[test]
@@ -179,14 +196,29 @@ mod tests {
         let c = config(&a).unwrap();
         assert!(c.fixtures && c.tokens.len() == 2);
         let a = parse(&[
-            "--step-ms", "5", "--no-fixtures", "--token", "t1=ws_x", "--fault", "wait-no-wake",
-            "--idempotency-ttl-secs", "7", "--idempotency-capacity", "9",
+            "--step-ms",
+            "5",
+            "--no-fixtures",
+            "--token",
+            "t1=ws_x",
+            "--fault",
+            "wait-no-wake",
+            "--idempotency-ttl-secs",
+            "7",
+            "--idempotency-capacity",
+            "9",
         ])
         .unwrap();
         let c = config(&a).unwrap();
         assert_eq!(c.step_length, Duration::from_millis(5));
         assert!(!c.fixtures);
-        assert_eq!(c.tokens, vec![TokenGrant { token: "t1".into(), workspace: "ws_x".into() }]);
+        assert_eq!(
+            c.tokens,
+            vec![TokenGrant {
+                token: "t1".into(),
+                workspace: "ws_x".into()
+            }]
+        );
         assert_eq!(c.faults.len(), 1);
         assert_eq!(c.idempotency_ttl, Duration::from_secs(7));
         assert_eq!(c.idempotency_capacity, 9);

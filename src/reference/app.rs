@@ -80,7 +80,11 @@ impl App {
     }
 
     /// 403 for a foreign `akua-context`.
-    pub(crate) fn check_context(&self, context: Option<&str>, workspace: &str) -> Result<(), ApiError> {
+    pub(crate) fn check_context(
+        &self,
+        context: Option<&str>,
+        workspace: &str,
+    ) -> Result<(), ApiError> {
         if self.has(Fault::ContextIgnored) {
             return Ok(());
         }
@@ -137,7 +141,14 @@ impl App {
     /// The operation as seen at `now`.
     pub(crate) fn snapshot(&self, rec: &OpRecord, now: Instant) -> Snapshot {
         let m = rec.mutable_copy();
-        lifecycle::snapshot(&self.clock, rec.plan, rec.created, &m, now, self.lifecycle_faults())
+        lifecycle::snapshot(
+            &self.clock,
+            rec.plan,
+            rec.created,
+            &m,
+            now,
+            self.lifecycle_faults(),
+        )
     }
 
     /// An Operation response: JSON body, `ETag`, content type.
@@ -159,7 +170,9 @@ impl App {
             },
         ));
         let etag = (!self.has(Fault::EtagMissing))
-            .then(|| HeaderValue::from_str(&etag::header_value(&etag::tag(rec.seq, snap.revision))).ok())
+            .then(|| {
+                HeaderValue::from_str(&etag::header_value(&etag::tag(rec.seq, snap.revision))).ok()
+            })
             .flatten();
         let stored = StoredResponse {
             status: status.as_u16(),

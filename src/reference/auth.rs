@@ -69,7 +69,8 @@ pub(crate) fn context_header(
     let Some(raw) = headers.get("akua-context") else {
         return Ok(None);
     };
-    let invalid = |m: &str| ApiError::new(ErrorKind::InvalidContext, m).at("header", "akua-context");
+    let invalid =
+        |m: &str| ApiError::new(ErrorKind::InvalidContext, m).at("header", "akua-context");
     let value = raw
         .to_str()
         .map_err(|_| invalid("akua-context must be visible ASCII"))?;
@@ -136,10 +137,16 @@ mod tests {
             "akua-context",
             "ws_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
         )]);
-        assert_eq!(context_header(&long, true).unwrap_err().kind, ErrorKind::InvalidContext);
+        assert_eq!(
+            context_header(&long, true).unwrap_err().kind,
+            ErrorKind::InvalidContext
+        );
         assert!(context_header(&long, false).is_ok());
         assert!(check_context(Some("ws_a"), "ws_a").is_ok());
         assert!(check_context(None, "ws_a").is_ok());
-        assert_eq!(check_context(Some("ws_b"), "ws_a").unwrap_err().kind, ErrorKind::Forbidden);
+        assert_eq!(
+            check_context(Some("ws_b"), "ws_a").unwrap_err().kind,
+            ErrorKind::Forbidden
+        );
     }
 }

@@ -86,7 +86,9 @@ mod tests {
         let c = ReferenceConfig::default();
         assert_eq!(c.tokens.len(), 2);
         assert!(!c.has(Fault::WaitNoWake));
-        let c = c.with_fault(Fault::WaitNoWake).with_fault(Fault::WaitNoWake);
+        let c = c
+            .with_fault(Fault::WaitNoWake)
+            .with_fault(Fault::WaitNoWake);
         assert!(c.has(Fault::WaitNoWake));
         assert_eq!(c.faults.len(), 1);
     }

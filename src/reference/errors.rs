@@ -64,24 +64,114 @@ pub struct ErrorCode {
 
 /// The stable integer codes of the envelope, by kind.
 pub const ERROR_CODES: &[ErrorCode] = &[
-    ErrorCode { kind: ErrorKind::Unauthenticated, status: 401, code: 1001, name: "unauthenticated" },
-    ErrorCode { kind: ErrorKind::Forbidden, status: 403, code: 1003, name: "permission_denied" },
-    ErrorCode { kind: ErrorKind::NotFound, status: 404, code: 1004, name: "not_found" },
-    ErrorCode { kind: ErrorKind::MethodNotAllowed, status: 405, code: 1005, name: "method_not_allowed" },
-    ErrorCode { kind: ErrorKind::InvalidId, status: 400, code: 2001, name: "invalid_id" },
-    ErrorCode { kind: ErrorKind::InvalidContext, status: 400, code: 2002, name: "invalid_akua_context" },
-    ErrorCode { kind: ErrorKind::InvalidIdempotencyKey, status: 400, code: 2003, name: "invalid_idempotency_key" },
-    ErrorCode { kind: ErrorKind::InvalidIfMatch, status: 400, code: 2004, name: "invalid_if_match" },
-    ErrorCode { kind: ErrorKind::InvalidTimeout, status: 400, code: 2005, name: "invalid_timeout" },
-    ErrorCode { kind: ErrorKind::InvalidLimit, status: 400, code: 2006, name: "invalid_limit" },
-    ErrorCode { kind: ErrorKind::InvalidCursor, status: 400, code: 2007, name: "invalid_cursor" },
-    ErrorCode { kind: ErrorKind::InvalidOwnerFilter, status: 400, code: 2008, name: "invalid_owner_filter" },
-    ErrorCode { kind: ErrorKind::InvalidFixture, status: 400, code: 2009, name: "invalid_fixture" },
-    ErrorCode { kind: ErrorKind::IdempotencyKeyReused, status: 409, code: 3001, name: "idempotency_key_reused" },
-    ErrorCode { kind: ErrorKind::IdempotencyKeyInFlight, status: 409, code: 3002, name: "idempotency_key_in_flight" },
-    ErrorCode { kind: ErrorKind::PreconditionFailed, status: 409, code: 3003, name: "aborted" },
-    ErrorCode { kind: ErrorKind::AlreadyDone, status: 422, code: 4001, name: "operation_done" },
-    ErrorCode { kind: ErrorKind::Internal, status: 500, code: 5000, name: "internal" },
+    ErrorCode {
+        kind: ErrorKind::Unauthenticated,
+        status: 401,
+        code: 1001,
+        name: "unauthenticated",
+    },
+    ErrorCode {
+        kind: ErrorKind::Forbidden,
+        status: 403,
+        code: 1003,
+        name: "permission_denied",
+    },
+    ErrorCode {
+        kind: ErrorKind::NotFound,
+        status: 404,
+        code: 1004,
+        name: "not_found",
+    },
+    ErrorCode {
+        kind: ErrorKind::MethodNotAllowed,
+        status: 405,
+        code: 1005,
+        name: "method_not_allowed",
+    },
+    ErrorCode {
+        kind: ErrorKind::InvalidId,
+        status: 400,
+        code: 2001,
+        name: "invalid_id",
+    },
+    ErrorCode {
+        kind: ErrorKind::InvalidContext,
+        status: 400,
+        code: 2002,
+        name: "invalid_akua_context",
+    },
+    ErrorCode {
+        kind: ErrorKind::InvalidIdempotencyKey,
+        status: 400,
+        code: 2003,
+        name: "invalid_idempotency_key",
+    },
+    ErrorCode {
+        kind: ErrorKind::InvalidIfMatch,
+        status: 400,
+        code: 2004,
+        name: "invalid_if_match",
+    },
+    ErrorCode {
+        kind: ErrorKind::InvalidTimeout,
+        status: 400,
+        code: 2005,
+        name: "invalid_timeout",
+    },
+    ErrorCode {
+        kind: ErrorKind::InvalidLimit,
+        status: 400,
+        code: 2006,
+        name: "invalid_limit",
+    },
+    ErrorCode {
+        kind: ErrorKind::InvalidCursor,
+        status: 400,
+        code: 2007,
+        name: "invalid_cursor",
+    },
+    ErrorCode {
+        kind: ErrorKind::InvalidOwnerFilter,
+        status: 400,
+        code: 2008,
+        name: "invalid_owner_filter",
+    },
+    ErrorCode {
+        kind: ErrorKind::InvalidFixture,
+        status: 400,
+        code: 2009,
+        name: "invalid_fixture",
+    },
+    ErrorCode {
+        kind: ErrorKind::IdempotencyKeyReused,
+        status: 409,
+        code: 3001,
+        name: "idempotency_key_reused",
+    },
+    ErrorCode {
+        kind: ErrorKind::IdempotencyKeyInFlight,
+        status: 409,
+        code: 3002,
+        name: "idempotency_key_in_flight",
+    },
+    ErrorCode {
+        kind: ErrorKind::PreconditionFailed,
+        status: 409,
+        code: 3003,
+        name: "aborted",
+    },
+    ErrorCode {
+        kind: ErrorKind::AlreadyDone,
+        status: 422,
+        code: 4001,
+        name: "operation_done",
+    },
+    ErrorCode {
+        kind: ErrorKind::Internal,
+        status: 500,
+        code: 5000,
+        name: "internal",
+    },
 ];
 
 impl ErrorKind {
@@ -161,11 +251,14 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.kind.code().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.kind.code().status)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = (status, self.envelope(false)).into_response();
         let headers = resp.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         if self.kind == ErrorKind::Unauthenticated {
             // RFC 6750 §3: a 401 names the scheme.
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

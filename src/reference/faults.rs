@@ -320,7 +320,11 @@ mod tests {
             );
             assert!(!f.breaks.is_empty(), "{} breaks nothing", f.name);
             for inv in f.breaks {
-                assert!(ids.contains(inv), "{} names unknown invariant {inv}", f.name);
+                assert!(
+                    ids.contains(inv),
+                    "{} names unknown invariant {inv}",
+                    f.name
+                );
             }
         }
         assert!(FAULTS.iter().filter(|f| f.generated_only).count() >= 3);

@@ -48,7 +48,12 @@ pub(crate) fn parse(body: &[u8]) -> Result<FixtureSpec, ApiError> {
     })?;
     let state = match &req.state {
         Some(Value::String(s)) => s.as_str(),
-        _ => return Err(invalid(format!("state is required; allowed states: {allowed}"), "state")),
+        _ => {
+            return Err(invalid(
+                format!("state is required; allowed states: {allowed}"),
+                "state",
+            ));
+        }
     };
     let plan = Plan::from_fixture(state).ok_or_else(|| {
         invalid(
@@ -173,7 +178,8 @@ mod tests {
         let s = parse(br#"{"state":"running"}"#).unwrap();
         assert_eq!(s.plan, Plan::Running);
         assert_eq!(s.owner_type, "install");
-        let s = parse(br#"{"state":"retrying","owner_type":"machine","owner_id":"mch_abc-1"}"#).unwrap();
+        let s = parse(br#"{"state":"retrying","owner_type":"machine","owner_id":"mch_abc-1"}"#)
+            .unwrap();
         assert_eq!(s.plan, Plan::Retrying);
         assert_eq!(s.owner_id.as_deref(), Some("mch_abc-1"));
         let s = parse(br#"{"state":"failed","owner_type":"cluster"}"#).unwrap();
@@ -183,7 +189,10 @@ mod tests {
     #[test]
     fn rejects_bad_requests_with_the_fix() {
         let e = parse(br#"{"state":"paused"}"#).unwrap_err();
-        assert!(e.message.contains("running, succeeded, failed, cancelled, retrying"));
+        assert!(
+            e.message
+                .contains("running, succeeded, failed, cancelled, retrying")
+        );
         for bad in [
             &br#"{"state":"running","owner_type":"machine","owner_id":"clu_x"}"#[..],
             br#"{"state":"running","owner_type":"robot"}"#,

@@ -159,7 +159,11 @@ impl KeyStore {
 }
 
 fn remove_if_generation(inner: &mut Inner, id: &KeyId, generation: u64) {
-    if inner.map.get(id).is_some_and(|e| e.generation == generation) {
+    if inner
+        .map
+        .get(id)
+        .is_some_and(|e| e.generation == generation)
+    {
         inner.map.remove(id);
     }
 }
@@ -220,14 +224,23 @@ mod tests {
         let store = KeyStore::new(Duration::from_secs(60), 10);
         let now = Instant::now();
         let r = fresh(store.begin("ws", "k", "op_a", now));
-        assert!(matches!(store.begin("ws", "k", "op_a", now), Begin::InFlight));
-        assert!(matches!(store.begin("ws", "k", "op_b", now), Begin::OtherOperation(None)));
+        assert!(matches!(
+            store.begin("ws", "k", "op_a", now),
+            Begin::InFlight
+        ));
+        assert!(matches!(
+            store.begin("ws", "k", "op_b", now),
+            Begin::OtherOperation(None)
+        ));
         r.finish(stored("first"));
         match store.begin("ws", "k", "op_a", now) {
             Begin::Replay(s) => assert_eq!(&s.body[..], b"first"),
             other => panic!("expected a replay, got {other:?}"),
         }
-        assert!(matches!(store.begin("ws", "k", "op_b", now), Begin::OtherOperation(Some(_))));
+        assert!(matches!(
+            store.begin("ws", "k", "op_b", now),
+            Begin::OtherOperation(Some(_))
+        ));
         // Another workspace has its own key space.
         drop(fresh(store.begin("ws_other", "k", "op_b", now)));
     }
@@ -253,7 +266,10 @@ mod tests {
         assert_eq!(store.len(), 3);
         // k1 was evicted: it is fresh again, even on another operation.
         drop(fresh(store.begin("ws", "k1", "op_b", now)));
-        assert!(matches!(store.begin("ws", "k5", "op_a", now), Begin::Replay(_)));
+        assert!(matches!(
+            store.begin("ws", "k5", "op_a", now),
+            Begin::Replay(_)
+        ));
     }
 
     #[test]
@@ -265,7 +281,12 @@ mod tests {
             store.begin("ws", "k", "op_a", t0 + Duration::from_millis(50)),
             Begin::Replay(_)
         ));
-        drop(fresh(store.begin("ws", "k", "op_b", t0 + Duration::from_millis(150))));
+        drop(fresh(store.begin(
+            "ws",
+            "k",
+            "op_b",
+            t0 + Duration::from_millis(150),
+        )));
         assert_eq!(store.len(), 0);
     }
 
@@ -279,6 +300,9 @@ mod tests {
         assert_eq!(store.len(), 0);
         assert!(store.lock().order.len() <= 65);
         store.record("ws", "r", "op_a", stored("r"), now);
-        assert!(matches!(store.begin("ws", "r", "op_a", now), Begin::Replay(_)));
+        assert!(matches!(
+            store.begin("ws", "r", "op_a", now),
+            Begin::Replay(_)
+        ));
     }
 }

@@ -221,7 +221,11 @@ fn terminal_fixture(clock: &Clock, plan: Plan, created: Instant) -> Snapshot {
             State::Cancelled,
             Some(CANCELLED_MESSAGE),
             None,
-            vec![completed("validate"), completed("apply"), completed("cancel")],
+            vec![
+                completed("validate"),
+                completed("apply"),
+                completed("cancel"),
+            ],
         ),
         _ => (
             State::Succeeded,
@@ -316,13 +320,21 @@ fn in_flight(
     if let Some(c) = cancel_at {
         let cancels = 1 + m.extra_cancels;
         for _ in 0..cancels {
-            steps.push(step("cancel", StepStatus::Running, clock.unix_secs(c), None));
+            steps.push(step(
+                "cancel",
+                StepStatus::Running,
+                clock.unix_secs(c),
+                None,
+            ));
         }
     }
     let mut error = None;
     if let Some(s) = settled {
         let at = clock.unix_secs(s);
-        for st in steps.iter_mut().filter(|st| st.status == StepStatus::Running) {
+        for st in steps
+            .iter_mut()
+            .filter(|st| st.status == StepStatus::Running)
+        {
             st.status = StepStatus::Completed;
             st.completed_at = Some(at);
         }
@@ -414,9 +426,23 @@ mod tests {
             ..Mutable::default()
         };
         let f = LifecycleFaults::default();
-        let before = snapshot(&clock, Plan::Running, created, &m, created + Duration::from_millis(100), f);
+        let before = snapshot(
+            &clock,
+            Plan::Running,
+            created,
+            &m,
+            created + Duration::from_millis(100),
+            f,
+        );
         assert_eq!(before.revision, 1);
-        let accepted = snapshot(&clock, Plan::Running, created, &m, created + Duration::from_millis(150), f);
+        let accepted = snapshot(
+            &clock,
+            Plan::Running,
+            created,
+            &m,
+            created + Duration::from_millis(150),
+            f,
+        );
         assert_eq!(accepted.state, State::Running);
         assert_eq!(accepted.revision, 2);
         assert_eq!(accepted.terminal_at, Some(created + STEP * 2));
@@ -424,7 +450,12 @@ mod tests {
         assert_eq!(settled.state, State::Cancelled);
         assert_eq!(settled.error, Some(CANCELLED_MESSAGE));
         assert!(settled.completed_at.is_some() && settled.terminal_at.is_none());
-        assert!(settled.steps.iter().all(|s| s.status != StepStatus::Running));
+        assert!(
+            settled
+                .steps
+                .iter()
+                .all(|s| s.status != StepStatus::Running)
+        );
         let later = snapshot(&clock, Plan::Running, created, &m, created + STEP * 50, f);
         assert_eq!(later, settled, "done operations are immutable");
     }

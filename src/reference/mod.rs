@@ -18,6 +18,7 @@
 mod app;
 mod auth;
 mod base64;
+mod cancel;
 mod clock;
 mod config;
 mod cursor;
@@ -28,10 +29,13 @@ mod fixtures;
 mod idempotency;
 mod ids;
 mod lifecycle;
+mod list;
+mod query;
 mod render;
 mod routes;
 mod server;
 mod store;
+mod wait;
 
 pub use config::{ALPHA_TOKEN, BETA_TOKEN, ReferenceConfig, TokenGrant};
 pub use errors::{ERROR_CODES, ErrorCode, ErrorKind};

@@ -76,7 +76,12 @@ pub(crate) fn operation(rec: &OpRecord, snap: &Snapshot, opts: RenderOpts<'_>) -
 }
 
 /// The JSON value (for list pages, which embed several).
-pub(crate) fn write_operation(out: &mut Vec<u8>, rec: &OpRecord, snap: &Snapshot, opts: RenderOpts<'_>) {
+pub(crate) fn write_operation(
+    out: &mut Vec<u8>,
+    rec: &OpRecord,
+    snap: &Snapshot,
+    opts: RenderOpts<'_>,
+) {
     if serde_json::to_writer(&mut *out, &build(rec, snap, opts)).is_err() {
         out.extend_from_slice(b"null");
     }
@@ -117,9 +122,15 @@ fn build<'a>(rec: &'a OpRecord, snap: &'a Snapshot, opts: RenderOpts<'a>) -> Ope
         snap.completed_at.map(ts)
     };
     let html_url = if f.has(Fault::HtmlUrlRelative) {
-        format!("/dashboard/{}s/{}?tab=operations", rec.owner_type, rec.owner_id)
+        format!(
+            "/dashboard/{}s/{}?tab=operations",
+            rec.owner_type, rec.owner_id
+        )
     } else {
-        format!("https://akua.dev/{}s/{}?tab=operations", rec.owner_type, rec.owner_id)
+        format!(
+            "https://akua.dev/{}s/{}?tab=operations",
+            rec.owner_type, rec.owner_id
+        )
     };
     let steps = opts.steps.then(|| {
         snap.steps
@@ -153,7 +164,9 @@ fn build<'a>(rec: &'a OpRecord, snap: &'a Snapshot, opts: RenderOpts<'a>) -> Ope
         metadata: &rec.metadata,
         response,
         error,
-        last_error: snap.last_error.map(|(message, step_name)| LastError { message, step_name }),
+        last_error: snap
+            .last_error
+            .map(|(message, step_name)| LastError { message, step_name }),
         started_at: ts(snap.started_at),
         completed_at,
         steps,

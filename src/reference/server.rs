@@ -67,7 +67,10 @@ impl ReferenceServer {
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(());
         let mut task = self.task;
-        if tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err() {
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+            .await
+            .is_err()
+        {
             // Long-polls outlived the grace period: stop them.
             task.abort();
         }

@@ -194,10 +194,16 @@ mod tests {
         assert_eq!(next.len(), 1);
         assert_eq!(next[0].id, a1.id);
         assert_eq!(store.page(Scope::All, None, 10, |_| true).len(), 3);
-        let filtered = store.page(Scope::Workspace("ws_a"), None, 10, |r| r.owner_id == "inst_1");
+        let filtered = store.page(Scope::Workspace("ws_a"), None, 10, |r| {
+            r.owner_id == "inst_1"
+        });
         assert_eq!(filtered.len(), 1);
         assert!(store.get(&b1.id).is_some());
         assert!(store.get("op_missing").is_none());
-        assert!(store.page(Scope::Workspace("ws_z"), None, 10, |_| true).is_empty());
+        assert!(
+            store
+                .page(Scope::Workspace("ws_z"), None, 10, |_| true)
+                .is_empty()
+        );
     }
 }

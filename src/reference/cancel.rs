@@ -1,0 +1,250 @@
+//! `POST /v1/operations/{id}:cancel` (D-CANCEL): 202 with the current
+//! envelope while the worker drains the current step; 422 once done (done
+//! operations are immutable); replays by Idempotency-Key (digest §3); a stale
+//! If-Match → 409 (akua's convention, digest §3), after 401/403/404/422
+//! (RFC 9110 §13.2.1).
+
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+
+use super::app::{App, HEADER_TOKEN_MAX, bounded_header};
+use super::errors::{ApiError, ErrorKind};
+use super::etag::{self, ListRule};
+use super::faults::Fault;
+use super::idempotency::{Begin, StoredResponse};
+use super::lifecycle::{self, Forced, Snapshot};
+use super::routes::Reply;
+use super::store::OpRecord;
+
+/// The slow write the `key-recorded-after-write` fault records keys after.
+const FAULTY_WRITE_LATENCY: Duration = Duration::from_millis(25);
+
+/// The `idempotency-key` header after its 1–64 check.
+fn idempotency_key<'h>(app: &App, headers: &'h HeaderMap) -> Result<Option<&'h str>, ApiError> {
+    let max = if app.has(Fault::KeyLenOffByOne) {
+        HEADER_TOKEN_MAX + 1
+    } else {
+        HEADER_TOKEN_MAX
+    };
+    let min = usize::from(!app.has(Fault::KeyEmptyAccepted));
+    let kind = ErrorKind::InvalidIdempotencyKey;
+    let key = bounded_header(headers, "idempotency-key", min, max, kind)?;
+    if let Some(k) = key {
+        let len = k.chars().count();
+        if app.has(Fault::KeyLen49To63Rejected) && (49..=63).contains(&len) {
+            return Err(
+                ApiError::new(kind, "idempotency-key is too long").at("header", "idempotency-key")
+            );
+        }
+    }
+    // The IETF draft sends the key as an RFC 8941 String ("..."); akua's
+    // example is bare. Both spellings name the same key.
+    let key = key.map(
+        |k| match k.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
+            Some(inner) if !inner.is_empty() => inner,
+            _ => k,
+        },
+    );
+    Ok(key.filter(|k| !k.is_empty()))
+}
+
+/// POST /v1/operations/{id}:cancel (D-CANCEL): 202 with the current
+/// envelope while the worker drains the step; 422 once done; replays by
+/// Idempotency-Key; If-Match compared strongly, stale → 409.
+pub(crate) async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
+    let ws = app.authenticate(headers)?;
+    let context = app.context(headers)?;
+    app.check_id(id)?;
+    let key = idempotency_key(app, headers)?;
+    let if_match_max = if app.has(Fault::IfMatchLenUnchecked) {
+        usize::MAX
+    } else {
+        HEADER_TOKEN_MAX
+    };
+    let if_match = bounded_header(
+        headers,
+        "if-match",
+        1,
+        if_match_max,
+        ErrorKind::InvalidIfMatch,
+    )?;
+    app.check_context(context, ws)?;
+    let found = match app.lookup(id, Some(ws)) {
+        Err(e) if e.kind == ErrorKind::NotFound && app.has(Fault::ForeignCancelApplied) => {
+            // The bug: the write happens before the workspace check.
+            if let Ok(foreign) = app.lookup(id, None) {
+                let now = app.clock.now();
+                foreign.rec.with_mutable(|m| {
+                    if m.cancel_at.is_none() {
+                        m.cancel_at = Some(now);
+                    }
+                });
+                foreign.rec.changed.notify_waiters();
+            }
+            return Err(e);
+        }
+        other => other?,
+    };
+    let rec = &found.rec;
+    if app.has(Fault::Replay422AfterDone)
+        && key.is_some()
+        && app.snapshot(rec, app.clock.now()).done()
+    {
+        return Err(already_done(&rec.id));
+    }
+    let after_write = app.has(Fault::KeyRecordedAfterWrite);
+    let mut reservation = None;
+    if let Some(key) = key.filter(|_| !after_write) {
+        match app.keys.begin(ws, key, &rec.id, app.clock.now()) {
+            Begin::Fresh(r) => reservation = Some(r),
+            Begin::Replay(stored) => {
+                if app.has(Fault::ReplayNewBody) {
+                    let snap = app.snapshot(rec, app.clock.now());
+                    let status =
+                        StatusCode::from_u16(stored.status).unwrap_or(StatusCode::ACCEPTED);
+                    return Ok(app
+                        .operation_response(status, rec, &snap, found.shown_id, true)
+                        .0);
+                }
+                return Ok(app.replay(&stored));
+            }
+            Begin::OtherOperation(stored) => {
+                if let Some(stored) = stored.filter(|_| app.has(Fault::KeyReusedAcrossOps)) {
+                    return Ok(app.replay(&stored));
+                }
+                return Err(ApiError::new(
+                    ErrorKind::IdempotencyKeyReused,
+                    "idempotency-key was already used for another operation",
+                )
+                .at("header", "idempotency-key"));
+            }
+            Begin::InFlight => {
+                return Err(ApiError::new(
+                    ErrorKind::IdempotencyKeyInFlight,
+                    "a request with this idempotency-key is still in flight",
+                )
+                .at("header", "idempotency-key"));
+            }
+        }
+    }
+    let latency = if after_write {
+        app.cancel_write_latency.max(FAULTY_WRITE_LATENCY)
+    } else {
+        app.cancel_write_latency
+    };
+    if !latency.is_zero() {
+        // A client that goes away here drops the reservation, releasing the key.
+        tokio::time::sleep(latency).await;
+    }
+    let outcome = apply_cancel(app, rec, if_match, after_write && key.is_some());
+    rec.changed.notify_waiters();
+    let (resp, stored) = match outcome {
+        Ok(snap) => {
+            let status =
+                if snap.done() && app.has(Fault::CancelTerminal200) && !snap.cancel_requested {
+                    StatusCode::OK
+                } else {
+                    StatusCode::ACCEPTED
+                };
+            app.operation_response(status, rec, &snap, found.shown_id, true)
+        }
+        Err(e) if e.kind == ErrorKind::AlreadyDone => {
+            // A 422 is a completed answer: a replay returns it too.
+            let stored = StoredResponse {
+                status: 422,
+                body: e.envelope(false).into(),
+                etag: None,
+            };
+            (e.into_response(), stored)
+        }
+        Err(e) => return Err(e), // not recorded: the reservation is released
+    };
+    if let Some(r) = reservation {
+        r.finish(stored);
+    } else if let (true, Some(key)) = (after_write, key) {
+        app.keys.record(ws, key, &rec.id, stored, app.clock.now());
+    }
+    Ok(resp)
+}
+
+fn already_done(id: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::AlreadyDone,
+        format!("operation {id} is already done; cancellation rejected"),
+    )
+}
+
+/// The cancel transition, under the operation's lock.
+fn apply_cancel(
+    app: &App,
+    rec: &OpRecord,
+    if_match: Option<&str>,
+    duplicate_write: bool,
+) -> Result<Snapshot, ApiError> {
+    let now = app.clock.now();
+    let lf = app.lifecycle_faults();
+    rec.with_mutable(|m| {
+        let snap = lifecycle::snapshot(&app.clock, rec.plan, rec.created, m, now, lf);
+        let tag = etag::tag(rec.seq, snap.revision);
+        let rule = if app.has(Fault::IfMatchListFirstOnly) {
+            ListRule::FirstOnly
+        } else {
+            ListRule::Any
+        };
+        let stale = || {
+            let current = etag::header_value(&tag);
+            ApiError::new(
+                ErrorKind::PreconditionFailed,
+                format!("if-match does not match the current entity-tag {current}"),
+            )
+            .at("header", "if-match")
+        };
+        let check_if_match = !app.has(Fault::IfMatchIgnored);
+        let mismatch = check_if_match && if_match.is_some_and(|v| !etag::matches(v, &tag, rule));
+        if app.has(Fault::IfMatchBeforeTerminal) && mismatch {
+            return Err(stale());
+        }
+        if snap.done() {
+            if app.has(Fault::CancelTerminal200) {
+                return Ok(snap);
+            }
+            if app.has(Fault::CancelTerminalMutates) {
+                m.forced = Some(Forced {
+                    at: now,
+                    with_error: true,
+                });
+            }
+            return Err(already_done(&rec.id));
+        }
+        if mismatch {
+            return Err(stale());
+        }
+        if app.has(Fault::Cancel200Settled) {
+            m.forced = Some(Forced {
+                at: now,
+                with_error: false,
+            });
+        } else if m.cancel_at.is_none() {
+            m.cancel_at = Some(now);
+            m.cancel_settles = !app.has(Fault::CancelNeverSettles);
+        } else if app.has(Fault::Recancel409) {
+            return Err(ApiError::new(
+                ErrorKind::PreconditionFailed,
+                "cancellation is already in progress",
+            ));
+        } else if duplicate_write {
+            m.extra_cancels += 1;
+        }
+        // An operation already cancelling: 202 again, no second transition.
+        Ok(lifecycle::snapshot(
+            &app.clock,
+            rec.plan,
+            rec.created,
+            m,
+            now,
+            lf,
+        ))
+    })
+}

@@ -1,0 +1,86 @@
+//! `POST /v1/operations/{id}:wait` (D-WAIT): long-polls until the operation
+//! is done or `timeout` (integer 1–60, default 30) elapses; 200 with the
+//! latest Operation either way. "The response fires within milliseconds of
+//! the workflow reaching its terminal state": the handler sleeps until the
+//! scheduled transition and is woken by the operation's `Notify` when a
+//! cancel moves it.
+
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode, header};
+
+use super::app::App;
+use super::errors::{ApiError, ErrorKind};
+use super::faults::Fault;
+use super::query::{parse_uint, query_param};
+use super::routes::Reply;
+
+/// `:wait` timeout default and maximum (D-WAIT: "Default 30, max 60").
+const WAIT_DEFAULT_SECS: u64 = 30;
+const WAIT_MAX_SECS: u64 = 60;
+
+/// Handles `:wait` for the operation `id`.
+pub(crate) async fn wait(app: &App, id: &str, headers: &HeaderMap, query: Option<&str>) -> Reply {
+    let anonymous =
+        app.has(Fault::AuthOptionalOnWait) && !headers.contains_key(header::AUTHORIZATION);
+    let ws = if anonymous {
+        None
+    } else {
+        Some(app.authenticate(headers)?)
+    };
+    let context = app.context(headers)?;
+    app.check_id(id)?;
+    let timeout = match query_param(query, "timeout") {
+        None => WAIT_DEFAULT_SECS,
+        Some(raw) => {
+            let invalid = || {
+                ApiError::new(
+                    ErrorKind::InvalidTimeout,
+                    format!("timeout must be an integer from 1 to {WAIT_MAX_SECS}, got {raw:?}"),
+                )
+                .at("query", "timeout")
+            };
+            let n = parse_uint(&raw).ok_or_else(invalid)?;
+            if app.has(Fault::WaitTimeoutClamped) {
+                n.clamp(1, WAIT_MAX_SECS)
+            } else if (1..=WAIT_MAX_SECS).contains(&n) {
+                n
+            } else {
+                return Err(invalid());
+            }
+        }
+    };
+    if let Some(ws) = ws {
+        app.check_context(context, ws)?;
+    }
+    let found = app.lookup(id, ws)?;
+    let rec = &found.rec;
+    let start = app.clock.now();
+    let deadline = if app.has(Fault::WaitIgnoresTimeout) {
+        start
+    } else {
+        start + Duration::from_secs(timeout)
+    };
+    loop {
+        // Register for wake-ups before reading, so no change is missed.
+        let notified = rec.changed.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let now = app.clock.now();
+        let snap = app.snapshot(rec, now);
+        if snap.done() || now >= deadline {
+            let (resp, _) =
+                app.operation_response(StatusCode::OK, rec, &snap, found.shown_id, true);
+            return Ok(resp);
+        }
+        if app.has(Fault::WaitNoWake) {
+            tokio::time::sleep_until(deadline.into()).await;
+            continue;
+        }
+        let wake = snap.terminal_at.map_or(deadline, |t| t.min(deadline));
+        tokio::select! {
+            () = tokio::time::sleep_until(wake.into()) => {}
+            () = &mut notified => {}
+        }
+    }
+}

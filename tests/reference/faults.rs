@@ -1,0 +1,479 @@
+//! The reference's own fault test: for every catalogued fault, one request
+//! sequence (a probe) whose observation differs between the correct
+//! reference and the reference with that fault switched on. The `match` has
+//! no wildcard arm, so a new fault without a probe does not compile.
+
+use std::time::Duration;
+
+use opconform::reference::{ALPHA_TOKEN, BETA_TOKEN, Fault, ReferenceConfig, faults};
+use reqwest::Method;
+use serde_json::json;
+
+use super::support::{Ref, config, id_of};
+
+const STEP: Duration = Duration::from_millis(200);
+/// Long enough for an accepted cancel (or 2 retrying steps) to settle.
+const SETTLE: Duration = Duration::from_millis(450);
+
+fn cfg() -> ReferenceConfig {
+    ReferenceConfig {
+        step_length: STEP,
+        ..config()
+    }
+}
+
+async fn private_owner_ops(r: &Ref, n: usize) -> (String, Vec<String>) {
+    let owner = format!("inst_{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let op = r
+            .fixture_as(
+                ALPHA_TOKEN,
+                json!({"state": "succeeded", "owner_type": "install", "owner_id": owner}),
+            )
+            .await;
+        ids.push(id_of(&op));
+    }
+    (owner, ids)
+}
+
+/// What a probe saw, as text to compare.
+async fn probe(fault: Fault, r: &Ref) -> String {
+    use Fault as F;
+    match fault {
+        F::DoneLagsState => {
+            let id = r.fixture("succeeded").await;
+            r.get_op(&id).await.json()["done"].to_string()
+        }
+        F::Cancel200Settled => {
+            let id = r.fixture("running").await;
+            let b = r.cancel(&id, &[]).await.json();
+            format!("{} {}", b["state"], b["error"])
+        }
+        F::ErrorSetWhileCancelling => {
+            let id = r.fixture("running").await;
+            r.cancel(&id, &[]).await.json()["error"].to_string()
+        }
+        F::CompletedAtMissing => {
+            let id = r.fixture("cancelled").await;
+            r.get_op(&id).await.json()["completed_at"]
+                .is_null()
+                .to_string()
+        }
+        F::ResponseOnFailure => {
+            let id = r.fixture("failed").await;
+            r.get_op(&id).await.json()["response"].to_string()
+        }
+        F::TimestampsMillis => {
+            let id = r.fixture("running").await;
+            (r.get_op(&id).await.json()["started_at"]
+                .as_u64()
+                .unwrap_or(0)
+                < 100_000_000_000)
+                .to_string()
+        }
+        F::LastErrorSticky => {
+            let id = r.fixture("retrying").await;
+            r.wait(&id, 5).await.json()["last_error"].to_string()
+        }
+        F::HtmlUrlRelative => {
+            let id = r.fixture("running").await;
+            r.get_op(&id).await.json()["html_url"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("https://")
+                .to_string()
+        }
+        F::ParentIdOmitted => {
+            let id = r.fixture("running").await;
+            r.get_op(&id)
+                .await
+                .json()
+                .get("parent_operation_id")
+                .is_some()
+                .to_string()
+        }
+        F::StateLowercase => {
+            let id = r.fixture("running").await;
+            r.get_op(&id).await.json()["state"].to_string()
+        }
+        F::StepsMissingOnGet => {
+            let id = r.fixture("running").await;
+            r.get_op(&id)
+                .await
+                .json()
+                .get("steps")
+                .is_some()
+                .to_string()
+        }
+        F::EtagMissing => {
+            let id = r.fixture("running").await;
+            r.get_op(&id).await.header("etag").is_some().to_string()
+        }
+        F::AuthOptionalOnWait => {
+            let id = r.fixture("succeeded").await;
+            let p = format!("/v1/operations/{id}:wait?timeout=1");
+            r.send(Method::POST, &p, None, &[], None)
+                .await
+                .status
+                .to_string()
+        }
+        F::AuthAnyScheme => {
+            let h = [("authorization", "Token sk_akua_test_alpha")];
+            r.send(Method::GET, "/v1/operations", None, &h, None)
+                .await
+                .status
+                .to_string()
+        }
+        F::ForeignOpVisible => {
+            let id = r.fixture("running").await;
+            r.get(&format!("/v1/operations/{id}"), BETA_TOKEN)
+                .await
+                .status
+                .to_string()
+        }
+        F::ForeignCancelApplied => {
+            let id = r.fixture("running").await;
+            let status = r
+                .post(&format!("/v1/operations/{id}:cancel"), BETA_TOKEN, &[])
+                .await
+                .status;
+            tokio::time::sleep(SETTLE).await;
+            format!("{status} {}", r.get_op(&id).await.json()["state"])
+        }
+        F::ContextIgnored => {
+            let id = r.fixture("running").await;
+            let h = [("akua-context", "ws_beta")];
+            let p = format!("/v1/operations/{id}");
+            r.send(Method::GET, &p, Some(ALPHA_TOKEN), &h, None)
+                .await
+                .status
+                .to_string()
+        }
+        F::IdLenUnchecked => r
+            .get_op(&format!("op_{}", "a".repeat(51)))
+            .await
+            .status
+            .to_string(),
+        F::ContextLenUnchecked => {
+            let ctx = format!("ws_{}", "a".repeat(51));
+            let h = [("akua-context", ctx.as_str())];
+            r.send(
+                Method::GET,
+                "/v1/operations/op_x",
+                Some(ALPHA_TOKEN),
+                &h,
+                None,
+            )
+            .await
+            .status
+            .to_string()
+        }
+        F::KeyLenOffByOne => {
+            let id = r.fixture("running").await;
+            r.cancel(&id, &[("idempotency-key", &"k".repeat(65))])
+                .await
+                .status
+                .to_string()
+        }
+        F::KeyEmptyAccepted => {
+            let id = r.fixture("running").await;
+            r.cancel(&id, &[("idempotency-key", "")])
+                .await
+                .status
+                .to_string()
+        }
+        F::IfMatchLenUnchecked => {
+            let id = r.fixture("running").await;
+            r.cancel(&id, &[("if-match", &"e".repeat(65))])
+                .await
+                .status
+                .to_string()
+        }
+        F::ReplayNewBody => {
+            let id = r.fixture("running").await;
+            let first = r.cancel(&id, &[("idempotency-key", "k")]).await;
+            tokio::time::sleep(SETTLE).await;
+            let again = r.cancel(&id, &[("idempotency-key", "k")]).await;
+            (first.bytes == again.bytes).to_string()
+        }
+        F::Replay422AfterDone => {
+            let id = r.fixture("running").await;
+            r.cancel(&id, &[("idempotency-key", "k")]).await;
+            tokio::time::sleep(SETTLE).await;
+            r.cancel(&id, &[("idempotency-key", "k")])
+                .await
+                .status
+                .to_string()
+        }
+        F::KeyReusedAcrossOps => {
+            let a = r.fixture("running").await;
+            let b = r.fixture("running").await;
+            r.cancel(&a, &[("idempotency-key", "k")]).await;
+            r.cancel(&b, &[("idempotency-key", "k")])
+                .await
+                .status
+                .to_string()
+        }
+        F::KeyRecordedAfterWrite => {
+            let id = r.fixture("running").await;
+            let key = [("idempotency-key", "race")];
+            let mut tasks = Vec::new();
+            for _ in 0..20 {
+                let client = r.client.clone();
+                let url = r.url(&format!("/v1/operations/{id}:cancel"));
+                tasks.push(tokio::spawn(async move {
+                    let _ = client
+                        .post(url)
+                        .bearer_auth(ALPHA_TOKEN)
+                        .header(key[0].0, key[0].1)
+                        .send()
+                        .await;
+                }));
+            }
+            for t in tasks {
+                let _ = t.await;
+            }
+            let op = r.get_op(&id).await.json();
+            let steps = op["steps"].as_array().cloned().unwrap_or_default();
+            steps
+                .iter()
+                .filter(|s| s["name"] == "cancel")
+                .count()
+                .to_string()
+        }
+        F::IfMatchIgnored => {
+            let id = r.fixture("running").await;
+            r.cancel(&id, &[("if-match", "\"stale\"")])
+                .await
+                .status
+                .to_string()
+        }
+        F::IfMatchBeforeTerminal => {
+            let id = r.fixture("succeeded").await;
+            r.cancel(&id, &[("if-match", "\"stale\"")])
+                .await
+                .status
+                .to_string()
+        }
+        F::CancelTerminal200 => {
+            let id = r.fixture("succeeded").await;
+            r.cancel(&id, &[]).await.status.to_string()
+        }
+        F::CancelTerminalMutates => {
+            let id = r.fixture("succeeded").await;
+            r.cancel(&id, &[]).await;
+            r.get_op(&id).await.json()["state"].to_string()
+        }
+        F::CancelNeverSettles => {
+            let id = r.fixture("running").await;
+            r.cancel(&id, &[]).await;
+            tokio::time::sleep(SETTLE).await;
+            r.get_op(&id).await.json()["state"].to_string()
+        }
+        F::Recancel409 => {
+            let id = r.fixture("running").await;
+            r.cancel(&id, &[]).await;
+            r.cancel(&id, &[]).await.status.to_string()
+        }
+        F::BareIdEcho => {
+            let id = r.fixture("running").await;
+            r.get_op(id.trim_start_matches("op_")).await.json()["id"].to_string()
+        }
+        F::BareId404 => {
+            let id = r.fixture("running").await;
+            r.get_op(id.trim_start_matches("op_"))
+                .await
+                .status
+                .to_string()
+        }
+        F::ColonEncoded404 => {
+            let id = r.fixture("succeeded").await;
+            r.post(
+                &format!("/v1/operations/{id}%3Await?timeout=1"),
+                ALPHA_TOKEN,
+                &[],
+            )
+            .await
+            .status
+            .to_string()
+        }
+        F::WaitIgnoresTimeout => {
+            let id = r.fixture("running").await;
+            (r.wait(&id, 1).await.elapsed >= Duration::from_millis(900)).to_string()
+        }
+        F::WaitNoWake => {
+            let id = r.fixture("running").await;
+            let (w, _) = tokio::join!(r.wait(&id, 2), async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                r.cancel(&id, &[]).await
+            });
+            (w.elapsed < Duration::from_millis(1500)).to_string()
+        }
+        F::WaitTimeoutClamped => {
+            let id = r.fixture("succeeded").await;
+            r.post(
+                &format!("/v1/operations/{id}:wait?timeout=61"),
+                ALPHA_TOKEN,
+                &[],
+            )
+            .await
+            .status
+            .to_string()
+        }
+        F::ListDropsPageBoundary => {
+            let (owner, _) = private_owner_ops(r, 3).await;
+            let mut seen = 0;
+            let mut cursor = String::new();
+            for _ in 0..5 {
+                let p =
+                    format!("/v1/operations?owner_type=install&owner_id={owner}&limit=1{cursor}");
+                let page = r.get(&p, ALPHA_TOKEN).await.json();
+                seen += page["data"].as_array().map_or(0, Vec::len);
+                match page["next_cursor"].as_str() {
+                    Some(c) => cursor = format!("&cursor={c}"),
+                    None => break,
+                }
+            }
+            seen.to_string()
+        }
+        F::ListOldestFirst => {
+            let (owner, ids) = private_owner_ops(r, 2).await;
+            let page = r
+                .get(
+                    &format!("/v1/operations?owner_type=install&owner_id={owner}"),
+                    ALPHA_TOKEN,
+                )
+                .await
+                .json();
+            (page["data"][0]["id"] == ids[1].as_str()).to_string()
+        }
+        F::ListIncludesSteps => {
+            r.fixture("running").await;
+            r.get("/v1/operations", ALPHA_TOKEN).await.json()["data"][0]
+                .get("steps")
+                .is_some()
+                .to_string()
+        }
+        F::ListCursorOnLastPage => {
+            let (owner, _) = private_owner_ops(r, 1).await;
+            let page = r
+                .get(
+                    &format!("/v1/operations?owner_type=install&owner_id={owner}"),
+                    ALPHA_TOKEN,
+                )
+                .await
+                .json();
+            page["next_cursor"].to_string()
+        }
+        F::ListLimitIgnored => {
+            let (owner, _) = private_owner_ops(r, 3).await;
+            let page = r
+                .get(
+                    &format!("/v1/operations?owner_type=install&owner_id={owner}&limit=2"),
+                    ALPHA_TOKEN,
+                )
+                .await
+                .json();
+            page["data"].as_array().map_or(0, Vec::len).to_string()
+        }
+        F::ListLimitZeroAccepted => r
+            .get("/v1/operations?limit=0", ALPHA_TOKEN)
+            .await
+            .status
+            .to_string(),
+        F::ListOwnerTypeAlone => r
+            .get("/v1/operations?owner_type=install", ALPHA_TOKEN)
+            .await
+            .status
+            .to_string(),
+        F::ListCrossWorkspace => {
+            let beta = id_of(&r.fixture_as(BETA_TOKEN, json!({"state": "running"})).await);
+            r.get("/v1/operations", ALPHA_TOKEN)
+                .await
+                .text()
+                .contains(&beta)
+                .to_string()
+        }
+        F::ErrorEnvelopeHtml => {
+            let resp = r.get_op("op_missing").await;
+            format!("{:?}", resp.header("content-type"))
+        }
+        F::ErrorTextPlain => {
+            let resp = r.get("/v1/operations?limit=0", ALPHA_TOKEN).await;
+            format!("{:?}", resp.header("content-type"))
+        }
+        F::ErrorCodeString => r.get_op("op_missing").await.json()["errors"][0]["code"]
+            .is_i64()
+            .to_string(),
+        F::JsonContentTypeMissing => {
+            let id = r.fixture("running").await;
+            format!("{:?}", r.get_op(&id).await.header("content-type"))
+        }
+        F::IdDash500 => r.get_op("op_no-such-op").await.status.to_string(),
+        F::KeyLen49To63Rejected => {
+            let id = r.fixture("running").await;
+            r.cancel(&id, &[("idempotency-key", &"k".repeat(50))])
+                .await
+                .status
+                .to_string()
+        }
+        F::IfMatchListFirstOnly => {
+            let id = r.fixture("running").await;
+            let etag = r.get_op(&id).await.header("etag").unwrap_or_default();
+            let list = format!("\"other\", {etag}");
+            r.cancel(&id, &[("if-match", &list)])
+                .await
+                .status
+                .to_string()
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_fault_changes_behaviour_over_http() {
+    assert!(faults().len() >= 25);
+    let mut tasks = Vec::new();
+    for info in faults() {
+        let fault = Fault::from_name(info.name).expect("catalogued");
+        tasks.push(tokio::spawn(async move {
+            let good = Ref::start(cfg()).await;
+            let bad = Ref::start(cfg().with_fault(fault)).await;
+            let (expected, observed) = tokio::join!(probe(fault, &good), probe(fault, &bad));
+            // The faulted server still answers (a fault never crashes it).
+            let alive = bad.get("/v1/operations", ALPHA_TOKEN).await.status;
+            good.stop().await;
+            bad.stop().await;
+            (info.name, expected, observed, alive)
+        }));
+    }
+    let mut undetected = Vec::new();
+    for t in tasks {
+        let (name, expected, observed, alive) = t.await.expect("probe task");
+        assert_eq!(alive, 200, "{name}: the faulted server stopped answering");
+        if expected == observed {
+            undetected.push(format!("{name}: both gave {expected}"));
+        }
+    }
+    assert!(
+        undetected.is_empty(),
+        "faults without a visible effect: {undetected:#?}"
+    );
+}
+
+#[tokio::test]
+async fn the_correct_reference_gives_the_documented_answers_to_the_probes() {
+    // Spot-check that the probes' correct observations are the contract's.
+    let r = Ref::start(cfg()).await;
+    assert_eq!(probe(Fault::CancelTerminal200, &r).await, "422");
+    assert_eq!(probe(Fault::IfMatchIgnored, &r).await, "409");
+    assert_eq!(probe(Fault::IfMatchBeforeTerminal, &r).await, "422");
+    assert_eq!(probe(Fault::KeyReusedAcrossOps, &r).await, "409");
+    assert_eq!(probe(Fault::Recancel409, &r).await, "202");
+    assert_eq!(probe(Fault::ListDropsPageBoundary, &r).await, "3");
+    assert_eq!(probe(Fault::KeyRecordedAfterWrite, &r).await, "1");
+    assert_eq!(probe(Fault::IdDash500, &r).await, "404");
+    assert_eq!(probe(Fault::IfMatchListFirstOnly, &r).await, "202");
+    assert_eq!(probe(Fault::KeyLen49To63Rejected, &r).await, "202");
+    r.stop().await;
+}
