@@ -6,3 +6,4 @@ mod reports;
 mod cases;
 mod fuzz;
 mod reference;
+mod contract;

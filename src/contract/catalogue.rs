@@ -739,13 +739,84 @@ mod tests {
     use crate::contract::invariant::Mode;
 
     /// The IDs the skeleton fixed; none may disappear.
-    const SKELETON_IDS: &[&str] = &["OP-SCHEMA-REQUIRED", "OP-NULLABLES", "OP-ID-LEN", "OP-ID-CANONICAL", "OP-ID-BARE-ALIAS", "OP-STATE-ENUM", "OP-DONE-TERMINAL", "OP-ERROR-ON-FAIL", "OP-ERROR-NULL-OTHERWISE", "OP-RESPONSE-ONLY-SUCCESS", "OP-RESPONSE-ON-SUCCESS", "OP-RESPONSE-TYPE-MATCH", "OP-METADATA-TYPED", "OP-OWNER-ENUM", "OP-OWNER-PREFIX", "OP-COMPLETED-AT", "OP-TIME-ORDER", "OP-TS-SECONDS", "OP-HTMLURL", "OP-LAST-ERROR-SHAPE", "OP-LAST-ERROR-CLEARED", "OP-IMMUTABLE-DONE", "OP-DONE-MONOTONIC", "OP-STEPS-ON-GET", "OP-STEPS-OFF-LIST", "OP-ETAG-HEADER", "HTTP-JSON-CONTENT-TYPE", "CANCEL-202-ENVELOPE", "CANCEL-ASYNC", "CANCEL-SETTLES", "CANCEL-TERMINAL-422", "CANCEL-NO-SIDE-EFFECT-ON-DONE", "CANCEL-REPLAY-IDEMPOTENT", "CANCEL-KEY-OPTIONAL", "CANCEL-KEY-BOUNDS", "CANCEL-KEY-MISUSE", "CANCEL-KEY-CONCURRENT", "CANCEL-IFMATCH-STALE", "CANCEL-IFMATCH-CURRENT", "CANCEL-IFMATCH-BOUNDS", "CANCEL-IFMATCH-PRECEDENCE", "CANCEL-NOT-FOUND", "REQ-ID-BOUNDS", "REQ-CONTEXT-BOUNDS", "PATH-COLON-ENCODING", "WAIT-200-ALWAYS", "WAIT-TIMEOUT-BOUNDS", "WAIT-TIMEOUT-REJECT", "WAIT-HOLDS", "WAIT-WAKES", "WAIT-IMMEDIATE-IF-DONE", "WAIT-404", "LIST-SHAPE", "LIST-CURSOR-END", "LIST-LIMIT", "LIST-LIMIT-BOUNDS", "LIST-PAGING-COMPLETE", "LIST-NEWEST-FIRST", "LIST-OWNER-FILTER", "LIST-OWNER-PAIR", "LIST-WORKSPACE-SCOPE", "AUTH-401", "AUTH-403", "AUTH-CONTEXT-IMPLIED", "AUTH-CONTEXT-FOREIGN", "AUTH-FOREIGN-ISOLATION", "ERR-ENVELOPE"];
+    const SKELETON_IDS: &[&str] = &[
+        "OP-SCHEMA-REQUIRED",
+        "OP-NULLABLES",
+        "OP-ID-LEN",
+        "OP-ID-CANONICAL",
+        "OP-ID-BARE-ALIAS",
+        "OP-STATE-ENUM",
+        "OP-DONE-TERMINAL",
+        "OP-ERROR-ON-FAIL",
+        "OP-ERROR-NULL-OTHERWISE",
+        "OP-RESPONSE-ONLY-SUCCESS",
+        "OP-RESPONSE-ON-SUCCESS",
+        "OP-RESPONSE-TYPE-MATCH",
+        "OP-METADATA-TYPED",
+        "OP-OWNER-ENUM",
+        "OP-OWNER-PREFIX",
+        "OP-COMPLETED-AT",
+        "OP-TIME-ORDER",
+        "OP-TS-SECONDS",
+        "OP-HTMLURL",
+        "OP-LAST-ERROR-SHAPE",
+        "OP-LAST-ERROR-CLEARED",
+        "OP-IMMUTABLE-DONE",
+        "OP-DONE-MONOTONIC",
+        "OP-STEPS-ON-GET",
+        "OP-STEPS-OFF-LIST",
+        "OP-ETAG-HEADER",
+        "HTTP-JSON-CONTENT-TYPE",
+        "CANCEL-202-ENVELOPE",
+        "CANCEL-ASYNC",
+        "CANCEL-SETTLES",
+        "CANCEL-TERMINAL-422",
+        "CANCEL-NO-SIDE-EFFECT-ON-DONE",
+        "CANCEL-REPLAY-IDEMPOTENT",
+        "CANCEL-KEY-OPTIONAL",
+        "CANCEL-KEY-BOUNDS",
+        "CANCEL-KEY-MISUSE",
+        "CANCEL-KEY-CONCURRENT",
+        "CANCEL-IFMATCH-STALE",
+        "CANCEL-IFMATCH-CURRENT",
+        "CANCEL-IFMATCH-BOUNDS",
+        "CANCEL-IFMATCH-PRECEDENCE",
+        "CANCEL-NOT-FOUND",
+        "REQ-ID-BOUNDS",
+        "REQ-CONTEXT-BOUNDS",
+        "PATH-COLON-ENCODING",
+        "WAIT-200-ALWAYS",
+        "WAIT-TIMEOUT-BOUNDS",
+        "WAIT-TIMEOUT-REJECT",
+        "WAIT-HOLDS",
+        "WAIT-WAKES",
+        "WAIT-IMMEDIATE-IF-DONE",
+        "WAIT-404",
+        "LIST-SHAPE",
+        "LIST-CURSOR-END",
+        "LIST-LIMIT",
+        "LIST-LIMIT-BOUNDS",
+        "LIST-PAGING-COMPLETE",
+        "LIST-NEWEST-FIRST",
+        "LIST-OWNER-FILTER",
+        "LIST-OWNER-PAIR",
+        "LIST-WORKSPACE-SCOPE",
+        "AUTH-401",
+        "AUTH-403",
+        "AUTH-CONTEXT-IMPLIED",
+        "AUTH-CONTEXT-FOREIGN",
+        "AUTH-FOREIGN-ISOLATION",
+        "ERR-ENVELOPE",
+    ];
 
     fn upper_kebab(id: &str) -> bool {
         !id.is_empty()
-            && id
-                .split('-')
-                .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
+            && id.split('-').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            })
     }
 
     #[test]
@@ -756,7 +827,11 @@ mod tests {
             assert!(upper_kebab(inv.id), "{} is not UPPER-KEBAB-CASE", inv.id);
             assert!(!inv.title.trim().is_empty(), "{} has no title", inv.id);
             assert!(!inv.clause.trim().is_empty(), "{} has no clause", inv.id);
-            assert!(!inv.title.contains('|') && !inv.clause.contains('|'), "{}: '|' breaks the table", inv.id);
+            assert!(
+                !inv.title.contains('|') && !inv.clause.contains('|'),
+                "{}: '|' breaks the table",
+                inv.id
+            );
         }
         assert!(!upper_kebab("op-lower") && !upper_kebab("OP--X") && !upper_kebab("OP_X"));
     }
@@ -766,7 +841,11 @@ mod tests {
         for id in SKELETON_IDS {
             assert!(find(id).is_some(), "{id} was dropped");
         }
-        assert_eq!(catalogue().len(), SKELETON_IDS.len() + 3, "added: OP-METADATA-KNOWN-TYPE, GET-200, LIST-200");
+        assert_eq!(
+            catalogue().len(),
+            SKELETON_IDS.len() + 3,
+            "added: OP-METADATA-KNOWN-TYPE, GET-200, LIST-200"
+        );
         assert_eq!(ids().len(), catalogue().len());
     }
 
@@ -788,15 +867,31 @@ mod tests {
         for inv in catalogue() {
             let Some(sets) = inv.statuses else { continue };
             with_statuses += 1;
-            assert!(matches!(inv.check, Check::Case), "{} has statuses but is a body check", inv.id);
+            assert!(
+                matches!(inv.check, Check::Case),
+                "{} has statuses but is a body check",
+                inv.id
+            );
             assert!(!sets.strict.is_empty(), "{}", inv.id);
             for s in sets.strict {
-                assert!(sets.accepts(*s, Mode::Strict) && sets.accepts(*s, Mode::Lenient), "{} {s}", inv.id);
+                assert!(
+                    sets.accepts(*s, Mode::Strict) && sets.accepts(*s, Mode::Lenient),
+                    "{} {s}",
+                    inv.id
+                );
             }
             for s in sets.lenient_extra {
                 assert!(!sets.strict.contains(s), "{} lists {s} twice", inv.id);
-                assert!(!sets.accepts(*s, Mode::Strict), "{} strict took {s}", inv.id);
-                assert!(sets.accepts(*s, Mode::Lenient), "{} lenient refused {s}", inv.id);
+                assert!(
+                    !sets.accepts(*s, Mode::Strict),
+                    "{} strict took {s}",
+                    inv.id
+                );
+                assert!(
+                    sets.accepts(*s, Mode::Lenient),
+                    "{} lenient refused {s}",
+                    inv.id
+                );
             }
             assert!(!sets.accepts(500, Mode::Lenient), "{}", inv.id);
         }
@@ -806,7 +901,9 @@ mod tests {
     #[test]
     fn status_sets_match_the_digest_table() {
         let expect = |id: &str, strict: &[u16], extra: &[u16]| {
-            let sets = find(id).and_then(|i| i.statuses).unwrap_or_else(|| panic!("{id} has no statuses"));
+            let sets = find(id)
+                .and_then(|i| i.statuses)
+                .unwrap_or_else(|| panic!("{id} has no statuses"));
             assert_eq!((sets.strict, sets.lenient_extra), (strict, extra), "{id}");
         };
         expect("CANCEL-202-ENVELOPE", &[202], &[200]);
@@ -834,7 +931,12 @@ mod tests {
 
     #[test]
     fn fair_reading_conventions_are_strict_only() {
-        for id in ["OP-ETAG-HEADER", "OP-RESPONSE-ON-SUCCESS", "OP-METADATA-KNOWN-TYPE", "PATH-COLON-ENCODING"] {
+        for id in [
+            "OP-ETAG-HEADER",
+            "OP-RESPONSE-ON-SUCCESS",
+            "OP-METADATA-KNOWN-TYPE",
+            "PATH-COLON-ENCODING",
+        ] {
             let inv = find(id).unwrap_or_else(|| panic!("{id}"));
             assert!(inv.strict_only, "{id}");
             assert_eq!(inv.level, Level::Should, "{id}");

@@ -128,16 +128,86 @@ mod tests {
 
     #[test]
     fn list_and_error_include_the_content_type_check() {
-        let ex = exchange("http://h/v1/operations", 200, &[("content-type", "text/html")]);
+        let ex = exchange(
+            "http://h/v1/operations",
+            200,
+            &[("content-type", "text/html")],
+        );
         let page = json!({"data": [], "has_more": false, "next_cursor": null});
         let pairs = check_list(&obs(&page, Endpoint::List, Some(&ex)));
         assert_eq!(failures(&pairs), vec!["HTTP-JSON-CONTENT-TYPE"]);
-        let ex = exchange("http://h", 404, &[("content-type", "application/problem+json")]);
+        let ex = exchange(
+            "http://h",
+            404,
+            &[("content-type", "application/problem+json")],
+        );
         let err = json!({"error": {"code": "not_found", "message": "no"}});
         let pairs = check_error(&obs(&err, Endpoint::Cancel, Some(&ex)));
         assert_eq!(pairs.len(), 2);
         assert_eq!(failures(&pairs), Vec::<&str>::new());
         let pairs = check_error(&obs(&json!({"oops": 1}), Endpoint::Cancel, None));
         assert_eq!(failures(&pairs), vec!["ERR-ENVELOPE"]);
+    }
+
+    fn arb_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| json!(f)),
+            prop_oneof![
+                Just("RUNNING".to_string()),
+                Just("CANCELLED".to_string()),
+                Just("machine".to_string()),
+                ".{0,60}",
+            ]
+            .prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 8, |inner| {
+            let keys = prop_oneof![
+                Just("state".to_string()),
+                Just("done".to_string()),
+                Just("steps".to_string()),
+                Just("data".to_string()),
+                Just("started_at".to_string()),
+                Just("completed_at".to_string()),
+                Just("metadata".to_string()),
+                Just("response".to_string()),
+                Just("error".to_string()),
+                Just("errors".to_string()),
+                Just("owner_type".to_string()),
+                Just("html_url".to_string()),
+                "[a-z_]{1,8}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map(keys, inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 256,
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+        /// Hostile bodies never panic a check, and every failure says something.
+        #[test]
+        fn checks_never_panic_on_any_json(body in arb_json()) {
+            let ex = exchange("http://h/v1/operations?limit=7", 200, &[("content-type", "text/plain")]);
+            for endpoint in [Endpoint::Get, Endpoint::List, Endpoint::Cancel, Endpoint::Wait] {
+                let o = obs(&body, endpoint, Some(&ex));
+                for (_, outcome) in check_operation(&o).into_iter().chain(check_list(&o)).chain(check_error(&o)) {
+                    if let Outcome::Fail(text) = outcome {
+                        proptest::prop_assert!(!text.is_empty());
+                    }
+                }
+            }
+        }
     }
 }

@@ -42,7 +42,10 @@ fn api_error_problems(body: &Map<String, Value>) -> Vec<String> {
 
 fn entry_problems(i: usize, entry: &Value, problems: &mut Vec<String>) {
     let Some(entry) = entry.as_object() else {
-        problems.push(format!("errors[{i}] is {}, expected an object", kind(entry)));
+        problems.push(format!(
+            "errors[{i}] is {}, expected an object",
+            kind(entry)
+        ));
         return;
     };
     match entry.get("code") {
@@ -96,10 +99,9 @@ fn intro_error_problems(body: &Map<String, Value>) -> Vec<String> {
     for key in ["code", "message"] {
         match error.get(key) {
             Some(Value::String(_)) => {}
-            Some(other) => problems.push(format!(
-                "error.{key} is {}, expected a string",
-                show(other)
-            )),
+            Some(other) => {
+                problems.push(format!("error.{key} is {}, expected a string", show(other)))
+            }
             None => problems.push(format!("error.{key} is missing")),
         }
     }
@@ -130,7 +132,10 @@ pub(crate) fn envelope(obs: &Observation<'_>) -> Outcome {
     if attempts_akua {
         Outcome::Fail(format!("as ApiErrorResponse: {}", join_problems(&akua)))
     } else if body.contains_key("error") {
-        Outcome::Fail(format!("as {{error: {{code, message}}}}: {}", join_problems(&intro)))
+        Outcome::Fail(format!(
+            "as {{error: {{code, message}}}}: {}",
+            join_problems(&intro)
+        ))
     } else {
         let mut keys: Vec<&str> = body.keys().map(String::as_str).collect();
         keys.truncate(10);
@@ -159,8 +164,10 @@ mod tests {
     #[test]
     fn either_documented_envelope_passes() {
         assert_eq!(
-            check(json!({"success": false, "errors": [{"code": 7002, "message": "Resource not found",
-                "path": ["body", "name"], "metadata": {"k": "v"}}], "result": {}})),
+            check(
+                json!({"success": false, "errors": [{"code": 7002, "message": "Resource not found",
+                "path": ["body", "name"], "metadata": {"k": "v"}}], "result": {}})
+            ),
             Outcome::Pass
         );
         assert_eq!(
@@ -177,7 +184,9 @@ mod tests {
     #[test]
     fn broken_envelopes_fail_with_what_was_seen() {
         assert_eq!(
-            check(json!({"success": true, "errors": [{"code": "7002", "message": "x"}], "result": {}})),
+            check(
+                json!({"success": true, "errors": [{"code": "7002", "message": "x"}], "result": {}})
+            ),
             Outcome::Fail(
                 "as ApiErrorResponse: success is true, expected false; \
                  errors[0].code is \"7002\", expected an integer"
@@ -186,7 +195,9 @@ mod tests {
         );
         assert_eq!(
             check(json!({"error": {"code": 404, "message": "x"}})),
-            Outcome::Fail("as {error: {code, message}}: error.code is 404, expected a string".into())
+            Outcome::Fail(
+                "as {error: {code, message}}: error.code is 404, expected a string".into()
+            )
         );
         assert_eq!(
             check(json!({"message": "nope"})),

@@ -207,6 +207,9 @@ pub(crate) mod tests {
             run(etag_header, Endpoint::List, Some(&ex)),
             Outcome::NotApplicable
         );
-        assert_eq!(run(etag_header, Endpoint::Get, None), Outcome::NotApplicable);
+        assert_eq!(
+            run(etag_header, Endpoint::Get, None),
+            Outcome::NotApplicable
+        );
     }
 }

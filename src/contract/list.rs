@@ -12,6 +12,9 @@ pub(crate) const DEFAULT_LIMIT: u64 = 50;
 /// Largest page the contract allows.
 pub(crate) const MAX_LIMIT: u64 = 100;
 
+/// A page key, a test of its value, and what the test expects.
+type KeyRule = (&'static str, fn(&Value) -> bool, &'static str);
+
 /// LIST-SHAPE: `data` array, `has_more` boolean, `next_cursor` string or null.
 pub(crate) fn shape(obs: &Observation<'_>) -> Outcome {
     let Some(page) = obs.body.as_object() else {
@@ -22,7 +25,7 @@ pub(crate) fn shape(obs: &Observation<'_>) -> Outcome {
         ));
     };
     let mut problems = Vec::new();
-    let checks: [(&str, fn(&Value) -> bool, &str); 3] = [
+    let checks: [KeyRule; 3] = [
         ("data", Value::is_array, "an array"),
         ("has_more", Value::is_boolean, "a boolean"),
         (
@@ -60,10 +63,9 @@ pub(crate) fn cursor_end(obs: &Observation<'_>) -> Outcome {
         (Some(true), Some(Value::Null)) => {
             Outcome::Fail("has_more is true but next_cursor is null".into())
         }
-        (Some(false), Some(c @ Value::String(_))) => Outcome::Fail(format!(
-            "has_more is false but next_cursor is {}",
-            show(c)
-        )),
+        (Some(false), Some(c @ Value::String(_))) => {
+            Outcome::Fail(format!("has_more is false but next_cursor is {}", show(c)))
+        }
         (Some(_), Some(_)) => Outcome::Pass,
         _ => Outcome::NotApplicable,
     }
@@ -109,10 +111,7 @@ pub(crate) fn limit(obs: &Observation<'_>) -> Outcome {
     if data.len() as u64 <= max {
         Outcome::Pass
     } else {
-        Outcome::Fail(format!(
-            "page has {} items, more than {why}",
-            data.len()
-        ))
+        Outcome::Fail(format!("page has {} items, more than {why}", data.len()))
     }
 }
 
@@ -166,7 +165,10 @@ mod tests {
 
     #[test]
     fn shape_passes_a_page_and_names_every_problem() {
-        assert_eq!(shape(&obs(&page(2, false, Value::Null), None)), Outcome::Pass);
+        assert_eq!(
+            shape(&obs(&page(2, false, Value::Null), None)),
+            Outcome::Pass
+        );
         assert_eq!(
             shape(&obs(&json!({"data": {}, "next_cursor": 5}), None)),
             Outcome::Fail(
@@ -180,8 +182,14 @@ mod tests {
 
     #[test]
     fn cursor_end_pairs_has_more_with_the_cursor() {
-        assert_eq!(cursor_end(&obs(&page(1, false, Value::Null), None)), Outcome::Pass);
-        assert_eq!(cursor_end(&obs(&page(1, true, json!("c1")), None)), Outcome::Pass);
+        assert_eq!(
+            cursor_end(&obs(&page(1, false, Value::Null), None)),
+            Outcome::Pass
+        );
+        assert_eq!(
+            cursor_end(&obs(&page(1, true, json!("c1")), None)),
+            Outcome::Pass
+        );
         assert_eq!(
             cursor_end(&obs(&page(1, true, Value::Null), None)),
             Outcome::Fail("has_more is true but next_cursor is null".into())
@@ -196,7 +204,10 @@ mod tests {
     #[test]
     fn limit_uses_the_request_default_and_the_maximum() {
         let ex = exchange("http://h/v1/operations?limit=2", 200, &[]);
-        assert_eq!(limit(&obs(&page(2, true, json!("c")), Some(&ex))), Outcome::Pass);
+        assert_eq!(
+            limit(&obs(&page(2, true, json!("c")), Some(&ex))),
+            Outcome::Pass
+        );
         assert_eq!(
             limit(&obs(&page(3, true, json!("c")), Some(&ex))),
             Outcome::Fail("page has 3 items, more than limit=2".into())
@@ -207,22 +218,33 @@ mod tests {
             Outcome::Fail("page has 51 items, more than the default 50".into())
         );
         let ex = exchange("http://h/v1/operations?limit=500", 200, &[]);
-        assert_eq!(limit(&obs(&page(100, true, json!("c")), Some(&ex))), Outcome::Pass);
+        assert_eq!(
+            limit(&obs(&page(100, true, json!("c")), Some(&ex))),
+            Outcome::Pass
+        );
         assert_eq!(
             limit(&obs(&page(101, true, json!("c")), Some(&ex))),
-            Outcome::Fail("page has 101 items, more than limit=500 coerced to the maximum 100".into())
+            Outcome::Fail(
+                "page has 101 items, more than limit=500 coerced to the maximum 100".into()
+            )
         );
         let ex = exchange("http://h/v1/operations?limit=abc", 200, &[]);
         assert_eq!(
             limit(&obs(&page(101, true, json!("c")), Some(&ex))),
             Outcome::NotApplicable
         );
-        assert!(matches!(limit(&obs(&page(101, true, json!("c")), None)), Outcome::Fail(_)));
+        assert!(matches!(
+            limit(&obs(&page(101, true, json!("c")), None)),
+            Outcome::Fail(_)
+        ));
     }
 
     #[test]
     fn newest_first_wants_non_increasing_started_at() {
-        assert_eq!(newest_first(&obs(&page(3, false, Value::Null), None)), Outcome::Pass);
+        assert_eq!(
+            newest_first(&obs(&page(3, false, Value::Null), None)),
+            Outcome::Pass
+        );
         let ties = json!({"data": [{"started_at": 5}, {"started_at": 5}]});
         assert_eq!(newest_first(&obs(&ties, None)), Outcome::Pass);
         let bad = json!({"data": [{"started_at": 5}, {"started_at": 4}, {"started_at": 9}]});

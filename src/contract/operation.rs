@@ -108,7 +108,8 @@ const STEP_FIELDS: [StepField; 8] = [
     ("skippable", JsonType::Boolean, false, &[]),
 ];
 
-const NULLABLE_NAMES: &str = "workspace_id, organization_id, parent_operation_id, response, error, last_error, completed_at";
+const NULLABLE_NAMES: &str =
+    "workspace_id, organization_id, parent_operation_id, response, error, last_error, completed_at";
 
 fn object<'a>(obs: &Observation<'a>) -> Option<&'a Map<String, Value>> {
     obs.body.as_object()
@@ -160,8 +161,7 @@ fn step_problems(steps: &[Value]) -> Vec<String> {
             let path = format!("steps[{i}].{key}");
             if let Some(p) = expect_type(&path, value, ty) {
                 problems.push(p);
-            } else if !allowed.is_empty() && !value.as_str().is_some_and(|s| allowed.contains(&s))
-            {
+            } else if !allowed.is_empty() && !value.as_str().is_some_and(|s| allowed.contains(&s)) {
                 problems.push(format!(
                     "{path} is {}, not one of {}",
                     show(value),
@@ -211,29 +211,18 @@ pub(crate) fn schema_required(obs: &Observation<'_>) -> Outcome {
             }
         }
     }
-    match op.get("response") {
-        Some(Value::Object(r)) => match r.get("type") {
-            Some(Value::String(_)) => {}
-            Some(other) => problems.push(format!(
-                "response.type is {} ({}), expected a string",
-                kind(other),
-                show(other)
-            )),
-            None => problems.push("response is an object without type".into()),
-        },
-        _ => {}
-    }
-    match op.get("error") {
-        Some(Value::Object(e)) => match e.get("message") {
-            Some(Value::String(_)) => {}
-            Some(other) => problems.push(format!(
-                "error.message is {} ({}), expected a string",
-                kind(other),
-                show(other)
-            )),
-            None => problems.push("error is an object without message".into()),
-        },
-        _ => {}
+    for (key, inner) in [("response", "type"), ("error", "message")] {
+        if let Some(Value::Object(o)) = op.get(key) {
+            match o.get(inner) {
+                Some(Value::String(_)) => {}
+                Some(other) => problems.push(format!(
+                    "{key}.{inner} is {} ({}), expected a string",
+                    kind(other),
+                    show(other)
+                )),
+                None => problems.push(format!("{key} is an object without {inner}")),
+            }
+        }
     }
     match op.get("steps") {
         None | Some(Value::Null) => {}
@@ -358,9 +347,7 @@ pub(crate) fn error_on_fail(obs: &Observation<'_>) -> Outcome {
                 "state is \"{state}\" but error.message is {}",
                 show(other)
             )),
-            None => Outcome::Fail(format!(
-                "state is \"{state}\" but error has no message"
-            )),
+            None => Outcome::Fail(format!("state is \"{state}\" but error has no message")),
         },
         Some(other) => Outcome::Fail(format!("state is \"{state}\" but error is {}", show(other))),
     }
@@ -494,7 +481,10 @@ pub(crate) fn completed_at(obs: &Observation<'_>) -> Outcome {
 /// OP-TIME-ORDER: `completed_at >= started_at`, for the operation and each step.
 pub(crate) fn time_order(obs: &Observation<'_>) -> Outcome {
     fn pair(v: &Value) -> Option<(f64, f64)> {
-        Some((v.get("started_at")?.as_f64()?, v.get("completed_at")?.as_f64()?))
+        Some((
+            v.get("started_at")?.as_f64()?,
+            v.get("completed_at")?.as_f64()?,
+        ))
     }
     let mut judged = false;
     let mut problems = Vec::new();
@@ -752,7 +742,10 @@ pub(crate) mod tests {
         ));
         assert_eq!(text, "missing required keys: done, html_url");
         assert_eq!(
-            fail(get(&with(running(), "done", json!("false")), super::schema_required)),
+            fail(get(
+                &with(running(), "done", json!("false")),
+                super::schema_required
+            )),
             "done is a string (\"false\"), expected a boolean"
         );
         assert_eq!(
@@ -760,11 +753,17 @@ pub(crate) mod tests {
             "body is an array ([1]), expected an Operation object"
         );
         assert_eq!(
-            fail(get(&with(running(), "workspace_id", json!("")), super::schema_required)),
+            fail(get(
+                &with(running(), "workspace_id", json!("")),
+                super::schema_required
+            )),
             "workspace_id has 0 characters, expected 1-53"
         );
         assert_eq!(
-            fail(get(&with(succeeded(), "response", json!({"x": 1})), super::schema_required)),
+            fail(get(
+                &with(succeeded(), "response", json!({"x": 1})),
+                super::schema_required
+            )),
             "response is an object without type"
         );
         // Step items are judged here except on get.
@@ -777,7 +776,10 @@ pub(crate) mod tests {
         );
         // A null in a non-nullable field is OP-NULLABLES' failure.
         assert_eq!(
-            get(&with(running(), "done", Value::Null), super::schema_required),
+            get(
+                &with(running(), "done", Value::Null),
+                super::schema_required
+            ),
             Outcome::Pass
         );
     }
@@ -785,8 +787,14 @@ pub(crate) mod tests {
     #[test]
     fn nullables() {
         assert_eq!(get(&running(), super::nullables), Outcome::Pass);
-        let text = fail(get(&with(running(), "state", Value::Null), super::nullables));
-        assert!(text.starts_with("null where the contract forbids it: state ("), "{text}");
+        let text = fail(get(
+            &with(running(), "state", Value::Null),
+            super::nullables,
+        ));
+        assert!(
+            text.starts_with("null where the contract forbids it: state ("),
+            "{text}"
+        );
         let mut step = running();
         step["steps"][0]["retryable"] = Value::Null;
         assert!(fail(get(&step, super::nullables)).contains("steps[0].retryable"));
@@ -802,7 +810,10 @@ pub(crate) mod tests {
             "id has 54 characters, more than 53"
         );
         assert_eq!(
-            fail(get(&with(running(), "parent_operation_id", json!("")), super::id_len)),
+            fail(get(
+                &with(running(), "parent_operation_id", json!("")),
+                super::id_len
+            )),
             "parent_operation_id is empty"
         );
         assert_eq!(
@@ -815,7 +826,10 @@ pub(crate) mod tests {
     fn state_enum() {
         assert_eq!(get(&running(), super::state_enum), Outcome::Pass);
         assert_eq!(
-            fail(get(&with(running(), "state", json!("PAUSED")), super::state_enum)),
+            fail(get(
+                &with(running(), "state", json!("PAUSED")),
+                super::state_enum
+            )),
             "state is \"PAUSED\", not one of RUNNING, SUCCEEDED, FAILED, CANCELLED"
         );
         assert!(fail(get(&with(running(), "state", json!(3)), super::state_enum)).contains("is 3"));
@@ -826,11 +840,17 @@ pub(crate) mod tests {
         assert_eq!(get(&cancelled(), super::done_terminal), Outcome::Pass);
         assert_eq!(get(&running(), super::done_terminal), Outcome::Pass);
         assert_eq!(
-            fail(get(&with(cancelled(), "done", json!(false)), super::done_terminal)),
+            fail(get(
+                &with(cancelled(), "done", json!(false)),
+                super::done_terminal
+            )),
             "done is false but state is \"CANCELLED\""
         );
         assert_eq!(
-            fail(get(&with(running(), "done", json!(true)), super::done_terminal)),
+            fail(get(
+                &with(running(), "done", json!(true)),
+                super::done_terminal
+            )),
             "done is true but state is \"RUNNING\""
         );
         assert_eq!(
@@ -842,22 +862,38 @@ pub(crate) mod tests {
     #[test]
     fn error_on_fail() {
         assert_eq!(get(&cancelled(), super::error_on_fail), Outcome::Pass);
-        assert_eq!(get(&running(), super::error_on_fail), Outcome::NotApplicable);
-        let failed = with(with(cancelled(), "state", json!("FAILED")), "error", Value::Null);
+        assert_eq!(
+            get(&running(), super::error_on_fail),
+            Outcome::NotApplicable
+        );
+        let failed = with(
+            with(cancelled(), "state", json!("FAILED")),
+            "error",
+            Value::Null,
+        );
         assert_eq!(
             fail(get(&failed, super::error_on_fail)),
             "state is \"FAILED\" but error is null"
         );
         assert_eq!(
-            fail(get(&with(cancelled(), "error", json!({})), super::error_on_fail)),
+            fail(get(
+                &with(cancelled(), "error", json!({})),
+                super::error_on_fail
+            )),
             "state is \"CANCELLED\" but error has no message"
         );
     }
 
     #[test]
     fn error_null_otherwise() {
-        assert_eq!(get(&succeeded(), super::error_null_otherwise), Outcome::Pass);
-        assert_eq!(get(&cancelled(), super::error_null_otherwise), Outcome::NotApplicable);
+        assert_eq!(
+            get(&succeeded(), super::error_null_otherwise),
+            Outcome::Pass
+        );
+        assert_eq!(
+            get(&cancelled(), super::error_null_otherwise),
+            Outcome::NotApplicable
+        );
         assert_eq!(
             fail(get(
                 &with(running(), "error", json!({"message": "x"})),
@@ -869,7 +905,10 @@ pub(crate) mod tests {
 
     #[test]
     fn response_only_success() {
-        assert_eq!(get(&succeeded(), super::response_only_success), Outcome::Pass);
+        assert_eq!(
+            get(&succeeded(), super::response_only_success),
+            Outcome::Pass
+        );
         assert_eq!(get(&running(), super::response_only_success), Outcome::Pass);
         assert_eq!(
             fail(get(
@@ -883,9 +922,15 @@ pub(crate) mod tests {
     #[test]
     fn response_on_success() {
         assert_eq!(get(&succeeded(), super::response_on_success), Outcome::Pass);
-        assert_eq!(get(&running(), super::response_on_success), Outcome::NotApplicable);
         assert_eq!(
-            fail(get(&with(succeeded(), "response", Value::Null), super::response_on_success)),
+            get(&running(), super::response_on_success),
+            Outcome::NotApplicable
+        );
+        assert_eq!(
+            fail(get(
+                &with(succeeded(), "response", Value::Null),
+                super::response_on_success
+            )),
             "state is \"SUCCEEDED\" but response is null"
         );
     }
@@ -893,7 +938,10 @@ pub(crate) mod tests {
     #[test]
     fn response_type_match() {
         assert_eq!(get(&succeeded(), super::response_type_match), Outcome::Pass);
-        assert_eq!(get(&running(), super::response_type_match), Outcome::NotApplicable);
+        assert_eq!(
+            get(&running(), super::response_type_match),
+            Outcome::NotApplicable
+        );
         assert_eq!(
             fail(get(
                 &with(succeeded(), "response", json!({"type": "machine.create"})),
@@ -908,11 +956,17 @@ pub(crate) mod tests {
         assert_eq!(get(&running(), super::metadata_typed), Outcome::Pass);
         assert_eq!(get(&running(), super::metadata_known_type), Outcome::Pass);
         assert_eq!(
-            fail(get(&with(running(), "metadata", json!({})), super::metadata_typed)),
+            fail(get(
+                &with(running(), "metadata", json!({})),
+                super::metadata_typed
+            )),
             "metadata has no type"
         );
         assert_eq!(
-            fail(get(&with(running(), "metadata", json!("x")), super::metadata_typed)),
+            fail(get(
+                &with(running(), "metadata", json!("x")),
+                super::metadata_typed
+            )),
             "metadata is a string (\"x\"), expected an object"
         );
         let unknown = with(running(), "metadata", json!({"type": "widget.spin"}));
@@ -928,15 +982,24 @@ pub(crate) mod tests {
         assert_eq!(get(&running(), super::owner_enum), Outcome::Pass);
         assert_eq!(get(&running(), super::owner_prefix), Outcome::Pass);
         assert!(
-            fail(get(&with(running(), "owner_type", json!("user")), super::owner_enum))
-                .starts_with("owner_type is \"user\", not one of install, ")
+            fail(get(
+                &with(running(), "owner_type", json!("user")),
+                super::owner_enum
+            ))
+            .starts_with("owner_type is \"user\", not one of install, ")
         );
         assert_eq!(
-            fail(get(&with(running(), "owner_id", json!("clu_1")), super::owner_prefix)),
+            fail(get(
+                &with(running(), "owner_id", json!("clu_1")),
+                super::owner_prefix
+            )),
             "owner_type is \"machine\" but owner_id \"clu_1\" does not start with \"mch_\""
         );
         assert_eq!(
-            get(&with(running(), "owner_type", json!("user")), super::owner_prefix),
+            get(
+                &with(running(), "owner_type", json!("user")),
+                super::owner_prefix
+            ),
             Outcome::NotApplicable
         );
     }
@@ -946,11 +1009,17 @@ pub(crate) mod tests {
         assert_eq!(get(&running(), super::completed_at), Outcome::Pass);
         assert_eq!(get(&cancelled(), super::completed_at), Outcome::Pass);
         assert_eq!(
-            fail(get(&with(cancelled(), "completed_at", Value::Null), super::completed_at)),
+            fail(get(
+                &with(cancelled(), "completed_at", Value::Null),
+                super::completed_at
+            )),
             "done is true but completed_at is null"
         );
         assert_eq!(
-            fail(get(&with(running(), "completed_at", json!(5)), super::completed_at)),
+            fail(get(
+                &with(running(), "completed_at", json!(5)),
+                super::completed_at
+            )),
             "done is false but completed_at is 5"
         );
     }
@@ -959,7 +1028,10 @@ pub(crate) mod tests {
     fn time_order() {
         assert_eq!(get(&cancelled(), super::time_order), Outcome::Pass);
         assert_eq!(
-            fail(get(&with(cancelled(), "completed_at", json!(1)), super::time_order)),
+            fail(get(
+                &with(cancelled(), "completed_at", json!(1)),
+                super::time_order
+            )),
             "completed_at 1 is before started_at 1767000000"
         );
         let mut step = running();
@@ -972,24 +1044,39 @@ pub(crate) mod tests {
     fn ts_seconds() {
         assert_eq!(get(&cancelled(), super::ts_seconds), Outcome::Pass);
         assert_eq!(
-            get(&with(running(), "started_at", json!(1_767_000_000.0)), super::ts_seconds),
+            get(
+                &with(running(), "started_at", json!(1_767_000_000.0)),
+                super::ts_seconds
+            ),
             Outcome::Pass
         );
         assert_eq!(
-            fail(get(&with(running(), "started_at", json!(1_767_000_000_000_u64)), super::ts_seconds)),
+            fail(get(
+                &with(running(), "started_at", json!(1_767_000_000_000_u64)),
+                super::ts_seconds
+            )),
             "started_at is 1767000000000, which looks like milliseconds, not seconds"
         );
         assert_eq!(
-            fail(get(&with(running(), "started_at", json!(-1)), super::ts_seconds)),
+            fail(get(
+                &with(running(), "started_at", json!(-1)),
+                super::ts_seconds
+            )),
             "started_at is negative (-1)"
         );
         assert_eq!(
-            fail(get(&with(running(), "started_at", json!(1.5)), super::ts_seconds)),
+            fail(get(
+                &with(running(), "started_at", json!(1.5)),
+                super::ts_seconds
+            )),
             "started_at is 1.5, not whole seconds"
         );
         assert!(
-            fail(get(&with(running(), "started_at", json!("2026-01-01")), super::ts_seconds))
-                .starts_with("started_at is a string")
+            fail(get(
+                &with(running(), "started_at", json!("2026-01-01")),
+                super::ts_seconds
+            ))
+            .starts_with("started_at is a string")
         );
     }
 
@@ -997,29 +1084,50 @@ pub(crate) mod tests {
     fn html_url() {
         assert_eq!(get(&running(), super::html_url), Outcome::Pass);
         assert!(
-            fail(get(&with(running(), "html_url", json!("/ops/1")), super::html_url))
-                .starts_with("html_url \"/ops/1\" is not an absolute URI")
+            fail(get(
+                &with(running(), "html_url", json!("/ops/1")),
+                super::html_url
+            ))
+            .starts_with("html_url \"/ops/1\" is not an absolute URI")
         );
         let long = format!("https://akua.dev/{}", "a".repeat(2048));
-        assert!(fail(get(&with(running(), "html_url", json!(long)), super::html_url))
-            .ends_with("more than 2048"));
         assert!(
-            fail(get(&with(running(), "html_url", json!("https://a b")), super::html_url))
-                .contains("whitespace")
+            fail(get(
+                &with(running(), "html_url", json!(long)),
+                super::html_url
+            ))
+            .ends_with("more than 2048")
+        );
+        assert!(
+            fail(get(
+                &with(running(), "html_url", json!("https://a b")),
+                super::html_url
+            ))
+            .contains("whitespace")
         );
     }
 
     #[test]
     fn last_error_shape() {
         assert_eq!(get(&running(), super::last_error_shape), Outcome::Pass);
-        let ok = with(running(), "last_error", json!({"message": "x", "step_name": "drain"}));
+        let ok = with(
+            running(),
+            "last_error",
+            json!({"message": "x", "step_name": "drain"}),
+        );
         assert_eq!(get(&ok, super::last_error_shape), Outcome::Pass);
         assert_eq!(
-            fail(get(&with(running(), "last_error", json!({"step_name": 1})), super::last_error_shape)),
+            fail(get(
+                &with(running(), "last_error", json!({"step_name": 1})),
+                super::last_error_shape
+            )),
             "last_error has no message; last_error.step_name is a number (1), expected a string or absent"
         );
         assert_eq!(
-            fail(get(&with(running(), "last_error", json!("boom")), super::last_error_shape)),
+            fail(get(
+                &with(running(), "last_error", json!("boom")),
+                super::last_error_shape
+            )),
             "last_error is a string (\"boom\"), expected null or an object"
         );
     }
@@ -1028,7 +1136,11 @@ pub(crate) mod tests {
     fn steps_on_get() {
         assert_eq!(get(&running(), super::steps_on_get), Outcome::Pass);
         assert_eq!(
-            on(Endpoint::Cancel, &without(running(), "steps"), super::steps_on_get),
+            on(
+                Endpoint::Cancel,
+                &without(running(), "steps"),
+                super::steps_on_get
+            ),
             Outcome::NotApplicable
         );
         assert_eq!(
@@ -1052,7 +1164,10 @@ pub(crate) mod tests {
         assert_eq!(list(&without(running(), "steps")), Outcome::Pass);
         assert_eq!(list(&with(running(), "steps", json!([]))), Outcome::Pass);
         assert_eq!(fail(list(&running())), "list item carries 1 steps");
-        assert_eq!(get(&running(), super::steps_off_list), Outcome::NotApplicable);
+        assert_eq!(
+            get(&running(), super::steps_off_list),
+            Outcome::NotApplicable
+        );
     }
 
     #[test]
@@ -1098,6 +1213,9 @@ pub(crate) mod tests {
                 }
             }
         }
-        assert!(matches!(get(&hostile[4], super::schema_required), Outcome::Fail(_)));
+        assert!(matches!(
+            get(&hostile[4], super::schema_required),
+            Outcome::Fail(_)
+        ));
     }
 }

@@ -82,7 +82,13 @@ pub fn markdown_table() -> String {
 /// The catalogue as an aligned plain-text table (ID, level, basis,
 /// statuses, title), for the terminal.
 pub fn text_table() -> String {
-    let header = ["ID", "LEVEL", "BASIS", "STATUSES (STRICT / +LENIENT)", "TITLE"];
+    let header = [
+        "ID",
+        "LEVEL",
+        "BASIS",
+        "STATUSES (STRICT / +LENIENT)",
+        "TITLE",
+    ];
     let rows: Vec<[String; 5]> = catalogue()
         .iter()
         .map(|inv| {
@@ -182,7 +188,11 @@ mod tests {
             let next: String = line.chars().skip(level_col).take(1).collect();
             assert!(next == "M" || next == "S", "{line}");
         }
-        assert!(lines.iter().any(|l| l.starts_with("AUTH-401 ") && l.contains("401")));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("AUTH-401 ") && l.contains("401"))
+        );
     }
 
     #[test]
@@ -196,10 +206,17 @@ mod tests {
             .find(|i| i["id"] == "CANCEL-IFMATCH-STALE")
             .cloned()
             .unwrap_or_default();
-        assert_eq!(stale["statuses"], json!({"strict": [409], "lenient_extra": [412]}));
+        assert_eq!(
+            stale["statuses"],
+            json!({"strict": [409], "lenient_extra": [412]})
+        );
         assert_eq!(stale["check"], "case");
         assert_eq!(stale["level"], "MUST");
-        let etag = list.iter().find(|i| i["id"] == "OP-ETAG-HEADER").cloned().unwrap_or_default();
+        let etag = list
+            .iter()
+            .find(|i| i["id"] == "OP-ETAG-HEADER")
+            .cloned()
+            .unwrap_or_default();
         assert_eq!(etag["strict_only"], true);
         assert_eq!(etag["statuses"], Value::Null);
     }

@@ -123,11 +123,10 @@ impl Schemas {
         let text = std::fs::read_to_string(path)
             .map_err(|e| fail(format!("cannot read the file: {e}")))?;
         let mut doc: Value = serde_json::from_str(&text).map_err(|e| {
+            // serde_json's message ends with "at line L column C".
             fail(format!(
-                "not valid JSON at line {}, column {}: {e}; --openapi takes a JSON document \
-                 (convert YAML first, e.g. `yq -o json`)",
-                e.line(),
-                e.column()
+                "not valid JSON: {e}; --openapi takes a JSON document \
+                 (convert YAML first, e.g. `yq -o json`)"
             ))
         })?;
         match doc.get("openapi").and_then(Value::as_str) {
@@ -444,9 +443,21 @@ mod tests {
         });
         rewrite_nullable(&mut doc);
         assert_eq!(doc["a"], json!({"type": ["string", "null"]}));
-        assert_eq!(doc["b"], json!({"enum": ["x", null], "type": ["string", "null"]}));
-        assert_eq!(doc["c"], json!({"anyOf": [{"type": "null"}, {"$ref": "#/x"}]}));
+        assert_eq!(
+            doc["b"],
+            json!({"enum": ["x", null], "type": ["string", "null"]})
+        );
+        assert_eq!(
+            doc["c"],
+            json!({"anyOf": [{"type": "null"}, {"$ref": "#/x"}]})
+        );
         assert_eq!(doc["d"]["type"], json!("string"));
+    }
+
+    #[test]
+    fn schemas_can_be_shared_across_tasks() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Schemas>();
     }
 
     #[test]

@@ -78,7 +78,11 @@ mod tests {
             for status in 100..600u16 {
                 let in_strict = strict.contains(&status);
                 let in_extra = extra.contains(&status);
-                assert_eq!(set.accepts(status, Mode::Strict), in_strict, "{set:?} {status}");
+                assert_eq!(
+                    set.accepts(status, Mode::Strict),
+                    in_strict,
+                    "{set:?} {status}"
+                );
                 assert_eq!(
                     set.accepts(status, Mode::Lenient),
                     in_strict || in_extra,
