@@ -7,3 +7,5 @@ mod cases;
 mod fuzz;
 mod reference;
 mod contract;
+mod cli;
+mod runner;

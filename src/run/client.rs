@@ -185,8 +185,18 @@ impl HttpClient {
         if let Some(body) = &req.body {
             builder = builder.body(body.clone());
         }
+        let timed_out = || {
+            format!(
+                "no complete response within {} ms (request timeout)",
+                req.timeout.as_millis()
+            )
+        };
         let mut response = builder.send().await.map_err(|e| SendError {
-            message: describe(&e),
+            message: if e.is_timeout() {
+                timed_out()
+            } else {
+                describe(&e)
+            },
         })?;
         let status = response.status().as_u16();
         let headers: Vec<(String, String)> = response
@@ -217,7 +227,11 @@ impl HttpClient {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    body_error = Some(format!("read response body: {}", describe(&e)));
+                    body_error = Some(if e.is_timeout() {
+                        timed_out()
+                    } else {
+                        format!("read response body: {}", describe(&e))
+                    });
                     break;
                 }
             }

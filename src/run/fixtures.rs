@@ -185,10 +185,15 @@ async fn provide(
             .response
             .map(|r| r.body_excerpt.chars().take(200).collect::<String>())
             .unwrap_or_default();
-        return Err(ProvideError::Unavailable(format!(
-            "fixture provider refused a `{what}` fixture: status {} {excerpt}",
-            resp.status
-        )));
+        return Err(ProvideError::Unavailable(
+            format!(
+                "fixture provider refused a `{what}` fixture: status {} {}",
+                resp.status,
+                excerpt.trim()
+            )
+            .trim_end()
+            .to_string(),
+        ));
     }
     let body = resp.json().unwrap_or_default();
     let Some(id) = body

@@ -1,0 +1,342 @@
+//! `opconform run` as a process: exit codes 0/1/2/3, redaction of secrets in
+//! everything printed, and libtest's `--list`, filters, `--exact`, `--skip`.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use super::runner::fake::{self, Behaviour, Fake};
+
+const GOOD: &str = r#"
+[[case]]
+name = "cancel_running"
+fixture = "running"
+invariants = ["CANCEL-202-ENVELOPE"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.status = [202]
+
+[[case]]
+name = "cancel_done"
+fixture = "succeeded"
+invariants = ["CANCEL-TERMINAL-422"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.status = [422]
+expect.unchanged = "op"
+"#;
+
+const FAILING: &str = r#"
+[[case]]
+name = "expects_409"
+fixture = "running"
+invariants = ["CANCEL-IFMATCH-STALE"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel", headers = { if-match = "stale" } }
+expect.status = [409]
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Runs the binary off the async runtime's threads.
+async fn opconform(args: Vec<String>, env_token: Option<&str>) -> Output {
+    let token = env_token.map(String::from);
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_opconform"));
+        cmd.env_remove("AKUA_TOKEN")
+            .env_remove("AKUA_FOREIGN_TOKEN");
+        if let Some(t) = token {
+            cmd.env("AKUA_TOKEN", t);
+        }
+        cmd.args(&args).output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn against(f: &Fake, cases: &Path) -> Vec<String> {
+    vec![
+        "run".into(),
+        "--target".into(),
+        f.base_url.clone(),
+        "--fixtures".into(),
+        f.fixtures_url.clone(),
+        "--cases".into(),
+        cases.display().to_string(),
+        "--color".into(),
+        "never".into(),
+    ]
+}
+
+/// True when libtest printed `test NAME ... VERDICT` (names are padded).
+fn trial_line(stdout: &str, name: &str, verdict: &str) -> bool {
+    stdout.lines().any(|l| {
+        l.strip_prefix("test ")
+            .and_then(|rest| rest.split_once(" ... "))
+            .is_some_and(|(n, v)| n.trim_end() == name && v.starts_with(verdict))
+    })
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_0_when_everything_passes() {
+    let f = fake::start(Behaviour::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(dir.path(), "good.toml", GOOD);
+    let out = opconform(against(&f, &cases), Some(fake::TOKEN)).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        trial_line(&stdout, "good::cancel_running", "ok"),
+        "{stdout}"
+    );
+    assert!(trial_line(&stdout, "good::cancel_done", "ok"), "{stdout}");
+    assert!(stdout.contains("CANCEL-TERMINAL-422"), "{stdout}");
+    let last = stdout.lines().rev().find(|l| !l.is_empty()).unwrap();
+    assert!(
+        last.starts_with("test result: ok. 2 passed; 0 failed; 0 skipped;"),
+        "{last}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_1_on_failure_with_token_and_secrets_redacted() {
+    let f = fake::start(Behaviour::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(dir.path(), "bad.toml", FAILING);
+    let mut args = against(&f, &cases);
+    args.extend(["--secret".to_string(), "ws_fake".to_string()]);
+    // Token from the flag this time (env covered above).
+    args.extend(["--token".to_string(), fake::TOKEN.to_string()]);
+    let out = opconform(args, None).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("invariant CANCEL-IFMATCH-STALE (MUST) failed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("expected: status in [409]"), "{stdout}");
+    assert!(stdout.contains("actual:   status 202"), "{stdout}");
+    assert!(stdout.contains("request:  POST http://"), "{stdout}");
+    assert!(
+        stdout.contains("authorization: Bearer [REDACTED]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("if-match: stale"), "{stdout}");
+    for secret in [fake::TOKEN, "ws_fake"] {
+        assert!(!stdout.contains(secret), "{secret} leaked:\n{stdout}");
+        assert!(!stderr.contains(secret), "{secret} leaked:\n{stderr}");
+    }
+    assert!(
+        stdout.contains("test result: FAILED. 0 passed; 1 failed"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_2_on_a_bad_case_file_and_nothing_is_sent() {
+    let f = fake::start(Behaviour::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(
+        dir.path(),
+        "broken.toml",
+        "[[case]]\nname = \"x\"\nstep = 3\n",
+    );
+    let out = opconform(against(&f, &cases), Some(fake::TOKEN)).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(stderr.contains("broken.toml"), "{stderr}");
+    assert!(f.shared.requests().is_empty());
+    // Bad usage is exit 2 as well.
+    let out = opconform(vec!["run".into(), "--report".into(), "pdf".into()], None).await;
+    assert_eq!(out.status.code(), Some(2));
+    let out = opconform(
+        vec![
+            "run".into(),
+            "--target".into(),
+            f.base_url.clone(),
+            "--fault".into(),
+            "x".into(),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(f.shared.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_3_when_the_target_is_unreachable() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(dir.path(), "good.toml", GOOD);
+    let args = vec![
+        "run".into(),
+        "--target".into(),
+        format!("http://{addr}/v1"),
+        "--cases".into(),
+        cases.display().to_string(),
+    ];
+    let out = opconform(args, Some(fake::TOKEN)).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(stderr.contains("unreachable"), "{stderr}");
+    assert!(!stdout.contains("running "), "no trial may start: {stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_3_when_the_run_deadline_passes() {
+    let f = fake::start(Behaviour {
+        get_delay: Some(std::time::Duration::from_secs(30)),
+        ..Behaviour::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(
+        dir.path(),
+        "slow.toml",
+        r#"
+[[case]]
+name = "slow_get"
+fixture = "succeeded"
+invariants = ["OP-SCHEMA-REQUIRED"]
+[[case.step]]
+request = { method = "GET", path = "/operations/{{ op.id }}" }
+expect.status = [200]
+"#,
+    );
+    let mut args = against(&f, &cases);
+    args.extend(["--deadline".into(), "1".into()]);
+    let out = opconform(args, Some(fake::TOKEN)).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(stdout.contains("not run: the run deadline"), "{stdout}");
+    assert!(stdout.contains("1 not run"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_filter_exact_and_skip_behave_like_cargo_test() {
+    let f = fake::start(Behaviour::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(dir.path(), "good.toml", GOOD);
+
+    let mut list = against(&f, &cases);
+    list.push("--list".into());
+    let out = opconform(list, Some(fake::TOKEN)).await;
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.ends_with(": test"))
+            .collect::<Vec<_>>(),
+        ["good::cancel_running: test", "good::cancel_done: test"]
+    );
+    assert!(f.shared.requests().is_empty(), "--list sends nothing");
+
+    let mut filtered = against(&f, &cases);
+    filtered.push("done".into());
+    let (stdout, _) = text(&opconform(filtered, Some(fake::TOKEN)).await);
+    assert!(stdout.contains("running 1 test"), "{stdout}");
+    assert!(stdout.contains("1 filtered out"), "{stdout}");
+    assert!(trial_line(&stdout, "good::cancel_done", "ok"), "{stdout}");
+
+    let mut exact = against(&f, &cases);
+    exact.extend(["--exact".into(), "good::cancel".into()]);
+    let (stdout, _) = text(&opconform(exact, Some(fake::TOKEN)).await);
+    assert!(stdout.contains("running 0 tests"), "{stdout}");
+
+    let mut skip = against(&f, &cases);
+    skip.extend(["--skip".into(), "running".into()]);
+    let (stdout, _) = text(&opconform(skip, Some(fake::TOKEN)).await);
+    assert!(stdout.contains("running 1 test"), "{stdout}");
+    assert!(!trial_line(&stdout, "good::cancel_running", ""), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipped_cases_show_the_reason_and_pass_the_run() {
+    let f = fake::start(Behaviour::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(
+        dir.path(),
+        "foreign.toml",
+        r#"
+[[case]]
+name = "isolation"
+fixture = "running"
+requires = ["foreign_token"]
+invariants = ["AUTH-FOREIGN-ISOLATION"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel", auth = "foreign" }
+expect.status = [404]
+"#,
+    );
+    let out = opconform(against(&f, &cases), Some(fake::TOKEN)).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        trial_line(
+            &stdout,
+            "foreign::isolation",
+            "ignored (skipped: needs a second workspace's token"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 skipped"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_are_written_to_out() {
+    let f = fake::start(Behaviour::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(dir.path(), "good.toml", GOOD);
+    let out_dir = dir.path().join("r");
+    let mut args = against(&f, &cases);
+    args.extend([
+        "--report".into(),
+        "json,junit".into(),
+        "--out".into(),
+        out_dir.display().to_string(),
+    ]);
+    let out = opconform(args, Some(fake::TOKEN)).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(out_dir.is_dir());
+    assert!(
+        stdout.contains("opconform.json") && stdout.contains("opconform.junit.xml"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_without_target_uses_the_embedded_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(dir.path(), "good.toml", GOOD);
+    let args = vec![
+        "run".into(),
+        "--cases".into(),
+        cases.display().to_string(),
+        "--deadline".into(),
+        "120".into(),
+    ];
+    let out = opconform(args, None).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("running 2 tests"), "{stdout}");
+    // The reference's tokens never reach the output.
+    assert!(
+        !stdout.contains(opconform::reference::ALPHA_TOKEN),
+        "{stdout}"
+    );
+}

@@ -1,0 +1,1181 @@
+//! The runner engine over real HTTP against small loopback servers that
+//! serve exactly what each test needs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opconform::case::{CaseFile, PlannedCase};
+use opconform::contract::{Mode, Schemas};
+use opconform::model::{CaseOutcome, CaseResult, Verdict};
+use opconform::run::{Engine, RunOptions, Target};
+
+pub mod fake {
+    //! A tiny, deterministic Operations API with knobs for misbehaviour.
+    //! Time plays no part: an accepted cancel settles after a number of
+    //! reads, not after a delay.
+
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::extract::{Path, State};
+    use axum::http::{HeaderMap, StatusCode, Uri};
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::{get, post};
+    use serde_json::{Value, json};
+
+    /// The token the fake accepts.
+    pub const TOKEN: &str = "tok_fake_secret_123";
+
+    /// How the fake misbehaves.
+    #[derive(Debug, Clone, Default)]
+    pub struct Behaviour {
+        /// Status of an accepted cancel (default 202).
+        pub cancel_status: Option<u16>,
+        /// The first N cancels get a 500.
+        pub fail_first_cancels: usize,
+        /// The first N `running` fixtures are already SUCCEEDED on the
+        /// server, although the provider said RUNNING.
+        pub drift_first_fixtures: usize,
+        /// The provider refuses this state with 400.
+        pub refuse_state: Option<&'static str>,
+        /// A rejected cancel (422) still changes the operation.
+        pub rejected_cancel_mutates: bool,
+        /// GET bodies padded to at least this many bytes.
+        pub pad_get_body: Option<usize>,
+        /// GET waits this long before answering.
+        pub get_delay: Option<Duration>,
+        /// An accepted cancel settles to CANCELLED after this many reads
+        /// (`None`: never settles).
+        pub settle_after_reads: Option<usize>,
+        /// `:wait` answers 501 (forces the GET-polling fallback).
+        pub no_wait: bool,
+        /// Every accepted cancel body differs (a counter), even on replay.
+        pub vary_cancel_bodies: bool,
+        /// 401 bodies echo the Authorization header.
+        pub echo_auth: bool,
+    }
+
+    #[derive(Debug, Default)]
+    pub struct Shared {
+        pub behaviour: Behaviour,
+        ops: Mutex<HashMap<String, (Value, Option<usize>)>>,
+        keys: Mutex<HashMap<String, (String, String)>>,
+        next: AtomicUsize,
+        running_made: AtomicUsize,
+        cancels: AtomicUsize,
+        /// `METHOD path?query` of every request, as received.
+        pub requests: Mutex<Vec<String>>,
+    }
+
+    impl Shared {
+        pub fn requests(&self) -> Vec<String> {
+            self.requests.lock().unwrap().clone()
+        }
+    }
+
+    /// A running fake.
+    pub struct Fake {
+        pub base_url: String,
+        pub fixtures_url: String,
+        pub shared: Arc<Shared>,
+    }
+
+    pub fn operation(id: &str, state: &str) -> Value {
+        let done = state != "RUNNING";
+        json!({
+            "id": id,
+            "workspace_id": "ws_fake",
+            "organization_id": null,
+            "owner_type": "workspace",
+            "owner_id": "ws_fake",
+            "parent_operation_id": null,
+            "state": state,
+            "done": done,
+            "html_url": format!("https://example.test/operations/{id}"),
+            "metadata": {"type": "workspace.delete"},
+            "response": if state == "SUCCEEDED" { json!({"type": "workspace.delete"}) } else { Value::Null },
+            "error": if state == "FAILED" || state == "CANCELLED" { json!({"message": "stopped"}) } else { Value::Null },
+            "last_error": null,
+            "started_at": 1_700_000_000u64,
+            "completed_at": if done { json!(1_700_000_001u64) } else { Value::Null },
+        })
+    }
+
+    fn error(status: u16, message: &str) -> Response {
+        (
+            StatusCode::from_u16(status).unwrap(),
+            axum::Json(json!({"success": false, "errors": [{"code": 7002, "message": message}], "result": {}})),
+        )
+            .into_response()
+    }
+
+    fn json_response(status: u16, body: String) -> Response {
+        (
+            StatusCode::from_u16(status).unwrap(),
+            [("content-type", "application/json")],
+            body,
+        )
+            .into_response()
+    }
+
+    fn authorized(s: &Shared, headers: &HeaderMap) -> Result<(), Box<Response>> {
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if auth == format!("Bearer {TOKEN}") {
+            Ok(())
+        } else if s.behaviour.echo_auth {
+            Err(Box::new(error(401, &format!("bad credentials: {auth}"))))
+        } else {
+            Err(Box::new(error(401, "unauthorized")))
+        }
+    }
+
+    fn record(s: &Shared, method: &str, uri: &Uri) {
+        s.requests.lock().unwrap().push(format!("{method} {uri}"));
+    }
+
+    /// One read of `id`: counts towards settling an accepted cancel.
+    fn read(s: &Shared, id: &str) -> Option<Value> {
+        let mut ops = s.ops.lock().unwrap();
+        let (op, pending) = ops.get_mut(id)?;
+        if let Some(left) = pending {
+            if *left == 0 {
+                *op = operation(id, "CANCELLED");
+                *pending = None;
+            } else {
+                *left -= 1;
+            }
+        }
+        Some(op.clone())
+    }
+
+    async fn create(
+        State(s): State<Arc<Shared>>,
+        uri: Uri,
+        headers: HeaderMap,
+        body: String,
+    ) -> Response {
+        record(&s, "POST", &uri);
+        if let Err(r) = authorized(&s, &headers) {
+            return *r;
+        }
+        let want: Value = serde_json::from_str(&body).unwrap_or_default();
+        let state = want["state"].as_str().unwrap_or("").to_string();
+        if s.behaviour.refuse_state == Some(state.as_str()) {
+            return error(400, &format!("state {state} not supported"));
+        }
+        let n = s.next.fetch_add(1, Ordering::SeqCst);
+        let id = format!("op_fake{n}");
+        let wire = match state.as_str() {
+            "running" | "retrying" => "RUNNING",
+            "succeeded" => "SUCCEEDED",
+            "failed" => "FAILED",
+            "cancelled" => "CANCELLED",
+            _ => return error(400, "unknown state"),
+        };
+        let shown = operation(&id, wire);
+        let mut stored = shown.clone();
+        if wire == "RUNNING"
+            && s.running_made.fetch_add(1, Ordering::SeqCst) < s.behaviour.drift_first_fixtures
+        {
+            stored = operation(&id, "SUCCEEDED");
+        }
+        s.ops.lock().unwrap().insert(id, (stored, None));
+        (StatusCode::CREATED, axum::Json(shown)).into_response()
+    }
+
+    async fn get_op(
+        State(s): State<Arc<Shared>>,
+        Path(id): Path<String>,
+        uri: Uri,
+        headers: HeaderMap,
+    ) -> Response {
+        record(&s, "GET", &uri);
+        if let Some(d) = s.behaviour.get_delay {
+            tokio::time::sleep(d).await;
+        }
+        if let Err(r) = authorized(&s, &headers) {
+            return *r;
+        }
+        match read(&s, &id) {
+            None => error(404, "not found"),
+            Some(mut op) => {
+                if let Some(pad) = s.behaviour.pad_get_body {
+                    op["padding"] = Value::String("x".repeat(pad));
+                }
+                json_response(200, op.to_string())
+            }
+        }
+    }
+
+    async fn list(State(s): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
+        record(&s, "GET", &uri);
+        if let Err(r) = authorized(&s, &headers) {
+            return *r;
+        }
+        let data: Vec<Value> = s
+            .ops
+            .lock()
+            .unwrap()
+            .values()
+            .map(|(o, _)| o.clone())
+            .collect();
+        axum::Json(json!({"data": data, "has_more": false, "next_cursor": null})).into_response()
+    }
+
+    async fn verb(
+        State(s): State<Arc<Shared>>,
+        Path(rest): Path<String>,
+        uri: Uri,
+        headers: HeaderMap,
+    ) -> Response {
+        record(&s, "POST", &uri);
+        if let Err(r) = authorized(&s, &headers) {
+            return *r;
+        }
+        let Some((id, verb)) = rest.rsplit_once(':') else {
+            return error(404, "no such route");
+        };
+        match verb {
+            "wait" => {
+                if s.behaviour.no_wait {
+                    return error(501, "wait not implemented");
+                }
+                match read(&s, id) {
+                    Some(op) => json_response(200, op.to_string()),
+                    None => error(404, "not found"),
+                }
+            }
+            "cancel" => {
+                let key = headers
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from);
+                let n = s.cancels.fetch_add(1, Ordering::SeqCst);
+                if n < s.behaviour.fail_first_cancels {
+                    return error(500, "internal error");
+                }
+                if let Some(k) = &key {
+                    if let Some((for_id, body)) = s.keys.lock().unwrap().get(k).cloned() {
+                        if for_id == id && !s.behaviour.vary_cancel_bodies {
+                            return json_response(s.behaviour.cancel_status.unwrap_or(202), body);
+                        }
+                    }
+                }
+                let mut ops = s.ops.lock().unwrap();
+                let Some((op, pending)) = ops.get_mut(id) else {
+                    return error(404, "not found");
+                };
+                if op["done"] == Value::Bool(true) {
+                    if s.behaviour.rejected_cancel_mutates {
+                        op["html_url"] = Value::String("https://example.test/touched".into());
+                    }
+                    return error(422, "operation already done");
+                }
+                *pending = s.behaviour.settle_after_reads;
+                let mut body = op.clone();
+                if s.behaviour.vary_cancel_bodies {
+                    body["x_counter"] = json!(n);
+                }
+                let body = body.to_string();
+                if let Some(k) = key {
+                    s.keys
+                        .lock()
+                        .unwrap()
+                        .insert(k, (id.to_string(), body.clone()));
+                }
+                json_response(s.behaviour.cancel_status.unwrap_or(202), body)
+            }
+            _ => error(404, "no such verb"),
+        }
+    }
+
+    /// Starts the fake on 127.0.0.1:0 on the current runtime.
+    pub async fn start(behaviour: Behaviour) -> Fake {
+        let shared = Arc::new(Shared {
+            behaviour,
+            ..Shared::default()
+        });
+        let app = Router::new()
+            .route("/__fixtures/operations", post(create))
+            .route("/v1/operations", get(list))
+            .route("/v1/operations/{rest}", get(get_op).post(verb))
+            .with_state(Arc::clone(&shared));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Fake {
+            base_url: format!("http://{addr}/v1"),
+            fixtures_url: format!("http://{addr}/__fixtures/operations"),
+            shared,
+        }
+    }
+}
+
+use fake::{Behaviour, Fake};
+
+/// Plans every case of a TOML text (the case model only; no loader).
+pub fn planned(toml_text: &str) -> Vec<PlannedCase> {
+    let file: CaseFile = toml::from_str(toml_text).unwrap();
+    file.cases
+        .into_iter()
+        .map(|case| PlannedCase {
+            name: format!("t::{}", case.name),
+            file: "t.toml".into(),
+            case,
+            table_row: None,
+        })
+        .collect()
+}
+
+fn one(toml_text: &str) -> PlannedCase {
+    planned(toml_text).remove(0)
+}
+
+fn target(f: &Fake) -> Target {
+    Target {
+        base_url: f.base_url.clone(),
+        token: Some(fake::TOKEN.into()),
+        fixtures_url: Some(f.fixtures_url.clone()),
+        ..Target::default()
+    }
+}
+
+fn engine_with(target: Target, options: RunOptions) -> Engine {
+    Engine::new(target, options, Schemas::bundled().unwrap()).unwrap()
+}
+
+async fn run(f: &Fake, options: RunOptions, case: &PlannedCase) -> CaseResult {
+    engine_with(target(f), options).run_case(case).await
+}
+
+fn failing(r: &CaseResult) -> Vec<String> {
+    r.steps
+        .iter()
+        .flat_map(|s| &s.checks)
+        .filter(|c| c.verdict == Verdict::Fail)
+        .map(|c| {
+            format!(
+                "{}: expected {} / actual {}",
+                c.invariant, c.expected, c.actual
+            )
+        })
+        .collect()
+}
+
+const CANCEL_RUNNING: &str = r#"
+[[case]]
+name = "cancel_running"
+fixture = "running"
+invariants = ["CANCEL-202-ENVELOPE"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.status = { strict = [202], lenient = [200] }
+expect.json = { "/id" = "{{ op.id }}" }
+"#;
+
+#[tokio::test]
+async fn status_sets_follow_lenient_and_strict() {
+    let f = fake::start(Behaviour {
+        cancel_status: Some(200),
+        ..Behaviour::default()
+    })
+    .await;
+    let case = one(CANCEL_RUNNING);
+    let lenient = run(&f, RunOptions::default(), &case).await;
+    assert_eq!(
+        lenient.outcome,
+        CaseOutcome::Passed,
+        "{:?}",
+        failing(&lenient)
+    );
+    let strict = run(
+        &f,
+        RunOptions {
+            mode: Mode::Strict,
+            ..RunOptions::default()
+        },
+        &case,
+    )
+    .await;
+    assert_eq!(strict.outcome, CaseOutcome::Failed);
+    // The failure was confirmed on a fresh fixture before being reported.
+    assert_eq!(strict.attempts, 2);
+    let f0 = failing(&strict);
+    assert!(
+        f0[0].contains("status in [202] (strict)") && f0[0].contains("status 200"),
+        "{f0:?}"
+    );
+}
+
+#[tokio::test]
+async fn provider_refusal_skips_with_reason() {
+    let f = fake::start(Behaviour {
+        refuse_state: Some("retrying"),
+        ..Behaviour::default()
+    })
+    .await;
+    let case = one(r#"
+[[case]]
+name = "retrying"
+fixture = "retrying"
+invariants = ["OP-LAST-ERROR-CLEARED"]
+[[case.step]]
+request = { method = "GET", path = "/operations/{{ op.id }}" }
+"#);
+    let r = run(&f, RunOptions::default(), &case).await;
+    match &r.outcome {
+        CaseOutcome::Skipped { reason } => {
+            assert!(
+                reason.contains("refused") && reason.contains("retrying"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected skipped, got {other:?}"),
+    }
+    // Nothing but the fixture request was sent.
+    assert_eq!(f.shared.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn missing_foreign_token_skips_before_sending_anything() {
+    let f = fake::start(Behaviour::default()).await;
+    let case = one(r#"
+[[case]]
+name = "foreign"
+fixture = "running"
+invariants = ["AUTH-FOREIGN-ISOLATION"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel", auth = "foreign" }
+expect.status = [404]
+"#);
+    let r = run(&f, RunOptions::default(), &case).await;
+    assert!(
+        matches!(&r.outcome, CaseOutcome::Skipped { reason } if reason.contains("AKUA_FOREIGN_TOKEN")),
+        "{:?}",
+        r.outcome
+    );
+    assert!(f.shared.requests().is_empty());
+}
+
+const REJECTED_CANCEL: &str = r#"
+[[case]]
+name = "cancel_done"
+fixture = "succeeded"
+invariants = ["CANCEL-NO-SIDE-EFFECT-ON-DONE"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.status = [422]
+expect.body = "error"
+expect.unchanged = "op"
+"#;
+
+#[tokio::test]
+async fn unchanged_passes_and_detects_a_change() {
+    let good = fake::start(Behaviour::default()).await;
+    let r = run(&good, RunOptions::default(), &one(REJECTED_CANCEL)).await;
+    assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
+    // before-read, the cancel, after-read
+    assert_eq!(r.steps[0].exchanges.len(), 3);
+
+    let bad = fake::start(Behaviour {
+        rejected_cancel_mutates: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&bad, RunOptions::default(), &one(REJECTED_CANCEL)).await;
+    assert_eq!(r.outcome, CaseOutcome::Failed);
+    let f = failing(&r);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].starts_with("CANCEL-NO-SIDE-EFFECT-ON-DONE"), "{f:?}");
+    assert!(f[0].contains("/html_url"), "{f:?}");
+}
+
+fn settles(via: &str, within_ms: u64) -> String {
+    format!(
+        r#"
+[[case]]
+name = "settles"
+fixture = "running"
+invariants = ["CANCEL-SETTLES"]
+[[case.step]]
+request = {{ method = "POST", path = "/operations/{{{{ op.id }}}}:cancel" }}
+expect.status = [202]
+expect.eventually = {{ json = {{ "/done" = true, "/state" = "CANCELLED" }}, within_ms = {within_ms}, via = "{via}" }}
+"#
+    )
+}
+
+#[tokio::test]
+async fn eventually_via_wait_records_elapsed() {
+    let f = fake::start(Behaviour {
+        settle_after_reads: Some(2),
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&f, RunOptions::default(), &one(&settles("wait", 10_000))).await;
+    assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
+    let ev = r.steps[0]
+        .checks
+        .iter()
+        .find(|c| c.expected.contains("/done == true"))
+        .unwrap();
+    assert_eq!(ev.invariant, "CANCEL-SETTLES");
+    assert!(ev.elapsed_ms.is_some());
+    assert!(
+        f.shared
+            .requests()
+            .iter()
+            .any(|r| r.contains(":wait?timeout=")),
+        "{:?}",
+        f.shared.requests()
+    );
+}
+
+#[tokio::test]
+async fn eventually_falls_back_to_polling_when_wait_fails() {
+    let f = fake::start(Behaviour {
+        settle_after_reads: Some(3),
+        no_wait: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&f, RunOptions::default(), &one(&settles("wait", 10_000))).await;
+    assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
+    let reqs = f.shared.requests();
+    assert_eq!(
+        reqs.iter().filter(|r| r.contains(":wait")).count(),
+        1,
+        "{reqs:?}"
+    );
+    assert!(
+        reqs.iter()
+            .filter(|r| r.starts_with("GET /v1/operations/op_"))
+            .count()
+            >= 3
+    );
+}
+
+#[tokio::test]
+async fn eventually_fails_at_the_settle_deadline() {
+    let f = fake::start(Behaviour {
+        settle_after_reads: None,
+        ..Behaviour::default()
+    })
+    .await;
+    let options = RunOptions {
+        settle_deadline: Duration::from_millis(300),
+        ..RunOptions::default()
+    };
+    // within_ms is capped by the settle deadline.
+    let r = run(&f, options, &one(&settles("poll", 60_000))).await;
+    assert_eq!(r.outcome, CaseOutcome::Failed);
+    let c = r.steps[0]
+        .checks
+        .iter()
+        .find(|c| c.verdict == Verdict::Fail)
+        .unwrap();
+    assert!(c.expected.contains("within 300 ms"), "{}", c.expected);
+    assert!(
+        c.actual.contains("not reached") && c.actual.contains("/done == false"),
+        "{}",
+        c.actual
+    );
+    assert!(c.elapsed_ms.is_some());
+}
+
+#[tokio::test]
+async fn a_failure_then_a_pass_is_flaky() {
+    let f = fake::start(Behaviour {
+        fail_first_cancels: 1,
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&f, RunOptions::default(), &one(CANCEL_RUNNING)).await;
+    assert_eq!(r.outcome, CaseOutcome::Flaky);
+    assert_eq!(r.attempts, 2);
+    // The steps shown are those of the failing attempt.
+    assert!(failing(&r)[0].contains("status 500"), "{:?}", failing(&r));
+}
+
+#[tokio::test]
+async fn a_fixture_that_always_finishes_by_itself_is_inconclusive() {
+    let f = fake::start(Behaviour {
+        drift_first_fixtures: usize::MAX,
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&f, RunOptions::default(), &one(CANCEL_RUNNING)).await;
+    match &r.outcome {
+        CaseOutcome::Inconclusive { reason } => {
+            assert!(reason.contains("finished by itself"), "{reason}")
+        }
+        other => panic!("expected inconclusive, got {other:?}: {:?}", failing(&r)),
+    }
+    assert_eq!(r.attempts, 3);
+}
+
+#[tokio::test]
+async fn drift_is_retried_on_a_fresh_fixture() {
+    let f = fake::start(Behaviour {
+        drift_first_fixtures: 1,
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&f, RunOptions::default(), &one(CANCEL_RUNNING)).await;
+    assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
+    assert_eq!(r.attempts, 2);
+    let fixtures = f
+        .shared
+        .requests()
+        .iter()
+        .filter(|r| r.contains("__fixtures"))
+        .count();
+    assert_eq!(fixtures, 2);
+}
+
+const PARALLEL: &str = r#"
+[[case]]
+name = "concurrent_key"
+fixture = "running"
+invariants = ["CANCEL-KEY-CONCURRENT"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel", headers = { idempotency-key = "k-{{ uuid }}" } }
+parallel = 4
+expect.status = [202]
+expect.single_transition = true
+"#;
+
+#[tokio::test]
+async fn parallel_single_transition_passes_and_fails() {
+    let good = fake::start(Behaviour::default()).await;
+    let r = run(&good, RunOptions::default(), &one(PARALLEL)).await;
+    assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
+    let cancels = good
+        .shared
+        .requests()
+        .iter()
+        .filter(|r| r.contains(":cancel"))
+        .count();
+    assert_eq!(cancels, 4);
+    assert_eq!(r.steps[0].exchanges.len(), 5); // 4 cancels + 1 read
+
+    let bad = fake::start(Behaviour {
+        vary_cancel_bodies: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&bad, RunOptions::default(), &one(PARALLEL)).await;
+    assert_eq!(r.outcome, CaseOutcome::Failed);
+    assert!(
+        failing(&r)[0].contains("distinct bodies"),
+        "{:?}",
+        failing(&r)
+    );
+}
+
+#[tokio::test]
+async fn body_cap_stops_reading_and_fails() {
+    let f = fake::start(Behaviour {
+        pad_get_body: Some(300_000),
+        ..Behaviour::default()
+    })
+    .await;
+    let case = one(r#"
+[[case]]
+name = "get"
+fixture = "succeeded"
+invariants = ["OP-SCHEMA-REQUIRED"]
+[[case.step]]
+request = { method = "GET", path = "/operations/{{ op.id }}" }
+expect.status = [200]
+"#);
+    let options = RunOptions {
+        body_cap: 64 * 1024,
+        ..RunOptions::default()
+    };
+    let r = run(&f, options, &case).await;
+    assert_eq!(r.outcome, CaseOutcome::Failed);
+    let ex = &r.steps[0].exchanges[0];
+    assert!(
+        ex.error.as_deref().unwrap_or("").contains("body cap"),
+        "{:?}",
+        ex.error
+    );
+    assert_eq!(ex.response.as_ref().unwrap().body_bytes, 64 * 1024);
+    assert!(failing(&r).iter().any(|f| f.contains("body cap")));
+}
+
+#[tokio::test]
+async fn request_timeout_is_recorded_as_no_response() {
+    let f = fake::start(Behaviour {
+        get_delay: Some(Duration::from_secs(20)),
+        ..Behaviour::default()
+    })
+    .await;
+    let case = one(r#"
+[[case]]
+name = "slow"
+fixture = "succeeded"
+invariants = ["OP-SCHEMA-REQUIRED"]
+[[case.step]]
+request = { method = "GET", path = "/operations/{{ op.id }}", timeout_ms = 100 }
+expect.status = [200]
+"#);
+    let r = run(&f, RunOptions::default(), &case).await;
+    assert_eq!(r.outcome, CaseOutcome::Failed);
+    assert!(
+        failing(&r)[0].contains("no response") && failing(&r)[0].contains("timeout"),
+        "{:?}",
+        failing(&r)
+    );
+}
+
+#[tokio::test]
+async fn static_running_op_is_consumed_by_one_cancelling_case() {
+    let f = fake::start(Behaviour::default()).await;
+    // Create two operations through the provider, then use them as static ids.
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for state in ["running", "succeeded"] {
+        let v: serde_json::Value = client
+            .post(&f.fixtures_url)
+            .bearer_auth(fake::TOKEN)
+            .body(format!("{{\"state\":\"{state}\"}}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    let t = Target {
+        base_url: f.base_url.clone(),
+        token: Some(fake::TOKEN.into()),
+        static_ops: vec![
+            (opconform::case::FixtureState::Running, ids[0].clone()),
+            (opconform::case::FixtureState::Succeeded, ids[1].clone()),
+        ],
+        ..Target::default()
+    };
+    let engine = engine_with(t, RunOptions::default());
+    let first = engine.run_case(&one(CANCEL_RUNNING)).await;
+    assert_eq!(first.outcome, CaseOutcome::Passed, "{:?}", failing(&first));
+    let second = engine.run_case(&one(CANCEL_RUNNING)).await;
+    assert!(
+        matches!(&second.outcome, CaseOutcome::Skipped { reason } if reason.contains("already consumed")),
+        "{:?}",
+        second.outcome
+    );
+    // Terminal static ids are shared.
+    for _ in 0..2 {
+        let r = engine.run_case(&one(REJECTED_CANCEL)).await;
+        assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
+    }
+    // A failure on a static fixture is reported at once, with a note.
+    let strict = engine_with(
+        Target {
+            base_url: f.base_url.clone(),
+            token: Some(fake::TOKEN.into()),
+            static_ops: vec![(opconform::case::FixtureState::Succeeded, ids[1].clone())],
+            ..Target::default()
+        },
+        RunOptions::default(),
+    );
+    let r = strict
+        .run_case(&one(&REJECTED_CANCEL.replace("[422]", "[409]")))
+        .await;
+    assert_eq!(r.outcome, CaseOutcome::Failed);
+    assert_eq!(r.attempts, 1);
+    assert!(failing(&r)[0].contains("not confirmed on a fresh fixture"));
+}
+
+#[tokio::test]
+async fn never_names_an_operation_it_does_not_own() {
+    let f = fake::start(Behaviour::default()).await;
+    let case = one(r#"
+[[case]]
+name = "other"
+fixture = "running"
+invariants = ["CANCEL-NOT-FOUND"]
+[[case.step]]
+request = { method = "POST", path = "/operations/op_someone_elses:cancel" }
+expect.status = [404]
+"#);
+    let r = run(&f, RunOptions::default(), &case).await;
+    assert!(
+        matches!(&r.outcome, CaseOutcome::Skipped { reason } if reason.contains("op_someone_elses")),
+        "{:?}",
+        r.outcome
+    );
+    assert!(
+        !f.shared
+            .requests()
+            .iter()
+            .any(|r| r.contains("op_someone_elses"))
+    );
+}
+
+#[tokio::test]
+async fn path_sent_as_written_captures_and_same_body() {
+    let f = fake::start(Behaviour::default()).await;
+    let case = one(r#"
+[[case]]
+name = "replay"
+fixture = "running"
+invariants = ["CANCEL-REPLAY-IDEMPOTENT"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}%3Acancel", headers = { idempotency-key = "key-{{ uuid }}" } }
+expect.status = [202]
+expect.headers = { content-type = { equals = "application/json" } }
+capture.first = { body = true }
+capture.id = { pointer = "/id" }
+capture.key = { header = "content-type" }
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ capture.id }}:cancel", headers = { idempotency-key = "key-{{ uuid }}" } }
+expect.status = [202]
+expect.same_body_as = "first"
+expect.json = { "/id" = "{{ op.id }}", "/done" = false }
+"#);
+    let r = run(&f, RunOptions::default(), &case).await;
+    assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
+    let reqs = f.shared.requests();
+    assert!(reqs.iter().any(|r| r.contains("%3Acancel")), "{reqs:?}");
+    // Without the replay the bodies would differ: same_body_as really compares.
+    let bad = fake::start(Behaviour {
+        vary_cancel_bodies: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&bad, RunOptions::default(), &case).await;
+    assert_eq!(r.outcome, CaseOutcome::Failed);
+    assert!(
+        failing(&r)[0].contains("captured body `first`"),
+        "{:?}",
+        failing(&r)
+    );
+}
+
+#[tokio::test]
+async fn tokens_are_redacted_in_recorded_exchanges() {
+    let f = fake::start(Behaviour {
+        echo_auth: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let case = one(r#"
+[[case]]
+name = "auth"
+fixture = "succeeded"
+invariants = ["AUTH-401"]
+[[case.step]]
+request = { method = "GET", path = "/operations/{{ op.id }}", headers = { authorization = "Bearer tok_fake_secret_123x" }, auth = "none" }
+expect.status = [200]
+"#);
+    let r = run(&f, RunOptions::default(), &case).await;
+    assert_eq!(r.outcome, CaseOutcome::Failed);
+    let text = serde_json::to_string(&r).unwrap();
+    assert!(!text.contains(fake::TOKEN), "{text}");
+    assert!(text.contains("[REDACTED]"));
+}
+
+#[tokio::test]
+async fn run_all_marks_cases_after_the_deadline_not_run() {
+    let f = fake::start(Behaviour {
+        get_delay: Some(Duration::from_secs(20)),
+        ..Behaviour::default()
+    })
+    .await;
+    let cases = planned(
+        r#"
+[[case]]
+name = "slow"
+fixture = "succeeded"
+invariants = ["OP-SCHEMA-REQUIRED"]
+[[case.step]]
+request = { method = "GET", path = "/operations/{{ op.id }}" }
+expect.status = [200]
+
+[[case]]
+name = "fast"
+fixture = "succeeded"
+invariants = ["CANCEL-TERMINAL-422"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.status = [422]
+"#,
+    );
+    let options = RunOptions {
+        deadline: Some(Duration::from_millis(300)),
+        ..RunOptions::default()
+    };
+    let engine = Arc::new(engine_with(target(&f), options));
+    let result = opconform::run::run_all(engine, cases, 1).await;
+    assert_eq!(result.cases.len(), 2);
+    assert_eq!(result.cases[0].name, "t::slow");
+    assert!(matches!(
+        result.cases[0].outcome,
+        CaseOutcome::NotRun { .. }
+    ));
+    assert!(matches!(
+        result.cases[1].outcome,
+        CaseOutcome::NotRun { .. }
+    ));
+    assert!(opconform::run::run_incomplete(&result));
+    assert_eq!(result.invariants.len(), opconform::contract::ids().len());
+}
+
+#[tokio::test]
+async fn run_all_keeps_plan_order_and_totals() {
+    let f = fake::start(Behaviour::default()).await;
+    let mut cases = planned(REJECTED_CANCEL);
+    cases.extend(planned(CANCEL_RUNNING));
+    let engine = Arc::new(engine_with(target(&f), RunOptions::default()));
+    let result = opconform::run::run_all(engine, cases, 4).await;
+    let names: Vec<_> = result.cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["t::cancel_done", "t::cancel_running"]);
+    assert_eq!(result.count("passed"), 2);
+    let t = result
+        .invariants
+        .iter()
+        .find(|t| t.id == "CANCEL-NO-SIDE-EFFECT-ON-DONE")
+        .unwrap();
+    assert!(t.passed >= 1 && t.failed == 0);
+    assert_eq!(t.cases, vec!["t::cancel_done"]);
+}
+
+#[tokio::test]
+async fn probe_tells_reachable_from_unreachable() {
+    let f = fake::start(Behaviour::default()).await;
+    assert!(
+        engine_with(target(&f), RunOptions::default())
+            .probe()
+            .await
+            .is_ok()
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let t = Target {
+        base_url: format!("http://{addr}/v1"),
+        ..Target::default()
+    };
+    let err = engine_with(t, RunOptions::default())
+        .probe()
+        .await
+        .unwrap_err();
+    assert!(err.contains("unreachable"), "{err}");
+}
+
+mod selftest {
+    use super::*;
+    use opconform::reference::FaultInfo;
+    use opconform::run::{Detection, Launched, SelftestError};
+
+    static CANCEL_200: FaultInfo = FaultInfo {
+        name: "cancel-200",
+        summary: "accepted cancel answers 200",
+        breaks: &["CANCEL-202-ENVELOPE"],
+        generated_only: false,
+    };
+    static MUTATES: FaultInfo = FaultInfo {
+        name: "rejected-cancel-mutates",
+        summary: "a rejected cancel still touches the operation",
+        breaks: &["CANCEL-NO-SIDE-EFFECT-ON-DONE"],
+        generated_only: false,
+    };
+    static WRONG_BREAKS: FaultInfo = FaultInfo {
+        name: "cancel-500",
+        summary: "cancel always fails with 500",
+        breaks: &["OP-ETAG-HEADER"],
+        generated_only: false,
+    };
+    static INVISIBLE: FaultInfo = FaultInfo {
+        name: "invisible",
+        summary: "changes nothing the cases look at",
+        breaks: &["LIST-PAGING-COMPLETE"],
+        generated_only: true,
+    };
+
+    fn behaviour(fault: Option<&'static FaultInfo>) -> Behaviour {
+        match fault.map(|f| f.name) {
+            Some("cancel-200") => Behaviour {
+                cancel_status: Some(200),
+                ..Behaviour::default()
+            },
+            Some("rejected-cancel-mutates") => Behaviour {
+                rejected_cancel_mutates: true,
+                ..Behaviour::default()
+            },
+            Some("cancel-500") => Behaviour {
+                fail_first_cancels: usize::MAX,
+                ..Behaviour::default()
+            },
+            _ => Behaviour::default(),
+        }
+    }
+
+    async fn launch(fault: Option<&'static FaultInfo>) -> Result<Launched, SelftestError> {
+        let f = fake::start(behaviour(fault)).await;
+        Ok(Launched {
+            target: target(&f),
+            server: None,
+        })
+    }
+
+    const SUITE: &str = r#"
+[[case]]
+name = "cancel_running"
+fixture = "running"
+invariants = ["CANCEL-202-ENVELOPE"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.status = [202]
+
+[[case]]
+name = "cancel_done"
+fixture = "succeeded"
+invariants = ["CANCEL-NO-SIDE-EFFECT-ON-DONE"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.unchanged = "op"
+"#;
+
+    #[tokio::test]
+    async fn kill_matrix_expected_results() {
+        let cases = planned(SUITE);
+        let faults = [&CANCEL_200, &MUTATES, &WRONG_BREAKS, &INVISIBLE];
+        let m = opconform::run::selftest_with(&cases, &RunOptions::default(), &faults, 2, launch)
+            .await
+            .unwrap();
+        assert!(
+            m.reference_failures.is_empty(),
+            "{:?}",
+            m.reference_failures
+        );
+        // The expected-results table: fault × invariant → detected.
+        let table = [
+            ("cancel-200", "CANCEL-202-ENVELOPE", true),
+            ("cancel-200", "CANCEL-NO-SIDE-EFFECT-ON-DONE", false),
+            (
+                "rejected-cancel-mutates",
+                "CANCEL-NO-SIDE-EFFECT-ON-DONE",
+                true,
+            ),
+            ("rejected-cancel-mutates", "CANCEL-202-ENVELOPE", false),
+            ("cancel-500", "CANCEL-202-ENVELOPE", true),
+            ("invisible", "CANCEL-202-ENVELOPE", false),
+        ];
+        for (fault, inv, caught) in table {
+            assert_eq!(m.caught_by(fault, inv), caught, "{fault} × {inv}");
+        }
+        let verdicts: Vec<(&str, &Detection)> =
+            m.rows.iter().map(|r| (r.fault, &r.detection)).collect();
+        assert_eq!(
+            verdicts,
+            [
+                (
+                    "cancel-200",
+                    &Detection::Detected {
+                        by: vec!["CANCEL-202-ENVELOPE".into()]
+                    }
+                ),
+                (
+                    "rejected-cancel-mutates",
+                    &Detection::Detected {
+                        by: vec!["CANCEL-NO-SIDE-EFFECT-ON-DONE".into()]
+                    }
+                ),
+                (
+                    "cancel-500",
+                    &Detection::OtherInvariantsOnly {
+                        by: vec!["CANCEL-202-ENVELOPE".into()]
+                    }
+                ),
+                ("invisible", &Detection::Missed),
+            ]
+        );
+        // Detected only by other invariants counts as missed.
+        assert!(!m.passes());
+        let m2 = opconform::run::selftest_with(
+            &cases,
+            &RunOptions::default(),
+            &[&CANCEL_200, &INVISIBLE],
+            2,
+            launch,
+        )
+        .await
+        .unwrap();
+        // A missed generated-only fault does not fail the selftest.
+        assert!(m2.passes());
+    }
+
+    #[tokio::test]
+    async fn a_failing_reference_fails_the_selftest() {
+        let cases = planned(SUITE);
+        let m = opconform::run::selftest_with(&cases, &RunOptions::default(), &[], 1, |_| async {
+            let f = fake::start(Behaviour {
+                cancel_status: Some(200),
+                ..Behaviour::default()
+            })
+            .await;
+            Ok(Launched {
+                target: target(&f),
+                server: None,
+            })
+        })
+        .await
+        .unwrap();
+        assert_eq!(m.reference_failures, vec!["t::cancel_running"]);
+        assert!(!m.passes());
+    }
+}
+
+#[tokio::test]
+async fn timing_expectations_use_the_exchange_time() {
+    let f = fake::start(Behaviour::default()).await;
+    let case = |extra: &str| {
+        one(&format!(
+            r#"
+[[case]]
+name = "timing"
+fixture = "succeeded"
+invariants = ["WAIT-IMMEDIATE-IF-DONE"]
+[[case.step]]
+request = {{ method = "POST", path = "/operations/{{{{ op.id }}}}:wait", query = {{ timeout = "1" }} }}
+expect.status = [200]
+{extra}
+"#
+        ))
+    };
+    // A loopback answer is well inside a minute...
+    let r = run(&f, RunOptions::default(), &case("expect.within_ms = 60000")).await;
+    assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
+    let c = r.steps[0]
+        .checks
+        .iter()
+        .find(|c| c.expected.contains("within 60000 ms"))
+        .unwrap();
+    assert!(c.elapsed_ms.is_some());
+    // ...and nowhere near a minute late.
+    let r = run(
+        &f,
+        RunOptions::default(),
+        &case("expect.not_before_ms = 60000"),
+    )
+    .await;
+    assert_eq!(r.outcome, CaseOutcome::Failed);
+    let f0 = failing(&r);
+    assert!(
+        f0[0].starts_with("WAIT-IMMEDIATE-IF-DONE") && f0[0].contains("not before 60000 ms"),
+        "{f0:?}"
+    );
+}
