@@ -32,7 +32,7 @@ pub struct LoadedFile {
 
 /// Loads and checks one case file; `Err` holds every problem found.
 pub fn load_file(path: &Path) -> Result<LoadedFile, Vec<CaseFileError>> {
-    let bytes = read(path).map_err(|e| vec![e])?;
+    let bytes = read(path)?;
     load_bytes(path, &bytes, contract::catalogue())
 }
 
@@ -49,7 +49,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<LoadedFile>, Vec<CaseFileErro
                     "find case files: the directory has no *.toml files",
                 )),
                 Ok(found) => files.extend(found),
-                Err(e) => errors.push(e),
+                Err(mut e) => errors.append(&mut e),
             }
         } else {
             files.push(path.clone());
@@ -67,7 +67,10 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<LoadedFile>, Vec<CaseFileErro
         if let Some(earlier) = loaded[..i].iter().find(|f| f.stem == file.stem) {
             let mut err = CaseFileError::whole_file(
                 &file.path,
-                format!("file stem \"{}\" is also used by {}", file.stem, earlier.display),
+                format!(
+                    "file stem \"{}\" is also used by {}",
+                    file.stem, earlier.display
+                ),
             );
             err.help = Some("trial names start with the file stem; rename one file".into());
             errors.push(err);
@@ -80,9 +83,12 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<LoadedFile>, Vec<CaseFileErro
     }
 }
 
-fn toml_files_in(dir: &Path) -> Result<Vec<PathBuf>, CaseFileError> {
+fn toml_files_in(dir: &Path) -> Result<Vec<PathBuf>, Vec<CaseFileError>> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        CaseFileError::whole_file(dir, format!("read directory: {e}"))
+        vec![CaseFileError::whole_file(
+            dir,
+            format!("read directory: {e}"),
+        )]
     })?;
     let mut found: Vec<PathBuf> = entries
         .filter_map(Result::ok)
@@ -93,17 +99,27 @@ fn toml_files_in(dir: &Path) -> Result<Vec<PathBuf>, CaseFileError> {
     Ok(found)
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, CaseFileError> {
+fn read(path: &Path) -> Result<Vec<u8>, Vec<CaseFileError>> {
     let size = std::fs::metadata(path)
-        .map_err(|e| CaseFileError::whole_file(path, format!("read case file: {e}")))?
+        .map_err(|e| {
+            vec![CaseFileError::whole_file(
+                path,
+                format!("read case file: {e}"),
+            )]
+        })?
         .len();
     if size > MAX_FILE_BYTES {
-        return Err(CaseFileError::whole_file(
+        return Err(vec![CaseFileError::whole_file(
             path,
             format!("read case file: it is {size} bytes, over the {MAX_FILE_BYTES}-byte limit"),
-        ));
+        )]);
     }
-    std::fs::read(path).map_err(|e| CaseFileError::whole_file(path, format!("read case file: {e}")))
+    std::fs::read(path).map_err(|e| {
+        vec![CaseFileError::whole_file(
+            path,
+            format!("read case file: {e}"),
+        )]
+    })
 }
 
 /// Loads a case file from its bytes, checking invariant IDs against
@@ -132,7 +148,14 @@ pub(crate) fn load_bytes(
     let source = SourceText::new(text);
     let locate = |pointer: &str, issue: Issue, map: &SpanMap| -> CaseFileError {
         let (toml_path, span) = map.lookup_part(pointer, issue.part);
-        located(path, &source, span.unwrap_or(0..0), toml_path, issue.message, issue.help)
+        located(
+            path,
+            &source,
+            span.unwrap_or(0..0),
+            toml_path,
+            issue.message,
+            issue.help,
+        )
     };
 
     if text.trim().is_empty() {
@@ -145,7 +168,14 @@ pub(crate) fn load_bytes(
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
             let message = format!("invalid TOML: {}", e.message().trim_end());
-            return Err(vec![located(path, &source, span, String::new(), message, None)]);
+            return Err(vec![located(
+                path,
+                &source,
+                span,
+                String::new(),
+                message,
+                None,
+            )]);
         }
     };
     let (json, map) = spans::index_document(document.as_table());
@@ -163,13 +193,23 @@ pub(crate) fn load_bytes(
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
                 let toml_path = map.path_at_offset(span.start);
-                errors.push(located(path, &source, span, toml_path, e.message().to_string(), None));
+                errors.push(located(
+                    path,
+                    &source,
+                    span,
+                    toml_path,
+                    e.message().to_string(),
+                    None,
+                ));
             }
         }
     } else {
         // Keep checking the cases the schema had nothing against, so one
         // bad case does not hide the problems of the others.
-        let bad_cases: Vec<Option<usize>> = schema_issues.iter().map(|i| case_index(&i.pointer)).collect();
+        let bad_cases: Vec<Option<usize>> = schema_issues
+            .iter()
+            .map(|i| case_index(&i.pointer))
+            .collect();
         let whole_file_issue = bad_cases.iter().any(Option::is_none);
         if !whole_file_issue && let Some(cases) = json.get("case").and_then(|c| c.as_array()) {
             for (i, value) in cases.iter().enumerate() {
@@ -228,7 +268,12 @@ pub(crate) fn load_bytes(
 }
 
 fn case_index(pointer: &str) -> Option<usize> {
-    pointer.strip_prefix("/case/")?.split('/').next()?.parse().ok()
+    pointer
+        .strip_prefix("/case/")?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn located(
@@ -298,15 +343,22 @@ expect.status = [200]
 
     #[test]
     fn non_utf8_is_located() {
-        let errs = load_bytes(Path::new("t.toml"), b"[[case]]\nname = \"\xff\"\n", contract::catalogue())
-            .expect_err("not utf-8");
+        let errs = load_bytes(
+            Path::new("t.toml"),
+            b"[[case]]\nname = \"\xff\"\n",
+            contract::catalogue(),
+        )
+        .expect_err("not utf-8");
         assert_eq!((errs[0].line, errs[0].column), (2, 9));
         assert!(errs[0].message.contains("invalid UTF-8"));
     }
 
     #[test]
     fn empty_and_caseless_files_are_errors() {
-        assert_eq!(load("  \n").expect_err("empty")[0].message, "the case file is empty");
+        assert_eq!(
+            load("  \n").expect_err("empty")[0].message,
+            "the case file is empty"
+        );
         let errs = load("# only a comment\ntitle = 1\n").expect_err("no cases");
         assert_eq!(errs.len(), 2, "{errs:#?}");
     }

@@ -65,7 +65,10 @@ mod tests {
             .iter()
             .map(|r| (r.label.as_str(), r.value.as_str()))
             .collect();
-        assert_eq!(got, vec![("key len=0", ""), ("key len=3", "xxx"), ("key=abc", "abc")]);
+        assert_eq!(
+            got,
+            vec![("key len=0", ""), ("key len=3", "xxx"), ("key=abc", "abc")]
+        );
     }
 
     #[test]

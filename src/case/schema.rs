@@ -24,8 +24,7 @@ fn schema_json() -> &'static Value {
 fn validator() -> &'static Validator {
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        jsonschema::draft202012::new(schema_json())
-            .expect("bundled case schema compiles (tested)")
+        jsonschema::draft202012::new(schema_json()).expect("bundled case schema compiles (tested)")
     })
 }
 
@@ -98,29 +97,44 @@ fn describe(error: &ValidationError<'_>, out: &mut Vec<Issue>) {
                 .map(|a| a.iter().map(|o| o.to_string()).collect())
                 .unwrap_or_default();
             let given = instance.as_str().unwrap_or_default();
-            let bare: Vec<String> = options.iter().map(|o| o.trim_matches('"').to_string()).collect();
+            let bare: Vec<String> = options
+                .iter()
+                .map(|o| o.trim_matches('"').to_string())
+                .collect();
             let help = did_you_mean(given, bare.iter().map(String::as_str))
                 .map(|best| format!("did you mean \"{best}\"?"))
                 .or(description);
             out.push(
                 Issue::value(
                     pointer,
-                    format!("{instance} is not allowed here; expected one of {}", options.join(", ")),
+                    format!(
+                        "{instance} is not allowed here; expected one of {}",
+                        options.join(", ")
+                    ),
                 )
                 .maybe_help(help),
             );
         }
         ValidationErrorKind::Pattern { pattern } => out.push(
-            Issue::value(pointer, format!("{instance} does not match the pattern {pattern}"))
-                .maybe_help(description),
+            Issue::value(
+                pointer,
+                format!("{instance} does not match the pattern {pattern}"),
+            )
+            .maybe_help(description),
         ),
         ValidationErrorKind::Minimum { limit } => out.push(
-            Issue::value(pointer, format!("{instance} is too small: the minimum is {limit}"))
-                .maybe_help(description),
+            Issue::value(
+                pointer,
+                format!("{instance} is too small: the minimum is {limit}"),
+            )
+            .maybe_help(description),
         ),
         ValidationErrorKind::Maximum { limit } => out.push(
-            Issue::value(pointer, format!("{instance} is too large: the maximum is {limit}"))
-                .maybe_help(description),
+            Issue::value(
+                pointer,
+                format!("{instance} is too large: the maximum is {limit}"),
+            )
+            .maybe_help(description),
         ),
         ValidationErrorKind::MinItems { limit } => out.push(
             Issue::value(
@@ -138,7 +152,10 @@ fn describe(error: &ValidationError<'_>, out: &mut Vec<Issue>) {
             out.push(
                 Issue::value(
                     pointer,
-                    format!("{instance} has {n} characters; {} is {limit}", error.kind().keyword()),
+                    format!(
+                        "{instance} has {n} characters; {} is {limit}",
+                        error.kind().keyword()
+                    ),
                 )
                 .maybe_help(description),
             );
@@ -146,7 +163,10 @@ fn describe(error: &ValidationError<'_>, out: &mut Vec<Issue>) {
         ValidationErrorKind::MinProperties { limit } => out.push(
             Issue::value(
                 pointer,
-                format!("needs at least {limit} field{}", if *limit == 1 { "" } else { "s" }),
+                format!(
+                    "needs at least {limit} field{}",
+                    if *limit == 1 { "" } else { "s" }
+                ),
             )
             .maybe_help(description),
         ),
@@ -186,8 +206,11 @@ fn describe(error: &ValidationError<'_>, out: &mut Vec<Issue>) {
                 }
             } else {
                 out.push(
-                    Issue::value(pointer, format!("{instance} is not one of the accepted forms"))
-                        .maybe_help(description),
+                    Issue::value(
+                        pointer,
+                        format!("{instance} is not one of the accepted forms"),
+                    )
+                    .maybe_help(description),
                 );
             }
         }
@@ -333,7 +356,11 @@ mod tests {
         doc["case"][0]["step"][0]["request"]["method"] = json!("get");
         let issues = validate(&doc);
         assert_eq!(issues.len(), 2, "{issues:?}");
-        assert!(issues.iter().any(|i| i.help.as_deref() == Some("did you mean \"GET\"?")));
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.help.as_deref() == Some("did you mean \"GET\"?"))
+        );
     }
 
     #[test]
@@ -343,7 +370,10 @@ mod tests {
         let issues = validate(&doc);
         assert_eq!(issues.len(), 1, "{issues:?}");
         assert_eq!(issues[0].pointer, "/case/0/step/0/expect/json/id");
-        assert!(issues[0].message.starts_with("invalid key \"id\""), "{issues:?}");
+        assert!(
+            issues[0].message.starts_with("invalid key \"id\""),
+            "{issues:?}"
+        );
     }
 
     #[test]
@@ -351,6 +381,9 @@ mod tests {
         let mut doc = minimal();
         doc["case"][0]["invariants"] = json!("X-Y");
         let issues = validate(&doc);
-        assert_eq!(issues[0].message, "wrong type: expected an array, found a string");
+        assert_eq!(
+            issues[0].message,
+            "wrong type: expected an array, found a string"
+        );
     }
 }

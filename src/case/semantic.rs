@@ -23,7 +23,9 @@ pub(crate) fn check_names<'a>(
         match first.get(name) {
             Some(&earlier) => {
                 let help = match line_of(earlier) {
-                    Some(line) => format!("case[{earlier}] (line {line}) already uses it; rename one"),
+                    Some(line) => {
+                        format!("case[{earlier}] (line {line}) already uses it; rename one")
+                    }
                     None => format!("case[{earlier}] already uses it; rename one"),
                 };
                 issues.push(
@@ -85,8 +87,11 @@ impl Checker<'_> {
         let fixtures = case.all_fixtures();
         if case.owner.is_some() && fixtures.is_empty() {
             self.issues.push(
-                Issue::value(format!("{base}/owner"), "`owner` has no effect: the case declares no fixtures")
-                    .help("add fixtures, or remove `owner`"),
+                Issue::value(
+                    format!("{base}/owner"),
+                    "`owner` has no effect: the case declares no fixtures",
+                )
+                .help("add fixtures, or remove `owner`"),
             );
         }
         for (i, id) in case.invariants.iter().enumerate() {
@@ -97,7 +102,10 @@ impl Checker<'_> {
                 self.issues.push(
                     Issue::value(
                         format!("{base}/table"),
-                        format!("table \"{}\" has no rows: it has neither lengths nor values", table.name),
+                        format!(
+                            "table \"{}\" has no rows: it has neither lengths nor values",
+                            table.name
+                        ),
                     )
                     .help("add `lengths = [0, 1, 64, 65]` or `values = [\"...\"]`"),
                 );
@@ -147,7 +155,10 @@ impl Checker<'_> {
             self.issues.push(
                 Issue::value(
                     format!("{base}/table"),
-                    format!("table \"{}\" is never used: no template reads {{{{ table.value }}}}", table.name),
+                    format!(
+                        "table \"{}\" is never used: no template reads {{{{ table.value }}}}",
+                        table.name
+                    ),
                 )
                 .help("use {{ table.value }} in a request (or remove the table)"),
             );
@@ -218,8 +229,11 @@ impl Checker<'_> {
             let at = format!("{exp}/headers/{}", escape(name));
             if header.present == Some(false) && header.equals.is_some() {
                 self.issues.push(
-                    Issue::value(at.clone(), format!("header \"{name}\" cannot be absent and equal a value"))
-                        .help("drop `present = false` or `equals`"),
+                    Issue::value(
+                        at.clone(),
+                        format!("header \"{name}\" cannot be absent and equal a value"),
+                    )
+                    .help("drop `present = false` or `equals`"),
                 );
             }
             if let Some(equals) = &header.equals {
@@ -234,20 +248,31 @@ impl Checker<'_> {
             if body_captures.contains(name.as_str()) {
             } else if scope.captures.contains(name.as_str()) {
                 self.issues.push(
-                    Issue::value(at, format!("capture \"{name}\" is not a body capture"))
-                        .help(format!("capture it with `capture.{name} = {{ body = true }}`")),
+                    Issue::value(at, format!("capture \"{name}\" is not a body capture")).help(
+                        format!("capture it with `capture.{name} = {{ body = true }}`"),
+                    ),
                 );
             } else {
                 self.issues.push(
-                    Issue::value(at, format!("same_body_as names capture \"{name}\", which no earlier step captures"))
-                        .help(format!("add `capture.{name} = {{ body = true }}` to an earlier step")),
+                    Issue::value(
+                        at,
+                        format!(
+                            "same_body_as names capture \"{name}\", which no earlier step captures"
+                        ),
+                    )
+                    .help(format!(
+                        "add `capture.{name} = {{ body = true }}` to an earlier step"
+                    )),
                 );
             }
         }
         if expect.single_transition && step.parallel.is_none() {
             self.issues.push(
-                Issue::value(format!("{exp}/single_transition"), "single_transition needs a parallel step")
-                    .help("add `parallel = 20` to the step"),
+                Issue::value(
+                    format!("{exp}/single_transition"),
+                    "single_transition needs a parallel step",
+                )
+                .help("add `parallel = 20` to the step"),
             );
         }
         if let (Some(min), Some(max)) = (expect.not_before_ms, expect.within_ms)
@@ -271,7 +296,10 @@ impl Checker<'_> {
         if !scope.fixtures.contains(ev.fixture.as_str()) {
             let mut issue = Issue::value(
                 fixture_at,
-                format!("eventually observes fixture \"{}\", which the case does not declare", ev.fixture),
+                format!(
+                    "eventually observes fixture \"{}\", which the case does not declare",
+                    ev.fixture
+                ),
             );
             issue.help = Some(if ev.fixture == "op" {
                 "\"op\" is the default; declare `fixture = \"running\"` or set `fixture = \"NAME\"` here".into()
@@ -309,8 +337,11 @@ impl Checker<'_> {
     fn fixture_ref(&mut self, at: &str, name: &str, scope: &Scope<'_>, field: &str) {
         if !scope.fixtures.contains(name) {
             self.issues.push(
-                Issue::value(at, format!("{field} names fixture \"{name}\", which the case does not declare"))
-                    .help(known_fixtures(scope)),
+                Issue::value(
+                    at,
+                    format!("{field} names fixture \"{name}\", which the case does not declare"),
+                )
+                .help(known_fixtures(scope)),
             );
         }
     }
@@ -331,9 +362,8 @@ impl Checker<'_> {
         let help = did_you_mean(id, catalogue.iter().map(|inv| inv.id))
             .map(|best| format!("did you mean \"{best}\"?"))
             .unwrap_or_else(|| "`opconform invariants` lists every ID".into());
-        self.issues.push(
-            Issue::value(at, format!("unknown invariant ID \"{id}\"")).help(help),
-        );
+        self.issues
+            .push(Issue::value(at, format!("unknown invariant ID \"{id}\"")).help(help));
         None
     }
 }
@@ -344,7 +374,12 @@ fn known_fixtures(scope: &Scope<'_>) -> String {
     } else {
         format!(
             "declared fixtures: {}",
-            scope.fixtures.iter().copied().collect::<Vec<_>>().join(", ")
+            scope
+                .fixtures
+                .iter()
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     }
 }
@@ -404,7 +439,10 @@ request = { method = "GET", path = "/x" }
 expect.status = "FAKE-STATUS"
 "#;
         assert!(messages(ok).is_empty());
-        let bad = ok.replace("expect.status = \"FAKE-STATUS\"", "expect.status = \"FAKE-BODY\"");
+        let bad = ok.replace(
+            "expect.status = \"FAKE-STATUS\"",
+            "expect.status = \"FAKE-BODY\"",
+        );
         assert_eq!(
             messages(&bad),
             vec!["invariant FAKE-BODY has no status sets in the catalogue"]
@@ -422,7 +460,10 @@ request = { method = "GET", path = "/x" }
         let issues = check_case(0, &case(text), &catalogue());
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].pointer, "/case/0/invariants/0");
-        assert_eq!(issues[0].help.as_deref(), Some("did you mean \"FAKE-STATUS\"?"));
+        assert_eq!(
+            issues[0].help.as_deref(),
+            Some("did you mean \"FAKE-STATUS\"?")
+        );
     }
 
     #[test]
@@ -430,7 +471,10 @@ request = { method = "GET", path = "/x" }
         let issues = check_names([(0, "a"), (1, "b"), (2, "a")], |_| Some(3));
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].pointer, "/case/2/name");
-        assert_eq!(issues[0].help.as_deref(), Some("case[0] (line 3) already uses it; rename one"));
+        assert_eq!(
+            issues[0].help.as_deref(),
+            Some("case[0] (line 3) already uses it; rename one")
+        );
     }
 
     #[test]

@@ -187,7 +187,13 @@ fn value_to_json(
                 .iter()
                 .enumerate()
                 .map(|(i, v)| {
-                    value_to_json(v, &format!("{pointer}/{i}"), &format!("{path}[{i}]"), None, map)
+                    value_to_json(
+                        v,
+                        &format!("{pointer}/{i}"),
+                        &format!("{path}[{i}]"),
+                        None,
+                        map,
+                    )
                 })
                 .collect(),
         ),

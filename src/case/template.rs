@@ -89,7 +89,10 @@ fn check_variable(
         return match attr {
             Some("id" | "bare_id") => None,
             _ => problem(
-                format!("fixture \"{root}\" has no attribute \"{}\"", attr.unwrap_or("")),
+                format!(
+                    "fixture \"{root}\" has no attribute \"{}\"",
+                    attr.unwrap_or("")
+                ),
                 &format!("use {{{{ {root}.id }}}} or {{{{ {root}.bare_id }}}}"),
             ),
         };
@@ -200,7 +203,9 @@ mod tests {
 
     #[test]
     fn accepts_known_names() {
-        assert!(messages("/operations/{{ op.id }}:cancel?x={{ uuid }}{{ capture.etag }}").is_empty());
+        assert!(
+            messages("/operations/{{ op.id }}:cancel?x={{ uuid }}{{ capture.etag }}").is_empty()
+        );
         assert!(messages("{{ owner.id }} {{ run_id }} {{ op.bare_id | upper }}").is_empty());
         assert!(messages("no template here").is_empty());
     }
@@ -236,7 +241,10 @@ mod tests {
         let mut uses = Uses::default();
         let problems = check("{{ table.value }}", &scope(), &mut uses);
         assert!(uses.table);
-        assert_eq!(problems[0].message, "{{ table.value }} is used but the case has no table");
+        assert_eq!(
+            problems[0].message,
+            "{{ table.value }} is used but the case has no table"
+        );
     }
 
     #[test]
