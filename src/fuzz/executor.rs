@@ -290,8 +290,15 @@ impl Executor {
         })
     }
 
-    /// Whether this key was sent before, and remembers it.
+    /// Whether this key was sent before, and remembers it. Keys are
+    /// compared as the server sees them: trimmed, and `"k"` (the RFC 8941
+    /// String form of the IETF draft) is the same key as `k`.
     pub fn key_seen(&self, key: &str) -> bool {
+        let key = key.trim_matches([' ', '\t']);
+        let key = match key.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
+            Some(inner) if !inner.is_empty() => inner,
+            _ => key,
+        };
         let mut seen = self.keys_seen.lock().unwrap_or_else(|p| p.into_inner());
         !seen.insert(key.to_string())
     }
@@ -683,5 +690,7 @@ mod tests {
         let e = exec();
         assert!(!e.key_seen("k"));
         assert!(e.key_seen("k"));
+        assert!(e.key_seen(" \"k\""));
+        assert!(!e.key_seen("\"\""));
     }
 }
