@@ -203,6 +203,10 @@ pub fn expect(req: &FuzzRequest, env: &OracleEnv) -> Expectation {
             extra.add("CANCEL-NOT-FOUND");
         } else if len == 0 || len > ID_MAX {
             bounds.add("REQ-ID-BOUNDS");
+            if len == 0 && req.verb == Verb::Get {
+                // `GET /operations/` is the collection with a trailing slash.
+                bounds.add_codes(&[404]);
+            }
         }
     }
 
