@@ -359,36 +359,52 @@ fn generate_stateless(
     let mut runner = test_runner(config);
     let deadline = config.time.map(|t| Instant::now() + t);
     let batch = config.concurrency.max(1) as u64;
-    while out.cases < config.cases && deadline.is_none_or(|d| Instant::now() < d) {
-        let n = batch.min(config.cases - out.cases);
-        let mut trees = Vec::with_capacity(n as usize);
-        for _ in 0..n {
-            // A strategy without filters never rejects.
-            if let Ok(t) = strategy.new_tree(&mut runner) {
-                trees.push(t);
-            }
-        }
-        let reqs: Vec<FuzzRequest> = trees.iter().map(ValueTree::current).collect();
-        let results = handle.block_on(async {
+    let in_time = || deadline.is_none_or(|d| Instant::now() < d);
+    let mut generate = |planned: u64| -> Vec<Box<dyn ValueTree<Value = FuzzRequest>>> {
+        let n = batch.min(config.cases.saturating_sub(planned));
+        // A strategy without filters never rejects.
+        (0..n)
+            .filter_map(|_| strategy.new_tree(&mut runner).ok())
+            .collect()
+    };
+    let spawn = |reqs: Vec<FuzzRequest>| {
+        let exec = Arc::clone(exec);
+        let schemas = Arc::clone(schemas);
+        let mode = config.mode;
+        handle.spawn(async move {
             let mut set = tokio::task::JoinSet::new();
-            for (i, req) in reqs.iter().cloned().enumerate() {
-                let exec = Arc::clone(exec);
-                let schemas = Arc::clone(schemas);
-                let mode = config.mode;
+            for (i, req) in reqs.into_iter().enumerate() {
+                let exec = Arc::clone(&exec);
+                let schemas = Arc::clone(&schemas);
                 set.spawn(async move { (i, check_one(&exec, &schemas, mode, &req).await) });
             }
-            let mut results: Vec<Option<Result<Checked, ExecError>>> =
-                (0..reqs.len()).map(|_| None).collect();
+            let mut results: Vec<(usize, Result<Checked, ExecError>)> =
+                Vec::with_capacity(set.len());
             while let Some(j) = set.join_next().await {
-                if let Ok((i, r)) = j {
-                    results[i] = Some(r);
+                if let Ok(r) = j {
+                    results.push(r);
                 }
             }
+            results.sort_by_key(|(i, _)| *i);
             results
-        });
+        })
+    };
+    // One batch in flight while the next is generated on this thread.
+    let first = if in_time() { generate(0) } else { Vec::new() };
+    let mut current = (!first.is_empty()).then(|| {
+        let reqs = first.iter().map(|t| t.current()).collect();
+        (first, spawn(reqs))
+    });
+    while let Some((mut trees, running)) = current.take() {
+        let planned = out.cases + trees.len() as u64;
+        let next = if in_time() {
+            generate(planned)
+        } else {
+            Vec::new()
+        };
+        let results = handle.block_on(running).unwrap_or_default();
         let mut failing = None;
-        for (i, r) in results.into_iter().enumerate() {
-            let Some(r) = r else { continue };
+        for (i, r) in results {
             let c = r?;
             out.requests += c.requests;
             out.generated_requests += c.requests;
@@ -416,6 +432,10 @@ fn generate_stateless(
                 steps,
                 config.seed,
             )));
+        }
+        if !next.is_empty() && in_time() {
+            let reqs = next.iter().map(|t| t.current()).collect();
+            current = Some((next, spawn(reqs)));
         }
     }
     Ok(None)
