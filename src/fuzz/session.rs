@@ -187,6 +187,9 @@ pub fn test_runner(config: &FuzzConfig) -> TestRunner {
     )
 }
 
+/// Keys shorter than this may collide with an earlier run's.
+const SHORT_KEY: usize = 12;
+
 /// One stateless request checked.
 #[derive(Debug, Clone)]
 struct Checked {
@@ -206,7 +209,9 @@ async fn check_one(
     let fixture = exec.fixture_for(req).await?;
     let mut requests = u64::from(req.slot() == Some(super::input::Slot::FreshRunning));
     let key_seen = match (&req.idempotency_key, req.verb) {
-        (Some(k), super::input::Verb::Cancel) => exec.key_seen(k),
+        // Short keys may have been used by an earlier run against the same
+        // target (keys live for hours): either answer is then fine.
+        (Some(k), super::input::Verb::Cancel) => exec.key_seen(k) || k.chars().count() < SHORT_KEY,
         _ => false,
     };
     let env = OracleEnv {
@@ -231,6 +236,16 @@ async fn check_one(
     if violations.is_empty() && seen.status.is_some_and(|s| (200..500).contains(&s)) {
         let lean = Executor::for_checks(&prepared, &seen);
         violations = judge_body(schemas, mode, req.verb.endpoint(), &seen, &lean);
+        if req.verb == super::input::Verb::List
+            && !(req.query_param("owner_id") == Some(super::strategies::OWNER_PLACEHOLDER)
+                && req.query_param("owner_type") == Some("install"))
+        {
+            // Unfiltered pages mix operations other runs and providers
+            // created; fixture providers back-date terminal fixtures'
+            // started_at, so the started_at proxy of newest-first only holds
+            // for this run's own (filtered) fixtures.
+            violations.retain(|v| v.invariant != "LIST-NEWEST-FIRST");
+        }
     }
     Ok(Checked {
         exchange: (!violations.is_empty()).then(|| exec.record(&prepared, &seen)),
