@@ -2,6 +2,9 @@
 //! against loopback servers the tests start.
 
 mod cases;
+mod fuzz;
+mod reference;
+mod contract;
 mod cli;
 mod contract;
 mod hostile;

@@ -34,7 +34,7 @@ pub enum Command {
     /// Run the suite against the reference and every catalogued fault; print the kill matrix.
     Selftest(selftest::SelftestArgs),
     /// Property-based fuzzing of the endpoints.
-    Fuzz(fuzz::FuzzArgs),
+    Fuzz(Box<fuzz::FuzzArgs>),
     /// List the invariant catalogue.
     Invariants(invariants::InvariantsArgs),
     /// Print shell completions.
@@ -59,7 +59,7 @@ pub fn main() -> ExitStatus {
         Command::Run(args) => run::main(*args),
         Command::Serve(args) => serve::main(args),
         Command::Selftest(args) => selftest::main(args),
-        Command::Fuzz(args) => fuzz::main(args),
+        Command::Fuzz(args) => fuzz::main(*args),
         Command::Invariants(args) => invariants::main(args),
         Command::Completions(args) => completions::main(args),
     }

@@ -1,1 +1,34 @@
-//! Property-based fuzzing of the endpoint (stateless and stateful).
+//! Property-based fuzzing of the endpoints (stateless and stateful):
+//! contract-derived proptest strategies, an oracle of accepted statuses, a
+//! model of the operation lifecycle, shrinking, a regressions file replayed
+//! first, and counterexamples emitted as case files.
+//!
+//! ```no_run
+//! use opconform::fuzz::{FuzzConfig, FuzzTarget, run};
+//! let rt = tokio::runtime::Runtime::new().unwrap();
+//! let target = FuzzTarget { base_url: "http://127.0.0.1:8080/v1".into(), ..FuzzTarget::default() };
+//! let outcome = run(&FuzzConfig { cases: 200, seed: 1, ..FuzzConfig::default() }, target, rt.handle(), &|_| {}).unwrap();
+//! assert!(outcome.counterexamples.is_empty());
+//! ```
+
+mod emit_case;
+mod executor;
+mod input;
+mod model;
+mod oracle;
+mod property;
+mod regressions;
+mod session;
+mod strategies;
+
+pub use executor::{ExecError, FuzzTarget};
+pub use input::{
+    AuthSpec, ContextSpec, DupHeader, FuzzRequest, IdSpec, IfMatchSpec, Method, STALE_TAG, Slot,
+    Verb,
+};
+pub use model::{Action, KeyChoice, TagChoice};
+pub use oracle::{Expectation, InputClass, OracleEnv, expect};
+pub use property::{Property, Violation};
+pub use regressions::{DEFAULT_PATH, Input, Regression, RegressionError, append, load};
+pub use session::{Counterexample, FuzzConfig, FuzzError, FuzzOutcome, Progress, Source, run};
+pub use strategies::{StrategyOptions, request};

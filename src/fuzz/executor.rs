@@ -1,0 +1,696 @@
+//! Sending generated requests: one pooled client (no retries, no proxy, no
+//! redirects, body cap — the runner's rules), the run's fixtures, and the
+//! rendering of a [`FuzzRequest`] into method, URL and headers.
+//!
+//! The runner's `HttpClient` records and redacts every exchange; the fuzzer
+//! sends thousands of requests a second and records only counterexamples,
+//! so it keeps its own lean send path and builds [`Exchange`]s on demand.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::model::{Exchange, RecordedRequest, RecordedResponse};
+use crate::redact::Redactor;
+
+use super::input::{
+    AuthSpec, ContextSpec, FuzzRequest, IdSpec, IfMatchSpec, STALE_TAG, Slot, Verb,
+};
+use super::strategies::OWNER_PLACEHOLDER;
+
+/// Path characters left as they are: unreserved ones.
+const PATH_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'.');
+
+/// Bytes of a response body kept in a recorded exchange.
+const EXCERPT_CAP: usize = 16 * 1024;
+
+/// A bearer token no target can know.
+const INVALID_TOKEN: &str = "sk_akua_opconform_invalid_0000";
+
+/// Where the fuzzer sends requests, and with which credentials.
+#[derive(Debug, Clone, Default)]
+pub struct FuzzTarget {
+    /// Base URL including `/v1`.
+    pub base_url: String,
+    /// Bearer token of the workspace under test.
+    pub token: Option<String>,
+    /// The token's workspace id, sent for `akua-context` "own workspace".
+    pub workspace: Option<String>,
+    /// Fixture provider URL.
+    pub fixtures_url: Option<String>,
+    /// True for the embedded reference.
+    pub embedded: bool,
+    /// Faults switched on in the embedded reference.
+    pub faults: Vec<String>,
+}
+
+/// One fixture operation the run created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fixture {
+    /// Its id (`op_…`).
+    pub id: String,
+    /// Its entity-tag at creation, as sent in `ETag`.
+    pub etag: Option<String>,
+}
+
+/// A request rendered for the wire.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Method.
+    pub method: &'static str,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers in send order (unredacted; values may be non-UTF-8-safe strings).
+    pub headers: Vec<(&'static str, String)>,
+    /// Longest acceptable time to the end of the body.
+    pub deadline: Duration,
+}
+
+/// What came back.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// Status, when a response arrived.
+    pub status: Option<u16>,
+    /// Response headers.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes (up to the cap).
+    pub body: Vec<u8>,
+    /// Transport error or timeout.
+    pub error: Option<String>,
+    /// True when the error was the deadline.
+    pub timed_out: bool,
+    /// Time to the end of the body.
+    pub elapsed: Duration,
+}
+
+impl Observed {
+    /// First header with this name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Setting up or sending failed in a way that stops the run.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// The client could not be built.
+    #[error("build http client: {0}")]
+    Client(#[from] reqwest::Error),
+    /// The target did not answer.
+    #[error("reach the target: {0}")]
+    Unreachable(String),
+    /// The fixture provider answered, but not with an operation.
+    #[error("create a {state} fixture: {message}")]
+    Fixture {
+        /// The requested state.
+        state: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The client, the target and the run's shared fixtures.
+#[derive(Debug)]
+pub struct Executor {
+    client: reqwest::Client,
+    target: FuzzTarget,
+    redactor: Redactor,
+    body_cap: usize,
+    request_timeout: Duration,
+    /// Owner of the shared fixtures (list filters use it).
+    pub owner_id: String,
+    /// Owner of per-request fixtures (kept out of filtered lists).
+    fresh_owner_id: String,
+    shared: HashMap<Slot, Fixture>,
+    keys_seen: Mutex<HashSet<String>>,
+}
+
+fn new_owner() -> String {
+    format!("inst_{}", uuid::Uuid::new_v4().simple())
+}
+
+impl Executor {
+    /// A client for `target`; no request is sent yet.
+    pub fn new(target: FuzzTarget, request_timeout: Duration) -> Result<Executor, ExecError> {
+        let client = reqwest::Client::builder()
+            .retry(reqwest::retry::never())
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("opconform-fuzz/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(1024)
+            .build()?;
+        let redactor = Redactor::new(target.token.iter().cloned());
+        Ok(Executor {
+            client,
+            target,
+            redactor,
+            body_cap: 8 * 1024 * 1024,
+            request_timeout,
+            owner_id: new_owner(),
+            fresh_owner_id: new_owner(),
+            shared: HashMap::new(),
+            keys_seen: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// The target.
+    pub fn target(&self) -> &FuzzTarget {
+        &self.target
+    }
+
+    /// The redactor for recorded strings.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// True when fixtures can be created.
+    pub fn has_fixtures(&self) -> bool {
+        self.target.fixtures_url.is_some()
+    }
+
+    /// Checks the target answers (`GET /operations?limit=1`) and creates the
+    /// shared fixtures (one per slot) when a provider is configured.
+    pub async fn setup(&mut self) -> Result<(), ExecError> {
+        let probe = Prepared {
+            method: "GET",
+            url: format!("{}/operations?limit=1", self.base()),
+            headers: self.auth_headers(AuthSpec::Token),
+            deadline: self.request_timeout,
+        };
+        let seen = self.send(&probe).await;
+        if seen.status.is_none() {
+            return Err(ExecError::Unreachable(
+                self.redactor
+                    .redact(&format!(
+                        "{}: {}",
+                        self.target.base_url,
+                        seen.error.unwrap_or_default()
+                    ))
+                    .into_owned(),
+            ));
+        }
+        if self.has_fixtures() {
+            // Terminal fixtures first: providers back-date their started_at, and
+            // lists are checked newest first by started_at.
+            for slot in [
+                Slot::Succeeded,
+                Slot::Failed,
+                Slot::Cancelled,
+                Slot::Running,
+            ] {
+                let owner = self.owner_id.clone();
+                let f = self
+                    .create_fixture(slot.fixture_state().as_str(), &owner)
+                    .await?;
+                self.shared.insert(slot, f);
+            }
+        }
+        Ok(())
+    }
+
+    fn base(&self) -> &str {
+        self.target.base_url.trim_end_matches('/')
+    }
+
+    fn auth_headers(&self, auth: AuthSpec) -> Vec<(&'static str, String)> {
+        let mut h = Vec::with_capacity(6);
+        match auth {
+            AuthSpec::Token => {
+                if let Some(t) = &self.target.token {
+                    h.push(("authorization", format!("Bearer {t}")));
+                }
+            }
+            AuthSpec::None => {}
+            AuthSpec::Invalid => h.push(("authorization", format!("Bearer {INVALID_TOKEN}"))),
+            AuthSpec::Malformed => h.push(("authorization", "Basic abc".to_string())),
+        }
+        h.push(("accept", "application/json".to_string()));
+        h
+    }
+
+    /// Creates one operation through the fixture provider.
+    pub async fn create_fixture(
+        &self,
+        state: &'static str,
+        owner_id: &str,
+    ) -> Result<Fixture, ExecError> {
+        let Some(url) = &self.target.fixtures_url else {
+            return Err(ExecError::Fixture {
+                state,
+                message: "no fixture provider (--fixtures)".into(),
+            });
+        };
+        let body =
+            serde_json::json!({"state": state, "owner_type": "install", "owner_id": owner_id});
+        let mut req = self
+            .client
+            .post(url)
+            .timeout(self.request_timeout)
+            .json(&body);
+        if let Some(t) = &self.target.token {
+            req = req.bearer_auth(t);
+        }
+        let fail = |message: String| ExecError::Fixture { state, message };
+        let resp = req.send().await.map_err(|e| {
+            if e.is_connect() {
+                ExecError::Unreachable(self.redactor.redact(&e.to_string()).into_owned())
+            } else {
+                fail(self.redactor.redact(&e.to_string()).into_owned())
+            }
+        })?;
+        let status = resp.status().as_u16();
+        let etag = resp
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = resp.bytes().await.map_err(|e| fail(e.to_string()))?;
+        if !(200..300).contains(&status) {
+            return Err(fail(format!("the provider answered {status}")));
+        }
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| fail(format!("body is not JSON: {e}")))?;
+        let id = value
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| fail("the body has no string `id`".into()))?;
+        Ok(Fixture {
+            id: id.to_string(),
+            etag,
+        })
+    }
+
+    /// Whether this key was sent before, and remembers it. Keys are
+    /// compared as the server sees them: trimmed, and `"k"` (the RFC 8941
+    /// String form of the IETF draft) is the same key as `k`.
+    pub fn key_seen(&self, key: &str) -> bool {
+        let key = key.trim_matches([' ', '\t']);
+        let key = match key.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
+            Some(inner) if !inner.is_empty() => inner,
+            _ => key,
+        };
+        let mut seen = self.keys_seen.lock().unwrap_or_else(|p| p.into_inner());
+        !seen.insert(key.to_string())
+    }
+
+    /// The fixture a request acts on: shared, or a fresh one for
+    /// [`Slot::FreshRunning`].
+    pub async fn fixture_for(&self, req: &FuzzRequest) -> Result<Option<Fixture>, ExecError> {
+        match req.slot() {
+            None => Ok(None),
+            Some(Slot::FreshRunning) => {
+                let owner = self.fresh_owner_id.clone();
+                self.create_fixture("running", &owner).await.map(Some)
+            }
+            Some(slot) => Ok(self.shared.get(&slot).cloned()),
+        }
+    }
+
+    /// Renders `req` against `fixture` (the slot's operation, if any).
+    pub fn render(&self, req: &FuzzRequest, fixture: Option<&Fixture>) -> Prepared {
+        let mut url = String::with_capacity(self.target.base_url.len() + 96);
+        url.push_str(self.base());
+        url.push_str("/operations");
+        if req.verb != Verb::List {
+            url.push('/');
+            match &req.id {
+                IdSpec::Fixture { bare, .. } => {
+                    let id = fixture.map_or("op_missing_fixture", |f| f.id.as_str());
+                    let id = if *bare {
+                        id.strip_prefix("op_").unwrap_or(id)
+                    } else {
+                        id
+                    };
+                    url.extend(utf8_percent_encode(id, PATH_SET));
+                }
+                IdSpec::Literal(id) => url.extend(utf8_percent_encode(id, PATH_SET)),
+                IdSpec::RawSegment(raw) => url.push_str(raw),
+            }
+            let colon = if req.colon_encoded { "%3A" } else { ":" };
+            match req.verb {
+                Verb::Cancel => {
+                    url.push_str(colon);
+                    url.push_str("cancel");
+                }
+                Verb::Wait => {
+                    url.push_str(colon);
+                    url.push_str("wait");
+                }
+                Verb::Get | Verb::List => {}
+            }
+        }
+        if !req.query.is_empty() {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &req.query {
+                let v = if v == OWNER_PLACEHOLDER {
+                    self.owner_id.as_str()
+                } else {
+                    v.as_str()
+                };
+                ser.append_pair(k, v);
+            }
+            url.push('?');
+            url.push_str(&ser.finish());
+        }
+        let mut headers = self.auth_headers(req.auth);
+        match &req.context {
+            None => {}
+            Some(ContextSpec::Workspace) => {
+                if let Some(ws) = &self.target.workspace {
+                    headers.push(("akua-context", ws.clone()));
+                }
+            }
+            Some(ContextSpec::Literal(v)) => headers.push(("akua-context", v.clone())),
+        }
+        if req.verb == Verb::Cancel {
+            if let Some(k) = &req.idempotency_key {
+                headers.push(("idempotency-key", k.clone()));
+            }
+            if let Some(m) = &req.if_match {
+                let current = fixture.and_then(|f| f.etag.as_deref()).unwrap_or(STALE_TAG);
+                headers.push(("if-match", if_match_value(m, current)));
+            }
+        }
+        if let Some(dup) = req.duplicate {
+            headers.push((dup.name(), "dup".to_string()));
+        }
+        let mut deadline = self.request_timeout;
+        if req.verb == Verb::Wait
+            && let Some(t) = req
+                .query_param("timeout")
+                .and_then(|t| t.parse::<u64>().ok())
+            && t <= 60
+        {
+            deadline = deadline.max(Duration::from_secs(t + 5));
+        }
+        Prepared {
+            method: req.method.as_str(),
+            url,
+            headers,
+            deadline,
+        }
+    }
+
+    /// A request for a path below the base URL with the run's token.
+    pub fn plain(
+        &self,
+        method: &'static str,
+        path_and_query: &str,
+        extra: Vec<(&'static str, String)>,
+    ) -> Prepared {
+        let mut headers = self.auth_headers(AuthSpec::Token);
+        headers.extend(extra);
+        Prepared {
+            method,
+            url: format!("{}{path_and_query}", self.base()),
+            headers,
+            deadline: self.request_timeout,
+        }
+    }
+
+    /// True when the client would refuse these headers (control characters).
+    pub fn unsendable(prepared: &Prepared) -> bool {
+        prepared
+            .headers
+            .iter()
+            .any(|(_, v)| HeaderValue::from_bytes(v.as_bytes()).is_err())
+    }
+
+    /// Sends one request; never fails (transport errors are in the result).
+    pub async fn send(&self, p: &Prepared) -> Observed {
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(p.deadline, self.exchange(p)).await;
+        let elapsed = started.elapsed();
+        match outcome {
+            Ok(Ok((status, headers, body, error))) => Observed {
+                status: Some(status),
+                headers,
+                body,
+                error,
+                timed_out: false,
+                elapsed,
+            },
+            Ok(Err(e)) => Observed {
+                status: None,
+                headers: Vec::new(),
+                body: Vec::new(),
+                error: Some(self.redactor.redact(&e).into_owned()),
+                timed_out: false,
+                elapsed,
+            },
+            Err(_) => Observed {
+                status: None,
+                headers: Vec::new(),
+                body: Vec::new(),
+                error: Some(format!(
+                    "no complete response within {} ms",
+                    p.deadline.as_millis()
+                )),
+                timed_out: true,
+                elapsed,
+            },
+        }
+    }
+
+    async fn exchange(
+        &self,
+        p: &Prepared,
+    ) -> Result<(u16, Vec<(String, String)>, Vec<u8>, Option<String>), String> {
+        let method = reqwest::Method::from_bytes(p.method.as_bytes()).map_err(|e| e.to_string())?;
+        let mut headers = HeaderMap::with_capacity(p.headers.len());
+        for (k, v) in &p.headers {
+            let value = HeaderValue::from_bytes(v.as_bytes())
+                .map_err(|e| format!("invalid value for header `{k}`: {e}"))?;
+            headers.append(HeaderName::from_static(k), value);
+        }
+        let mut resp = self
+            .client
+            .request(method, p.url.as_str())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let mut body = Vec::new();
+        let mut error = None;
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > self.body_cap {
+                        let room = self.body_cap - body.len();
+                        body.extend_from_slice(&chunk[..room]);
+                        error = Some(format!("response body exceeds {} bytes", self.body_cap));
+                        break;
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    error = Some(format!("read response body: {}", describe(&e)));
+                    break;
+                }
+            }
+        }
+        Ok((status, headers, body, error))
+    }
+
+    /// A lean, unredacted exchange for the body checks (which read only the
+    /// status and response headers); never stored.
+    pub fn for_checks(p: &Prepared, seen: &Observed) -> Exchange {
+        Exchange {
+            request: RecordedRequest {
+                method: p.method.to_string(),
+                url: p.url.clone(),
+                headers: Vec::new(),
+                body: None,
+            },
+            response: seen.status.map(|status| RecordedResponse {
+                status,
+                headers: seen.headers.clone(),
+                body_excerpt: String::new(),
+                body_truncated: false,
+                body_bytes: seen.body.len() as u64,
+            }),
+            error: None,
+            elapsed_ms: 0,
+        }
+    }
+
+    /// The redacted record of one exchange (for reports and reproducers).
+    pub fn record(&self, p: &Prepared, seen: &Observed) -> Exchange {
+        let r = |s: &str| self.redactor.redact(s).into_owned();
+        let request = RecordedRequest {
+            method: p.method.to_string(),
+            url: r(&p.url),
+            headers: p
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), r(v)))
+                .collect(),
+            body: None,
+        };
+        let response = seen.status.map(|status| {
+            let cut = seen.body.len().min(EXCERPT_CAP);
+            RecordedResponse {
+                status,
+                headers: seen
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), r(v)))
+                    .collect(),
+                body_excerpt: r(&String::from_utf8_lossy(&seen.body[..cut])),
+                body_truncated: cut < seen.body.len(),
+                body_bytes: seen.body.len() as u64,
+            }
+        });
+        Exchange {
+            request,
+            response,
+            error: seen.error.as_deref().map(r),
+            elapsed_ms: seen.elapsed.as_millis() as u64,
+        }
+    }
+}
+
+/// The If-Match header value for `spec` given the current tag.
+pub fn if_match_value(spec: &IfMatchSpec, current: &str) -> String {
+    match spec {
+        IfMatchSpec::Current => current.to_string(),
+        IfMatchSpec::Stale => STALE_TAG.to_string(),
+        IfMatchSpec::StaleThenCurrent => format!("{STALE_TAG}, {current}"),
+        IfMatchSpec::CurrentThenStale => format!("{current}, {STALE_TAG}"),
+        IfMatchSpec::Star => "*".to_string(),
+        IfMatchSpec::Literal(v) => v.clone(),
+    }
+}
+
+fn describe(err: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzz::input::{DupHeader, Method};
+
+    fn exec() -> Executor {
+        Executor::new(
+            FuzzTarget {
+                base_url: "http://127.0.0.1:9/v1/".into(),
+                token: Some("sekrit".into()),
+                workspace: Some("ws_alpha".into()),
+                ..FuzzTarget::default()
+            },
+            Duration::from_secs(1),
+        )
+        .expect("client")
+    }
+
+    #[test]
+    fn ids_are_percent_encoded_and_verbs_appended() {
+        let e = exec();
+        let mut r = FuzzRequest::plain(Verb::Cancel, Slot::Succeeded);
+        r.id = IdSpec::Literal("a-b c/日:x".into());
+        r.colon_encoded = true;
+        let p = e.render(&r, None);
+        assert_eq!(
+            p.url,
+            "http://127.0.0.1:9/v1/operations/a-b%20c%2F%E6%97%A5%3Ax%3Acancel"
+        );
+        assert_eq!(p.method, "POST");
+        let f = Fixture {
+            id: "op_abc".into(),
+            etag: Some("\"T\"".into()),
+        };
+        r.id = IdSpec::Fixture {
+            slot: Slot::Succeeded,
+            bare: true,
+        };
+        r.colon_encoded = false;
+        r.if_match = Some(IfMatchSpec::StaleThenCurrent);
+        r.duplicate = Some(DupHeader::IfMatch);
+        r.method = Method::Put;
+        let p = e.render(&r, Some(&f));
+        assert_eq!(p.url, "http://127.0.0.1:9/v1/operations/abc:cancel");
+        assert!(
+            p.headers
+                .contains(&("if-match", format!("{STALE_TAG}, \"T\"")))
+        );
+        assert!(p.headers.contains(&("if-match", "dup".to_string())));
+        assert_eq!(p.method, "PUT");
+    }
+
+    #[test]
+    fn list_query_gets_the_owner_and_records_are_redacted() {
+        let e = exec();
+        let mut r = FuzzRequest::plain(Verb::List, Slot::Succeeded);
+        r.query = vec![
+            ("owner_id".into(), OWNER_PLACEHOLDER.into()),
+            ("limit".into(), "a b".into()),
+        ];
+        let p = e.render(&r, None);
+        assert!(
+            p.url
+                .ends_with(&format!("/operations?owner_id={}&limit=a+b", e.owner_id))
+        );
+        let seen = Observed {
+            status: Some(200),
+            headers: vec![],
+            body: b"{}".to_vec(),
+            error: None,
+            timed_out: false,
+            elapsed: Duration::ZERO,
+        };
+        let ex = e.record(&p, &seen);
+        let text = serde_json::to_string(&ex).expect("json");
+        assert!(!text.contains("sekrit"));
+        assert!(text.contains("[REDACTED]"));
+    }
+
+    #[test]
+    fn control_characters_are_unsendable() {
+        let e = exec();
+        let mut r = FuzzRequest::plain(Verb::Cancel, Slot::Succeeded);
+        r.idempotency_key = Some("a\nb".into());
+        assert!(Executor::unsendable(&e.render(&r, None)));
+        r.idempotency_key = Some("ключ\tk".into());
+        assert!(!Executor::unsendable(&e.render(&r, None)));
+    }
+
+    #[test]
+    fn keys_are_remembered() {
+        let e = exec();
+        assert!(!e.key_seen("k"));
+        assert!(e.key_seen("k"));
+        assert!(e.key_seen(" \"k\""));
+        assert!(!e.key_seen("\"\""));
+    }
+}

@@ -1,0 +1,733 @@
+//! One fuzz session: replay the regressions file, then generate inputs with
+//! a seeded proptest `TestRunner`, send them in concurrent batches, shrink
+//! the first counterexample alone, persist it, and describe the session as
+//! a [`RunResult`].
+//!
+//! Call [`run`] from a plain thread (not from inside the tokio runtime):
+//! proptest value trees are not `Send`, so generation and shrinking stay on
+//! this thread and each batch is driven with `Handle::block_on`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+use crate::contract::{self, Mode, Schemas};
+use crate::model::{
+    CaseOutcome, CaseResult, CheckResult, Exchange, RunResult, StepResult, TargetInfo, Verdict,
+};
+use crate::report::reproducer;
+
+use super::emit_case;
+use super::executor::{ExecError, Executor, FuzzTarget};
+use super::input::FuzzRequest;
+use super::model::{Action, TraceStep, run_sequence, sequence};
+use super::oracle::{Expectation, InputClass, OracleEnv, expect};
+use super::property::{Property, Violation, judge_body, judge_status};
+use super::regressions::{self, Input, Regression, RegressionError};
+use super::strategies::{StrategyOptions, request};
+
+/// How a session runs.
+#[derive(Debug, Clone)]
+pub struct FuzzConfig {
+    /// Generated inputs (requests, or sequences with `stateful`).
+    pub cases: u64,
+    /// Stop generating after this long (whichever of `cases`/`time` comes first).
+    pub time: Option<Duration>,
+    /// The seed: same seed, same inputs.
+    pub seed: u64,
+    /// Sequences against the model instead of single requests.
+    pub stateful: bool,
+    /// Requests in flight at once (stateless).
+    pub concurrency: usize,
+    /// Lenient (default) or strict status sets.
+    pub mode: Mode,
+    /// The regressions file (`None`: neither replay nor persist).
+    pub regressions: Option<PathBuf>,
+    /// Upper bound on shrink steps.
+    pub max_shrink_iters: u32,
+    /// Per-request deadline ("no hang").
+    pub request_timeout: Duration,
+    /// Longest generated sequence.
+    pub max_sequence_len: usize,
+}
+
+impl Default for FuzzConfig {
+    fn default() -> Self {
+        FuzzConfig {
+            cases: 1000,
+            time: None,
+            seed: 0,
+            stateful: false,
+            concurrency: 32,
+            mode: Mode::Lenient,
+            regressions: None,
+            max_shrink_iters: 512,
+            request_timeout: Duration::from_secs(10),
+            max_sequence_len: 12,
+        }
+    }
+}
+
+/// Progress events for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Replaying this many regressions.
+    Replaying(usize),
+    /// Generated inputs done so far, of the planned total.
+    Generated {
+        /// Done.
+        done: u64,
+        /// Planned.
+        total: u64,
+    },
+    /// Shrinking a counterexample; steps so far.
+    Shrinking(u32),
+}
+
+/// Where a counterexample came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Replayed from the regressions file.
+    Regression,
+    /// Generated in this session.
+    Generated,
+}
+
+/// A (shrunk) failing input.
+#[derive(Debug, Clone)]
+pub struct Counterexample {
+    /// Replayed or generated.
+    pub source: Source,
+    /// The input, as persisted.
+    pub input: Input,
+    /// What broke (the first is the headline).
+    pub violations: Vec<Violation>,
+    /// The exchanges of the final (shrunk) run.
+    pub exchanges: Vec<Exchange>,
+    /// Shrink steps taken.
+    pub shrink_steps: u32,
+    /// `curl` reproducers of the failing request(s).
+    pub reproducers: Vec<String>,
+    /// A ready-to-use case file.
+    pub case_file: String,
+    /// The seed of the run that found it.
+    pub seed: u64,
+}
+
+/// What a session did.
+#[derive(Debug, Clone)]
+pub struct FuzzOutcome {
+    /// The seed used.
+    pub seed: u64,
+    /// Generated inputs checked.
+    pub cases: u64,
+    /// Requests sent (fixture creation and shrinking included).
+    pub requests: u64,
+    /// Generated requests sent in the generation phase (throughput basis).
+    pub generated_requests: u64,
+    /// Time of the generation phase.
+    pub generation_time: Duration,
+    /// Inputs the client refused to send (control characters).
+    pub skipped: u64,
+    /// Regressions replayed.
+    pub replayed: usize,
+    /// The counterexamples (regressions that still fail, or the one found).
+    pub counterexamples: Vec<Counterexample>,
+    /// True when a new counterexample was added to the regressions file.
+    pub persisted: bool,
+    /// The session as a result for the reporters.
+    pub result: RunResult,
+}
+
+/// A session could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum FuzzError {
+    /// The target did not answer, or the fixture provider failed.
+    #[error(transparent)]
+    Target(#[from] ExecError),
+    /// The regressions file.
+    #[error(transparent)]
+    Regressions(#[from] RegressionError),
+    /// The schemas.
+    #[error(transparent)]
+    Schemas(#[from] contract::SchemaError),
+    /// Stateful fuzzing needs fixtures.
+    #[error("run stateful fuzzing: it needs a fixture provider (--fixtures)")]
+    NoFixtures,
+}
+
+/// 32 seed bytes for ChaCha from the user's `u64`.
+fn seed_bytes(seed: u64) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (i, chunk) in out.chunks_mut(8).enumerate() {
+        let v = seed
+            .wrapping_add(i as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        chunk.copy_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// The seeded runner: explicit config, no proptest failure persistence (the
+/// regressions file is ours).
+pub fn test_runner(config: &FuzzConfig) -> TestRunner {
+    let pt = Config {
+        cases: u32::try_from(config.cases).unwrap_or(u32::MAX),
+        failure_persistence: None,
+        rng_algorithm: RngAlgorithm::ChaCha,
+        max_shrink_iters: config.max_shrink_iters,
+        ..Config::default()
+    };
+    TestRunner::new_with_rng(
+        pt,
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(config.seed)),
+    )
+}
+
+/// Keys shorter than this may collide with an earlier run's.
+const SHORT_KEY: usize = 12;
+
+/// One stateless request checked.
+#[derive(Debug, Clone)]
+struct Checked {
+    violations: Vec<Violation>,
+    exchange: Option<Exchange>,
+    expectation: Expectation,
+    skipped: bool,
+    requests: u64,
+}
+
+async fn check_one(
+    exec: &Executor,
+    schemas: &Schemas,
+    mode: Mode,
+    req: &FuzzRequest,
+) -> Result<Checked, ExecError> {
+    let fixture = exec.fixture_for(req).await?;
+    let mut requests = u64::from(req.slot() == Some(super::input::Slot::FreshRunning));
+    let key_seen = match (&req.idempotency_key, req.verb) {
+        // Short keys may have been used by an earlier run against the same
+        // target (keys live for hours): either answer is then fine.
+        (Some(k), super::input::Verb::Cancel) => exec.key_seen(k) || k.chars().count() < SHORT_KEY,
+        _ => false,
+    };
+    let env = OracleEnv {
+        mode,
+        etag_known: fixture.as_ref().is_none_or(|f| f.etag.is_some()),
+        key_seen,
+    };
+    let exp = expect(req, &env);
+    let prepared = exec.render(req, fixture.as_ref());
+    if exp.class == InputClass::Unsendable || Executor::unsendable(&prepared) {
+        return Ok(Checked {
+            violations: Vec::new(),
+            exchange: None,
+            expectation: exp,
+            skipped: true,
+            requests,
+        });
+    }
+    let seen = exec.send(&prepared).await;
+    requests += 1;
+    let mut violations = judge_status(&exp, &seen);
+    if violations.is_empty() && seen.status.is_some_and(|s| (200..500).contains(&s)) {
+        let lean = Executor::for_checks(&prepared, &seen);
+        violations = judge_body(schemas, mode, req.verb.endpoint(), &seen, &lean);
+        if req.verb == super::input::Verb::List
+            && !(req.query_param("owner_id") == Some(super::strategies::OWNER_PLACEHOLDER)
+                && req.query_param("owner_type") == Some("install"))
+        {
+            // Unfiltered pages mix operations other runs and providers
+            // created; fixture providers back-date terminal fixtures'
+            // started_at, so the started_at proxy of newest-first only holds
+            // for this run's own (filtered) fixtures.
+            violations.retain(|v| v.invariant != "LIST-NEWEST-FIRST");
+        }
+    }
+    Ok(Checked {
+        exchange: (!violations.is_empty()).then(|| exec.record(&prepared, &seen)),
+        violations,
+        expectation: exp,
+        skipped: false,
+        requests,
+    })
+}
+
+/// Runs one session. Blocks; call it outside the runtime of `handle`.
+pub fn run(
+    config: &FuzzConfig,
+    target: FuzzTarget,
+    handle: &tokio::runtime::Handle,
+    progress: &dyn Fn(Progress),
+) -> Result<FuzzOutcome, FuzzError> {
+    let started = Instant::now();
+    let started_at = SystemTime::now();
+    let schemas = Arc::new(Schemas::bundled()?);
+    let mut exec = Executor::new(target, config.request_timeout)?;
+    handle.block_on(exec.setup())?;
+    if config.stateful && !exec.has_fixtures() {
+        return Err(FuzzError::NoFixtures);
+    }
+    let exec = Arc::new(exec);
+    let mut out = FuzzOutcome {
+        seed: config.seed,
+        cases: 0,
+        requests: 0,
+        generated_requests: 0,
+        generation_time: Duration::ZERO,
+        skipped: 0,
+        replayed: 0,
+        counterexamples: Vec::new(),
+        persisted: false,
+        result: empty_result(&exec, config.mode),
+    };
+
+    // 1. Replay every persisted regression first.
+    let saved = match &config.regressions {
+        Some(p) => regressions::load(p)?,
+        None => Vec::new(),
+    };
+    progress(Progress::Replaying(saved.len()));
+    for r in &saved {
+        out.replayed += 1;
+        match &r.input {
+            Input::Stateless(req) => {
+                let c = handle.block_on(check_one(&exec, &schemas, config.mode, req))?;
+                out.requests += c.requests;
+                if !c.violations.is_empty() {
+                    out.counterexamples.push(stateless_cx(
+                        &exec,
+                        Source::Regression,
+                        req,
+                        c,
+                        0,
+                        r.seed,
+                    ));
+                }
+            }
+            Input::Stateful(actions) if exec.has_fixtures() => {
+                let run = handle.block_on(run_sequence(&exec, &schemas, config.mode, actions))?;
+                out.requests += run.requests;
+                if !run.violations.is_empty() {
+                    out.counterexamples.push(stateful_cx(
+                        Source::Regression,
+                        actions,
+                        &run.trace,
+                        run.violations,
+                        0,
+                        r.seed,
+                    ));
+                }
+            }
+            Input::Stateful(_) => {}
+        }
+    }
+
+    // 2. Generate, unless a regression still fails.
+    if out.counterexamples.is_empty() {
+        let gen_started = Instant::now();
+        let found = if config.stateful {
+            generate_stateful(config, &exec, &schemas, handle, progress, &mut out)?
+        } else {
+            generate_stateless(config, &exec, &schemas, handle, progress, &mut out)?
+        };
+        out.generation_time = gen_started.elapsed();
+        if let Some(cx) = found {
+            if let Some(path) = &config.regressions {
+                let (property, invariant) = cx
+                    .violations
+                    .first()
+                    .map(|v| (v.property, v.invariant.clone()))
+                    .unwrap_or((Property::StatefulModel, String::new()));
+                out.persisted = regressions::append(
+                    path,
+                    &Regression {
+                        input: cx.input.clone(),
+                        property,
+                        invariant,
+                        seed: config.seed,
+                        found_at: crate::run::rfc3339(SystemTime::now()),
+                    },
+                )?;
+            }
+            out.counterexamples.push(cx);
+        }
+    }
+    out.result = result(&exec, config, &out, started_at, started);
+    Ok(out)
+}
+
+fn generate_stateless(
+    config: &FuzzConfig,
+    exec: &Arc<Executor>,
+    schemas: &Arc<Schemas>,
+    handle: &tokio::runtime::Handle,
+    progress: &dyn Fn(Progress),
+    out: &mut FuzzOutcome,
+) -> Result<Option<Counterexample>, FuzzError> {
+    let strategy = request(StrategyOptions {
+        fixtures: exec.has_fixtures(),
+    });
+    let mut runner = test_runner(config);
+    let deadline = config.time.map(|t| Instant::now() + t);
+    let batch = config.concurrency.max(1) as u64;
+    let in_time = || deadline.is_none_or(|d| Instant::now() < d);
+    let mut generate = |planned: u64| -> Vec<Box<dyn ValueTree<Value = FuzzRequest>>> {
+        let n = batch.min(config.cases.saturating_sub(planned));
+        // A strategy without filters never rejects.
+        (0..n)
+            .filter_map(|_| strategy.new_tree(&mut runner).ok())
+            .collect()
+    };
+    let spawn = |reqs: Vec<FuzzRequest>| {
+        let exec = Arc::clone(exec);
+        let schemas = Arc::clone(schemas);
+        let mode = config.mode;
+        handle.spawn(async move {
+            let mut set = tokio::task::JoinSet::new();
+            for (i, req) in reqs.into_iter().enumerate() {
+                let exec = Arc::clone(&exec);
+                let schemas = Arc::clone(&schemas);
+                set.spawn(async move { (i, check_one(&exec, &schemas, mode, &req).await) });
+            }
+            let mut results: Vec<(usize, Result<Checked, ExecError>)> =
+                Vec::with_capacity(set.len());
+            while let Some(j) = set.join_next().await {
+                if let Ok(r) = j {
+                    results.push(r);
+                }
+            }
+            results.sort_by_key(|(i, _)| *i);
+            results
+        })
+    };
+    // One batch in flight while the next is generated on this thread.
+    let first = if in_time() { generate(0) } else { Vec::new() };
+    let mut current = (!first.is_empty()).then(|| {
+        let reqs = first.iter().map(|t| t.current()).collect();
+        (first, spawn(reqs))
+    });
+    while let Some((mut trees, running)) = current.take() {
+        let planned = out.cases + trees.len() as u64;
+        let next = if in_time() {
+            generate(planned)
+        } else {
+            Vec::new()
+        };
+        let results = handle.block_on(running).unwrap_or_default();
+        let mut failing = None;
+        for (i, r) in results {
+            let c = r?;
+            out.requests += c.requests;
+            out.generated_requests += c.requests;
+            out.skipped += u64::from(c.skipped);
+            if failing.is_none() && !c.violations.is_empty() {
+                failing = Some((i, c));
+            }
+        }
+        out.cases += trees.len() as u64;
+        progress(Progress::Generated {
+            done: out.cases,
+            total: config.cases,
+        });
+        if let Some((i, first)) = failing {
+            let tree = trees.swap_remove(i);
+            let property = first.violations[0].property;
+            let (req, checked, steps) = shrink_stateless(
+                tree, first, property, config, exec, schemas, handle, progress, out,
+            )?;
+            return Ok(Some(stateless_cx(
+                exec,
+                Source::Generated,
+                &req,
+                checked,
+                steps,
+                config.seed,
+            )));
+        }
+        if !next.is_empty() && in_time() {
+            let reqs = next.iter().map(|t| t.current()).collect();
+            current = Some((next, spawn(reqs)));
+        }
+    }
+    Ok(None)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn shrink_stateless(
+    mut tree: Box<dyn ValueTree<Value = FuzzRequest>>,
+    first: Checked,
+    property: Property,
+    config: &FuzzConfig,
+    exec: &Arc<Executor>,
+    schemas: &Arc<Schemas>,
+    handle: &tokio::runtime::Handle,
+    progress: &dyn Fn(Progress),
+    out: &mut FuzzOutcome,
+) -> Result<(FuzzRequest, Checked, u32), FuzzError> {
+    let mut best = (tree.current(), first);
+    let mut steps = 0u32;
+    if !tree.simplify() {
+        return Ok((best.0, best.1, steps));
+    }
+    while steps < config.max_shrink_iters {
+        steps += 1;
+        progress(Progress::Shrinking(steps));
+        let candidate = tree.current();
+        let c = handle.block_on(check_one(exec, schemas, config.mode, &candidate))?;
+        out.requests += c.requests;
+        let fails = c.violations.iter().any(|v| v.property == property);
+        let more = if fails {
+            best = (candidate, c);
+            tree.simplify()
+        } else {
+            tree.complicate()
+        };
+        if !more {
+            break;
+        }
+    }
+    Ok((best.0, best.1, steps))
+}
+
+fn generate_stateful(
+    config: &FuzzConfig,
+    exec: &Arc<Executor>,
+    schemas: &Arc<Schemas>,
+    handle: &tokio::runtime::Handle,
+    progress: &dyn Fn(Progress),
+    out: &mut FuzzOutcome,
+) -> Result<Option<Counterexample>, FuzzError> {
+    let strategy = sequence(config.max_sequence_len);
+    let mut runner = test_runner(config);
+    let deadline = config.time.map(|t| Instant::now() + t);
+    while out.cases < config.cases && deadline.is_none_or(|d| Instant::now() < d) {
+        let Ok(mut tree) = strategy.new_tree(&mut runner) else {
+            continue;
+        };
+        let actions = tree.current();
+        let run = handle.block_on(run_sequence(exec, schemas, config.mode, &actions))?;
+        out.cases += 1;
+        out.requests += run.requests;
+        out.generated_requests += run.requests;
+        progress(Progress::Generated {
+            done: out.cases,
+            total: config.cases,
+        });
+        if run.violations.is_empty() {
+            continue;
+        }
+        let property = run.violations[0].property;
+        let mut best = (actions, run);
+        let mut steps = 0u32;
+        let mut more = tree.simplify();
+        while more && steps < config.max_shrink_iters {
+            steps += 1;
+            progress(Progress::Shrinking(steps));
+            let candidate = tree.current();
+            let r = handle.block_on(run_sequence(exec, schemas, config.mode, &candidate))?;
+            out.requests += r.requests;
+            more = if r.violations.iter().any(|v| v.property == property) {
+                best = (candidate, r);
+                tree.simplify()
+            } else {
+                tree.complicate()
+            };
+        }
+        let (actions, run) = best;
+        return Ok(Some(stateful_cx(
+            Source::Generated,
+            &actions,
+            &run.trace,
+            run.violations,
+            steps,
+            config.seed,
+        )));
+    }
+    Ok(None)
+}
+
+fn describe(v: &Violation) -> String {
+    format!(
+        "{} ({}): expected {}, got {}",
+        v.property.name(),
+        v.invariant,
+        v.expected,
+        v.actual
+    )
+}
+
+fn stateless_cx(
+    exec: &Executor,
+    source: Source,
+    req: &FuzzRequest,
+    c: Checked,
+    steps: u32,
+    seed: u64,
+) -> Counterexample {
+    let exchanges: Vec<Exchange> = c.exchange.into_iter().collect();
+    let reproducers: Vec<String> = exchanges
+        .iter()
+        .map(|e| reproducer::curl(&e.request))
+        .collect();
+    let what = c.violations.first().map(describe).unwrap_or_default();
+    let case_file = emit_case::stateless(req, &c.expectation, exec, seed, &what, &reproducers);
+    Counterexample {
+        source,
+        input: Input::Stateless(req.clone()),
+        violations: c.violations,
+        exchanges,
+        shrink_steps: steps,
+        reproducers,
+        case_file,
+        seed,
+    }
+}
+
+fn stateful_cx(
+    source: Source,
+    actions: &[Action],
+    trace: &[TraceStep],
+    violations: Vec<Violation>,
+    steps: u32,
+    seed: u64,
+) -> Counterexample {
+    let exchanges: Vec<Exchange> = trace.iter().map(|s| s.exchange.clone()).collect();
+    let reproducers: Vec<String> = exchanges
+        .iter()
+        .map(|e| reproducer::curl(&e.request))
+        .collect();
+    let what = violations.first().map(describe).unwrap_or_default();
+    let case_file = emit_case::stateful(trace, seed, &what, &reproducers);
+    Counterexample {
+        source,
+        input: Input::Stateful(actions.to_vec()),
+        violations,
+        exchanges,
+        shrink_steps: steps,
+        reproducers,
+        case_file,
+        seed,
+    }
+}
+
+fn empty_result(exec: &Executor, mode: Mode) -> RunResult {
+    let t = exec.target();
+    RunResult {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        catalogue_version: contract::CATALOGUE_VERSION.to_string(),
+        target: TargetInfo {
+            base_url: exec.redactor().redact(&t.base_url).into_owned(),
+            embedded: t.embedded,
+            faults: t.faults.clone(),
+        },
+        mode,
+        started_at: crate::run::rfc3339(SystemTime::now()),
+        duration_ms: 0,
+        cases: Vec::new(),
+        invariants: Vec::new(),
+    }
+}
+
+/// One case per property (passed, or failed with its counterexample).
+fn result(
+    exec: &Executor,
+    config: &FuzzConfig,
+    out: &FuzzOutcome,
+    started_at: SystemTime,
+    started: Instant,
+) -> RunResult {
+    let mut r = empty_result(exec, config.mode);
+    r.started_at = crate::run::rfc3339(started_at);
+    r.duration_ms = started.elapsed().as_millis() as u64;
+    let props: Vec<Property> = Property::ALL
+        .into_iter()
+        .filter(|p| {
+            (*p == Property::StatefulModel) == config.stateful
+                || *p == Property::No5xx
+                || *p == Property::NoHang
+        })
+        .collect();
+    for p in props {
+        let failing: Vec<&Counterexample> = out
+            .counterexamples
+            .iter()
+            .filter(|c| c.violations.first().is_some_and(|v| v.property == p))
+            .collect();
+        let mut steps = Vec::new();
+        for cx in &failing {
+            let checks = cx
+                .violations
+                .iter()
+                .map(|v| CheckResult {
+                    invariant: v.invariant.clone(),
+                    verdict: Verdict::Fail,
+                    expected: v.expected.clone(),
+                    actual: v.actual.clone(),
+                    exchange: cx.exchanges.len().checked_sub(1),
+                    elapsed_ms: None,
+                })
+                .collect();
+            let origin = match cx.source {
+                Source::Regression => "replayed regression",
+                Source::Generated => "shrunk counterexample",
+            };
+            steps.push(StepResult {
+                name: format!(
+                    "{origin} (seed {}, {} shrink steps)",
+                    cx.seed, cx.shrink_steps
+                ),
+                exchanges: cx.exchanges.clone(),
+                checks,
+                duration_ms: cx.exchanges.iter().map(|e| e.elapsed_ms).sum(),
+            });
+        }
+        let invariants: Vec<String> = failing
+            .iter()
+            .filter_map(|c| c.violations.first().map(|v| v.invariant.clone()))
+            .collect();
+        r.cases.push(CaseResult {
+            name: format!("fuzz::{}", p.name()),
+            file: "fuzz".to_string(),
+            description: Some(format!(
+                "{} ({} inputs, seed {}, {} regressions replayed)",
+                p.title(),
+                out.cases,
+                config.seed,
+                out.replayed
+            )),
+            invariants,
+            outcome: if failing.is_empty() {
+                CaseOutcome::Passed
+            } else {
+                CaseOutcome::Failed
+            },
+            attempts: 1,
+            steps,
+            duration_ms: r.duration_ms,
+        });
+    }
+    r.invariants = RunResult::totals(&r.cases, &contract::ids());
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_differ_and_runners_are_reproducible() {
+        assert_ne!(seed_bytes(1), seed_bytes(2));
+        let c = FuzzConfig {
+            seed: 5,
+            ..FuzzConfig::default()
+        };
+        let s = request(StrategyOptions { fixtures: true });
+        let a = s.new_tree(&mut test_runner(&c)).expect("tree").current();
+        let b = s.new_tree(&mut test_runner(&c)).expect("tree").current();
+        assert_eq!(a, b);
+    }
+}
