@@ -2,11 +2,9 @@
 //! against loopback servers the tests start.
 
 mod cases;
-mod fuzz;
-mod reference;
-mod contract;
 mod cli;
 mod contract;
+mod fuzz;
 mod hostile;
 mod kill_matrix;
 mod profile;

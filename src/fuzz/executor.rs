@@ -533,6 +533,7 @@ impl Executor {
             }),
             error: None,
             elapsed_ms: 0,
+            retries: 0,
         }
     }
 
@@ -568,6 +569,7 @@ impl Executor {
             response,
             error: seen.error.as_deref().map(r),
             elapsed_ms: seen.elapsed.as_millis() as u64,
+            retries: 0,
         }
     }
 }

@@ -283,6 +283,7 @@ mod tests {
             response: None,
             error: None,
             elapsed_ms: 0,
+            retries: 0,
         };
         let good = seen(
             Some(404),
