@@ -7,4 +7,5 @@ mod profile;
 mod reports;
 mod runner;
 mod contract;
+mod library;
 mod reference;
