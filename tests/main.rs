@@ -3,9 +3,9 @@
 
 mod cases;
 mod cli;
-mod profile;
-mod reports;
-mod runner;
 mod contract;
 mod library;
+mod profile;
 mod reference;
+mod reports;
+mod runner;

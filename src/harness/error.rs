@@ -51,7 +51,10 @@ mod tests {
     fn messages_read_after_failed_to() {
         let e = SuiteError::Cases(vec!["a.toml:1:1: bad".into(), "b.toml:2:3: worse".into()]);
         let text = format!("failed to {e}");
-        assert!(text.starts_with("failed to load case files (2 error(s)):"), "{text}");
+        assert!(
+            text.starts_with("failed to load case files (2 error(s)):"),
+            "{text}"
+        );
         assert!(text.contains("b.toml:2:3: worse"));
         let e = SuiteError::NoTarget;
         assert!(e.to_string().starts_with("run the suite"));

@@ -63,7 +63,10 @@ where
             if !args.list {
                 print!(
                     "{}",
-                    console::invariant_summary(&trial_run.result, &crate::redact::Redactor::default())
+                    console::invariant_summary(
+                        &trial_run.result,
+                        &crate::redact::Redactor::default()
+                    )
                 );
                 if let Err(e) = write_env_reports(&trial_run) {
                     eprintln!("error: failed to {e}");

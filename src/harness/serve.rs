@@ -43,13 +43,7 @@ async fn serve(router: axum::Router) -> std::io::Result<(SocketAddr, Served)> {
             })
             .await;
     });
-    Ok((
-        addr,
-        Served {
-            shutdown: tx,
-            task,
-        },
-    ))
+    Ok((addr, Served { shutdown: tx, task }))
 }
 
 /// The runner's target for `target`, serving it first when it is a router.
@@ -95,7 +89,11 @@ mod tests {
     async fn a_served_router_answers_on_loopback_and_stops() {
         let router = axum::Router::new().route("/v1/ping", axum::routing::get(|| async { "pong" }));
         let (t, served) = start(Target::router(router).fixtures("/fx")).await.unwrap();
-        assert!(t.base_url.starts_with("http://127.0.0.1:"), "{}", t.base_url);
+        assert!(
+            t.base_url.starts_with("http://127.0.0.1:"),
+            "{}",
+            t.base_url
+        );
         assert!(t.base_url.ends_with("/v1"));
         assert_eq!(
             t.fixtures_url.as_deref(),

@@ -210,7 +210,11 @@ impl Suite {
             out.push_str(&console::failure_message(case, &redactor));
         }
         for case in result.not_run() {
-            out.push_str(&format!("---- {} ---- {}\n", case.name, case.outcome.label()));
+            out.push_str(&format!(
+                "---- {} ---- {}\n",
+                case.name,
+                case.outcome.label()
+            ));
         }
         out.push_str(&console::closing_line(result, !result.passed()));
         out
@@ -238,10 +242,7 @@ impl Suite {
 
     /// The engine for this suite's target, serving it first if needed, and
     /// probing it when `probe`.
-    async fn start(
-        self,
-        probe: bool,
-    ) -> Result<(Arc<Engine>, Option<serve::Served>), SuiteError> {
+    async fn start(self, probe: bool) -> Result<(Arc<Engine>, Option<serve::Served>), SuiteError> {
         let schemas = match self.schemas {
             Some(s) => s,
             None => Schemas::bundled()?,
@@ -258,7 +259,9 @@ impl Suite {
                 if let Some(served) = served {
                     served.shutdown().await;
                 }
-                return Err(SuiteError::Unreachable(engine.redactor().redact(&why).into_owned()));
+                return Err(SuiteError::Unreachable(
+                    engine.redactor().redact(&why).into_owned(),
+                ));
             }
         }
         Ok((engine, served))

@@ -3,7 +3,14 @@
 
 use assert_cmd::Command;
 
-const SUBCOMMANDS: [&str; 6] = ["run", "serve", "selftest", "fuzz", "invariants", "completions"];
+const SUBCOMMANDS: [&str; 6] = [
+    "run",
+    "serve",
+    "selftest",
+    "fuzz",
+    "invariants",
+    "completions",
+];
 
 /// Subcommands whose help shows examples. `fuzz` gets its examples with the
 /// fuzzer itself (its own branch); until then its help is a stub.
@@ -21,10 +28,16 @@ fn completions_for_bash_zsh_and_fish_name_every_subcommand() {
         let script = String::from_utf8_lossy(&out.stdout);
         assert!(script.len() > 500, "{shell}: only {} bytes", script.len());
         for sub in SUBCOMMANDS {
-            assert!(script.contains(sub), "{shell} completions do not mention `{sub}`");
+            assert!(
+                script.contains(sub),
+                "{shell} completions do not mention `{sub}`"
+            );
         }
         // Options of subcommands too, not just their names.
-        assert!(script.contains("settle-deadline"), "{shell}: no --settle-deadline");
+        assert!(
+            script.contains("settle-deadline"),
+            "{shell}: no --settle-deadline"
+        );
     }
 }
 
@@ -55,8 +68,15 @@ fn every_help_shows_examples() {
             .split_once("Examples:")
             .unwrap_or_else(|| panic!("`opconform {}` has no examples:\n{help}", args.join(" ")))
             .1;
-        let lines = examples.lines().filter(|l| l.trim_start().starts_with("opconform")).count();
-        assert!(lines >= 2, "`opconform {}` shows {lines} example(s)", args.join(" "));
+        let lines = examples
+            .lines()
+            .filter(|l| l.trim_start().starts_with("opconform"))
+            .count();
+        assert!(
+            lines >= 2,
+            "`opconform {}` shows {lines} example(s)",
+            args.join(" ")
+        );
         // Examples must work: every fault they name exists.
         let words: Vec<&str> = examples.split_whitespace().collect();
         for pair in words.windows(2) {

@@ -31,7 +31,10 @@ fn fenced_blocks(markdown: &str, lang: &str) -> Vec<(usize, String)> {
 fn fenced_block_extraction_finds_only_the_language_asked_for() {
     let md = "x\n```toml\na = 1\n```\n```rust\nfn f() {}\n```\n  ```toml\nb = 2\n  ```\n";
     let blocks = fenced_blocks(md, "toml");
-    assert_eq!(blocks, [(2, "a = 1\n".to_string()), (8, "b = 2\n".to_string())]);
+    assert_eq!(
+        blocks,
+        [(2, "a = 1\n".to_string()), (8, "b = 2\n".to_string())]
+    );
 }
 
 #[test]
@@ -56,7 +59,11 @@ fn every_toml_example_in_docs_cases_md_loads() {
             }
             Err(errors) => failures.push(format!(
                 "docs/cases.md:{line}:\n{}",
-                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
             )),
         }
     }
@@ -73,11 +80,33 @@ fn docs_cases_md_shows_every_expect_field_and_request_auth() {
         .map(|(_, b)| b)
         .collect();
     for field in [
-        "status = \"", "status = [", "strict = [", "body = ", "json = {", "json_is = {",
-        "headers = {", "unchanged = ", "same_body_as = ", "parallel = ", "single_transition",
-        "within_ms", "not_before_ms", "eventually = {", "via = \"wait\"", "via = \"poll\"",
-        "capture.", "lengths = [", "values = [", "fill = ", "fixtures = {", "owner = ",
-        "requires = [", "auth = \"foreign\"", "auth = \"none\"", "timeout_ms", "invariant = ",
+        "status = \"",
+        "status = [",
+        "strict = [",
+        "body = ",
+        "json = {",
+        "json_is = {",
+        "headers = {",
+        "unchanged = ",
+        "same_body_as = ",
+        "parallel = ",
+        "single_transition",
+        "within_ms",
+        "not_before_ms",
+        "eventually = {",
+        "via = \"wait\"",
+        "via = \"poll\"",
+        "capture.",
+        "lengths = [",
+        "values = [",
+        "fill = ",
+        "fixtures = {",
+        "owner = ",
+        "requires = [",
+        "auth = \"foreign\"",
+        "auth = \"none\"",
+        "timeout_ms",
+        "invariant = ",
     ] {
         assert!(code.contains(field), "no example uses `{field}`");
     }

@@ -31,7 +31,10 @@ fn the_example_crate_passes_the_suite_in_its_own_cargo_test() {
     let out = cargo_in_example(&[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "cargo test failed\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "cargo test failed\n{stdout}\n{stderr}"
+    );
     // One trial line per case, as for any test.
     for trial in [
         "test auth::",
@@ -46,19 +49,31 @@ fn the_example_crate_passes_the_suite_in_its_own_cargo_test() {
     // The per-invariant summary of harness_main, and the #[tokio::test]
     // using Suite::run.
     assert!(stdout.contains("CANCEL-SETTLES"), "{stdout}");
-    assert!(stdout.contains("test cancel_cases_pass_in_strict_mode ... ok"), "{stdout}");
+    assert!(
+        stdout.contains("test cancel_cases_pass_in_strict_mode ... ok"),
+        "{stdout}"
+    );
     assert!(stderr.contains("Running tests/conformance.rs"), "{stderr}");
 
     // libtest filters and --list work through `cargo test`.
     let out = cargo_in_example(&["--test", "conformance", "--", "--list"]);
     assert!(out.status.success(), "{out:?}");
     let listed = String::from_utf8_lossy(&out.stdout);
-    assert!(listed.lines().filter(|l| l.ends_with(": test")).count() > 40, "{listed}");
+    assert!(
+        listed.lines().filter(|l| l.ends_with(": test")).count() > 40,
+        "{listed}"
+    );
 
     let out = cargo_in_example(&["--test", "conformance", "--", "wait::"]);
     assert!(out.status.success(), "{out:?}");
     let filtered = String::from_utf8_lossy(&out.stdout);
-    let trials: Vec<&str> = filtered.lines().filter(|l| l.starts_with("test ")).collect();
+    let trials: Vec<&str> = filtered
+        .lines()
+        .filter(|l| l.starts_with("test "))
+        .collect();
     assert!(!trials.is_empty(), "{filtered}");
-    assert!(trials.iter().all(|l| l.starts_with("test wait::")), "{trials:#?}");
+    assert!(
+        trials.iter().all(|l| l.starts_with("test wait::")),
+        "{trials:#?}"
+    );
 }

@@ -25,7 +25,11 @@ async fn bundled_subset_passes_against_the_served_reference_in_both_modes() {
             .run()
             .await
             .expect("the suite runs");
-        assert!(result.passed(), "strict={strict}\n{}", Suite::explain(&result));
+        assert!(
+            result.passed(),
+            "strict={strict}\n{}",
+            Suite::explain(&result)
+        );
         assert!(result.cases.len() >= 6, "{} cases", result.cases.len());
         assert!(result.cases.iter().all(|c| c.name.starts_with("lengths::")));
         assert!(result.target.base_url.starts_with("http://127.0.0.1:"));
@@ -48,11 +52,18 @@ async fn a_fault_is_reported_as_a_typed_failure_without_the_token() {
     let failed: Vec<&str> = result.failures().map(|c| c.name.as_str()).collect();
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert!(failed[0].ends_with("[key len=65]"), "{failed:?}");
-    assert!(result.failed_invariants().any(|id| id == "CANCEL-KEY-BOUNDS"));
+    assert!(
+        result
+            .failed_invariants()
+            .any(|id| id == "CANCEL-KEY-BOUNDS")
+    );
     let explained = Suite::explain(&result);
     assert!(explained.contains("key len=65"), "{explained}");
     assert!(explained.contains("CANCEL-KEY-BOUNDS"), "{explained}");
-    let everything = format!("{explained}{}", serde_json::to_string(&result).expect("json"));
+    let everything = format!(
+        "{explained}{}",
+        serde_json::to_string(&result).expect("json")
+    );
     assert!(!everything.contains(reference::ALPHA_TOKEN), "token leaked");
     assert_eq!(result.target.faults, ["key-len-off-by-one"]);
 }
@@ -138,9 +149,22 @@ fn run_harness_makes_trials_that_honour_the_filter() {
     assert!(!run.conclusion.has_failed(), "{:?}", run.conclusion);
     assert!(run.conclusion.num_passed >= 3, "{:?}", run.conclusion);
     assert!(run.conclusion.num_filtered_out > 20, "{:?}", run.conclusion);
-    assert_eq!(run.result.cases.len() as u64, run.conclusion.num_passed + run.conclusion.num_ignored);
-    assert!(run.result.cases.iter().all(|c| c.name.starts_with("wait::")));
-    assert!(run.result.cases.iter().all(|c| c.outcome == CaseOutcome::Passed));
+    assert_eq!(
+        run.result.cases.len() as u64,
+        run.conclusion.num_passed + run.conclusion.num_ignored
+    );
+    assert!(
+        run.result
+            .cases
+            .iter()
+            .all(|c| c.name.starts_with("wait::"))
+    );
+    assert!(
+        run.result
+            .cases
+            .iter()
+            .all(|c| c.outcome == CaseOutcome::Passed)
+    );
 }
 
 #[test]
