@@ -35,7 +35,6 @@ use crate::run::{self, Engine, FailOn, RunOptions, TrialRun};
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug)]
 pub struct Suite {
     cases: Vec<PlannedCase>,
     schemas: Option<Schemas>,
@@ -43,6 +42,19 @@ pub struct Suite {
     fail_on: FailOn,
     concurrency: usize,
     target: Option<Target>,
+}
+
+impl std::fmt::Debug for Suite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Hand-written: `RunOptions::secrets` must never reach a log.
+        f.debug_struct("Suite")
+            .field("cases", &self.cases.len())
+            .field("mode", &self.options.mode)
+            .field("fail_on", &self.fail_on)
+            .field("concurrency", &self.concurrency)
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Suite {
@@ -265,5 +277,35 @@ impl Suite {
             }
         }
         Ok((engine, served))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_and_skip_select_by_trial_name() {
+        let all = Suite::bundled().unwrap();
+        let total = all.cases().len();
+        let waits = Suite::bundled().unwrap().filter("wait::");
+        assert!(waits.case_names().all(|n| n.starts_with("wait::")));
+        assert!(!waits.cases().is_empty());
+        let rest = Suite::bundled().unwrap().skip("wait::");
+        assert_eq!(rest.cases().len() + waits.cases().len(), total);
+    }
+
+    #[test]
+    fn debug_hides_secrets_and_tokens() {
+        let suite = Suite::bundled()
+            .unwrap()
+            .options(RunOptions {
+                secrets: vec!["hunter2".into()],
+                ..RunOptions::default()
+            })
+            .target(Target::url("http://h/v1").token("tok_secret"));
+        let shown = format!("{suite:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("tok_secret"), "{shown}");
     }
 }
