@@ -165,6 +165,14 @@ pub struct Exchange {
     pub error: Option<String>,
     /// Time from send to the end of the response body.
     pub elapsed_ms: u64,
+    /// How often the request was sent again after a `429`/`503` with
+    /// `Retry-After` (the recorded response is the last one).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A request as sent.

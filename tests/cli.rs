@@ -340,3 +340,62 @@ async fn run_without_target_uses_the_embedded_reference() {
         "{stdout}"
     );
 }
+
+/// `LINE:COL` of every error a corpus file's `.expect` lists (0:0: no
+/// position, the file as a whole).
+fn expected_locations(expect: &Path) -> Vec<(usize, usize)> {
+    std::fs::read_to_string(expect)
+        .unwrap_or_else(|e| panic!("{}: {e}", expect.display()))
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let at = l.split_whitespace().next().unwrap_or("");
+            let (line, col) = at.split_once(':').unwrap_or_else(|| panic!("{l}"));
+            (line.parse().unwrap(), col.parse().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_malformed_case_file_exits_2_with_its_location_and_sends_nothing() {
+    let f = fake::start(Behaviour::default()).await;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/malformed");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 15, "corpus has {} files", files.len());
+    let mut problems = Vec::new();
+    for file in &files {
+        let out = opconform(against(&f, file), Some(fake::TOKEN)).await;
+        let (stdout, stderr) = text(&out);
+        let name = file.display().to_string();
+        if out.status.code() != Some(2) {
+            problems.push(format!(
+                "{name}: exit {:?}\n{stdout}\n{stderr}",
+                out.status.code()
+            ));
+            continue;
+        }
+        for (line, col) in expected_locations(&file.with_extension("expect")) {
+            let at = if line == 0 {
+                format!("--> {name}\n")
+            } else {
+                format!("--> {name}:{line}:{col}")
+            };
+            if !stderr.contains(&at) {
+                problems.push(format!("{name}: no `{at}` in:\n{stderr}"));
+            }
+        }
+        if !stderr.contains("nothing was sent") || stderr.contains("error: error:") {
+            problems.push(format!("{name}: unexpected summary:\n{stderr}"));
+        }
+        if stdout.contains("running ") {
+            problems.push(format!("{name}: a trial started:\n{stdout}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    assert!(f.shared.requests().is_empty(), "{:?}", f.shared.requests());
+}

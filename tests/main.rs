@@ -5,6 +5,8 @@ mod cases;
 mod cli;
 mod contract;
 mod library;
+mod hostile;
+mod kill_matrix;
 mod profile;
 mod reference;
 mod reports;

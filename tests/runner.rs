@@ -56,6 +56,9 @@ pub mod fake {
         pub vary_cancel_bodies: bool,
         /// 401 bodies echo the Authorization header.
         pub echo_auth: bool,
+        /// An accepted cancel settles at once (the 202 body still shows
+        /// RUNNING), so a second cancel finds the operation done.
+        pub settle_at_once: bool,
     }
 
     #[derive(Debug, Default)]
@@ -68,11 +71,17 @@ pub mod fake {
         cancels: AtomicUsize,
         /// `METHOD path?query` of every request, as received.
         pub requests: Mutex<Vec<String>>,
+        /// The body of every fixture request, parsed.
+        pub fixture_bodies: Mutex<Vec<Value>>,
     }
 
     impl Shared {
         pub fn requests(&self) -> Vec<String> {
             self.requests.lock().unwrap().clone()
+        }
+
+        pub fn fixture_bodies(&self) -> Vec<Value> {
+            self.fixture_bodies.lock().unwrap().clone()
         }
     }
 
@@ -83,8 +92,28 @@ pub mod fake {
         pub shared: Arc<Shared>,
     }
 
+    /// A contract-valid Operation (as GET shows it, with `steps`): every
+    /// body the fakes send passes the real body checks, so each test fails
+    /// only for the misbehaviour it switches on. List items drop `steps`.
     pub fn operation(id: &str, state: &str) -> Value {
         let done = state != "RUNNING";
+        let step = |name: &str, status: &str| {
+            json!({
+                "name": name,
+                "status": status,
+                "execution_type": "system",
+                "started_at": 1_700_000_000u64,
+                "completed_at": if status == "running" { Value::Null } else { json!(1_700_000_001u64) },
+                "error_message": null,
+                "retryable": false,
+                "skippable": false,
+            })
+        };
+        let steps = if done {
+            vec![step("validate", "completed"), step("apply", "completed")]
+        } else {
+            vec![step("validate", "completed"), step("apply", "running")]
+        };
         json!({
             "id": id,
             "workspace_id": "ws_fake",
@@ -101,7 +130,17 @@ pub mod fake {
             "last_error": null,
             "started_at": 1_700_000_000u64,
             "completed_at": if done { json!(1_700_000_001u64) } else { Value::Null },
+            "steps": steps,
         })
+    }
+
+    /// A list item: the Operation without per-step detail.
+    pub fn list_item(op: &Value) -> Value {
+        let mut item = op.clone();
+        if let Some(map) = item.as_object_mut() {
+            map.remove("steps");
+        }
+        item
     }
 
     fn error(status: u16, message: &str) -> Response {
@@ -145,7 +184,10 @@ pub mod fake {
         let (op, pending) = ops.get_mut(id)?;
         if let Some(left) = pending {
             if *left == 0 {
-                *op = operation(id, "CANCELLED");
+                let mut settled = operation(id, "CANCELLED");
+                settled["owner_type"] = op["owner_type"].clone();
+                settled["owner_id"] = op["owner_id"].clone();
+                *op = settled;
                 *pending = None;
             } else {
                 *left -= 1;
@@ -165,6 +207,7 @@ pub mod fake {
             return *r;
         }
         let want: Value = serde_json::from_str(&body).unwrap_or_default();
+        s.fixture_bodies.lock().unwrap().push(want.clone());
         let state = want["state"].as_str().unwrap_or("").to_string();
         if s.behaviour.refuse_state == Some(state.as_str()) {
             return error(400, &format!("state {state} not supported"));
@@ -178,12 +221,18 @@ pub mod fake {
             "cancelled" => "CANCELLED",
             _ => return error(400, "unknown state"),
         };
-        let shown = operation(&id, wire);
+        let mut shown = operation(&id, wire);
+        if let (Some(t), Some(o)) = (want["owner_type"].as_str(), want["owner_id"].as_str()) {
+            shown["owner_type"] = json!(t);
+            shown["owner_id"] = json!(o);
+        }
         let mut stored = shown.clone();
         if wire == "RUNNING"
             && s.running_made.fetch_add(1, Ordering::SeqCst) < s.behaviour.drift_first_fixtures
         {
             stored = operation(&id, "SUCCEEDED");
+            stored["owner_type"] = shown["owner_type"].clone();
+            stored["owner_id"] = shown["owner_id"].clone();
         }
         s.ops.lock().unwrap().insert(id, (stored, None));
         (StatusCode::CREATED, axum::Json(shown)).into_response()
@@ -218,12 +267,26 @@ pub mod fake {
         if let Err(r) = authorized(&s, &headers) {
             return *r;
         }
+        let query: HashMap<String, String> = uri
+            .query()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
+            .unwrap_or_default();
         let data: Vec<Value> = s
             .ops
             .lock()
             .unwrap()
             .values()
-            .map(|(o, _)| o.clone())
+            .filter(|(o, _)| {
+                query.get("owner_id").is_none_or(|id| o["owner_id"] == **id)
+                    && query
+                        .get("owner_type")
+                        .is_none_or(|t| o["owner_type"] == **t)
+            })
+            .map(|(o, _)| list_item(o))
             .collect();
         axum::Json(json!({"data": data, "has_more": false, "next_cursor": null})).into_response()
     }
@@ -279,6 +342,13 @@ pub mod fake {
                 }
                 *pending = s.behaviour.settle_after_reads;
                 let mut body = op.clone();
+                if s.behaviour.settle_at_once {
+                    let mut settled = operation(id, "CANCELLED");
+                    settled["owner_type"] = op["owner_type"].clone();
+                    settled["owner_id"] = op["owner_id"].clone();
+                    *op = settled;
+                    *pending = None;
+                }
                 if s.behaviour.vary_cancel_bodies {
                     body["x_counter"] = json!(n);
                 }
@@ -1075,7 +1145,12 @@ expect.unchanged = "op"
             ("invisible", "CANCEL-202-ENVELOPE", false),
         ];
         for (fault, inv, caught) in table {
-            assert_eq!(m.caught_by(fault, inv), caught, "{fault} × {inv}");
+            assert_eq!(
+                m.caught_by(fault, inv),
+                caught,
+                "{fault} × {inv}: {:#?}",
+                m.rows
+            );
         }
         let verdicts: Vec<(&str, &Detection)> =
             m.rows.iter().map(|r| (r.fault, &r.detection)).collect();
@@ -1178,4 +1253,266 @@ expect.status = [200]
         f0[0].starts_with("WAIT-IMMEDIATE-IF-DONE") && f0[0].contains("not before 60000 ms"),
         "{f0:?}"
     );
+}
+
+const OWNED: &str = r#"
+[[case]]
+name = "owned"
+owner = "machine"
+fixtures = { a = "running", b = "succeeded" }
+invariants = ["LIST-OWNER-FILTER"]
+[[case.step]]
+request = { method = "GET", path = "/operations", query = { owner_type = "{{ owner.type }}", owner_id = "{{ owner.id }}" } }
+expect.status = [200]
+expect.json = { "/data/0/owner_type" = "machine", "/data/0/owner_id" = "{{ owner.id }}", "/data/1/owner_id" = "{{ owner.id }}" }
+expect.json_is = { "/data/2" = "absent", "/next_cursor" = "null" }
+"#;
+
+#[tokio::test]
+async fn owner_is_one_fresh_owner_per_attempt_sent_to_the_provider() {
+    let f = fake::start(Behaviour::default()).await;
+    let case = one(OWNED);
+    let r = run(&f, RunOptions::default(), &case).await;
+    assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
+    let r2 = run(&f, RunOptions::default(), &case).await;
+    assert_eq!(r2.outcome, CaseOutcome::Passed, "{:?}", failing(&r2));
+    let bodies = f.shared.fixture_bodies();
+    assert_eq!(bodies.len(), 4, "{bodies:?}");
+    for b in &bodies {
+        assert_eq!(b["owner_type"], "machine", "{b}");
+        let id = b["owner_id"].as_str().unwrap();
+        let hex = id.strip_prefix("mch_").unwrap_or_else(|| panic!("{id}"));
+        assert!(
+            hex.len() == 32 && hex.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')),
+            "{id}"
+        );
+    }
+    // Both fixtures of one attempt share the owner; the next attempt gets a new one.
+    assert_eq!(bodies[0]["owner_id"], bodies[1]["owner_id"]);
+    assert_eq!(bodies[2]["owner_id"], bodies[3]["owner_id"]);
+    assert_ne!(bodies[0]["owner_id"], bodies[2]["owner_id"]);
+    // The list step was filtered on the rendered owner.
+    let owner = bodies[0]["owner_id"].as_str().unwrap();
+    assert!(
+        f.shared
+            .requests()
+            .iter()
+            .any(|r| r.starts_with("GET /v1/operations?") && r.contains(owner)),
+        "{:?}",
+        f.shared.requests()
+    );
+    // Cases without an owner send no owner fields.
+    let plain = fake::start(Behaviour::default()).await;
+    run(&plain, RunOptions::default(), &one(CANCEL_RUNNING)).await;
+    let b = &plain.shared.fixture_bodies()[0];
+    assert!(
+        b.get("owner_type").is_none() && b.get("owner_id").is_none(),
+        "{b}"
+    );
+}
+
+#[tokio::test]
+async fn owner_case_is_skipped_on_static_ids() {
+    let f = fake::start(Behaviour::default()).await;
+    let t = Target {
+        base_url: f.base_url.clone(),
+        token: Some(fake::TOKEN.into()),
+        static_ops: vec![
+            (
+                opconform::case::FixtureState::Running,
+                "op_fake_static1".into(),
+            ),
+            (
+                opconform::case::FixtureState::Succeeded,
+                "op_fake_static2".into(),
+            ),
+        ],
+        ..Target::default()
+    };
+    let r = engine_with(t, RunOptions::default())
+        .run_case(&one(OWNED))
+        .await;
+    assert!(
+        matches!(&r.outcome, CaseOutcome::Skipped { reason } if reason.contains("fixture provider") && reason.contains("owner")),
+        "{:?}",
+        r.outcome
+    );
+    assert!(f.shared.requests().is_empty());
+}
+
+#[tokio::test]
+async fn json_is_checks_null_non_null_absent_and_present() {
+    let f = fake::start(Behaviour::default()).await;
+    let case = |json_is: &str| {
+        one(&format!(
+            r#"
+[[case]]
+name = "shape"
+fixture = "succeeded"
+invariants = ["OP-ERROR-NULL-OTHERWISE"]
+[[case.step]]
+request = {{ method = "GET", path = "/operations/{{{{ op.id }}}}" }}
+expect.status = [200]
+expect.json_is = {json_is}
+"#
+        ))
+    };
+    let good = case(
+        r#"{ "/error" = "null", "/response" = "non_null", "/steps/5" = "absent", "/last_error" = "present" }"#,
+    );
+    let r = run(&f, RunOptions::default(), &good).await;
+    assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
+    assert_eq!(
+        r.steps[0]
+            .checks
+            .iter()
+            .filter(|c| c.expected.starts_with('/'))
+            .count(),
+        4
+    );
+    for (json_is, expected, actual) in [
+        (
+            r#"{ "/error" = "non_null" }"#,
+            "/error is present and not null",
+            "/error == null",
+        ),
+        (
+            r#"{ "/response" = "null" }"#,
+            "/response is null",
+            "/response == {",
+        ),
+        (
+            r#"{ "/id" = "absent" }"#,
+            "/id is absent",
+            "/id == \"op_fake",
+        ),
+        (
+            r#"{ "/nope" = "present" }"#,
+            "/nope is present",
+            "nothing at /nope",
+        ),
+        (
+            r#"{ "/nope" = "null" }"#,
+            "/nope is null",
+            "nothing at /nope",
+        ),
+    ] {
+        let r = run(&f, RunOptions::default(), &case(json_is)).await;
+        assert_eq!(r.outcome, CaseOutcome::Failed, "{json_is}");
+        let f0 = failing(&r);
+        assert_eq!(f0.len(), 1, "{f0:?}");
+        assert!(
+            f0[0].starts_with("OP-ERROR-NULL-OTHERWISE")
+                && f0[0].contains(expected)
+                && f0[0].contains(actual),
+            "{json_is}: {f0:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn eventually_json_is_waits_for_presence() {
+    let f = fake::start(Behaviour {
+        settle_after_reads: Some(2),
+        ..Behaviour::default()
+    })
+    .await;
+    let case = one(r#"
+[[case]]
+name = "settles"
+fixture = "running"
+invariants = ["CANCEL-SETTLES"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.status = [202]
+expect.eventually = { json_is = { "/error" = "non_null", "/response" = "null" }, within_ms = 10000, via = "poll" }
+"#);
+    let r = run(&f, RunOptions::default(), &case).await;
+    assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
+    let c = r.steps[0]
+        .checks
+        .iter()
+        .find(|c| c.expected.contains("/error is present and not null"))
+        .unwrap();
+    assert!(c.actual.starts_with("held after"), "{}", c.actual);
+    // The condition was met on the third read (two reads before settling).
+    let reads = r.steps[0]
+        .exchanges
+        .iter()
+        .filter(|e| e.request.method == "GET")
+        .count();
+    assert_eq!(reads, 3);
+
+    // A done operation that does not meet the condition ends the wait early.
+    let done = one(r#"
+[[case]]
+name = "never"
+fixture = "succeeded"
+invariants = ["OP-LAST-ERROR-SHAPE"]
+[[case.step]]
+request = { method = "GET", path = "/operations/{{ op.id }}" }
+expect.status = [200]
+expect.eventually = { json_is = { "/last_error" = "non_null" }, within_ms = 20000, via = "poll" }
+"#);
+    let started = std::time::Instant::now();
+    let r = run(&f, RunOptions::default(), &done).await;
+    assert_eq!(r.outcome, CaseOutcome::Failed);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let f0 = failing(&r);
+    assert!(
+        f0[0].contains("/last_error == null") && f0[0].contains("done operations never change"),
+        "{f0:?}"
+    );
+}
+
+const CANCEL_AGAIN: &str = r#"
+[[case]]
+name = "again"
+fixture = "running"
+invariants = ["CANCEL-AGAIN-ACCEPTED"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.status = [202]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.status = "CANCEL-AGAIN-ACCEPTED"
+"#;
+
+#[tokio::test]
+async fn a_repeated_cancel_that_meets_a_settled_operation_is_drift_not_a_failure() {
+    let good = fake::start(Behaviour::default()).await;
+    let r = run(&good, RunOptions::default(), &one(CANCEL_AGAIN)).await;
+    assert_eq!(r.outcome, CaseOutcome::Passed, "{:?}", failing(&r));
+
+    // The operation settles before the second cancel: 422 is right for a done
+    // operation, so the case is retried, then inconclusive, never failed.
+    let fast = fake::start(Behaviour {
+        settle_at_once: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&fast, RunOptions::default(), &one(CANCEL_AGAIN)).await;
+    match &r.outcome {
+        CaseOutcome::Inconclusive { reason } => assert!(
+            reason.contains("before the repeated cancel") && reason.contains("422"),
+            "{reason}"
+        ),
+        other => panic!("expected inconclusive, got {other:?}: {:?}", failing(&r)),
+    }
+    assert_eq!(r.attempts, 3);
+
+    // A replay (same key) that gets 422 is a finding, not drift.
+    let replay = CANCEL_AGAIN.replace(
+        r#"path = "/operations/{{ op.id }}:cancel" }"#,
+        r#"path = "/operations/{{ op.id }}:cancel", headers = { idempotency-key = "k-{{ uuid }}" } }"#,
+    );
+    let fast = fake::start(Behaviour {
+        settle_at_once: true,
+        vary_cancel_bodies: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&fast, RunOptions::default(), &one(&replay)).await;
+    assert_eq!(r.outcome, CaseOutcome::Failed, "{:?}", r.outcome);
+    assert!(failing(&r)[0].contains("status 422"), "{:?}", failing(&r));
 }

@@ -279,6 +279,10 @@ pub enum Auth {
     Invalid,
     /// The second workspace's token (`AKUA_FOREIGN_TOKEN`).
     Foreign,
+    /// The run's valid token under a scheme other than `Bearer`:
+    /// `Token <token>`. A server that only looks at the token, not the
+    /// scheme, accepts it. The token is redacted like the bearer one.
+    WrongScheme,
 }
 
 /// Expectations on one response. Every check made is attributed to an

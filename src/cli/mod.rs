@@ -9,6 +9,7 @@ use crate::exit::ExitStatus;
 mod completions;
 mod fuzz;
 mod invariants;
+mod profile_merge;
 mod run;
 mod selftest;
 mod serve;

@@ -6,12 +6,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::case::{FixtureState, PlannedCase};
+use crate::contract::Level;
 use crate::contract::{Mode, Schemas};
 use crate::exit::ExitStatus;
+use crate::model::CaseOutcome;
+use crate::profile::Rate;
 use crate::redact::Redactor;
 use crate::reference::{self, ReferenceConfig, ReferenceServer};
 use crate::report::{self, console};
 use crate::run::{self, Engine, FailOn, RunOptions, Target};
+
+use super::profile_merge;
 
 /// Arguments of `opconform run`.
 #[derive(Debug, clap::Args)]
@@ -23,11 +28,20 @@ pub struct RunArgs {
     /// embedded reference server).
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
-    /// Bearer token of the workspace under test.
-    #[arg(long, env = "AKUA_TOKEN", hide_env_values = true)]
+    /// Config file with named profiles (default: ./opconform.toml if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Profile of the config file to apply (default: its `default_profile`);
+    /// flags given here override it.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Bearer token of the workspace under test (else the profile's
+    /// `token_env` variable, else AKUA_TOKEN).
+    #[arg(long)]
     pub token: Option<String>,
-    /// A second workspace's token, for isolation cases.
-    #[arg(long, env = "AKUA_FOREIGN_TOKEN", hide_env_values = true)]
+    /// A second workspace's token, for isolation cases (else the profile's
+    /// `foreign_token_env` variable, else AKUA_FOREIGN_TOKEN).
+    #[arg(long)]
     pub foreign_token: Option<String>,
     /// Sent as `akua-context` on every request unless the case sets it.
     #[arg(long, value_name = "WS_ID")]
@@ -42,36 +56,73 @@ pub struct RunArgs {
     #[arg(long = "cases", value_name = "PATH")]
     pub cases: Vec<PathBuf>,
     /// Demand akua's own conventions (status codes, strict-only invariants).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "lenient")]
     pub strict: bool,
+    /// Lenient status sets even when the profile says `strict = true`.
+    #[arg(long)]
+    pub lenient: bool,
     /// Take the schemas from this OpenAPI 3.1 document instead of the bundled ones.
     #[arg(long, value_name = "FILE")]
     pub openapi: Option<PathBuf>,
     /// Switch on a reference fault (repeatable; only without --target).
     #[arg(long = "fault", value_name = "NAME")]
     pub faults: Vec<String>,
-    /// Per-request timeout in seconds (a case's `timeout_ms` overrides it).
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    pub request_timeout: u64,
-    /// Upper bound of every `eventually` deadline, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    pub settle_deadline: u64,
-    /// Whole-run deadline in seconds; cases not finished by then are not run (exit 3).
-    #[arg(long, value_name = "SECS", default_value_t = 600)]
-    pub deadline: u64,
+    /// Per-request timeout in seconds [default: 30] (a case's `timeout_ms`
+    /// overrides it).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub request_timeout: Option<Duration>,
+    /// Upper bound of every `eventually` deadline, in seconds [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub settle_deadline: Option<Duration>,
+    /// Whole-run deadline in seconds [default: 600]; when it passes the run
+    /// stops, reports what it has, and exits 3.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub deadline: Option<Duration>,
+    /// Before the first case, poll the target for up to SECS until it
+    /// answers (exit 3 if it never does).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub wait_for_target: Option<Duration>,
+    /// At most this many requests, e.g. `5/s`, `100/min` (all requests,
+    /// fixture creation included).
+    #[arg(long, value_name = "N/UNIT", value_parser = parse_rate)]
+    pub rate: Option<Rate>,
+    /// Cases run at once (same as --test-threads).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<std::num::NonZeroUsize>,
+    /// Extra CA certificate(s) to trust, PEM.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Do not check TLS certificates (throwaway servers only; prints a warning).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Follow redirects (never by default); the Authorization header is
+    /// dropped on any hop to another origin.
+    #[arg(long)]
+    pub follow_redirects: bool,
+    /// Largest response body read, in bytes [default: 8 MiB]; a larger body
+    /// fails its check with the reason.
+    #[arg(long, value_name = "BYTES")]
+    pub max_body: Option<usize>,
+    /// Run only shard N of M (as nextest's count:N/M): the i-th selected
+    /// case in plan order runs on shard i mod M + 1.
+    #[arg(long, value_name = "N/M", value_parser = parse_partition)]
+    pub partition: Option<run::Partition>,
+    /// Print every request each case would send, and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Reports to write: any of junit,json,md,html.
     #[arg(long, value_name = "FORMATS")]
     pub report: Option<String>,
-    /// Folder for reports.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    pub out: PathBuf,
+    /// Folder for reports [default: reports].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Another secret to redact from all output (repeatable).
     #[arg(long = "secret", value_name = "VALUE", hide_env_values = true)]
     pub secrets: Vec<String>,
     /// `should` (default): any failed MUST or SHOULD fails the run; `must`:
     /// SHOULD failures are printed as warnings.
-    #[arg(long, value_enum, default_value = "should")]
-    pub fail_on: FailOnArg,
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOnArg>,
     /// libtest options: FILTER, --skip, --exact, --list, --test-threads ...
     #[command(flatten)]
     pub libtest: LibtestArgs,
@@ -144,6 +195,25 @@ pub enum FailOnArg {
     Should,
 }
 
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds, e.g. 30 or 0.5"))?;
+    if !secs.is_finite() || secs <= 0.0 || secs > 31_536_000.0 {
+        return Err(format!("`{s}`: seconds must be above 0 and at most a year"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_rate(s: &str) -> Result<Rate, String> {
+    Rate::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_partition(s: &str) -> Result<run::Partition, String> {
+    s.parse().map_err(|e: run::PartitionError| e.to_string())
+}
+
 fn parse_op(s: &str) -> Result<(FixtureState, String), String> {
     let (state, id) = s
         .split_once('=')
@@ -175,7 +245,12 @@ pub(crate) fn load(paths: &[PathBuf]) -> Result<Vec<PlannedCase>, ExitStatus> {
     };
     loaded.map_err(|errors| {
         for e in &errors {
-            eprintln!("error: {e}");
+            // Loader errors render themselves rustc-style, `error: ...` first.
+            if e.starts_with("error") {
+                eprintln!("{e}");
+            } else {
+                eprintln!("error: {e}");
+            }
         }
         eprintln!(
             "error: {} case file error(s); nothing was sent",
@@ -215,14 +290,20 @@ pub fn main(args: RunArgs) -> ExitStatus {
 }
 
 fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
-    let formats = match &args.report {
-        Some(list) => report::Format::parse_list(list).map_err(|e| {
+    let profile = profile_merge::load_profile(args.config.as_deref(), args.profile.as_deref())?;
+    let formats = match (&args.report, &profile.report) {
+        (Some(list), _) => report::Format::parse_list(list).map_err(|e| {
             eprintln!("error: --report: {e}");
             ExitStatus::BadInput
         })?,
-        None => Vec::new(),
+        (None, Some(list)) => list.clone(),
+        (None, None) => Vec::new(),
     };
-    if args.target.is_some() && !args.faults.is_empty() {
+    let target_url = args
+        .target
+        .clone()
+        .or_else(|| profile.target.as_ref().map(|u| u.to_string()));
+    if target_url.is_some() && !args.faults.is_empty() {
         eprintln!(
             "error: --fault switches on faults of the embedded reference; it cannot be used with --target"
         );
@@ -242,26 +323,72 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
             }
         }
     }
-    let cases = load(&args.cases)?;
-    let schemas = schemas(args.openapi.as_ref())?;
-    let fail_on = match args.fail_on {
-        FailOnArg::Must => FailOn::Must,
-        FailOnArg::Should => FailOn::Should,
+    let case_paths = match (&args.cases, &profile.cases) {
+        (given, _) if !given.is_empty() => given.clone(),
+        (_, Some(from_profile)) => from_profile.clone(),
+        _ => Vec::new(),
     };
+    let cases = load(&case_paths)?;
+    let schemas = schemas(args.openapi.as_ref())?;
+    let fail_on = match (args.fail_on, profile.fail_on) {
+        (Some(FailOnArg::Must), _) | (None, Some(Level::Must)) => FailOn::Must,
+        _ => FailOn::Should,
+    };
+    let ca_cert = args.ca_cert.as_ref().or(profile.ca_cert.as_ref());
+    let ca_cert_pem = match ca_cert {
+        Some(path) => Some(run::load_ca_cert(path).map_err(|e| {
+            eprintln!("error: failed to {e}");
+            ExitStatus::BadInput
+        })?),
+        None => None,
+    };
+    let insecure = args.insecure || profile.insecure.unwrap_or(false);
+    let mode = if args.strict {
+        Mode::Strict
+    } else if args.lenient {
+        Mode::Lenient
+    } else {
+        profile.mode().unwrap_or(Mode::Lenient)
+    };
+    let defaults = RunOptions::default();
     let options = RunOptions {
-        mode: if args.strict {
-            Mode::Strict
-        } else {
-            Mode::Lenient
-        },
-        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
-        settle_deadline: Duration::from_secs(args.settle_deadline),
+        mode,
+        request_timeout: args
+            .request_timeout
+            .or(profile.request_timeout)
+            .unwrap_or(defaults.request_timeout),
+        settle_deadline: args
+            .settle_deadline
+            .or(profile.settle_deadline)
+            .unwrap_or(defaults.settle_deadline),
         secrets: args.secrets.clone(),
-        deadline: Some(Duration::from_secs(args.deadline)),
-        ..RunOptions::default()
+        deadline: Some(
+            args.deadline
+                .or(profile.deadline)
+                .unwrap_or(Duration::from_secs(600)),
+        ),
+        body_cap: args.max_body.unwrap_or(defaults.body_cap).max(1),
+        pacing: run::PacingOptions {
+            rate: args.rate.or(profile.rate),
+            ..run::PacingOptions::default()
+        },
+        transport: run::TransportOptions {
+            ca_cert_pem,
+            insecure,
+            follow_redirects: args.follow_redirects,
+        },
+        waivers: run::Waivers::new(profile.waivers.clone(), None),
+        ..defaults
+    };
+    let mut libtest = args.libtest.to_libtest();
+    if libtest.test_threads.is_none() {
+        libtest.test_threads = args.concurrency.or(profile.concurrency).map(|n| n.get());
+    }
+    let cases = match args.partition {
+        Some(p) => run::select(cases, &libtest, Some(p)),
+        None => cases,
     };
     let rt = runtime()?;
-    let libtest = args.libtest.to_libtest();
 
     if args.libtest.list {
         // Listing sends nothing: no server, no probe.
@@ -285,23 +412,55 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         return Ok(ExitStatus::Success);
     }
 
-    let (target, server) = match &args.target {
-        Some(url) => (
-            Target {
-                base_url: url.clone(),
-                token: args.token.clone(),
-                foreign_token: args.foreign_token.clone(),
-                context: args.context.clone(),
-                fixtures_url: args.fixtures.clone(),
-                static_ops: args.ops.clone(),
-                embedded: false,
-                faults: Vec::new(),
-            },
-            None,
-        ),
+    let (token, foreign_token) = match &target_url {
+        Some(_) => profile_merge::resolve_tokens(
+            &profile,
+            args.token.as_deref(),
+            args.foreign_token.as_deref(),
+            &|name| std::env::var(name).ok(),
+        )?,
+        None => (None, None),
+    };
+    let mut static_ops = args.ops.clone();
+    if static_ops.is_empty() {
+        static_ops = profile.ops.iter().map(|(s, id)| (*s, id.clone())).collect();
+    }
+    let remote = target_url.as_ref().map(|url| Target {
+        base_url: url.clone(),
+        token: token.clone(),
+        foreign_token: foreign_token.clone(),
+        context: args.context.clone().or_else(|| profile.context.clone()),
+        fixtures_url: args
+            .fixtures
+            .clone()
+            .or_else(|| profile.fixtures.as_ref().map(|u| u.to_string())),
+        static_ops,
+        embedded: false,
+        faults: Vec::new(),
+    });
+
+    if args.dry_run {
+        let shown = remote.clone().unwrap_or_else(|| Target {
+            context: args.context.clone(),
+            embedded: true,
+            ..Target::default()
+        });
+        let selected = run::select(cases, &libtest, None);
+        let redactor = shown.redactor(&args.secrets);
+        print!("{}", redactor.redact(&run::plan_text(&selected, &shown)));
+        return Ok(ExitStatus::Success);
+    }
+    if insecure {
+        eprintln!(
+            "warning: --insecure: TLS certificates are not checked; use this only against throwaway servers"
+        );
+    }
+
+    let (target, server) = match remote {
+        Some(t) => (t, None),
         None => {
             let config = ReferenceConfig {
-                step_length: Duration::from_millis(20),
+                step_length: reference::EMBEDDED_STEP_LENGTH,
                 faults: faults.clone(),
                 fixtures: true,
                 ..ReferenceConfig::default()
@@ -334,7 +493,17 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
     })?);
     let redactor: Redactor = engine.redactor().clone();
 
-    if let Err(why) = rt.block_on(engine.probe()) {
+    let reachable = match args.wait_for_target.or(profile.wait_for_target) {
+        Some(wait) => rt
+            .block_on(run::wait_for_target(
+                &engine,
+                wait,
+                Duration::from_millis(250),
+            ))
+            .map(|_| ()),
+        None => rt.block_on(engine.probe()),
+    };
+    if let Err(why) = reachable {
         eprintln!("error: {}", redactor.redact(&why));
         eprintln!("error: nothing was run; check --target and that the server is up");
         return Err(ExitStatus::TargetUnreachable);
@@ -366,13 +535,28 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         }
     }
     print!("{}", console::invariant_summary(&result, &redactor));
+    let retries: u64 = result
+        .cases
+        .iter()
+        .flat_map(|c| &c.steps)
+        .flat_map(|s| &s.exchanges)
+        .map(|e| u64::from(e.retries))
+        .sum();
+    if retries > 0 {
+        println!("\nthrottled: {retries} request(s) re-sent after 429/503 with Retry-After");
+    }
     let failed = run::run_fails(&result, fail_on);
     let incomplete = run::run_incomplete(&result);
     println!();
     println!("{}", console::closing_line(&result, failed || incomplete));
 
     if !formats.is_empty() {
-        match report::write_reports(&result, &formats, &args.out) {
+        let out = args
+            .out
+            .clone()
+            .or_else(|| profile.out.clone())
+            .unwrap_or_else(|| PathBuf::from("reports"));
+        match report::write_reports(&result, &formats, &out) {
             Ok(paths) => {
                 for p in paths {
                     println!("report: {}", p.display());
@@ -388,7 +572,20 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         rt.block_on(server.shutdown());
     }
     Ok(if incomplete {
-        eprintln!("error: the run deadline passed before every case ran");
+        let stopped = result.cases.iter().any(|c| {
+            matches!(&c.outcome, CaseOutcome::NotRun { reason } if reason == run::STOPPED_REASON)
+        });
+        let not_run = result.count("not_run");
+        if stopped {
+            eprintln!(
+                "error: the target stopped answering (3 requests in a row without a response); \
+                 {not_run} case(s) not run"
+            );
+        } else {
+            eprintln!(
+                "error: the run deadline passed before every case ran; {not_run} case(s) not run"
+            );
+        }
         ExitStatus::TargetUnreachable
     } else if failed {
         ExitStatus::InvariantFailed

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::contract::Mode;
 use crate::exit::ExitStatus;
 use crate::reference::{self, FaultInfo};
 use crate::run::{self, Detection, KillMatrix, RunOptions};
@@ -22,9 +23,17 @@ pub struct SelftestArgs {
     /// Cases run at once against each reference instance.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,
+    /// Faulty reference instances run at once (each gets its own server).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub faults_at_once: usize,
     /// Upper bound of every `eventually` deadline, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub settle_deadline: u64,
+    /// Run the suite in lenient mode. By default selftest runs it in strict
+    /// mode: the reference implements akua's own conventions, so
+    /// strict-only invariants count, and several faults break only those.
+    #[arg(long)]
+    pub lenient: bool,
 }
 
 /// Runs `opconform selftest`.
@@ -57,16 +66,37 @@ fn selftest_main(args: SelftestArgs) -> Result<ExitStatus, ExitStatus> {
     let cases = super::run::load(&args.cases)?;
     let rt = super::run::runtime()?;
     let options = RunOptions {
+        mode: if args.lenient {
+            Mode::Lenient
+        } else {
+            Mode::Strict
+        },
         settle_deadline: Duration::from_secs(args.settle_deadline),
         ..RunOptions::default()
     };
+    println!(
+        "selftest: {} faults, suite in {} mode{}",
+        faults.len(),
+        mode_name(options.mode),
+        if args.lenient {
+            ""
+        } else {
+            " (--lenient for the lenient reading)"
+        }
+    );
     let matrix = rt
-        .block_on(run::selftest(&cases, &options, &faults, args.concurrency))
+        .block_on(run::selftest(
+            &cases,
+            &options,
+            &faults,
+            args.concurrency,
+            args.faults_at_once,
+        ))
         .map_err(|e| {
             eprintln!("error: failed to {e}");
             ExitStatus::TargetUnreachable
         })?;
-    print!("{}", render(&matrix));
+    print!("{}", render(&matrix, options.mode));
     Ok(if matrix.passes() {
         ExitStatus::Success
     } else {
@@ -74,8 +104,15 @@ fn selftest_main(args: SelftestArgs) -> Result<ExitStatus, ExitStatus> {
     })
 }
 
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Strict => "strict",
+        Mode::Lenient => "lenient",
+    }
+}
+
 /// The kill matrix as text.
-fn render(m: &KillMatrix) -> String {
+fn render(m: &KillMatrix, mode: Mode) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let r = &m.reference;
@@ -136,7 +173,8 @@ fn render(m: &KillMatrix) -> String {
     }
     let _ = writeln!(
         out,
-        "\nselftest result: {}. {detected} detected; {missed} missed; {generated} generated-only not detected; reference {}",
+        "\nselftest result ({} mode): {}. {detected} detected; {missed} missed; {generated} generated-only not detected; reference {}",
+        mode_name(mode),
         if m.passes() { "ok" } else { "FAILED" },
         if m.reference_failures.is_empty() {
             "clean"

@@ -13,7 +13,7 @@ use super::{error, http, list, operation, status};
 
 /// Version of the catalogue; bump when an ID is added, removed or changes
 /// meaning.
-pub const CATALOGUE_VERSION: &str = "0.2.0";
+pub const CATALOGUE_VERSION: &str = "0.3.0";
 
 static CATALOGUE: &[Invariant] = &[
     Invariant {
@@ -353,6 +353,26 @@ static CATALOGUE: &[Invariant] = &[
         level: Level::Must,
         basis: Basis::Documented,
         statuses: Some(status::REPLAY),
+        strict_only: false,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-REPLAY-IDENTICAL",
+        title: "a replay with the same Idempotency-Key returns the first response byte for byte",
+        clause: "https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/ (retry after completion: \"SHOULD respond with the result of the previously completed operation\"); AIP-155 allows the current state instead, so only --strict checks it",
+        level: Level::Should,
+        basis: Basis::Standard,
+        statuses: None,
+        strict_only: true,
+        check: Check::Case,
+    },
+    Invariant {
+        id: "CANCEL-AGAIN-ACCEPTED",
+        title: "a second cancel while the first is still draining is accepted again (202)",
+        clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (\"Requests cancellation of an in-flight operation\"; 422 only once terminal): the operation is still in flight, so 202; digest §6 q.5 leaves it open, so lenient also takes 409 (RFC 9110 §15.5.10 conflict with the cancellation in progress) and 200",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: Some(status::CANCEL_AGAIN),
         strict_only: false,
         check: Check::Case,
     },
@@ -843,8 +863,9 @@ mod tests {
         }
         assert_eq!(
             catalogue().len(),
-            SKELETON_IDS.len() + 3,
-            "added: OP-METADATA-KNOWN-TYPE, GET-200, LIST-200"
+            SKELETON_IDS.len() + 5,
+            "added: OP-METADATA-KNOWN-TYPE, GET-200, LIST-200, CANCEL-REPLAY-IDENTICAL, \
+             CANCEL-AGAIN-ACCEPTED"
         );
         assert_eq!(ids().len(), catalogue().len());
     }
@@ -915,6 +936,7 @@ mod tests {
         expect("CANCEL-IFMATCH-PRECEDENCE", &[422], &[409, 412]);
         expect("CANCEL-IFMATCH-CURRENT", &[202], &[200]);
         expect("CANCEL-REPLAY-IDEMPOTENT", &[202], &[200]);
+        expect("CANCEL-AGAIN-ACCEPTED", &[202], &[200, 409]);
         expect("CANCEL-KEY-MISUSE", &[409], &[422]);
         expect("CANCEL-KEY-CONCURRENT", &[202, 409], &[200]);
         expect("CANCEL-KEY-BOUNDS", &[400], &[422]);
@@ -936,6 +958,7 @@ mod tests {
             "OP-RESPONSE-ON-SUCCESS",
             "OP-METADATA-KNOWN-TYPE",
             "PATH-COLON-ENCODING",
+            "CANCEL-REPLAY-IDENTICAL",
         ] {
             let inv = find(id).unwrap_or_else(|| panic!("{id}"));
             assert!(inv.strict_only, "{id}");

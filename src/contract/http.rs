@@ -102,6 +102,7 @@ pub(crate) mod tests {
             }),
             error: None,
             elapsed_ms: 1,
+            retries: 0,
         }
     }
 

@@ -29,6 +29,11 @@ pub(crate) const IF_MATCH_STALE_RUNNING: StatusSets = sets(&[409], &[412]);
 pub(crate) const IF_MATCH_STALE_TERMINAL: StatusSets = sets(&[422], &[409, 412]);
 /// Matching If-Match on a RUNNING operation.
 pub(crate) const IF_MATCH_CURRENT: StatusSets = sets(&[202], &[200]);
+/// A second cancel (no key, so not a replay) while the first is still
+/// draining: the operation is still in flight, so akua's 202 applies (digest
+/// §3, §6 q.5 "probably 202"); 409 (a conflict with the cancellation already
+/// in progress, RFC 9110 §15.5.10 / AIP ABORTED) and 200 are fair readings.
+pub(crate) const CANCEL_AGAIN: StatusSets = sets(&[202], &[200, 409]);
 /// Replay with the same Idempotency-Key on the same operation.
 pub(crate) const REPLAY: StatusSets = sets(&[202], &[200]);
 /// The same key on another operation: 409 (akua convention); 422 (IETF draft).
@@ -53,8 +58,9 @@ mod tests {
     use crate::contract::invariant::Mode;
 
     /// Every set with its §4.1 row: (set, strict, lenient additions).
-    const TABLE: [(StatusSets, &[u16], &[u16]); 16] = [
+    const TABLE: [(StatusSets, &[u16], &[u16]); 17] = [
         (CANCEL_RUNNING, &[202], &[200]),
+        (CANCEL_AGAIN, &[202], &[200, 409]),
         (CANCEL_TERMINAL, &[422], &[400, 409]),
         (NOT_FOUND, &[404], &[403]),
         (UNAUTHENTICATED, &[401], &[]),

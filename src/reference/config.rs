@@ -9,6 +9,14 @@ pub const ALPHA_TOKEN: &str = "sk_akua_test_alpha";
 /// Default token of workspace `ws_beta`.
 pub const BETA_TOKEN: &str = "sk_akua_test_beta";
 
+/// Step length of the embedded reference that `opconform run` (no target)
+/// and `opconform selftest` start. Short enough that whole lifecycles take a
+/// fraction of a second, long enough that a client polling every 50 ms sees
+/// every intermediate state of the `retrying` fixture (its failed step is
+/// visible for one step) and that a second cancel sent right after the
+/// first finds the operation still draining.
+pub const EMBEDDED_STEP_LENGTH: Duration = Duration::from_millis(100);
+
 /// A bearer token and the workspace it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenGrant {

@@ -110,7 +110,7 @@ fault_catalogue! {
     // --- idempotency -------------------------------------------------------------
     ReplayNewBody = "replay-new-body",
         "a replay re-renders the current operation instead of the first response",
-        ["CANCEL-REPLAY-IDEMPOTENT"], false;
+        ["CANCEL-REPLAY-IDENTICAL"], false;
     Replay422AfterDone = "replay-422-after-done",
         "the terminal check runs before the key lookup: a replay after settling gets 422",
         ["CANCEL-REPLAY-IDEMPOTENT"], false;
@@ -139,7 +139,7 @@ fault_catalogue! {
         ["CANCEL-SETTLES"], false;
     Recancel409 = "recancel-409",
         "a second cancel while the first is draining answers 409 instead of 202",
-        ["CANCEL-202-ENVELOPE"], false;
+        ["CANCEL-AGAIN-ACCEPTED"], false;
     // --- ids -----------------------------------------------------------------------
     BareIdEcho = "bare-id-echo",
         "the response id echoes the bare id of the request instead of op_<id>",

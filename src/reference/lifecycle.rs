@@ -193,8 +193,13 @@ pub(crate) fn snapshot(
 }
 
 fn terminal_fixture(clock: &Clock, plan: Plan, created: Instant) -> Snapshot {
-    let done = clock.unix_secs(created);
-    let start = done.saturating_sub(2);
+    // started_at is the creation time, as for every other operation: the
+    // list is ordered by creation ("newest first") and started_at is the
+    // only timestamp a client can check that order with (digest §5 #50).
+    // Backdating it would make a correctly ordered list look unordered. The
+    // operation is created already done, so completed_at == started_at.
+    let start = clock.unix_secs(created);
+    let done = start;
     let completed = |name| StepView {
         name,
         status: StepStatus::Completed,
@@ -464,8 +469,18 @@ mod tests {
     fn terminal_fixtures_obey_the_cross_field_rules() {
         let clock = Clock::new(STEP);
         for plan in [Plan::Succeeded, Plan::Failed, Plan::Cancelled] {
-            let (_, s) = at(&clock, plan, &Mutable::default(), 0);
+            let (created, s) = at(&clock, plan, &Mutable::default(), 0);
             assert!(s.done() && s.completed_at.is_some());
+            // Not backdated: started_at is the creation second, so list
+            // order (creation) and started_at agree.
+            assert_eq!(s.started_at, clock.unix_secs(created));
+            assert!(s.completed_at >= Some(s.started_at));
+            assert!(
+                s.steps
+                    .iter()
+                    .all(|st| st.started_at >= s.started_at
+                        && st.completed_at >= Some(st.started_at))
+            );
             assert_eq!(s.error.is_some(), plan != Plan::Succeeded);
             assert_eq!(s.has_response, plan == Plan::Succeeded);
         }

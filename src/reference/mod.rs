@@ -37,7 +37,7 @@ mod server;
 mod store;
 mod wait;
 
-pub use config::{ALPHA_TOKEN, BETA_TOKEN, ReferenceConfig, TokenGrant};
+pub use config::{ALPHA_TOKEN, BETA_TOKEN, EMBEDDED_STEP_LENGTH, ReferenceConfig, TokenGrant};
 pub use errors::{ERROR_CODES, ErrorCode, ErrorKind};
 pub use faults::{Fault, FaultInfo, closest_fault, fault, faults};
 pub use server::{ReferenceServer, router};

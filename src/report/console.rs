@@ -67,6 +67,19 @@ pub fn failure_message(case: &CaseResult, redactor: &Redactor) -> String {
     redactor.redact(&out).into_owned()
 }
 
+/// Failed checks of `id` in cases reported as waived.
+fn waived_failures(result: &RunResult, id: &str) -> u32 {
+    let n = result
+        .cases
+        .iter()
+        .filter(|c| matches!(c.outcome, CaseOutcome::Waived { .. }))
+        .flat_map(|c| &c.steps)
+        .flat_map(|s| &s.checks)
+        .filter(|c| c.verdict == Verdict::Fail && c.invariant == id)
+        .count();
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 /// The per-invariant table: passed/failed/skipped checks and the cases that
 /// evidenced each invariant. Invariants no case touched are counted at the end.
 pub fn invariant_summary(result: &RunResult, redactor: &Redactor) -> String {
@@ -83,7 +96,10 @@ pub fn invariant_summary(result: &RunResult, redactor: &Redactor) -> String {
             untouched += 1;
             continue;
         }
-        let mark = if t.failed > 0 {
+        let waived = waived_failures(result, &t.id);
+        let mark = if t.failed > 0 && waived == t.failed {
+            "waived"
+        } else if t.failed > 0 {
             "FAILED"
         } else if t.passed > 0 {
             "ok"
@@ -172,6 +188,7 @@ mod tests {
                     }),
                     error: None,
                     elapsed_ms: 3,
+                    retries: 0,
                 }],
                 checks: vec![CheckResult {
                     invariant: "CANCEL-TERMINAL-422".into(),

@@ -55,6 +55,7 @@ fn exchange(request: RecordedRequest, response: RecordedResponse, elapsed_ms: u6
         response: Some(response),
         error: None,
         elapsed_ms,
+        retries: 0,
     }
 }
 

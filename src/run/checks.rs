@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::case::{BodyKind, StatusExpect};
+use crate::case::{BodyKind, JsonIs, StatusExpect};
 use crate::contract::{self, Endpoint, Invariant, Mode, Observation, Outcome, Schemas, StatusSets};
 use crate::model::{CheckResult, Exchange, Verdict};
 
@@ -82,6 +82,15 @@ pub fn inferred_kind(endpoint: Endpoint, status: u16) -> Option<BodyKind> {
         (_, 200..=299) => Some(BodyKind::Operation),
         (_, 400..=499) => Some(BodyKind::Error),
         _ => None,
+    }
+}
+
+/// True when a response with `status` can carry a body of `kind`: an
+/// Operation or a list on 2xx, an error envelope on 4xx/5xx.
+pub fn body_kind_fits(kind: BodyKind, status: u16) -> bool {
+    match kind {
+        BodyKind::Operation | BodyKind::OperationList => (200..300).contains(&status),
+        BodyKind::Error => (400..600).contains(&status),
     }
 }
 
@@ -169,6 +178,36 @@ pub fn body_checks(
         BodyKind::Error => push(contract::check_error(&obs(body)), ""),
     }
     out
+}
+
+/// What `is` expects at a pointer, for messages: `/next_cursor is null`.
+pub fn describe_json_is(pointer: &str, is: JsonIs) -> String {
+    let what = match is {
+        JsonIs::Null => "null",
+        JsonIs::NonNull => "present and not null",
+        JsonIs::Absent => "absent",
+        JsonIs::Present => "present",
+    };
+    format!("{pointer} is {what}")
+}
+
+/// True when the value `got` (None: nothing at the pointer) is what `is`
+/// asks for.
+pub fn json_is_holds(got: Option<&Value>, is: JsonIs) -> bool {
+    match is {
+        JsonIs::Null => got == Some(&Value::Null),
+        JsonIs::NonNull => got.is_some_and(|v| !v.is_null()),
+        JsonIs::Absent => got.is_none(),
+        JsonIs::Present => got.is_some(),
+    }
+}
+
+/// What was at a pointer, for messages: `/x == 1` or `nothing at /x`.
+pub fn describe_found(pointer: &str, got: Option<&Value>) -> String {
+    match got {
+        Some(g) => format!("{pointer} == {}", short(g)),
+        None => format!("nothing at {pointer}"),
+    }
 }
 
 /// Short JSON text for messages.
@@ -288,6 +327,40 @@ mod tests {
         assert_eq!(inferred_kind(Endpoint::Wait, 404), Some(BodyKind::Error));
         assert_eq!(inferred_kind(Endpoint::Get, 500), None);
         assert_eq!(inferred_kind(Endpoint::Other, 200), None);
+    }
+
+    #[test]
+    fn body_kinds_fit_their_status_class() {
+        assert!(body_kind_fits(BodyKind::Operation, 202));
+        assert!(!body_kind_fits(BodyKind::Operation, 404));
+        assert!(body_kind_fits(BodyKind::OperationList, 200));
+        assert!(!body_kind_fits(BodyKind::OperationList, 400));
+        assert!(body_kind_fits(BodyKind::Error, 422));
+        assert!(body_kind_fits(BodyKind::Error, 503));
+        assert!(!body_kind_fits(BodyKind::Error, 200));
+    }
+
+    #[test]
+    fn json_is_distinguishes_null_absent_and_present() {
+        let body = serde_json::json!({"a": null, "b": 1, "c": [0]});
+        let at = |p: &str| body.pointer(p);
+        assert!(json_is_holds(at("/a"), JsonIs::Null));
+        assert!(!json_is_holds(at("/b"), JsonIs::Null));
+        assert!(!json_is_holds(at("/zz"), JsonIs::Null));
+        assert!(json_is_holds(at("/b"), JsonIs::NonNull));
+        assert!(!json_is_holds(at("/a"), JsonIs::NonNull));
+        assert!(!json_is_holds(at("/zz"), JsonIs::NonNull));
+        assert!(json_is_holds(at("/c/1"), JsonIs::Absent));
+        assert!(!json_is_holds(at("/a"), JsonIs::Absent));
+        assert!(json_is_holds(at("/a"), JsonIs::Present));
+        assert!(json_is_holds(at("/c/0"), JsonIs::Present));
+        assert!(!json_is_holds(at("/c/1"), JsonIs::Present));
+        assert_eq!(
+            describe_json_is("/a", JsonIs::NonNull),
+            "/a is present and not null"
+        );
+        assert_eq!(describe_found("/b", at("/b")), "/b == 1");
+        assert_eq!(describe_found("/q", None), "nothing at /q");
     }
 
     #[test]

@@ -6,10 +6,15 @@
 //! sends, so all three are switched off. Bodies are read chunk by chunk and
 //! cut at the body cap, because a hostile target may stream forever.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::model::{Exchange, RecordedRequest, RecordedResponse};
 use crate::redact::Redactor;
+
+use super::options::RunOptions;
+use super::pacing::Pacer;
+use super::transport;
 
 /// Building the client failed.
 #[derive(Debug, thiserror::Error)]
@@ -73,27 +78,36 @@ pub struct HttpClient {
     body_cap: usize,
     excerpt_cap: usize,
     redactor: Redactor,
+    pub(crate) pacer: Arc<Pacer>,
+    pub(crate) follow_redirects: bool,
 }
 
 impl HttpClient {
-    /// One pooled client: no retries, no proxy, no redirects.
-    pub fn new(
-        body_cap: usize,
-        excerpt_cap: usize,
+    /// The client of a run: no retries, no proxy, no automatic redirects;
+    /// caps, TLS, redirects and pacing from `options`.
+    pub fn from_options(
+        options: &RunOptions,
         redactor: Redactor,
     ) -> Result<HttpClient, ClientError> {
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .retry(reqwest::retry::never())
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("opconform/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .user_agent(concat!("opconform/", env!("CARGO_PKG_VERSION")));
+        let client = transport::configure(builder, &options.transport)?.build()?;
         Ok(HttpClient {
             client,
-            body_cap,
-            excerpt_cap,
+            body_cap: options.body_cap,
+            excerpt_cap: options.excerpt_cap,
             redactor,
+            pacer: Arc::new(Pacer::new(options.pacing.clone())),
+            follow_redirects: options.transport.follow_redirects,
         })
+    }
+
+    /// The run's pacing state.
+    pub fn pacer(&self) -> &Pacer {
+        &self.pacer
     }
 
     /// The redactor applied to every record.
@@ -101,9 +115,9 @@ impl HttpClient {
         &self.redactor
     }
 
-    /// Sends one request and records it. Never fails: transport problems are
-    /// recorded in [`Exchange::error`].
-    pub async fn send(&self, req: &OutgoingRequest) -> Sent {
+    /// Sends one request once, unpaced, and records it. Never fails:
+    /// transport problems are recorded in [`Exchange::error`].
+    pub(crate) async fn send_once(&self, req: &OutgoingRequest) -> Sent {
         let recorded = RecordedRequest {
             method: req.method.clone(),
             url: self.redactor.redact(&req.url).into_owned(),
@@ -118,7 +132,10 @@ impl HttpClient {
                 .map(|b| self.redactor.redact(b).into_owned()),
         };
         let started = Instant::now();
-        let outcome = match tokio::time::timeout(req.timeout, self.exchange(req)).await {
+        // A little slack over the request timeout, so that a body cut off by
+        // it is still recorded with its response (see `exchange`).
+        let outer = req.timeout + Duration::from_millis(200);
+        let outcome = match tokio::time::timeout(outer, self.exchange(req)).await {
             Ok(r) => r,
             Err(_) => Err(SendError {
                 message: format!(
@@ -139,6 +156,7 @@ impl HttpClient {
                 response: recorded_response,
                 error: error.map(|e| self.redactor.redact(&e).into_owned()),
                 elapsed_ms,
+                retries: 0,
             },
             response,
         }
@@ -165,6 +183,7 @@ impl HttpClient {
         req: &OutgoingRequest,
     ) -> Result<(RawResponse, Option<String>), SendError> {
         let fail = |message: String| SendError { message };
+        let body_deadline = Instant::now() + req.timeout;
         let url = reqwest::Url::parse(&req.url)
             .map_err(|e| fail(format!("invalid url `{}`: {e}", req.url)))?;
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
@@ -211,26 +230,48 @@ impl HttpClient {
             .collect();
         let mut body: Vec<u8> = Vec::new();
         let mut body_error = None;
+        // A declared length over the cap is read only up to the cap.
+        let declared_over = response
+            .content_length()
+            .filter(|l| *l > self.body_cap as u64);
+        let over_cap = |len: Option<u64>| match len {
+            Some(len) => format!(
+                "response declares Content-Length {len}, over the body cap of {} bytes \
+                 (--max-body)",
+                self.body_cap
+            ),
+            None => format!(
+                "response body exceeds the body cap of {} bytes (--max-body)",
+                self.body_cap
+            ),
+        };
         loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
+            // The body has the rest of the request timeout; when it runs out
+            // the part read so far is kept as evidence.
+            let next = tokio::time::timeout_at(body_deadline.into(), response.chunk()).await;
+            match next {
+                Ok(Ok(Some(chunk))) => {
                     if body.len() + chunk.len() > self.body_cap {
                         let room = self.body_cap - body.len();
                         body.extend_from_slice(&chunk[..room]);
-                        body_error = Some(format!(
-                            "response body exceeds the body cap of {} bytes; reading stopped",
-                            self.body_cap
-                        ));
+                        body_error = Some(format!("{}; reading stopped", over_cap(declared_over)));
                         break;
                     }
                     body.extend_from_slice(&chunk);
                 }
-                Ok(None) => break,
-                Err(e) => {
-                    body_error = Some(if e.is_timeout() {
-                        timed_out()
-                    } else {
-                        format!("read response body: {}", describe(&e))
+                Ok(Ok(None)) => break,
+                Ok(Err(e)) if !e.is_timeout() => {
+                    body_error = Some(format!("read response body: {}", describe(&e)));
+                    break;
+                }
+                Ok(Err(_)) | Err(_) => {
+                    body_error = Some(match declared_over {
+                        Some(_) => format!(
+                            "{}; {} bytes read before the request timeout",
+                            over_cap(declared_over),
+                            body.len()
+                        ),
+                        None => format!("{}; {} bytes of the body read", timed_out(), body.len()),
                     });
                     break;
                 }

@@ -13,7 +13,7 @@ use super::client::{ClientError, HttpClient, OutgoingRequest, RawResponse};
 use super::fixtures::{Acquired, FixtureSource};
 use super::options::{RunOptions, Target};
 use super::request::{Credentials, join_url};
-use super::template::{Renderer, Vars};
+use super::template::{OwnerVars, Renderer, Vars};
 
 /// Runs cases against one target. Cheap to share behind an `Arc`.
 #[derive(Debug)]
@@ -49,6 +49,9 @@ pub(crate) struct AttemptCtx {
     pub fixture_states: BTreeMap<String, FixtureState>,
     /// Raw responses of the last step (for drift detection).
     pub last_responses: Vec<RawResponse>,
+    /// The fixture the last step cancelled without an Idempotency-Key, if
+    /// it did (for drift detection of a repeated cancel).
+    pub last_keyless_cancel_of: Option<String>,
 }
 
 impl Engine {
@@ -59,7 +62,7 @@ impl Engine {
         schemas: Schemas,
     ) -> Result<Engine, ClientError> {
         let redactor = target.redactor(&options.secrets);
-        let client = HttpClient::new(options.body_cap, options.excerpt_cap, redactor)?;
+        let client = HttpClient::from_options(&options, redactor)?;
         let fixtures = FixtureSource::new(target.fixtures_url.clone(), &target.static_ops);
         let creds = Credentials {
             token: target.token.clone(),
@@ -198,16 +201,20 @@ impl Engine {
         if let Some(reason) = self.unmet_requirement(planned) {
             return (AttemptEnd::Skipped(reason), Vec::new(), false);
         }
-        let cancels = planned.case.steps.iter().any(|s| {
-            let p = s.request.path.to_ascii_lowercase();
-            s.request.method.eq_ignore_ascii_case("POST")
-                && (p.contains(":cancel") || p.contains("%3acancel"))
-        });
+        let cancels = planned
+            .case
+            .steps
+            .iter()
+            .any(|s| super::safety::is_cancel(&s.request.method, &s.request.path));
+        // One fresh owner per attempt: a retry must not see the fixtures of
+        // the attempt before it in an owner-filtered list.
+        let owner = planned.case.owner.map(OwnerVars::fresh);
         let acquired = self
             .fixtures
             .acquire(
                 planned,
                 cancels,
+                owner.as_ref(),
                 &self.client,
                 self.creds.token.as_deref(),
                 self.options.request_timeout,
@@ -230,6 +237,7 @@ impl Engine {
                 table_value: planned.table_row.as_ref().map(|r| r.value.clone()),
                 uuid: uuid::Uuid::new_v4().to_string(),
                 run_id: self.run_id.clone(),
+                owner,
             },
             fixture_states: planned.case.all_fixtures(),
             ..AttemptCtx::default()
@@ -300,6 +308,9 @@ impl Engine {
                     .map(|f| (name.clone(), f.id.clone(), f.bare_id.clone()))
             })
             .collect();
+        if let Some(reason) = self.settled_before_repeat(ctx, step).await {
+            return Some(reason);
+        }
         if candidates.is_empty() {
             return None;
         }
@@ -326,6 +337,43 @@ impl Engine {
             }
         }
         None
+    }
+}
+
+impl Engine {
+    /// A repeated cancel (no key, after one of this attempt was accepted)
+    /// that got the terminal rejection because the operation had already
+    /// settled: right for a done operation, so not a finding, but the case
+    /// could not observe what it wanted (a second cancel while draining).
+    /// Retried on a fresh fixture like any other drift. Replays (with a key)
+    /// never count: a replay must not turn into 422 (CANCEL-REPLAY-IDEMPOTENT).
+    async fn settled_before_repeat(
+        &self,
+        ctx: &AttemptCtx,
+        step: &mut StepResult,
+    ) -> Option<String> {
+        let name = ctx.last_keyless_cancel_of.as_ref()?;
+        if !ctx.cancel_accepted.contains(name) || ctx.last_responses.is_empty() {
+            return None;
+        }
+        let terminal = crate::contract::find("CANCEL-TERMINAL-422")
+            .and_then(|inv| inv.statuses)
+            .map(|sets| sets.accepted(self.options.mode))
+            .unwrap_or_default();
+        let statuses: Vec<u16> = ctx.last_responses.iter().map(|r| r.status).collect();
+        if !statuses.iter().all(|s| terminal.contains(s)) {
+            return None;
+        }
+        let id = ctx.vars.fixtures.get(name)?.id.clone();
+        let body = self.read_fixture(&id, step).await?;
+        if body.get("done") != Some(&serde_json::Value::Bool(true)) {
+            return None;
+        }
+        let state = body.get("state").and_then(|v| v.as_str()).unwrap_or("?");
+        Some(format!(
+            "fixture `{name}` settled ({state}) before the repeated cancel reached it \
+             (answered {statuses:?}, right for a done operation)"
+        ))
     }
 }
 

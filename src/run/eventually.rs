@@ -10,7 +10,7 @@ use crate::case::{Eventually, Via};
 use crate::contract::Endpoint;
 use crate::model::{CheckResult, StepResult};
 
-use super::checks::{check, short};
+use super::checks::{check, describe_found, describe_json_is, json_is_holds, short};
 use super::client::OutgoingRequest;
 use super::engine::{AttemptCtx, Engine, remaining};
 use super::request::join_url;
@@ -70,6 +70,7 @@ impl Engine {
         let condition = wanted
             .iter()
             .map(|(p, v)| format!("{p} == {}", short(v)))
+            .chain(ev.json_is.iter().map(|(p, is)| describe_json_is(p, *is)))
             .collect::<Vec<_>>()
             .join(" and ");
         let expected = format!(
@@ -115,13 +116,16 @@ impl Engine {
             let idx = result.exchanges.len();
             match self.record_read(sent, endpoint, result) {
                 Some(body) => {
-                    let holds = wanted.iter().all(|(p, v)| body.pointer(p) == Some(v));
+                    let holds = wanted.iter().all(|(p, v)| body.pointer(p) == Some(v))
+                        && ev
+                            .json_is
+                            .iter()
+                            .all(|(p, is)| json_is_holds(body.pointer(p), *is));
                     last_seen = wanted
                         .iter()
-                        .map(|(p, _)| match body.pointer(p) {
-                            Some(got) => format!("{p} == {}", short(got)),
-                            None => format!("no value at {p}"),
-                        })
+                        .map(|(p, _)| p)
+                        .chain(ev.json_is.keys())
+                        .map(|p| describe_found(p, body.pointer(p)))
                         .collect::<Vec<_>>()
                         .join(" and ");
                     if holds {
@@ -136,6 +140,13 @@ impl Engine {
                         );
                         c.elapsed_ms = Some(elapsed);
                         return c;
+                    }
+                    if body.get("done") == Some(&Value::Bool(true)) {
+                        // Done operations are immutable (S-OAS get/wait): the
+                        // condition can no longer come true, so stop waiting.
+                        last_seen
+                            .push_str(" (the operation is done; done operations never change)");
+                        break;
                     }
                 }
                 None => {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::case::{FixtureState, PlannedCase};
 
 use super::client::{HttpClient, OutgoingRequest};
-use super::template::FixtureVars;
+use super::template::{FixtureVars, OwnerVars};
 
 /// The result of acquiring a case's fixtures.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,10 +68,13 @@ impl FixtureSource {
 
     /// Acquires every fixture `planned` needs. `cancels` says whether the
     /// case cancels its operations (a static `running` id is then consumed).
+    /// With `owner`, every fixture is created with that owner; static ids
+    /// have fixed owners, so such a case needs a provider.
     pub async fn acquire(
         &self,
         planned: &PlannedCase,
         cancels: bool,
+        owner: Option<&OwnerVars>,
         client: &HttpClient,
         token: Option<&str>,
         timeout: Duration,
@@ -86,7 +89,7 @@ impl FixtureSource {
                     );
                 };
                 for (name, state) in wanted {
-                    match provide(client, url, token, state, timeout).await {
+                    match provide(client, url, token, state, owner, timeout).await {
                         Ok(vars) => {
                             fixtures.insert(name, vars);
                         }
@@ -101,6 +104,11 @@ impl FixtureSource {
                     from_static: false,
                 }
             }
+            None if owner.is_some() && !wanted.is_empty() => Acquired::Unavailable(
+                "needs a fixture provider (--fixtures URL): the case creates its fixtures \
+                 with a fresh owner, and static ids have fixed owners"
+                    .into(),
+            ),
             None => {
                 let mut pool = self
                     .statics
@@ -158,8 +166,14 @@ async fn provide(
     url: &str,
     token: &str,
     state: FixtureState,
+    owner: Option<&OwnerVars>,
     timeout: Duration,
 ) -> Result<FixtureVars, ProvideError> {
+    let mut body = serde_json::json!({ "state": state.as_str() });
+    if let Some(o) = owner {
+        body["owner_type"] = serde_json::Value::String(o.owner_type.clone());
+        body["owner_id"] = serde_json::Value::String(o.id.clone());
+    }
     let req = OutgoingRequest {
         method: "POST".into(),
         url: url.to_string(),
@@ -168,7 +182,7 @@ async fn provide(
             ("content-type".into(), "application/json".into()),
             ("accept".into(), "application/json".into()),
         ],
-        body: Some(serde_json::json!({ "state": state.as_str() }).to_string()),
+        body: Some(body.to_string()),
         timeout,
     };
     let sent = client.send(&req).await;

@@ -1,5 +1,6 @@
 //! The runner: plan, HTTP client, fixtures, steps, captures, eventually.
 
+mod adjust;
 mod bundled;
 mod checks;
 mod client;
@@ -9,26 +10,41 @@ mod engine;
 mod eventually;
 mod fixtures;
 mod options;
+mod pacing;
+mod partition;
+mod plan_print;
 mod policy;
 mod request;
 mod run_all;
+mod safety;
 mod selftest;
 mod step;
 mod template;
+mod transport;
 mod trials;
+mod wait;
+mod waive;
 
+pub use adjust::settle;
 pub use bundled::{bundled_files, load_bundled, load_cases};
 pub use checks::accepted_statuses;
 pub use client::ClientError;
 pub use clock::rfc3339;
 pub use engine::Engine;
 pub use options::{FailOn, RunOptions, Target};
+pub use pacing::{PacingOptions, STOPPED_REASON, parse_retry_after};
+pub use partition::{Partition, PartitionError, select};
+pub use plan_print::plan_text;
 pub use policy::{case_fails, case_warns, level_of, run_fails, run_incomplete};
-pub use request::{INVALID_AUTH, MALFORMED_AUTH};
+pub use request::{INVALID_AUTH, MALFORMED_AUTH, WRONG_SCHEME};
 pub use run_all::{DEADLINE_REASON, assemble, not_run, run_all, run_with_deadline};
+pub use safety::{guard as cancel_guard, is_cancel};
 pub use selftest::{
     Detection, FaultRow, KillMatrix, Launched, SelftestError, detection, failed_invariants,
-    launch_reference, selftest, selftest_with,
+    launch_reference, selftest, selftest_parallel, selftest_with,
 };
-pub use template::{FixtureVars, Renderer, TemplateError, Vars};
+pub use template::{FixtureVars, OwnerVars, Renderer, TemplateError, Vars};
+pub use transport::{TransportError, TransportOptions, load_ca_cert, same_origin};
 pub use trials::{FailureRenderer, TrialRun, run_trials};
+pub use wait::wait_for_target;
+pub use waive::Waivers;

@@ -6,6 +6,10 @@ use crate::case::FixtureState;
 use crate::contract::{Level, Mode};
 use crate::redact::Redactor;
 
+use super::pacing::PacingOptions;
+use super::transport::TransportOptions;
+use super::waive::Waivers;
+
 /// The system under test and the credentials and fixtures to use on it.
 #[derive(Debug, Clone, Default)]
 pub struct Target {
@@ -81,6 +85,12 @@ pub struct RunOptions {
     /// Whole-run deadline, from the start of the run; cases not finished by
     /// then are not run.
     pub deadline: Option<Duration>,
+    /// Rate, `Retry-After` handling and the stopped-target breaker.
+    pub pacing: PacingOptions,
+    /// TLS trust and redirects.
+    pub transport: TransportOptions,
+    /// Waivers of the chosen profile, with the day they are judged on.
+    pub waivers: Waivers,
 }
 
 impl Default for RunOptions {
@@ -95,6 +105,9 @@ impl Default for RunOptions {
             poll_interval: Duration::from_millis(50),
             secrets: Vec::new(),
             deadline: Some(Duration::from_secs(600)),
+            pacing: PacingOptions::default(),
+            transport: TransportOptions::default(),
+            waivers: Waivers::default(),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::case::{Auth, Request};
+use crate::contract::Endpoint;
 
 use super::client::OutgoingRequest;
 use super::endpoint::{Route, classify};
@@ -15,6 +16,9 @@ use super::template::{FixtureVars, Renderer, TemplateError, Vars};
 pub const MALFORMED_AUTH: &str = "Basic b3Bjb25mb3Jt";
 /// `Authorization` value sent for [`Auth::Invalid`].
 pub const INVALID_AUTH: &str = "Bearer sk_akua_opconform_invalid_token";
+
+/// The scheme [`Auth::WrongScheme`] puts before the run's token.
+pub const WRONG_SCHEME: &str = "Token";
 
 /// Query values are encoded except RFC 3986 unreserved characters.
 const QUERY: &AsciiSet = &NON_ALPHANUMERIC
@@ -61,6 +65,11 @@ pub fn auth_header(auth: Auth, creds: &Credentials) -> Result<Option<String>, St
             .as_ref()
             .map(|t| Some(format!("Bearer {t}")))
             .ok_or_else(|| "no token: pass --token or set AKUA_TOKEN".to_string()),
+        Auth::WrongScheme => creds
+            .token
+            .as_ref()
+            .map(|t| Some(format!("{WRONG_SCHEME} {t}")))
+            .ok_or_else(|| "no token: pass --token or set AKUA_TOKEN".to_string()),
         Auth::None => Ok(None),
         Auth::Malformed => Ok(Some(MALFORMED_AUTH.to_string())),
         Auth::Invalid => Ok(Some(INVALID_AUTH.to_string())),
@@ -86,11 +95,32 @@ pub fn join_url(base: &str, path: &str, query: &[(String, String)]) -> String {
     url
 }
 
-/// True when a request may name operation `id`: one of the case's fixtures
-/// (canonical or bare), or an id that cannot name a real operation (contains
-/// `opconform`, empty, or longer than the 53-character limit).
-pub fn may_name(id: &str, fixtures: &BTreeMap<String, FixtureVars>) -> bool {
-    fixtures.values().any(|f| id == f.id || id == f.bare_id)
+/// Whether a request may name operation `id`.
+///
+/// Safety rule (README "Which operations opconform touches"): opconform must
+/// never change an operation it was not given. So
+///
+/// * a **mutating** request (`:cancel`, or any method other than GET/HEAD
+///   and the `:wait` long-poll) may only name one of the case's fixtures
+///   (canonical or bare id), or an id that cannot name a real operation:
+///   one containing `opconform`, the empty id, or one over the 53-character
+///   limit;
+/// * a **read-only** request (`GET /operations/{id}`, `POST :wait`) may name
+///   any id: it cannot change anything, and not-found cases need ids of any
+///   length (a one-character id cannot contain `opconform`). Bundled cases
+///   still put `opconform` into every fabricated id whose length allows it,
+///   so a target's logs show where a strange id came from.
+pub fn may_name(
+    method: &str,
+    endpoint: Endpoint,
+    id: &str,
+    fixtures: &BTreeMap<String, FixtureVars>,
+) -> bool {
+    let read_only = endpoint == Endpoint::Wait
+        || method.eq_ignore_ascii_case("GET")
+        || method.eq_ignore_ascii_case("HEAD");
+    read_only
+        || fixtures.values().any(|f| id == f.id || id == f.bare_id)
         || id.to_ascii_lowercase().contains("opconform")
         || id.is_empty()
         || id.chars().count() > 53
@@ -109,9 +139,10 @@ pub fn build(
     let path = render(&req.path)?;
     let route = classify(&req.method, &path);
     if let Some(id) = &route.op_id {
-        if !may_name(id, &vars.fixtures) {
+        if !may_name(&req.method, route.endpoint, id, &vars.fixtures) {
             return Err(BuildError::Unavailable(format!(
-                "refusing to send {} {path}: operation `{id}` is not a fixture of this case \
+                "refusing to send {} {path}: operation `{id}` is not a fixture of this case, \
+                 and a request that may change an operation only names the case's own \
                  (fabricated ids must contain `opconform`)",
                 req.method
             )));
@@ -144,10 +175,13 @@ pub fn build(
     if body.is_some() && !case_sets("content-type") {
         headers.push(("content-type".into(), "application/json".into()));
     }
+    let url = join_url(base_url, &path, &query);
+    super::safety::guard(&req.method, &url, base_url, &vars.fixtures)
+        .map_err(BuildError::Unavailable)?;
     Ok(Built {
         outgoing: OutgoingRequest {
             method: req.method.to_ascii_uppercase(),
-            url: join_url(base_url, &path, &query),
+            url,
             headers,
             body,
             timeout: req
@@ -252,9 +286,28 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, BuildError::Unavailable(m) if m.contains("op_someone_else")));
+        // Mutating with a method other than POST, too.
+        let mut del = request("/operations/op_someone_else");
+        del.method = "DELETE".into();
+        assert!(
+            build(
+                &Renderer::new(),
+                &del,
+                &vars(),
+                "http://h/v1",
+                &creds(),
+                Duration::from_secs(1)
+            )
+            .is_err()
+        );
         for ok in [
+            "/operations/op_1:cancel",
             "/operations/1:cancel",
             "/operations/op_opconform_unknown_x:cancel",
+            "/operations/OP_OPCONFORM_X%3Acancel",
+            // Read-only: any id.
+            "/operations/op_someone_else:wait",
+            "/operations/z%3Await",
         ] {
             assert!(
                 build(
@@ -272,6 +325,22 @@ mod tests {
     }
 
     #[test]
+    fn get_may_name_any_id_but_cancel_may_not() {
+        let f = vars().fixtures;
+        assert!(may_name("GET", Endpoint::Get, "z", &f));
+        assert!(may_name("get", Endpoint::Get, "op_someone_else", &f));
+        assert!(may_name("POST", Endpoint::Wait, "z", &f));
+        assert!(!may_name("POST", Endpoint::Cancel, "z", &f));
+        assert!(!may_name("POST", Endpoint::Cancel, "op_someone_else", &f));
+        assert!(may_name("POST", Endpoint::Cancel, "op_1", &f));
+        assert!(may_name("POST", Endpoint::Cancel, "1", &f));
+        assert!(may_name("POST", Endpoint::Cancel, &"z".repeat(54), &f));
+        assert!(may_name("POST", Endpoint::Cancel, "", &f));
+        assert!(!may_name("POST", Endpoint::Cancel, &"z".repeat(53), &f));
+        assert!(!may_name("PATCH", Endpoint::Other, "op_x", &f));
+    }
+
+    #[test]
     fn auth_variants() {
         let c = creds();
         assert_eq!(auth_header(Auth::None, &c).unwrap(), None);
@@ -282,6 +351,15 @@ mod tests {
         assert_eq!(
             auth_header(Auth::Invalid, &c).unwrap().as_deref(),
             Some(INVALID_AUTH)
+        );
+        assert_eq!(
+            auth_header(Auth::WrongScheme, &c).unwrap().as_deref(),
+            Some("Token tok")
+        );
+        assert!(
+            auth_header(Auth::WrongScheme, &Credentials::default())
+                .unwrap_err()
+                .contains("AKUA_TOKEN")
         );
         assert!(
             auth_header(Auth::Foreign, &c)

@@ -8,8 +8,10 @@ use crate::case::PlannedCase;
 use crate::contract;
 use crate::model::{CaseOutcome, CaseResult, RunResult, TargetInfo};
 
+use super::adjust::settle;
 use super::clock::rfc3339;
 use super::engine::Engine;
+use super::pacing::STOPPED_REASON;
 
 /// Reason recorded on cases the deadline stopped.
 pub const DEADLINE_REASON: &str = "the run deadline (--deadline) passed";
@@ -31,20 +33,30 @@ pub fn not_run(planned: &PlannedCase, reason: &str) -> CaseResult {
 }
 
 /// Runs `planned` under the engine's whole-run deadline: a case that has
-/// not finished by then is [`CaseOutcome::NotRun`].
+/// not finished by then, or that starts after the target stopped
+/// answering, is [`CaseOutcome::NotRun`]. The verdict is then settled
+/// (throttling, waivers: see [`super::adjust::settle`]).
 pub async fn run_with_deadline(
     engine: &Engine,
     planned: &PlannedCase,
     deadline: Option<Instant>,
 ) -> CaseResult {
-    match deadline {
+    let pacer = engine.client.pacer();
+    if let Some(d) = deadline {
+        pacer.arm_deadline(d);
+    }
+    if pacer.stopped() {
+        return not_run(planned, STOPPED_REASON);
+    }
+    let ran = match deadline {
         None => engine.run_case(planned).await,
-        Some(d) if Instant::now() >= d => not_run(planned, DEADLINE_REASON),
+        Some(d) if Instant::now() >= d => return not_run(planned, DEADLINE_REASON),
         Some(d) => match tokio::time::timeout_at(d.into(), engine.run_case(planned)).await {
             Ok(r) => r,
-            Err(_) => not_run(planned, DEADLINE_REASON),
+            Err(_) => return not_run(planned, DEADLINE_REASON),
         },
-    }
+    };
+    settle(ran, &engine.options().waivers)
 }
 
 /// Runs every case, at most `concurrency` at a time, and returns the

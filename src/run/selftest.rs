@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::case::PlannedCase;
 use crate::contract::Schemas;
@@ -159,6 +158,24 @@ where
     F: Fn(Option<&'static FaultInfo>) -> Fut,
     Fut: Future<Output = Result<Launched, SelftestError>>,
 {
+    selftest_parallel(cases, options, faults, concurrency, 1, launch).await
+}
+
+/// [`selftest_with`], with up to `faults_at_once` faulty targets running at
+/// the same time (each on its own instance, so they cannot interfere except
+/// through CPU time). Rows keep the order of `faults`.
+pub async fn selftest_parallel<F, Fut>(
+    cases: &[PlannedCase],
+    options: &RunOptions,
+    faults: &[&'static FaultInfo],
+    concurrency: usize,
+    faults_at_once: usize,
+    launch: F,
+) -> Result<KillMatrix, SelftestError>
+where
+    F: Fn(Option<&'static FaultInfo>) -> Fut,
+    Fut: Future<Output = Result<Launched, SelftestError>>,
+{
     let once = |fault: Option<&'static FaultInfo>| {
         let launched = launch(fault);
         async move {
@@ -182,9 +199,17 @@ where
         .filter(|c| matches!(c.outcome, CaseOutcome::Failed | CaseOutcome::Flaky))
         .map(|c| c.name.clone())
         .collect();
+    let runs = bounded(
+        faults.iter().map(|fault| {
+            let run = once(Some(fault));
+            async move { (fault, run.await) }
+        }),
+        faults_at_once,
+    )
+    .await;
     let mut rows = Vec::new();
-    for fault in faults {
-        let result = once(Some(fault)).await?;
+    for (fault, result) in runs {
+        let result = result?;
         let failed = failed_invariants(&result);
         rows.push(FaultRow {
             fault: fault.name,
@@ -202,13 +227,59 @@ where
     })
 }
 
+/// Runs the futures `items` yields with at most `limit` in flight (all on
+/// the calling task), and returns their outputs in the order yielded.
+async fn bounded<T, Fut>(items: impl IntoIterator<Item = Fut>, limit: usize) -> Vec<T>
+where
+    Fut: Future<Output = T>,
+{
+    use std::pin::Pin;
+    use std::task::Poll;
+
+    let limit = limit.max(1);
+    let mut queue = items.into_iter().enumerate();
+    let mut in_flight: Vec<(usize, Pin<Box<Fut>>)> = Vec::new();
+    let mut done: Vec<(usize, T)> = Vec::new();
+    std::future::poll_fn(|cx| {
+        loop {
+            while in_flight.len() < limit {
+                match queue.next() {
+                    Some((i, fut)) => in_flight.push((i, Box::pin(fut))),
+                    None => break,
+                }
+            }
+            if in_flight.is_empty() {
+                return Poll::Ready(());
+            }
+            let before = in_flight.len();
+            let mut i = 0;
+            while i < in_flight.len() {
+                if let Poll::Ready(out) = in_flight[i].1.as_mut().poll(cx) {
+                    let (index, _) = in_flight.swap_remove(i);
+                    done.push((index, out));
+                } else {
+                    i += 1;
+                }
+            }
+            if in_flight.len() == before {
+                // Nothing finished: every future in flight registered a wake-up.
+                return Poll::Pending;
+            }
+            // Some finished: start the next ones and poll them at once.
+        }
+    })
+    .await;
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, out)| out).collect()
+}
+
 /// The embedded reference as a selftest target: loopback, 20 ms steps,
 /// fixtures on, both workspaces' tokens.
 pub async fn launch_reference(
     fault: Option<&'static FaultInfo>,
 ) -> Result<Launched, SelftestError> {
     let config = ReferenceConfig {
-        step_length: Duration::from_millis(20),
+        step_length: reference::EMBEDDED_STEP_LENGTH,
         faults: fault.into_iter().collect(),
         fixtures: true,
         ..ReferenceConfig::default()
@@ -236,14 +307,24 @@ pub async fn launch_reference(
     })
 }
 
-/// [`selftest_with`] against the embedded reference.
+/// [`selftest_parallel`] against the embedded reference: `concurrency`
+/// cases at once per instance, `faults_at_once` faulty instances at once.
 pub async fn selftest(
     cases: &[PlannedCase],
     options: &RunOptions,
     faults: &[&'static FaultInfo],
     concurrency: usize,
+    faults_at_once: usize,
 ) -> Result<KillMatrix, SelftestError> {
-    selftest_with(cases, options, faults, concurrency, launch_reference).await
+    selftest_parallel(
+        cases,
+        options,
+        faults,
+        concurrency,
+        faults_at_once,
+        launch_reference,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -256,6 +337,42 @@ mod tests {
         breaks: &["A", "B"],
         generated_only: false,
     };
+
+    #[tokio::test]
+    async fn bounded_keeps_order_and_the_limit() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let now = AtomicUsize::new(0);
+        let peak = AtomicUsize::new(0);
+        let futs = (0..7u64).map(|i| {
+            let (now, peak) = (&now, &peak);
+            async move {
+                let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(n, Ordering::SeqCst);
+                // Later items finish first, so completion order differs.
+                tokio::time::sleep(std::time::Duration::from_millis(30 - 3 * i)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                i * 10
+            }
+        });
+        let out = bounded(futs, 3).await;
+        assert_eq!(out, vec![0, 10, 20, 30, 40, 50, 60]);
+        assert_eq!(peak.load(Ordering::SeqCst), 3);
+        // One at a time: every item still runs (the queue is drained after
+        // the only future in flight finishes).
+        let ran = AtomicUsize::new(0);
+        let futs = (0..4u64).map(|i| {
+            let ran = &ran;
+            async move {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                ran.fetch_add(1, Ordering::SeqCst);
+                i
+            }
+        });
+        assert_eq!(bounded(futs, 1).await, vec![0, 1, 2, 3]);
+        assert_eq!(ran.load(Ordering::SeqCst), 4);
+        let none: Vec<u8> = bounded(Vec::<std::future::Ready<u8>>::new(), 2).await;
+        assert!(none.is_empty());
+    }
 
     #[test]
     fn detection_prefers_own_invariants() {

@@ -10,7 +10,8 @@ use crate::contract::{Endpoint, Mode};
 use crate::model::{CheckResult, StepResult, Verdict};
 
 use super::checks::{
-    accepted_statuses, body_checks, catalogue_statuses, check, inferred_kind, json_diff, short,
+    accepted_statuses, body_checks, body_kind_fits, catalogue_statuses, check, describe_found,
+    describe_json_is, inferred_kind, json_diff, json_is_holds, short,
 };
 use super::client::{OutgoingRequest, RawResponse, Sent};
 use super::endpoint::Route;
@@ -44,6 +45,7 @@ impl Engine {
             .or_else(|| planned.case.invariants.first().cloned())
             .unwrap_or_else(|| "UNATTRIBUTED".to_string());
         ctx.last_responses.clear();
+        ctx.last_keyless_cancel_of = None;
         let finish = |mut r: StepResult, end: Option<AttemptEnd>| {
             r.duration_ms = started.elapsed().as_millis() as u64;
             let end = match end {
@@ -79,6 +81,18 @@ impl Engine {
                 ));
                 return finish(result, None);
             }
+        };
+
+        ctx.last_keyless_cancel_of = if built.route.endpoint == Endpoint::Cancel
+            && !built
+                .outgoing
+                .headers
+                .iter()
+                .any(|(k, _)| k == "idempotency-key")
+        {
+            fixture_named(ctx, &built.route)
+        } else {
+            None
         };
 
         // `unchanged`: read the fixture before the step.
@@ -363,9 +377,13 @@ impl Engine {
         } else {
             None
         };
-        let kind = expect
-            .body
-            .or_else(|| inferred_kind(built.route.endpoint, raw.status));
+        // An explicit body kind applies when the status class fits it. When
+        // it does not (an error where an Operation was expected, or the
+        // reverse) the status check already reports the difference; checking
+        // the body against the schema the status implies keeps that one
+        // finding from also failing unrelated body invariants.
+        let explicit = expect.body.filter(|k| body_kind_fits(*k, raw.status));
+        let kind = explicit.or_else(|| inferred_kind(built.route.endpoint, raw.status));
         match (&body, kind) {
             (Some(b), Some(k)) => checks.extend(body_checks(
                 &self.schemas,
@@ -376,7 +394,7 @@ impl Engine {
                 idx,
                 built.route.endpoint,
             )),
-            (None, Some(k)) if expect.body.is_some() => checks.push(check(
+            (None, Some(k)) if explicit.is_some() => checks.push(check(
                 super::checks::schema_invariant(k),
                 false,
                 "a JSON body",
@@ -421,6 +439,31 @@ impl Engine {
                             Some(g) => format!("{pointer} == {}", short(g)),
                             None => format!("no value at {pointer}"),
                         },
+                        Some(idx),
+                        mode,
+                    )
+                }
+            };
+            checks.push(c);
+        }
+        for (pointer, is) in &expect.json_is {
+            let expected = describe_json_is(pointer, *is);
+            let c = match &body {
+                None => check(
+                    step_inv,
+                    false,
+                    expected,
+                    "body is not JSON",
+                    Some(idx),
+                    mode,
+                ),
+                Some(b) => {
+                    let got = b.pointer(pointer);
+                    check(
+                        step_inv,
+                        json_is_holds(got, *is),
+                        expected,
+                        describe_found(pointer, got),
                         Some(idx),
                         mode,
                     )

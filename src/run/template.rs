@@ -1,7 +1,8 @@
 //! Templating of request strings and expected values with minijinja.
 //!
 //! Variables: each fixture name → `{id, bare_id, state}`, `capture.NAME`,
-//! `table.value`, `uuid` (fresh per attempt) and `run_id`. Undefined
+//! `table.value`, `uuid` (fresh per attempt), `run_id` and, when the case
+//! sets `owner`, `owner.type` / `owner.id`. Undefined
 //! variables are errors, so a typo never sends a literal `{{ ... }}`.
 
 use std::collections::BTreeMap;
@@ -41,6 +42,31 @@ impl FixtureVars {
     }
 }
 
+/// The owner every fixture of one attempt was created with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnerVars {
+    /// The wire `owner_type`, e.g. `install`.
+    #[serde(rename = "type")]
+    pub owner_type: String,
+    /// The prefixed `owner_id`, e.g. `inst_0123...`.
+    pub id: String,
+}
+
+impl OwnerVars {
+    /// A fresh owner of `owner_type`: its prefix followed by the 32 hex
+    /// digits of a v4 UUID, so no other run or trial shares it.
+    pub fn fresh(owner_type: crate::case::OwnerType) -> OwnerVars {
+        OwnerVars {
+            owner_type: owner_type.as_str().to_string(),
+            id: format!(
+                "{}{}",
+                owner_type.id_prefix(),
+                uuid::Uuid::new_v4().simple()
+            ),
+        }
+    }
+}
+
 /// Everything a template of one attempt can name.
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
@@ -54,6 +80,8 @@ pub struct Vars {
     pub uuid: String,
     /// Fixed for the run.
     pub run_id: String,
+    /// The attempt's owner, when the case sets `owner`.
+    pub owner: Option<OwnerVars>,
 }
 
 /// Renders templates against [`Vars`].
@@ -102,6 +130,12 @@ impl Renderer {
         }
         ctx.insert("uuid".into(), minijinja::Value::from(vars.uuid.clone()));
         ctx.insert("run_id".into(), minijinja::Value::from(vars.run_id.clone()));
+        if let Some(owner) = &vars.owner {
+            ctx.insert(
+                "owner".into(),
+                minijinja::Value::from(minijinja::value::Serde(owner)),
+            );
+        }
         self.env
             .render_str(template, ctx)
             .map_err(|e| TemplateError {
@@ -164,6 +198,29 @@ mod tests {
             )
             .unwrap();
         assert_eq!(out, "/operations/op_abc:abc/\"v1\"/kkk/u-1/r-1/RUNNING");
+    }
+
+    #[test]
+    fn renders_the_owner_and_fresh_owners_differ() {
+        let r = Renderer::new();
+        let mut v = vars();
+        assert!(r.render("{{ owner.id }}", &v).is_err());
+        let owner = OwnerVars::fresh(crate::case::OwnerType::Install);
+        assert_eq!(owner.owner_type, "install");
+        let hex = owner.id.strip_prefix("inst_").unwrap();
+        assert_eq!(hex.len(), 32);
+        assert!(
+            hex.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert_ne!(owner, OwnerVars::fresh(crate::case::OwnerType::Install));
+        v.owner = Some(owner.clone());
+        assert_eq!(
+            r.render("{{ owner.type }}/{{ owner.id }}", &v).unwrap(),
+            format!("install/{}", owner.id)
+        );
+        let clu = OwnerVars::fresh(crate::case::OwnerType::Cluster);
+        assert!(clu.id.starts_with("clu_") && clu.id.len() == 4 + 32);
     }
 
     #[test]

@@ -272,9 +272,19 @@ async fn probe(fault: Fault, r: &Ref) -> String {
             r.get_op(&id).await.json()["state"].to_string()
         }
         F::Recancel409 => {
-            let id = r.fixture("running").await;
-            r.cancel(&id, &[]).await;
-            r.cancel(&id, &[]).await.status.to_string()
+            // The second cancel must land while the first still drains; if
+            // the operation settled in between (422, right for a done
+            // operation), try again on a fresh one.
+            let mut status = String::new();
+            for _ in 0..5 {
+                let id = r.fixture("running").await;
+                r.cancel(&id, &[]).await;
+                status = r.cancel(&id, &[]).await.status.to_string();
+                if status != "422" {
+                    break;
+                }
+            }
+            status
         }
         F::BareIdEcho => {
             let id = r.fixture("running").await;
