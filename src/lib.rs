@@ -37,10 +37,10 @@
 //! ```
 //! # #[tokio::main(flavor = "multi_thread")]
 //! # async fn main() -> Result<(), opconform::SuiteError> {
-//! use opconform::reference::ReferenceConfig;
-//! use std::time::Duration;
+//! use opconform::reference::{EMBEDDED_STEP_LENGTH, ReferenceConfig};
 //!
-//! let config = ReferenceConfig { step_length: Duration::from_millis(20), ..Default::default() };
+//! // The lifecycle clock `opconform run` uses for its embedded reference.
+//! let config = ReferenceConfig { step_length: EMBEDDED_STEP_LENGTH, ..Default::default() };
 //! let result = opconform::Suite::bundled()?
 //!     .filter("cancel")
 //!     .target(opconform::Target::reference(config))

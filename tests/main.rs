@@ -4,9 +4,9 @@
 mod cases;
 mod cli;
 mod contract;
-mod library;
 mod hostile;
 mod kill_matrix;
+mod library;
 mod profile;
 mod reference;
 mod reports;

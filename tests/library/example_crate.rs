@@ -9,9 +9,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Duration;
 
-use opconform::reference::ReferenceConfig;
+use opconform::reference::{self, ReferenceConfig};
 use opconform::{Suite, Target};
 
 fn cargo_in_example(args: &[&str]) -> Output {
@@ -40,7 +39,7 @@ fn failing_on_the_reference() -> BTreeSet<String> {
         .build()
         .expect("runtime");
     let config = ReferenceConfig {
-        step_length: Duration::from_millis(20),
+        step_length: reference::EMBEDDED_STEP_LENGTH,
         ..ReferenceConfig::default()
     };
     let result = rt

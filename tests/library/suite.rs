@@ -1,15 +1,13 @@
 //! The `Suite` API against the reference server, served by the suite itself
 //! on a loopback port, with and without faults.
 
-use std::time::Duration;
-
 use opconform::model::CaseOutcome;
 use opconform::reference::{self, Fault, ReferenceConfig};
 use opconform::{Suite, SuiteError, Target};
 
 fn fast_reference() -> ReferenceConfig {
     ReferenceConfig {
-        step_length: Duration::from_millis(20),
+        step_length: reference::EMBEDDED_STEP_LENGTH,
         ..ReferenceConfig::default()
     }
 }

@@ -38,8 +38,10 @@ pub fn operations_api() -> Router {
                 workspace: "ws_beta".into(),
             },
         ],
-        // Jobs advance one step every 20 ms, so cancels settle quickly.
-        step_length: Duration::from_millis(20),
+        // Jobs advance one step every 100 ms: cancels settle within a
+        // fraction of a second, and a client polling every 50 ms still sees
+        // each intermediate state (the suite's `retrying` case needs that).
+        step_length: Duration::from_millis(100),
         ..ReferenceConfig::default()
     })
 }
