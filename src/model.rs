@@ -276,11 +276,125 @@ impl RunResult {
         out
     }
 
+    /// True when no case failed and every case ran: skipped, inconclusive,
+    /// flaky and waived cases are allowed (as with `opconform run`'s exit
+    /// code 0 under `--fail-on should`). For `--fail-on must`, use
+    /// [`crate::run::run_fails`].
+    pub fn passed(&self) -> bool {
+        self.failures().next().is_none() && self.not_run().next().is_none()
+    }
+
+    /// The cases that failed (after confirmation on a fresh fixture).
+    pub fn failures(&self) -> impl Iterator<Item = &CaseResult> {
+        self.cases
+            .iter()
+            .filter(|c| c.outcome == CaseOutcome::Failed)
+    }
+
+    /// The cases the run stopped before they ran (deadline, unreachable target).
+    pub fn not_run(&self) -> impl Iterator<Item = &CaseResult> {
+        self.cases
+            .iter()
+            .filter(|c| matches!(c.outcome, CaseOutcome::NotRun { .. }))
+    }
+
+    /// IDs of the invariants with at least one failed check, in catalogue order.
+    pub fn failed_invariants(&self) -> impl Iterator<Item = &str> {
+        self.invariants
+            .iter()
+            .filter(|t| t.failed > 0)
+            .map(|t| t.id.as_str())
+    }
+
     /// Number of cases with each outcome label.
     pub fn count(&self, label: &str) -> usize {
         self.cases
             .iter()
             .filter(|c| c.outcome.label() == label)
             .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(name: &str, outcome: CaseOutcome, failed_check: bool) -> CaseResult {
+        let checks = vec![CheckResult {
+            invariant: "OP-SCHEMA".into(),
+            verdict: if failed_check {
+                Verdict::Fail
+            } else {
+                Verdict::Pass
+            },
+            expected: "a".into(),
+            actual: "b".into(),
+            exchange: None,
+            elapsed_ms: None,
+        }];
+        CaseResult {
+            name: name.into(),
+            file: "f.toml".into(),
+            description: None,
+            invariants: vec!["OP-SCHEMA".into()],
+            outcome,
+            attempts: 1,
+            steps: vec![StepResult {
+                name: "step 1".into(),
+                exchanges: Vec::new(),
+                checks,
+                duration_ms: 0,
+            }],
+            duration_ms: 0,
+        }
+    }
+
+    fn run(cases: Vec<CaseResult>) -> RunResult {
+        RunResult {
+            tool_version: "0".into(),
+            catalogue_version: "0".into(),
+            target: TargetInfo {
+                base_url: "http://x/v1".into(),
+                embedded: false,
+                faults: Vec::new(),
+            },
+            mode: Mode::Lenient,
+            started_at: "1970-01-01T00:00:00Z".into(),
+            duration_ms: 0,
+            invariants: RunResult::totals(&cases, &["OP-SCHEMA", "OP-OTHER"]),
+            cases,
+        }
+    }
+
+    #[test]
+    fn passed_allows_skips_and_flakes_but_not_failures_or_unrun_cases() {
+        let skipped = CaseOutcome::Skipped { reason: "r".into() };
+        let ok = run(vec![
+            case("a", CaseOutcome::Passed, false),
+            case("b", skipped, false),
+            case("c", CaseOutcome::Flaky, false),
+        ]);
+        assert!(ok.passed());
+        assert_eq!(ok.failures().count(), 0);
+        assert_eq!(ok.failed_invariants().count(), 0);
+
+        let bad = run(vec![
+            case("a", CaseOutcome::Passed, false),
+            case("b", CaseOutcome::Failed, true),
+        ]);
+        assert!(!bad.passed());
+        let names: Vec<&str> = bad.failures().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["b"]);
+        assert_eq!(bad.failed_invariants().collect::<Vec<_>>(), ["OP-SCHEMA"]);
+
+        let stopped = run(vec![case(
+            "a",
+            CaseOutcome::NotRun {
+                reason: "deadline".into(),
+            },
+            false,
+        )]);
+        assert!(!stopped.passed());
+        assert_eq!(stopped.not_run().count(), 1);
     }
 }

@@ -7,7 +7,7 @@ use crate::exit::ExitStatus;
 /// Arguments of `opconform completions`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  opconform completions bash > /etc/bash_completion.d/opconform\n  opconform completions zsh > \"${fpath[1]}/_opconform\""
+    after_help = "Examples:\n  opconform completions bash > /etc/bash_completion.d/opconform\n  opconform completions zsh > \"${fpath[1]}/_opconform\"\n  opconform completions fish > ~/.config/fish/completions/opconform.fish"
 )]
 pub struct CompletionsArgs {
     /// The shell to print completions for.

@@ -11,7 +11,7 @@ use crate::run::{self, Detection, KillMatrix, RunOptions};
 /// Arguments of `opconform selftest`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  opconform selftest\n  opconform selftest --fault done-not-terminal"
+    after_help = "Examples:\n  opconform selftest\n  opconform selftest --fault done-lags-state --fault wait-no-wake\n  opconform selftest --cases cases/ --cases my-cases/ --concurrency 2\n  opconform selftest --settle-deadline 30"
 )]
 pub struct SelftestArgs {
     /// Test only this fault (repeatable; default: every catalogued fault).
