@@ -29,7 +29,8 @@
 //! ```
 //!
 //! Or make every case a trial of its own with [`harness_main`] in an
-//! integration test declared `harness = false`. `docs/library.md` walks
+//! integration test declared `harness = false`. The README section "opconform
+//! in your own `cargo test`" walks
 //! through both, and `examples/server-crate/` is a complete crate doing it.
 //!
 //! This runs the bundled cancel cases against the embedded reference server:

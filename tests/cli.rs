@@ -399,3 +399,38 @@ async fn every_malformed_case_file_exits_2_with_its_location_and_sends_nothing()
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
     assert!(f.shared.requests().is_empty(), "{:?}", f.shared.requests());
 }
+
+/// The README's main command: the bundled suite against the embedded
+/// reference passes 100%, with nothing skipped, in both readings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bundled_suite_passes_fully_against_the_embedded_reference() {
+    for mode in [None, Some("--strict")] {
+        let mut args = vec!["run".to_string()];
+        args.extend(mode.map(String::from));
+        let out = opconform(args, None).await;
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{mode:?}\n{stdout}\n{stderr}");
+        let closing = stdout
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("test result:"))
+            .unwrap_or_else(|| panic!("no closing line\n{stdout}"));
+        assert!(closing.starts_with("test result: ok."), "{closing}");
+        for zero in [
+            " 0 failed;",
+            " 0 skipped;",
+            " 0 inconclusive;",
+            " 0 flaky;",
+            " 0 not run;",
+        ] {
+            assert!(closing.contains(zero), "{mode:?}: {closing}");
+        }
+        let passed: usize = closing
+            .trim_start_matches("test result: ok. ")
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(passed >= 70, "only {passed} cases passed: {closing}");
+    }
+}

@@ -45,8 +45,7 @@ struct Page {
 struct InvariantRow {
     id: String,
     title: &'static str,
-    clause: &'static str,
-    clause_is_url: bool,
+    clause: ClauseView,
     level: &'static str,
     passed: u32,
     failed: u32,
@@ -85,8 +84,7 @@ struct FailureView {
     invariant: String,
     title: &'static str,
     level: &'static str,
-    clause: &'static str,
-    clause_is_url: bool,
+    clause: ClauseView,
     step: String,
     step_duration: String,
     expected: String,
@@ -157,8 +155,7 @@ fn page(result: &RunResult) -> Page {
             InvariantRow {
                 id: t.id.clone(),
                 title: digest::title(&t.id),
-                clause,
-                clause_is_url: is_url(clause),
+                clause: ClauseView::of(clause),
                 level: digest::level_label(&t.id),
                 passed: t.passed,
                 failed: t.failed,
@@ -247,8 +244,7 @@ fn failure_card(case: &CaseResult) -> Option<FailureCard> {
                 invariant: check.invariant.clone(),
                 title: digest::title(&check.invariant),
                 level: digest::level_label(&check.invariant),
-                clause,
-                clause_is_url: is_url(clause),
+                clause: ClauseView::of(clause),
                 step: step.name.clone(),
                 step_duration: seconds(step.duration_ms),
                 expected: check.expected.clone(),
@@ -267,8 +263,7 @@ fn failure_card(case: &CaseResult) -> Option<FailureCard> {
                     invariant: digest::CASE_ROW.to_string(),
                     title: "the case failed without a failing check",
                     level: "MUST",
-                    clause: "",
-                    clause_is_url: false,
+                    clause: ClauseView::of(""),
                     step: step.name.clone(),
                     step_duration: seconds(step.duration_ms),
                     expected: "the step completes".to_string(),
@@ -329,14 +324,63 @@ fn exchange_view(ex: &Exchange) -> ExchangeView {
     }
 }
 
-fn is_url(s: &str) -> bool {
-    s.starts_with("https://") || s.starts_with("http://")
+/// A clause as shown: a long URL becomes a short link (its last path
+/// segment, the full URL in `href` and `title`) followed by the note the
+/// catalogue gives after it, so the table never overflows the page.
+#[derive(Serialize, Debug, PartialEq, Eq)]
+struct ClauseView {
+    url: Option<&'static str>,
+    label: String,
+    note: &'static str,
+}
+
+impl ClauseView {
+    fn of(clause: &'static str) -> ClauseView {
+        let (head, note) = match clause.split_once(char::is_whitespace) {
+            Some((head, rest)) => (head, rest.trim()),
+            None => (clause, ""),
+        };
+        if !(head.starts_with("https://") || head.starts_with("http://")) {
+            return ClauseView {
+                url: None,
+                label: String::new(),
+                note: clause,
+            };
+        }
+        let path = head.split(['?', '#']).next().unwrap_or(head);
+        let label = path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .find(|s| !s.is_empty() && !s.contains(':'))
+            .unwrap_or(path)
+            .to_string();
+        ClauseView {
+            url: Some(head),
+            label,
+            note,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::sample::sample_result;
+
+    #[test]
+    fn clause_urls_become_short_links_with_their_note() {
+        let c =
+            ClauseView::of("https://example.test/api/request-operation-cancellation (\"quoted\")");
+        assert_eq!(
+            c.url,
+            Some("https://example.test/api/request-operation-cancellation")
+        );
+        assert_eq!(c.label, "request-operation-cancellation");
+        assert_eq!(c.note, "(\"quoted\")");
+        let plain = ClauseView::of("RFC 9110 §13.2.1");
+        assert_eq!(plain.url, None);
+        assert_eq!(plain.note, "RFC 9110 §13.2.1");
+    }
 
     #[test]
     fn renders_without_external_resources() {

@@ -44,7 +44,7 @@ pub(crate) fn render(result: &RunResult) -> String {
     let faults = if result.target.faults.is_empty() {
         String::new()
     } else {
-        format!(" · faults {}", code(&result.target.faults.join(",")))
+        code(&result.target.faults.join(","))
     };
     let _ = writeln!(
         md,
@@ -143,7 +143,7 @@ fn faults_line(faults: &str) -> String {
     if faults.is_empty() {
         String::new()
     } else {
-        format!("Selftest{faults}\n\n")
+        format!("Reference faults switched on: {faults}\n\n")
     }
 }
 

@@ -410,3 +410,25 @@ fn cli_rejects_markdown_with_json() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
 }
+
+/// The invariant table in README.md is what `opconform invariants --markdown`
+/// prints today. Regenerate it with the command in the README when this fails.
+#[test]
+fn readme_invariant_table_is_current() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md exists");
+    let start_marker = "<!-- invariants:start -->\n";
+    let end_marker = "<!-- invariants:end -->";
+    let start = readme
+        .find(start_marker)
+        .expect("README has the invariants:start marker")
+        + start_marker.len();
+    let end = readme
+        .find(end_marker)
+        .expect("README has the invariants:end marker");
+    assert_eq!(
+        &readme[start..end],
+        contract::markdown_table(),
+        "README's invariant table is stale: run `cargo run -- invariants --markdown` and paste it between the markers"
+    );
+}

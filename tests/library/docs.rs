@@ -1,5 +1,5 @@
-//! Every ```toml block of docs/cases.md is a case file the loader accepts,
-//! so the reference cannot drift from the code.
+//! Every ```toml block of the README's case-file reference is a case file
+//! the loader accepts, so the reference cannot drift from the code.
 
 use std::path::Path;
 
@@ -27,6 +27,18 @@ fn fenced_blocks(markdown: &str, lang: &str) -> Vec<(usize, String)> {
     blocks
 }
 
+/// The README's "Case files: reference" section (up to the next `## `).
+fn case_reference() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("README.md")).expect("README.md exists");
+    let start = text
+        .find("\n## Case files: reference\n")
+        .expect("README has a `## Case files: reference` section");
+    let rest = &text[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 4);
+    rest[..end].to_string()
+}
+
 #[test]
 fn fenced_block_extraction_finds_only_the_language_asked_for() {
     let md = "x\n```toml\na = 1\n```\n```rust\nfn f() {}\n```\n  ```toml\nb = 2\n  ```\n";
@@ -38,9 +50,8 @@ fn fenced_block_extraction_finds_only_the_language_asked_for() {
 }
 
 #[test]
-fn every_toml_example_in_docs_cases_md_loads() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("docs/cases.md")).expect("docs/cases.md exists");
+fn every_toml_example_in_the_case_reference_loads() {
+    let text = case_reference();
     let blocks = fenced_blocks(&text, "toml");
     assert!(blocks.len() >= 15, "only {} toml blocks", blocks.len());
     let dir = tempfile::tempdir().expect("temp dir");
@@ -53,12 +64,12 @@ fn every_toml_example_in_docs_cases_md_loads() {
             Ok(loaded) => {
                 assert!(
                     !loaded.file.cases.is_empty(),
-                    "docs/cases.md:{line}: the example has no [[case]]"
+                    "README case reference, block at section line {line}: the example has no [[case]]"
                 );
                 cases += loaded.file.cases.len();
             }
             Err(errors) => failures.push(format!(
-                "docs/cases.md:{line}:\n{}",
+                "README case reference, block at section line {line}:\n{}",
                 errors
                     .iter()
                     .map(ToString::to_string)
@@ -72,9 +83,8 @@ fn every_toml_example_in_docs_cases_md_loads() {
 }
 
 #[test]
-fn docs_cases_md_shows_every_expect_field_and_request_auth() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("docs/cases.md")).expect("docs/cases.md exists");
+fn the_case_reference_shows_every_expect_field_and_request_auth() {
+    let text = case_reference();
     let code: String = fenced_blocks(&text, "toml")
         .into_iter()
         .map(|(_, b)| b)
