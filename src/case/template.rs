@@ -8,7 +8,7 @@ use minijinja::Environment;
 use super::suggest::did_you_mean;
 
 /// Template roots that are not fixtures.
-pub const RESERVED_ROOTS: &[&str] = &["capture", "table", "uuid", "run_id", "owner"];
+pub const RESERVED_ROOTS: &[&str] = &["capture", "table", "uuid", "run_id", "owner", "settle_secs"];
 
 /// minijinja's own global functions, which static analysis reports as
 /// variables.
@@ -138,10 +138,10 @@ fn check_variable(
                 None
             }
         }
-        "uuid" | "run_id" => match attr {
+        "uuid" | "run_id" | "settle_secs" => match attr {
             None => None,
             Some(a) => problem(
-                format!("\"{root}\" is a string and has no attribute \"{a}\""),
+                format!("\"{root}\" is a plain value and has no attribute \"{a}\""),
                 &format!("use {{{{ {root} }}}}"),
             ),
         },

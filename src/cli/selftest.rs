@@ -26,8 +26,9 @@ pub struct SelftestArgs {
     /// Faulty reference instances run at once (each gets its own server).
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub faults_at_once: usize,
-    /// Upper bound of every `eventually` deadline, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    /// Upper bound of every `eventually` deadline (and `{{ settle_secs }}`),
+    /// in seconds. The reference settles a cancel within one 100 ms step.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub settle_deadline: u64,
     /// Run the suite in lenient mode. By default selftest runs it in strict
     /// mode: the reference implements akua's own conventions, so

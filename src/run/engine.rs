@@ -238,6 +238,7 @@ impl Engine {
                 uuid: uuid::Uuid::new_v4().to_string(),
                 run_id: self.run_id.clone(),
                 owner,
+                settle_secs: settle_secs(&self.options),
             },
             fixture_states: planned.case.all_fixtures(),
             ..AttemptCtx::default()
@@ -394,4 +395,13 @@ fn annotate_unconfirmed(mut steps: Vec<StepResult>) -> Vec<StepResult> {
 /// Time left until `deadline`, zero when passed.
 pub(crate) fn remaining(deadline: Instant) -> Duration {
     deadline.saturating_duration_since(Instant::now())
+}
+
+/// `{{ settle_secs }}`: the settle deadline in whole seconds, within the
+/// `:wait` timeout range (1..=60) and below the request timeout, so a `:wait`
+/// that uses it as its timeout is answered before the request gives up.
+fn settle_secs(options: &RunOptions) -> u64 {
+    let settle = options.settle_deadline.as_secs().max(1);
+    let below_request = options.request_timeout.as_secs().saturating_sub(1).max(1);
+    settle.min(below_request).min(60)
 }

@@ -82,6 +82,11 @@ pub struct Vars {
     pub run_id: String,
     /// The attempt's owner, when the case sets `owner`.
     pub owner: Option<OwnerVars>,
+    /// The run's settle deadline in whole seconds, clamped to 1..=60 (the
+    /// `:wait` timeout range): `{{ settle_secs }}`. Cases that wait for an
+    /// operation to settle use it, so a slow server gets the time a user
+    /// allows, and a fast one costs nothing.
+    pub settle_secs: u64,
 }
 
 /// Renders templates against [`Vars`].
@@ -130,6 +135,10 @@ impl Renderer {
         }
         ctx.insert("uuid".into(), minijinja::Value::from(vars.uuid.clone()));
         ctx.insert("run_id".into(), minijinja::Value::from(vars.run_id.clone()));
+        ctx.insert(
+            "settle_secs".into(),
+            minijinja::Value::from(vars.settle_secs),
+        );
         if let Some(owner) = &vars.owner {
             ctx.insert(
                 "owner".into(),
