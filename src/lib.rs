@@ -65,5 +65,6 @@ pub mod redact;
 pub mod reference;
 pub mod report;
 pub mod run;
+mod suggest;
 
 pub use harness::{Suite, SuiteError, Target, harness_main};
