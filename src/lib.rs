@@ -56,6 +56,7 @@
 pub mod case;
 pub mod cli;
 pub mod contract;
+mod diagnostic;
 pub mod exit;
 pub mod fuzz;
 pub mod harness;
