@@ -56,6 +56,7 @@
 pub mod case;
 pub mod cli;
 pub mod contract;
+mod diagnostic;
 pub mod exit;
 pub mod fuzz;
 pub mod harness;
@@ -65,5 +66,6 @@ pub mod redact;
 pub mod reference;
 pub mod report;
 pub mod run;
+mod suggest;
 
 pub use harness::{Suite, SuiteError, Target, harness_main};

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 
 use opconform::case::{self, CaseFileError, LoadedFile};
 
-fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use super::support::{crate_dir, parse_case_expect, toml_files};
 
 fn bundled_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(crate_dir().join("cases"))
@@ -529,37 +527,16 @@ proptest::proptest! {
     }
 }
 
-/// One expected error: `LINE:COL fragment` (the fragment is matched
-/// against the rendered error, message and help).
-fn parse_expect(text: &str) -> Vec<(usize, usize, String)> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|line| {
-            let (at, fragment) = line.split_once(' ').expect("LINE:COL fragment");
-            let (l, c) = at.split_once(':').expect("LINE:COL");
-            (
-                l.parse().expect("line number"),
-                c.parse().expect("column number"),
-                fragment.trim().to_string(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn malformed_corpus_reports_every_error_where_it_is() {
     let dir = crate_dir().join("tests/data/malformed");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("corpus dir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
+    let files = toml_files(&dir);
     assert!(files.len() >= 15, "corpus has {} files", files.len());
     let mut failures = Vec::new();
     for file in &files {
         let expect_path = file.with_extension("expect");
-        let expected = parse_expect(&std::fs::read_to_string(&expect_path).unwrap_or_default());
+        let expected =
+            parse_case_expect(&std::fs::read_to_string(&expect_path).unwrap_or_default());
         let errors = match case::load_file(file) {
             Ok(_) => {
                 failures.push(format!("{}: loaded without error", file.display()));

@@ -1,10 +1,11 @@
 //! `opconform run` as a process: exit codes 0/1/2/3, redaction of secrets in
 //! everything printed, and libtest's `--list`, filters, `--exact`, `--skip`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use super::runner::fake::{self, Behaviour, Fake};
+use super::support::fake::{self, Behaviour, Fake};
+use super::support::{crate_dir, parse_case_expect, toml_files, write};
 
 const GOOD: &str = r#"
 [[case]]
@@ -34,12 +35,6 @@ invariants = ["CANCEL-IFMATCH-STALE"]
 request = { method = "POST", path = "/operations/{{ op.id }}:cancel", headers = { if-match = "stale" } }
 expect.status = [409]
 "#;
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 /// Runs the binary off the async runtime's threads.
 async fn opconform(args: Vec<String>, env_token: Option<&str>) -> Output {
@@ -341,31 +336,10 @@ async fn run_without_target_uses_the_embedded_reference() {
     );
 }
 
-/// `LINE:COL` of every error a corpus file's `.expect` lists (0:0: no
-/// position, the file as a whole).
-fn expected_locations(expect: &Path) -> Vec<(usize, usize)> {
-    std::fs::read_to_string(expect)
-        .unwrap_or_else(|e| panic!("{}: {e}", expect.display()))
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let at = l.split_whitespace().next().unwrap_or("");
-            let (line, col) = at.split_once(':').unwrap_or_else(|| panic!("{l}"));
-            (line.parse().unwrap(), col.parse().unwrap())
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_malformed_case_file_exits_2_with_its_location_and_sends_nothing() {
     let f = fake::start(Behaviour::default()).await;
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/malformed");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
+    let files = toml_files(&crate_dir().join("tests/data/malformed"));
     assert!(files.len() >= 15, "corpus has {} files", files.len());
     let mut problems = Vec::new();
     for file in &files {
@@ -379,7 +353,10 @@ async fn every_malformed_case_file_exits_2_with_its_location_and_sends_nothing()
             ));
             continue;
         }
-        for (line, col) in expected_locations(&file.with_extension("expect")) {
+        let expect = file.with_extension("expect");
+        let expected = std::fs::read_to_string(&expect)
+            .unwrap_or_else(|e| panic!("{}: {e}", expect.display()));
+        for (line, col, _) in parse_case_expect(&expected) {
             let at = if line == 0 {
                 format!("--> {name}\n")
             } else {

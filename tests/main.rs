@@ -12,3 +12,4 @@ mod profile;
 mod reference;
 mod reports;
 mod runner;
+mod support;

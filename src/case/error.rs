@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::diagnostic::{Diagnostic, Excerpt};
+
 /// One problem in one case file, with where it is and how to fix it.
 ///
 /// ```text
@@ -62,26 +64,25 @@ impl CaseFileError {
 
 impl fmt::Display for CaseFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let gutter = if self.line == 0 {
-            1
-        } else {
-            self.line.to_string().len()
+        let line = (self.line > 0).then_some(self.line);
+        let excerpt = match (&self.source_line, line) {
+            (Some(text), Some(line)) => Some(Excerpt {
+                line,
+                text,
+                column: self.column,
+                width: self.underline.max(1),
+            }),
+            _ => None,
         };
-        let pad = " ".repeat(gutter);
-        writeln!(f, "error: {}", self.message)?;
-        write!(f, "{pad}--> {}", self.location())?;
-        if !self.toml_path.is_empty() {
-            write!(f, " ({})", self.toml_path)?;
+        Diagnostic {
+            message: &self.message,
+            location: &self.location(),
+            line,
+            toml_path: (!self.toml_path.is_empty()).then_some(self.toml_path.as_str()),
+            excerpt,
+            help: self.help.as_deref(),
         }
-        if let (Some(text), true) = (&self.source_line, self.line > 0) {
-            write!(f, "\n{pad} |\n{} | {text}", self.line)?;
-            let indent = " ".repeat(self.column.saturating_sub(1));
-            write!(f, "\n{pad} | {indent}{}", "^".repeat(self.underline.max(1)))?;
-        }
-        if let Some(help) = &self.help {
-            write!(f, "\n{pad} = help: {help}")?;
-        }
-        Ok(())
+        .fmt(f)
     }
 }
 

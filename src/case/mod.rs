@@ -9,7 +9,6 @@ mod schema;
 mod semantic;
 mod source;
 mod spans;
-mod suggest;
 mod template;
 
 pub use error::CaseFileError;

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::issue::Issue;
 use super::spans::escape;
-use super::suggest::did_you_mean;
+use crate::suggest::did_you_mean;
 
 /// The case-file schema, as shipped in `schemas/`.
 pub const CASE_SCHEMA: &str = include_str!("../../schemas/case.schema.json");

@@ -9,8 +9,8 @@ use crate::contract::Invariant;
 use super::issue::Issue;
 use super::model::{Case, Eventually, StatusExpect, Step};
 use super::spans::escape;
-use super::suggest::did_you_mean;
 use super::template::{self, RESERVED_ROOTS, Scope, Uses};
+use crate::suggest::did_you_mean;
 
 /// Names declared twice in one file: every later occurrence is an issue.
 pub(crate) fn check_names<'a>(

@@ -3,12 +3,13 @@
 
 use std::ops::Range;
 
+use crate::diagnostic::{LineIndex, column, floor_char_boundary, width};
+
 /// The text of one case file, indexed by line.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceText<'a> {
     text: &'a str,
-    /// Byte offset where each line starts.
-    line_starts: Vec<usize>,
+    lines: LineIndex,
 }
 
 /// A resolved location: 1-based line and column (in characters), the line's
@@ -23,41 +24,28 @@ pub(crate) struct Location {
 
 impl<'a> SourceText<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceText { text, line_starts }
+        SourceText {
+            text,
+            lines: LineIndex::new(text),
+        }
     }
 
     /// Where `span` starts. Offsets past the end clamp to the end; offsets
     /// inside a UTF-8 sequence round down to its start.
     pub(crate) fn locate(&self, span: Range<usize>) -> Location {
-        let start = self.floor_boundary(span.start.min(self.text.len()));
-        let end = self.floor_boundary(span.end.clamp(start, self.text.len()));
-        let line_index = match self.line_starts.binary_search(&start) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
-        };
-        let line_start = self.line_starts[line_index];
-        let line_end = self.text[line_start..]
-            .find('\n')
-            .map_or(self.text.len(), |i| line_start + i);
-        let line_text = self.text[line_start..line_end].trim_end_matches('\r');
-        let column = self.text[line_start..start].chars().count() + 1;
-        let visible_end = end.min(line_start + line_text.len()).max(start);
-        let underline = self.text[start..visible_end].chars().count().max(1);
+        let text = self.text;
+        let start = floor_char_boundary(text, span.start);
+        let end = floor_char_boundary(text, span.end.clamp(start, text.len()));
+        let line_index = self.lines.line_of(start);
+        let line = self.lines.line(text, line_index);
+        let line_text = text[line.clone()].trim_end_matches('\r');
+        let visible_end = end.min(line.start + line_text.len()).max(start);
         Location {
             line: line_index + 1,
-            column,
+            column: column(text, line.start, start),
             line_text: line_text.replace('\t', " "),
-            underline,
+            underline: width(text, start..visible_end),
         }
-    }
-
-    fn floor_boundary(&self, mut offset: usize) -> usize {
-        while offset > 0 && !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        offset
     }
 }
 

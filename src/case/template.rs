@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::Environment;
 
-use super::suggest::did_you_mean;
+use crate::suggest::did_you_mean;
 
 /// Template roots that are not fixtures.
 pub const RESERVED_ROOTS: &[&str] = &["capture", "table", "uuid", "run_id", "owner", "settle_secs"];

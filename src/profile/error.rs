@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::source::{Position, Snippet};
+use crate::diagnostic::{Diagnostic, Excerpt};
 
 /// Something wrong with a config file (or with the profile chosen from it).
 ///
@@ -95,31 +96,27 @@ fn clamp_u32(n: usize) -> u32 {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error: {}", self.message)?;
-        let gutter = self.line.map_or(1, |l| l.to_string().len());
-        let pad = " ".repeat(gutter);
-        write!(f, "{pad}--> {}", self.location())?;
-        if let Some(path) = &self.toml_path {
-            write!(f, " ({path})")?;
+        let line = self.line.map(|l| l as usize);
+        let excerpt = match (&self.snippet, line) {
+            (Some(snippet), Some(line)) => Some(Excerpt {
+                line,
+                text: &snippet.text,
+                // A masked secret can make the shown line shorter than the
+                // real one: the caret stops at the end of what is shown.
+                column: snippet.column.min(snippet.text.chars().count() + 1),
+                width: snippet.width,
+            }),
+            _ => None,
+        };
+        Diagnostic {
+            message: &self.message,
+            location: &self.location(),
+            line,
+            toml_path: self.toml_path.as_deref(),
+            excerpt,
+            help: self.help.as_deref(),
         }
-        if let (Some(snippet), Some(line)) = (&self.snippet, self.line) {
-            writeln!(f)?;
-            writeln!(f, "{pad} |")?;
-            writeln!(f, "{line} | {}", snippet.text)?;
-            // Keep tabs in the indent so the caret lines up in a terminal.
-            let indent: String = snippet
-                .text
-                .chars()
-                .take(snippet.column.saturating_sub(1))
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
-            write!(f, "{pad} | {indent}{}", "^".repeat(snippet.width))?;
-        }
-        if let Some(help) = &self.help {
-            writeln!(f)?;
-            write!(f, "{pad} = help: {help}")?;
-        }
-        Ok(())
+        .fmt(f)
     }
 }
 
@@ -191,6 +188,16 @@ mod tests {
         let pos = source.position(1..2, None);
         let err = ConfigError::at(source.path(), pos, None, "m", None);
         assert!(err.to_string().ends_with("  | \t^"), "{err}");
+    }
+
+    #[test]
+    fn caret_past_a_masked_secret_stops_at_the_shown_line() {
+        let text = "token = \"sk_live_0123456789abcdef";
+        let source = Source::new("t.toml", text.to_string());
+        let pos = source.position(text.len()..text.len(), Some(5..text.len()));
+        let err = ConfigError::at(source.path(), pos, None, "m", None);
+        let expected = format!("1 | token[REDACTED]\n  | {}^", " ".repeat(15));
+        assert!(err.to_string().ends_with(&expected), "{err}");
     }
 
     #[test]

@@ -17,12 +17,12 @@ use super::keys::{
 use super::rate::Rate;
 use super::settings::Profile;
 use super::source::Source;
-use super::suggest::did_you_mean;
 use super::waiver::Waiver;
 use super::walker::{Entry, Walker, kind};
 use crate::case::FixtureState;
 use crate::contract::Level;
 use crate::report::Format;
+use crate::suggest::did_you_mean;
 
 /// What a config file holds, before it becomes a `Config`.
 #[derive(Debug)]

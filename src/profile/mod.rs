@@ -25,7 +25,6 @@ mod loader;
 mod rate;
 mod settings;
 mod source;
-mod suggest;
 mod tokens;
 mod waiver;
 mod walker;

@@ -4,13 +4,14 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use crate::diagnostic::{LineIndex, column, floor_char_boundary, width};
+
 /// One config file as read from disk.
 #[derive(Debug, Clone)]
 pub(crate) struct Source {
     path: PathBuf,
     text: String,
-    /// Byte offset of the first byte of every line.
-    line_starts: Vec<usize>,
+    lines: LineIndex,
 }
 
 /// Where an error points: 1-based line and column (in characters), plus the
@@ -36,17 +37,10 @@ pub struct Snippet {
 impl Source {
     /// A source for `text`, read from `path`.
     pub(crate) fn new(path: impl Into<PathBuf>, text: String) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
         Source {
             path: path.into(),
+            lines: LineIndex::new(&text),
             text,
-            line_starts,
         }
     }
 
@@ -63,7 +57,7 @@ impl Source {
     /// How many lines the file has, as an editor counts them (a final line
     /// ending does not start a new line; an empty file has one line).
     pub(crate) fn line_count(&self) -> usize {
-        let n = self.line_starts.len();
+        let n = self.lines.starts();
         if n > 1 && self.text.ends_with('\n') {
             n - 1
         } else {
@@ -75,27 +69,25 @@ impl Source {
     /// `mask` is a byte range whose text must not be shown (a secret); it is
     /// replaced by `[REDACTED]` in the snippet.
     pub(crate) fn position(&self, span: Range<usize>, mask: Option<Range<usize>>) -> Position {
-        let start = self.floor_boundary(span.start.min(self.text.len()));
-        let mut line_idx = self
-            .line_starts
-            .partition_point(|&s| s <= start)
-            .saturating_sub(1);
+        let start = floor_char_boundary(&self.text, span.start);
+        let mut line_idx = self.lines.line_of(start);
         // An offset at the very end of a file that ends in a newline belongs
         // to the last real line, not to the empty "line" after it.
         if line_idx + 1 > self.line_count() {
             line_idx = self.line_count() - 1;
         }
-        let line_start = self.line_starts[line_idx];
+        let line_start = self.lines.line(&self.text, line_idx).start;
         let line_end = self.line_end(line_idx);
         let start = start.clamp(line_start, line_end);
-        let end = self.floor_boundary(span.end.clamp(start, line_end));
+        let end = floor_char_boundary(&self.text, span.end.clamp(start, line_end));
 
-        let column = self.text[line_start..start].chars().count() + 1;
-        let width = self.text[start..end].chars().count().max(1);
+        let column = column(&self.text, line_start, start);
+        let width = width(&self.text, start..end);
         let text = match mask {
             Some(mask) if mask.start >= line_start && mask.start < line_end => {
-                let mask_start = self.floor_boundary(mask.start);
-                let mask_end = self.floor_boundary(mask.end.clamp(mask_start, line_end));
+                let mask_start = floor_char_boundary(&self.text, mask.start);
+                let mask_end =
+                    floor_char_boundary(&self.text, mask.end.clamp(mask_start, line_end));
                 format!(
                     "{}[REDACTED]{}",
                     &self.text[line_start..mask_start],
@@ -117,31 +109,15 @@ impl Source {
 
     /// The byte range of the line holding `offset` (without its ending).
     pub(crate) fn line_range(&self, offset: usize) -> Range<usize> {
-        let offset = offset.min(self.text.len());
-        let idx = self
-            .line_starts
-            .partition_point(|&s| s <= offset)
-            .saturating_sub(1);
-        self.line_starts[idx]..self.line_end(idx)
+        let idx = self.lines.line_of(offset.min(self.text.len()));
+        self.lines.line(&self.text, idx).start..self.line_end(idx)
     }
 
     /// Byte offset of the end of line `idx` (before `\r\n` or `\n`).
     fn line_end(&self, idx: usize) -> usize {
-        let next = self
-            .line_starts
-            .get(idx + 1)
-            .map_or(self.text.len(), |&s| s - 1);
-        let line = &self.text[self.line_starts[idx]..next];
-        self.line_starts[idx] + line.strip_suffix('\r').unwrap_or(line).len()
-    }
-
-    /// The largest char boundary at or below `offset`.
-    fn floor_boundary(&self, mut offset: usize) -> usize {
-        offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        offset
+        let range = self.lines.line(&self.text, idx);
+        let line = &self.text[range.clone()];
+        range.start + line.strip_suffix('\r').unwrap_or(line).len()
     }
 }
 

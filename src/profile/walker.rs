@@ -13,7 +13,7 @@ use super::error::ConfigError;
 use super::keys::MAX_SECS;
 use super::settings::Anchor;
 use super::source::Source;
-use super::suggest::did_you_mean;
+use crate::suggest::did_you_mean;
 
 /// One `key = value` (or `[key]` table) inside a table.
 pub(crate) struct Entry<'d> {

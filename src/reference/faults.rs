@@ -245,28 +245,10 @@ pub fn fault(name: &str) -> Option<&'static FaultInfo> {
     FAULTS.iter().find(|f| f.name == name)
 }
 
-/// The catalogued fault name closest to `name`, for a did-you-mean.
+/// The catalogued fault name closest to `name`, for a did-you-mean (the
+/// crate-wide policy of `crate::suggest::did_you_mean`).
 pub fn closest_fault(name: &str) -> Option<&'static str> {
-    FAULTS
-        .iter()
-        .map(|f| (edit_distance(name, f.name), f.name))
-        .filter(|(d, n)| *d <= n.len().max(3) / 2)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, n)| n)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::suggest::did_you_mean(name, FAULTS.iter().map(|f| f.name))
 }
 
 /// The set of faults switched on, as a bitset (checked on every request).

@@ -17,7 +17,6 @@
 
 mod app;
 mod auth;
-mod base64;
 mod cancel;
 mod clock;
 mod config;

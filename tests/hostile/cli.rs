@@ -7,12 +7,7 @@ use std::path::Path;
 
 use super::server::{Behaviour, Hostile};
 use super::{TOKEN, args, cases, run, run_full};
-
-fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write");
-    p
-}
+use crate::support::write;
 
 fn profile_toml(target: &str, cases: &Path, waiver: Option<&str>) -> String {
     let mut t = format!(

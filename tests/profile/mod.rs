@@ -16,9 +16,7 @@ use opconform::report::Format;
 use proptest::prelude::*;
 use serde_json::Value as Json;
 
-fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::{crate_dir, toml_files};
 
 fn corpus_dir() -> PathBuf {
     crate_dir().join("tests/data/config")
@@ -63,12 +61,7 @@ fn parse_expect(text: &str) -> Vec<Expected> {
 
 #[test]
 fn malformed_corpus_reports_every_error_at_its_place() {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
+    let files = toml_files(&corpus_dir());
     assert!(files.len() >= 10, "corpus has only {} files", files.len());
     for file in files {
         let expect_file = file.with_extension("expect");
