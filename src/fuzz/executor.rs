@@ -491,7 +491,14 @@ impl Executor {
                 )
             })
             .collect();
-        let mut body = Vec::new();
+        // Sized from Content-Length (capped) so a body is not regrown and
+        // copied chunk by chunk.
+        let hint = resp
+            .content_length()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX))
+            .min(self.body_cap)
+            .min(1024 * 1024);
+        let mut body = Vec::with_capacity(hint);
         let mut error = None;
         loop {
             match resp.chunk().await {
