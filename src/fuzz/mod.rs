@@ -11,6 +11,7 @@
 //! assert!(outcome.counterexamples.is_empty());
 //! ```
 
+mod dump;
 mod emit_case;
 mod executor;
 mod input;
@@ -21,6 +22,7 @@ mod regressions;
 mod session;
 mod strategies;
 
+pub use dump::dump_requests;
 pub use executor::{ExecError, FuzzTarget};
 pub use input::{
     AuthSpec, ContextSpec, DupHeader, FuzzRequest, IdSpec, IfMatchSpec, Method, STALE_TAG, Slot,
