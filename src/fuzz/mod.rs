@@ -11,6 +11,7 @@
 //! assert!(outcome.counterexamples.is_empty());
 //! ```
 
+mod body_cache;
 mod dump;
 mod emit_case;
 mod executor;

@@ -21,8 +21,9 @@ use crate::model::{
 };
 use crate::report::reproducer;
 
+use super::body_cache::Judged;
 use super::emit_case;
-use super::executor::{ExecError, Executor, FuzzTarget};
+use super::executor::{ExecError, Executor, FuzzTarget, Observed, Prepared};
 use super::input::FuzzRequest;
 use super::model::{Action, TraceStep, run_sequence, sequence};
 use super::oracle::{Expectation, InputClass, OracleEnv, expect};
@@ -234,18 +235,26 @@ async fn check_one(
     let seen = exec.send(&prepared).await;
     requests += 1;
     let mut violations = judge_status(&exp, &seen);
-    if violations.is_empty() && seen.status.is_some_and(|s| (200..500).contains(&s)) {
-        let lean = Executor::for_checks(&prepared, &seen);
-        violations = judge_body(schemas, mode, req.verb.endpoint(), &seen, &lean);
-        if req.verb == super::input::Verb::List
-            && !(req.query_param("owner_id") == Some(super::strategies::OWNER_PLACEHOLDER)
-                && req.query_param("owner_type") == Some("install"))
-        {
-            // Unfiltered pages mix operations other runs and providers
-            // created; fixture providers back-date terminal fixtures'
-            // started_at, so the started_at proxy of newest-first only holds
-            // for this run's own (filtered) fixtures.
-            violations.retain(|v| v.invariant != "LIST-NEWEST-FIRST");
+    if let Some(status) = seen
+        .status
+        .filter(|s| violations.is_empty() && (200..500).contains(s))
+    {
+        let key = exec.clean.key(&Judged {
+            endpoint: req.verb.endpoint(),
+            mode,
+            method: prepared.method,
+            url: &prepared.url,
+            status,
+            headers: &seen.headers,
+            body: &seen.body,
+        });
+        // Every check is a pure function of what the key covers: a
+        // byte-identical exchange already judged clean is clean.
+        if !exec.clean.is_clean(key) {
+            violations = judge_body_filtered(schemas, mode, req, &prepared, &seen);
+            if violations.is_empty() {
+                exec.clean.mark_clean(key);
+            }
         }
     }
     Ok(Checked {
@@ -255,6 +264,30 @@ async fn check_one(
         skipped: false,
         requests,
     })
+}
+
+/// The body checks for one response, with the newest-first rule limited to
+/// this run's own (filtered) list pages.
+fn judge_body_filtered(
+    schemas: &Schemas,
+    mode: Mode,
+    req: &FuzzRequest,
+    prepared: &Prepared,
+    seen: &Observed,
+) -> Vec<Violation> {
+    let lean = Executor::for_checks(prepared, seen);
+    let mut violations = judge_body(schemas, mode, req.verb.endpoint(), seen, &lean);
+    if req.verb == super::input::Verb::List
+        && !(req.query_param("owner_id") == Some(super::strategies::OWNER_PLACEHOLDER)
+            && req.query_param("owner_type") == Some("install"))
+    {
+        // Unfiltered pages mix operations other runs and providers
+        // created; fixture providers back-date terminal fixtures'
+        // started_at, so the started_at proxy of newest-first only holds
+        // for this run's own (filtered) fixtures.
+        violations.retain(|v| v.invariant != "LIST-NEWEST-FIRST");
+    }
+    violations
 }
 
 /// Runs one session. Blocks; call it outside the runtime of `handle`.
