@@ -476,39 +476,43 @@ fn generate_stateless(
             break;
         }
         // This thread holds a sender, so `recv` only fails if every task
-        // and this thread dropped theirs, which cannot happen here.
-        let Ok((seq, result)) = rx.recv() else {
+        // and this thread dropped theirs, which cannot happen here. Every
+        // result already waiting is taken too, so one wake-up of this
+        // thread refills several slots.
+        let Ok(first) = rx.recv() else {
             break;
         };
-        let Some(tree) = trees.remove(&seq) else {
-            continue;
-        };
-        out.cases += 1;
-        match result {
-            None => {}
-            Some(Err(e)) => {
-                stop = true;
-                error.get_or_insert(e);
-            }
-            Some(Ok(c)) => {
-                out.requests += c.requests;
-                out.generated_requests += c.requests;
-                out.skipped += u64::from(c.skipped);
-                // The first failing input in generation order wins: every
-                // earlier one was sent before it and is awaited here.
-                if !c.violations.is_empty() {
+        for (seq, result) in std::iter::once(first).chain(rx.try_iter()) {
+            let Some(tree) = trees.remove(&seq) else {
+                continue;
+            };
+            out.cases += 1;
+            match result {
+                None => {}
+                Some(Err(e)) => {
                     stop = true;
-                    if failing.as_ref().is_none_or(|(s, _, _)| seq < *s) {
-                        failing = Some((seq, c, tree));
+                    error.get_or_insert(e);
+                }
+                Some(Ok(c)) => {
+                    out.requests += c.requests;
+                    out.generated_requests += c.requests;
+                    out.skipped += u64::from(c.skipped);
+                    // The first failing input in generation order wins:
+                    // every earlier one was sent before it and is awaited.
+                    if !c.violations.is_empty() {
+                        stop = true;
+                        if failing.as_ref().is_none_or(|(s, _, _)| seq < *s) {
+                            failing = Some((seq, c, tree));
+                        }
                     }
                 }
             }
-        }
-        if out.cases % PROGRESS_EVERY == 0 || trees.is_empty() {
-            progress(Progress::Generated {
-                done: out.cases,
-                total: config.cases,
-            });
+            if out.cases % PROGRESS_EVERY == 0 || trees.is_empty() {
+                progress(Progress::Generated {
+                    done: out.cases,
+                    total: config.cases,
+                });
+            }
         }
     }
     if let Some(e) = error {
