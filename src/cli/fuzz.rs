@@ -72,6 +72,10 @@ pub struct FuzzArgs {
     /// Per-request deadline in seconds ("no hang").
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub request_timeout: u64,
+    /// Write the generated requests (--cases, --seed) as raw HTTP/1.1, one
+    /// escaped request a line, for a load generator to replay; send none.
+    #[arg(long, value_name = "FILE", hide = true, conflicts_with_all = ["stateful", "time"])]
+    pub dump_requests: Option<PathBuf>,
     /// Step length of the embedded reference's lifecycle, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 50, hide = true)]
     pub step_ms: u64,
@@ -177,6 +181,31 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
             )
         }
     };
+    if let Some(path) = &args.dump_requests {
+        let dumped = fuzz::dump_requests(&config, target, rt.handle());
+        if let Some(server) = server {
+            rt.block_on(server.shutdown());
+        }
+        let lines = match dumped {
+            Ok(lines) => lines,
+            Err(FuzzError::Target(e)) => {
+                eprintln!("error: failed to {e}");
+                return Err(ExitStatus::TargetUnreachable);
+            }
+            Err(e) => return Err(bad(format!("failed to {e}"))),
+        };
+        let mut text = lines.join("\n");
+        text.push('\n');
+        if let Err(e) = std::fs::write(path, text) {
+            return Err(bad(format!("failed to write {}: {e}", path.display())));
+        }
+        println!(
+            "fuzz: {} requests written to {}",
+            lines.len(),
+            path.display()
+        );
+        return Ok(ExitStatus::Success);
+    }
     let quiet = std::env::var_os("CI").is_some() || !std::io::stderr().is_terminal();
     let bar = (!quiet).then(|| {
         let b = indicatif::ProgressBar::new(if config.cases == u64::MAX {

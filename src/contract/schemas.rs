@@ -338,6 +338,11 @@ fn compile_value(registry: &Registry<'_>, schema: &Value) -> Result<Validator, S
 }
 
 fn violations(validator: &Validator, body: &Value, prefix: &str) -> Vec<SchemaViolation> {
+    // Fast path: `is_valid` stops at the first error and builds none; only
+    // invalid bodies pay for collecting every error.
+    if validator.is_valid(body) {
+        return Vec::new();
+    }
     validator
         .iter_errors(body)
         .map(|err| SchemaViolation {

@@ -16,6 +16,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use crate::model::{Exchange, RecordedRequest, RecordedResponse};
 use crate::redact::Redactor;
 
+use super::body_cache::BodyCache;
 use super::input::{
     AuthSpec, ContextSpec, FuzzRequest, IdSpec, IfMatchSpec, STALE_TAG, Slot, Verb,
 };
@@ -133,6 +134,8 @@ pub struct Executor {
     fresh_owner_id: String,
     shared: HashMap<Slot, Fixture>,
     keys_seen: Mutex<HashSet<String>>,
+    /// Responses already judged clean (checks are not repeated on them).
+    pub clean: BodyCache,
 }
 
 fn new_owner() -> String {
@@ -160,6 +163,7 @@ impl Executor {
             fresh_owner_id: new_owner(),
             shared: HashMap::new(),
             keys_seen: Mutex::new(HashSet::new()),
+            clean: BodyCache::new(),
         })
     }
 
@@ -491,7 +495,14 @@ impl Executor {
                 )
             })
             .collect();
-        let mut body = Vec::new();
+        // Sized from Content-Length (capped) so a body is not regrown and
+        // copied chunk by chunk.
+        let hint = resp
+            .content_length()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX))
+            .min(self.body_cap)
+            .min(1024 * 1024);
+        let mut body = Vec::with_capacity(hint);
         let mut error = None;
         loop {
             match resp.chunk().await {

@@ -11,6 +11,8 @@
 //! assert!(outcome.counterexamples.is_empty());
 //! ```
 
+mod body_cache;
+mod dump;
 mod emit_case;
 mod executor;
 mod input;
@@ -21,6 +23,7 @@ mod regressions;
 mod session;
 mod strategies;
 
+pub use dump::dump_requests;
 pub use executor::{ExecError, FuzzTarget};
 pub use input::{
     AuthSpec, ContextSpec, DupHeader, FuzzRequest, IdSpec, IfMatchSpec, Method, STALE_TAG, Slot,

@@ -188,7 +188,9 @@ pub fn judge_body(
         endpoint,
         mode,
     };
-    let mut push = |pairs: Vec<(&'static Invariant, Outcome)>, at: &str| {
+    // `item`: the list index, formatted only for a failure (pages have up
+    // to 100 items, nearly all passing).
+    let mut push = |pairs: Vec<(&'static Invariant, Outcome)>, item: Option<usize>| {
         for (inv, outcome) in pairs {
             if let Outcome::Fail(msg) = outcome
                 && !(inv.strict_only && mode == Mode::Lenient)
@@ -197,25 +199,25 @@ pub fn judge_body(
                     property,
                     invariant: inv.id.to_string(),
                     expected: inv.title.to_string(),
-                    actual: format!("{at}{msg}"),
+                    actual: match item {
+                        Some(i) => format!("/data/{i}: {msg}"),
+                        None => msg,
+                    },
                 });
             }
         }
     };
     match kind {
-        BodyKind::Operation => push(contract::check_operation(&obs(&body)), ""),
+        BodyKind::Operation => push(contract::check_operation(&obs(&body)), None),
         BodyKind::OperationList => {
-            push(contract::check_list(&obs(&body)), "");
+            push(contract::check_list(&obs(&body)), None);
             if let Some(items) = body.get("data").and_then(Value::as_array) {
                 for (i, item) in items.iter().enumerate() {
-                    push(
-                        contract::check_operation(&obs(item)),
-                        &format!("/data/{i}: "),
-                    );
+                    push(contract::check_operation(&obs(item)), Some(i));
                 }
             }
         }
-        BodyKind::Error => push(contract::check_error(&obs(&body)), ""),
+        BodyKind::Error => push(contract::check_error(&obs(&body)), None),
     }
     out
 }

@@ -7,6 +7,7 @@
 //! proptest value trees are not `Send`, so generation and shrinking stay on
 //! this thread and each batch is driven with `Handle::block_on`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -20,8 +21,9 @@ use crate::model::{
 };
 use crate::report::reproducer;
 
+use super::body_cache::Judged;
 use super::emit_case;
-use super::executor::{ExecError, Executor, FuzzTarget};
+use super::executor::{ExecError, Executor, FuzzTarget, Observed, Prepared};
 use super::input::FuzzRequest;
 use super::model::{Action, TraceStep, run_sequence, sequence};
 use super::oracle::{Expectation, InputClass, OracleEnv, expect};
@@ -233,18 +235,26 @@ async fn check_one(
     let seen = exec.send(&prepared).await;
     requests += 1;
     let mut violations = judge_status(&exp, &seen);
-    if violations.is_empty() && seen.status.is_some_and(|s| (200..500).contains(&s)) {
-        let lean = Executor::for_checks(&prepared, &seen);
-        violations = judge_body(schemas, mode, req.verb.endpoint(), &seen, &lean);
-        if req.verb == super::input::Verb::List
-            && !(req.query_param("owner_id") == Some(super::strategies::OWNER_PLACEHOLDER)
-                && req.query_param("owner_type") == Some("install"))
-        {
-            // Unfiltered pages mix operations other runs and providers
-            // created; fixture providers back-date terminal fixtures'
-            // started_at, so the started_at proxy of newest-first only holds
-            // for this run's own (filtered) fixtures.
-            violations.retain(|v| v.invariant != "LIST-NEWEST-FIRST");
+    if let Some(status) = seen
+        .status
+        .filter(|s| violations.is_empty() && (200..500).contains(s))
+    {
+        let key = exec.clean.key(&Judged {
+            endpoint: req.verb.endpoint(),
+            mode,
+            method: prepared.method,
+            url: &prepared.url,
+            status,
+            headers: &seen.headers,
+            body: &seen.body,
+        });
+        // Every check is a pure function of what the key covers: a
+        // byte-identical exchange already judged clean is clean.
+        if !exec.clean.is_clean(key) {
+            violations = judge_body_filtered(schemas, mode, req, &prepared, &seen);
+            if violations.is_empty() {
+                exec.clean.mark_clean(key);
+            }
         }
     }
     Ok(Checked {
@@ -254,6 +264,30 @@ async fn check_one(
         skipped: false,
         requests,
     })
+}
+
+/// The body checks for one response, with the newest-first rule limited to
+/// this run's own (filtered) list pages.
+fn judge_body_filtered(
+    schemas: &Schemas,
+    mode: Mode,
+    req: &FuzzRequest,
+    prepared: &Prepared,
+    seen: &Observed,
+) -> Vec<Violation> {
+    let lean = Executor::for_checks(prepared, seen);
+    let mut violations = judge_body(schemas, mode, req.verb.endpoint(), seen, &lean);
+    if req.verb == super::input::Verb::List
+        && !(req.query_param("owner_id") == Some(super::strategies::OWNER_PLACEHOLDER)
+            && req.query_param("owner_type") == Some("install"))
+    {
+        // Unfiltered pages mix operations other runs and providers
+        // created; fixture providers back-date terminal fixtures'
+        // started_at, so the started_at proxy of newest-first only holds
+        // for this run's own (filtered) fixtures.
+        violations.retain(|v| v.invariant != "LIST-NEWEST-FIRST");
+    }
+    violations
 }
 
 /// Runs one session. Blocks; call it outside the runtime of `handle`.
@@ -360,6 +394,37 @@ pub fn run(
     Ok(out)
 }
 
+/// What a request task reports: its sequence number and its result (`None`
+/// when the task died without one).
+type Report = (u64, Option<Result<Checked, ExecError>>);
+
+/// Sends a request task's result on the channel, or `None` if the task is
+/// dropped first (a panic), so the session never waits for a lost result.
+struct Reporter {
+    seq: u64,
+    tx: Option<std::sync::mpsc::Sender<Report>>,
+}
+
+impl Reporter {
+    fn send(mut self, result: Result<Checked, ExecError>) {
+        if let Some(tx) = self.tx.take() {
+            // The session only stops listening when it has returned.
+            let _ = tx.send((self.seq, Some(result)));
+        }
+    }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send((self.seq, None));
+        }
+    }
+}
+
+/// How often (in inputs) generation reports progress.
+const PROGRESS_EVERY: u64 = 64;
+
 fn generate_stateless(
     config: &FuzzConfig,
     exec: &Arc<Executor>,
@@ -373,87 +438,101 @@ fn generate_stateless(
     });
     let mut runner = test_runner(config);
     let deadline = config.time.map(|t| Instant::now() + t);
-    let batch = config.concurrency.max(1) as u64;
     let in_time = || deadline.is_none_or(|d| Instant::now() < d);
-    let mut generate = |planned: u64| -> Vec<Box<dyn ValueTree<Value = FuzzRequest>>> {
-        let n = batch.min(config.cases.saturating_sub(planned));
-        // A strategy without filters never rejects.
-        (0..n)
-            .filter_map(|_| strategy.new_tree(&mut runner).ok())
-            .collect()
-    };
-    let spawn = |reqs: Vec<FuzzRequest>| {
-        let exec = Arc::clone(exec);
-        let schemas = Arc::clone(schemas);
-        let mode = config.mode;
-        handle.spawn(async move {
-            let mut set = tokio::task::JoinSet::new();
-            for (i, req) in reqs.into_iter().enumerate() {
-                let exec = Arc::clone(&exec);
-                let schemas = Arc::clone(&schemas);
-                set.spawn(async move { (i, check_one(&exec, &schemas, mode, &req).await) });
-            }
-            let mut results: Vec<(usize, Result<Checked, ExecError>)> =
-                Vec::with_capacity(set.len());
-            while let Some(j) = set.join_next().await {
-                if let Ok(r) = j {
-                    results.push(r);
+    let window = config.concurrency.max(1);
+    let (tx, rx) = std::sync::mpsc::channel::<Report>();
+    // A sliding window rather than batches: a new request starts as soon as
+    // one finishes, so a slow response (a long list page, a fixture
+    // created first) never leaves the other slots idle. Value trees stay on
+    // this thread (they are not `Send`), keyed by generation order.
+    let mut trees: HashMap<u64, Box<dyn ValueTree<Value = FuzzRequest>>> = HashMap::new();
+    let mut next_seq = 0u64;
+    let mut stop = false;
+    let mut failing: Option<(u64, Checked, Box<dyn ValueTree<Value = FuzzRequest>>)> = None;
+    let mut error: Option<ExecError> = None;
+    loop {
+        while !stop && trees.len() < window && next_seq < config.cases && in_time() {
+            // A strategy without filters never rejects.
+            let Ok(tree) = strategy.new_tree(&mut runner) else {
+                stop = true;
+                break;
+            };
+            let req = tree.current();
+            let seq = next_seq;
+            next_seq += 1;
+            trees.insert(seq, tree);
+            let reporter = Reporter {
+                seq,
+                tx: Some(tx.clone()),
+            };
+            let exec = Arc::clone(exec);
+            let schemas = Arc::clone(schemas);
+            let mode = config.mode;
+            handle.spawn(async move {
+                reporter.send(check_one(&exec, &schemas, mode, &req).await);
+            });
+        }
+        if trees.is_empty() {
+            break;
+        }
+        // This thread holds a sender, so `recv` only fails if every task
+        // and this thread dropped theirs, which cannot happen here. Every
+        // result already waiting is taken too, so one wake-up of this
+        // thread refills several slots.
+        let Ok(first) = rx.recv() else {
+            break;
+        };
+        for (seq, result) in std::iter::once(first).chain(rx.try_iter()) {
+            let Some(tree) = trees.remove(&seq) else {
+                continue;
+            };
+            out.cases += 1;
+            match result {
+                None => {}
+                Some(Err(e)) => {
+                    stop = true;
+                    error.get_or_insert(e);
+                }
+                Some(Ok(c)) => {
+                    out.requests += c.requests;
+                    out.generated_requests += c.requests;
+                    out.skipped += u64::from(c.skipped);
+                    // The first failing input in generation order wins:
+                    // every earlier one was sent before it and is awaited.
+                    if !c.violations.is_empty() {
+                        stop = true;
+                        if failing.as_ref().is_none_or(|(s, _, _)| seq < *s) {
+                            failing = Some((seq, c, tree));
+                        }
+                    }
                 }
             }
-            results.sort_by_key(|(i, _)| *i);
-            results
-        })
-    };
-    // One batch in flight while the next is generated on this thread.
-    let first = if in_time() { generate(0) } else { Vec::new() };
-    let mut current = (!first.is_empty()).then(|| {
-        let reqs = first.iter().map(|t| t.current()).collect();
-        (first, spawn(reqs))
-    });
-    while let Some((mut trees, running)) = current.take() {
-        let planned = out.cases + trees.len() as u64;
-        let next = if in_time() {
-            generate(planned)
-        } else {
-            Vec::new()
-        };
-        let results = handle.block_on(running).unwrap_or_default();
-        let mut failing = None;
-        for (i, r) in results {
-            let c = r?;
-            out.requests += c.requests;
-            out.generated_requests += c.requests;
-            out.skipped += u64::from(c.skipped);
-            if failing.is_none() && !c.violations.is_empty() {
-                failing = Some((i, c));
+            if out.cases % PROGRESS_EVERY == 0 || trees.is_empty() {
+                progress(Progress::Generated {
+                    done: out.cases,
+                    total: config.cases,
+                });
             }
         }
-        out.cases += trees.len() as u64;
-        progress(Progress::Generated {
-            done: out.cases,
-            total: config.cases,
-        });
-        if let Some((i, first)) = failing {
-            let tree = trees.swap_remove(i);
-            let property = first.violations[0].property;
-            let (req, checked, steps) = shrink_stateless(
-                tree, first, property, config, exec, schemas, handle, progress, out,
-            )?;
-            return Ok(Some(stateless_cx(
-                exec,
-                Source::Generated,
-                &req,
-                checked,
-                steps,
-                config.seed,
-            )));
-        }
-        if !next.is_empty() && in_time() {
-            let reqs = next.iter().map(|t| t.current()).collect();
-            current = Some((next, spawn(reqs)));
-        }
     }
-    Ok(None)
+    if let Some(e) = error {
+        return Err(e.into());
+    }
+    let Some((_, first, tree)) = failing else {
+        return Ok(None);
+    };
+    let property = first.violations[0].property;
+    let (req, checked, steps) = shrink_stateless(
+        tree, first, property, config, exec, schemas, handle, progress, out,
+    )?;
+    Ok(Some(stateless_cx(
+        exec,
+        Source::Generated,
+        &req,
+        checked,
+        steps,
+        config.seed,
+    )))
 }
 
 #[allow(clippy::too_many_arguments)]

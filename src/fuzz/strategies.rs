@@ -5,7 +5,7 @@
 //! weight; shrinking moves towards short, plain, valid values.
 
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
+use proptest::strategy::{BoxedStrategy, ValueTree};
 
 use super::input::{
     AuthSpec, ContextSpec, DupHeader, FuzzRequest, IdSpec, IfMatchSpec, Method, Slot, Verb,
@@ -23,42 +23,237 @@ pub struct StrategyOptions {
 /// Placeholder for the run's fixture owner id in generated query values.
 pub const OWNER_PLACEHOLDER: &str = "{owner}";
 
-/// Visible ASCII, mostly alphanumeric.
-fn visible_char() -> BoxedStrategy<char> {
-    let plain = prop_oneof![
-        proptest::char::range('a', 'z'),
-        proptest::char::range('0', '9'),
-        proptest::char::range('A', 'Z'),
-    ];
-    let punct = proptest::sample::select(
-        "-._~!$&'()*+,;=@:/?#[]%\"<>\\^`|"
-            .chars()
-            .collect::<Vec<_>>(),
-    );
-    prop_oneof![9 => plain, 1 => punct].boxed()
+/// A char drawn from weighted groups (each group's weight is shared evenly
+/// by its chars). Its value tree is two chars and a state, instead of nested
+/// unions per character, which dominated generation time; it shrinks in one
+/// step to the first char of the first group (the simplest), or stays.
+#[derive(Debug, Clone)]
+struct WeightedChar {
+    table: std::sync::Arc<(Vec<char>, Vec<u32>)>,
 }
 
-/// Lengths around a bound `max`: 0, 1, max, max+1, anything in between,
-/// and well beyond.
-fn length_around(max: usize) -> BoxedStrategy<usize> {
-    prop_oneof![
-        3 => Just(0usize),
-        3 => Just(1usize),
-        6 => Just(max),
-        6 => Just(max + 1),
-        30 => 1..=max,
-        4 => (max + 1)..(max * 3),
-    ]
-    .boxed()
+impl WeightedChar {
+    /// Per-char weights are scaled so groups keep their relative weight.
+    fn new(groups: &[(&[char], u32)]) -> WeightedChar {
+        const SCALE: u32 = 10_000;
+        let mut chars = Vec::new();
+        let mut ends = Vec::new();
+        let mut total = 0u32;
+        for (group, weight) in groups {
+            let per = (weight * SCALE / group.len().max(1) as u32).max(1);
+            for c in *group {
+                total += per;
+                chars.push(*c);
+                ends.push(total);
+            }
+        }
+        WeightedChar {
+            table: std::sync::Arc::new((chars, ends)),
+        }
+    }
+}
+
+impl Strategy for WeightedChar {
+    type Tree = CharTree;
+    type Value = char;
+
+    fn new_tree(
+        &self,
+        runner: &mut proptest::test_runner::TestRunner,
+    ) -> proptest::strategy::NewTree<Self> {
+        let (chars, ends) = &*self.table;
+        let total = ends.last().copied().unwrap_or(1);
+        let x = (0..total).new_tree(runner)?.current();
+        let i = ends.partition_point(|&e| e <= x).min(chars.len() - 1);
+        Ok(CharTree {
+            current: chars[i],
+            original: chars[i],
+            simplest: chars[0],
+            tried: false,
+        })
+    }
+}
+
+/// The value tree of [`WeightedChar`].
+#[derive(Debug, Clone, Copy)]
+struct CharTree {
+    current: char,
+    original: char,
+    simplest: char,
+    tried: bool,
+}
+
+impl ValueTree for CharTree {
+    type Value = char;
+
+    fn current(&self) -> char {
+        self.current
+    }
+
+    fn simplify(&mut self) -> bool {
+        if self.tried || self.current == self.simplest {
+            return false;
+        }
+        self.tried = true;
+        self.current = self.simplest;
+        true
+    }
+
+    fn complicate(&mut self) -> bool {
+        if self.current == self.original {
+            return false;
+        }
+        self.current = self.original;
+        true
+    }
+}
+
+fn range(from: char, to: char) -> Vec<char> {
+    (from..=to).collect()
+}
+
+/// Visible ASCII, mostly alphanumeric: 9 in 10 from a-z, 0-9, A-Z (a third
+/// each), else punctuation.
+fn visible_char() -> WeightedChar {
+    let punct: Vec<char> = "-._~!$&'()*+,;=@:/?#[]%\"<>\\^`|".chars().collect();
+    WeightedChar::new(&[
+        (&range('a', 'z'), 3),
+        (&range('0', '9'), 3),
+        (&range('A', 'Z'), 3),
+        (&punct, 1),
+    ])
+}
+
+/// Strings of `element`s whose length is boundary-weighted around `max`:
+/// 0, 1, max, max+1, anything in between, and well beyond (weights 3, 3,
+/// 6, 6, 30, 4). A flat-map on a length would clone a test runner per
+/// string; this draws the length and the chars directly.
+fn chars_around(max: usize, element: WeightedChar) -> CharsAround {
+    CharsAround { max, element }
+}
+
+/// The strategy of [`chars_around`].
+#[derive(Debug, Clone)]
+struct CharsAround {
+    max: usize,
+    element: WeightedChar,
+}
+
+impl CharsAround {
+    fn draw(runner: &mut proptest::test_runner::TestRunner, lo: usize, hi: usize) -> usize {
+        match (lo..=hi).new_tree(runner) {
+            Ok(t) => t.current(),
+            Err(_) => lo,
+        }
+    }
+}
+
+impl Strategy for CharsAround {
+    type Tree = CharsTree;
+    type Value = Vec<char>;
+
+    fn new_tree(
+        &self,
+        runner: &mut proptest::test_runner::TestRunner,
+    ) -> proptest::strategy::NewTree<Self> {
+        let max = self.max;
+        let len = match Self::draw(runner, 0, 51) {
+            0..=2 => 0,
+            3..=5 => 1,
+            6..=11 => max,
+            12..=17 => max + 1,
+            18..=47 => Self::draw(runner, 1, max),
+            _ => Self::draw(runner, max + 1, max * 3 - 1),
+        };
+        let elements = (0..len)
+            .map(|_| self.element.new_tree(runner))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CharsTree {
+            included: vec![true; elements.len()],
+            elements,
+            next: Step::Delete(0),
+            prev: None,
+        })
+    }
+}
+
+/// Where [`CharsTree`] shrinks next.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Delete(usize),
+    Shrink(usize),
+}
+
+/// A string's value tree: shrinks like proptest's vectors (delete chars one
+/// at a time, then simplify each remaining char), down to the empty string.
+#[derive(Debug, Clone)]
+struct CharsTree {
+    elements: Vec<CharTree>,
+    included: Vec<bool>,
+    next: Step,
+    prev: Option<Step>,
+}
+
+impl ValueTree for CharsTree {
+    type Value = Vec<char>;
+
+    fn current(&self) -> Vec<char> {
+        self.elements
+            .iter()
+            .zip(&self.included)
+            .filter(|(_, keep)| **keep)
+            .map(|(e, _)| e.current())
+            .collect()
+    }
+
+    fn simplify(&mut self) -> bool {
+        if let Step::Delete(i) = self.next {
+            if i < self.elements.len() {
+                self.included[i] = false;
+                self.prev = Some(Step::Delete(i));
+                self.next = Step::Delete(i + 1);
+                return true;
+            }
+            self.next = Step::Shrink(0);
+        }
+        while let Step::Shrink(i) = self.next {
+            if i >= self.elements.len() {
+                return false;
+            }
+            if self.included[i] && self.elements[i].simplify() {
+                self.prev = Some(Step::Shrink(i));
+                return true;
+            }
+            self.next = Step::Shrink(i + 1);
+        }
+        false
+    }
+
+    fn complicate(&mut self) -> bool {
+        match self.prev {
+            None => false,
+            Some(Step::Delete(i)) => {
+                self.included[i] = true;
+                self.prev = None;
+                true
+            }
+            Some(Step::Shrink(i)) => {
+                if self.elements[i].complicate() {
+                    true
+                } else {
+                    self.prev = None;
+                    false
+                }
+            }
+        }
+    }
 }
 
 /// A string of a boundary-weighted length: visible ASCII, sometimes with
 /// one non-ASCII character, space or tab in it (length kept), and with
 /// `control` rarely a control character (the client refuses those: skipped).
 fn bounded_string(max: usize, control: bool) -> BoxedStrategy<String> {
-    let plain = length_around(max)
-        .prop_flat_map(move |len| proptest::collection::vec(visible_char(), len))
-        .boxed();
+    let plain = chars_around(max, visible_char());
     let odd = proptest::sample::select(vec![
         'é', 'ß', 'ж', '日', '😀', '\u{a0}', '\u{200b}', ' ', '\t',
     ]);
@@ -96,23 +291,21 @@ pub const ID_MARKER: &str = "opconform";
 /// An id no fixture has: prefixed or bare, around the 53 bound, with
 /// reserved, `-` and non-ASCII characters.
 pub fn literal_id() -> BoxedStrategy<String> {
-    let id_char = prop_oneof![
-        70 => proptest::char::range('a', 'z'),
-        10 => proptest::char::range('0', '9'),
-        6 => Just('-'),
-        4 => Just('_'),
-        6 => proptest::sample::select("._~!$&'()*+,;=@:/?#[]% ".chars().collect::<Vec<_>>()),
-        4 => proptest::sample::select(vec!['é', '日', '😀']),
-    ];
-    (any::<bool>(), length_around(ID_MAX))
-        .prop_flat_map(move |(prefixed, len)| {
-            let body_len = if prefixed { len.saturating_sub(3) } else { len };
-            (
-                Just(prefixed),
-                proptest::collection::vec(id_char.clone(), body_len),
-            )
-        })
-        .prop_map(|(prefixed, chars)| {
+    let reserved: Vec<char> = "._~!$&'()*+,;=@:/?#[]% ".chars().collect();
+    let id_char = WeightedChar::new(&[
+        (&range('a', 'z'), 70),
+        (&range('0', '9'), 10),
+        (&['-'], 6),
+        (&['_'], 4),
+        (&reserved, 6),
+        (&['é', '日', '😀'], 4),
+    ]);
+    (any::<bool>(), chars_around(ID_MAX, id_char))
+        .prop_map(|(prefixed, mut chars)| {
+            // The whole id (prefix included) has the generated length.
+            if prefixed {
+                chars.truncate(chars.len().saturating_sub(3));
+            }
             // Fabricated ids carry the marker where they have room, so they
             // can never name an operation the run did not create (the
             // runner refuses fabricated ids without it).
@@ -146,31 +339,25 @@ fn raw_segment() -> BoxedStrategy<String> {
     .boxed()
 }
 
-fn slot(options: StrategyOptions) -> BoxedStrategy<Option<Slot>> {
-    if !options.fixtures {
-        return Just(None).boxed();
-    }
-    prop_oneof![
-        3 => Just(Some(Slot::Running)),
-        3 => Just(Some(Slot::Succeeded)),
-        2 => Just(Some(Slot::Failed)),
-        2 => Just(Some(Slot::Cancelled)),
-        4 => Just(None),
-    ]
-    .boxed()
-}
-
+/// The id of a request: a fixture slot (with fixtures), else a literal or
+/// raw segment. A union, so only the chosen kind is generated.
 fn id_spec(options: StrategyOptions) -> BoxedStrategy<IdSpec> {
-    let literal_or_raw = prop_oneof![
+    let other = prop_oneof![
         12 => literal_id().prop_map(IdSpec::Literal),
         1 => raw_segment().prop_map(IdSpec::RawSegment),
     ];
-    (slot(options), any::<bool>(), literal_or_raw)
-        .prop_map(|(slot, bare, other)| match slot {
-            Some(slot) => IdSpec::Fixture { slot, bare },
-            None => other,
-        })
-        .boxed()
+    if !options.fixtures {
+        return other.boxed();
+    }
+    let fixture = |slot: Slot| any::<bool>().prop_map(move |bare| IdSpec::Fixture { slot, bare });
+    prop_oneof![
+        3 => fixture(Slot::Running),
+        3 => fixture(Slot::Succeeded),
+        2 => fixture(Slot::Failed),
+        2 => fixture(Slot::Cancelled),
+        4 => other,
+    ]
+    .boxed()
 }
 
 fn timeout_value() -> BoxedStrategy<Option<String>> {
@@ -236,14 +423,16 @@ fn method_for(verb: Verb) -> BoxedStrategy<Method> {
     .boxed()
 }
 
-/// Stateless requests to cancel, get, `:wait` and list.
-pub fn request(options: StrategyOptions) -> BoxedStrategy<FuzzRequest> {
-    let verb = prop_oneof![
-        4 => Just(Verb::Cancel),
-        2 => Just(Verb::Get),
-        2 => Just(Verb::Wait),
-        2 => Just(Verb::List),
-    ];
+/// Headers every endpoint reads: auth, `akua-context`, and a duplicated
+/// header (only `akua-context` can be duplicated outside cancel).
+#[derive(Debug, Clone)]
+struct Common {
+    auth: AuthSpec,
+    context: Option<ContextSpec>,
+    duplicate: Option<DupHeader>,
+}
+
+fn common(verb: Verb) -> impl Strategy<Value = Common> + Clone {
     let auth = prop_oneof![
         46 => Just(AuthSpec::Token),
         2 => Just(AuthSpec::None),
@@ -255,42 +444,100 @@ pub fn request(options: StrategyOptions) -> BoxedStrategy<FuzzRequest> {
         1 => Just(Some(ContextSpec::Workspace)),
         3 => bounded_string(CONTEXT_MAX, true).prop_map(|s| Some(ContextSpec::Literal(s))),
     ];
+    let dups = if verb == Verb::Cancel {
+        vec![
+            DupHeader::IdempotencyKey,
+            DupHeader::IfMatch,
+            DupHeader::AkuaContext,
+        ]
+    } else {
+        // The others are dropped outside cancel anyway (see `fix_up`);
+        // keep the same 1-in-31 × 1-in-3 chance for this one.
+        vec![DupHeader::AkuaContext]
+    };
+    let dup_weight = if verb == Verb::Cancel { 1 } else { 3 };
+    let dup = prop_oneof![
+        30 * dup_weight => Just(None),
+        1 => proptest::sample::select(dups).prop_map(Some),
+    ];
+    (auth, context, dup).prop_map(|(auth, context, duplicate)| Common {
+        auth,
+        context,
+        duplicate,
+    })
+}
+
+fn assemble(verb: Verb, method: Method, id: IdSpec, colon_encoded: bool, c: Common) -> FuzzRequest {
+    FuzzRequest {
+        verb,
+        method,
+        id,
+        colon_encoded,
+        auth: c.auth,
+        context: c.context,
+        idempotency_key: None,
+        if_match: None,
+        duplicate: c.duplicate,
+        query: Vec::new(),
+    }
+}
+
+/// Stateless requests to cancel, get, `:wait` and list. Each endpoint
+/// generates only the parts it sends (a union: only the chosen endpoint's
+/// strategy runs), which keeps generation cheap.
+pub fn request(options: StrategyOptions) -> BoxedStrategy<FuzzRequest> {
     let key = prop_oneof![
         2 => Just(None),
         3 => bounded_string(TOKEN_MAX, true).prop_map(Some),
     ];
-    let dup = prop_oneof![
-        30 => Just(None),
-        1 => proptest::sample::select(vec![DupHeader::IdempotencyKey, DupHeader::IfMatch, DupHeader::AkuaContext]).prop_map(Some),
-    ];
-    let headers = (auth, context, key, if_match(), dup, any::<bool>());
-    verb.prop_flat_map(move |verb| {
-        (
-            Just(verb),
-            method_for(verb),
-            id_spec(options),
-            headers.clone(),
-            timeout_value(),
-            list_query(),
-        )
-    })
-    .prop_map(|(verb, method, id, headers, timeout, list_q)| {
-        let (auth, context, key, if_match, duplicate, colon_encoded) = headers;
-        let mut req = FuzzRequest {
-            verb,
-            method,
-            id,
-            colon_encoded,
-            auth,
-            context,
-            idempotency_key: None,
-            if_match: None,
-            duplicate,
-            query: Vec::new(),
-        };
-        fix_up(&mut req, key, if_match, timeout, list_q);
-        req
-    })
+    let cancel = (
+        method_for(Verb::Cancel),
+        id_spec(options),
+        any::<bool>(),
+        common(Verb::Cancel),
+        key,
+        if_match(),
+    )
+        .prop_map(|(method, id, colon, c, key, if_match)| {
+            let mut req = assemble(Verb::Cancel, method, id, colon, c);
+            fix_up(&mut req, key, if_match, None, Vec::new());
+            req
+        });
+    let get =
+        (method_for(Verb::Get), id_spec(options), common(Verb::Get)).prop_map(|(method, id, c)| {
+            let mut req = assemble(Verb::Get, method, id, false, c);
+            fix_up(&mut req, None, None, None, Vec::new());
+            req
+        });
+    let wait = (
+        method_for(Verb::Wait),
+        id_spec(options),
+        any::<bool>(),
+        common(Verb::Wait),
+        timeout_value(),
+    )
+        .prop_map(|(method, id, colon, c, timeout)| {
+            let mut req = assemble(Verb::Wait, method, id, colon, c);
+            fix_up(&mut req, None, None, timeout, Vec::new());
+            req
+        });
+    let list = (method_for(Verb::List), common(Verb::List), list_query()).prop_map(
+        |(method, c, query)| {
+            let id = IdSpec::Fixture {
+                slot: Slot::Succeeded,
+                bare: false,
+            };
+            let mut req = assemble(Verb::List, method, id, false, c);
+            fix_up(&mut req, None, None, None, query);
+            req
+        },
+    );
+    prop_oneof![
+        4 => cancel,
+        2 => get,
+        2 => wait,
+        2 => list,
+    ]
     .boxed()
 }
 

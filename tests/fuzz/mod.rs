@@ -357,3 +357,47 @@ fn cli_exit_codes() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn dumped_requests_are_raw_http_lines_without_the_token() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = Command::cargo_bin("opconform")
+        .expect("binary")
+        .current_dir(dir.path())
+        .env("CI", "1")
+        .args([
+            "fuzz",
+            "--cases",
+            "40",
+            "--seed",
+            "3",
+            "--dump-requests",
+            "mix.txt",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.path().join("mix.txt")).expect("dump written");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(!lines.is_empty() && lines.len() <= 40);
+    for line in &lines {
+        let (method, rest) = line.split_once(' ').expect("request line");
+        assert!(
+            ["GET", "POST", "PUT", "DELETE", "PATCH"].contains(&method),
+            "{line}"
+        );
+        assert!(rest.starts_with("/v1/operations"), "{line}");
+        assert!(rest.contains(" HTTP/1.1%0D%0Ahost: 127.0.0.1:"), "{line}");
+        assert!(line.ends_with("%0D%0A%0D%0A"), "{line}");
+        assert!(!line.contains(reference::ALPHA_TOKEN), "{line}");
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("authorization: Bearer {token}"))
+    );
+}

@@ -1,0 +1,151 @@
+//! Responses already judged clean, so a byte-identical response is not
+//! parsed, schema-validated and run through every body invariant again.
+//!
+//! The body checks are pure functions of the endpoint, the mode, the
+//! request method and URL, the status, the response headers and the body
+//! bytes; the key is a 128-bit hash of all of them (every header except
+//! `date`, which changes each second and no check reads), with two
+//! independently, randomly keyed SipHashers, so neither an accidental nor a
+//! crafted collision can hide a violation. Only clean results are cached; a
+//! failing response is always judged in full.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Mutex;
+
+use crate::contract::{Endpoint, Mode};
+
+/// Keys kept per generation; two generations are kept (bounded memory,
+/// recently seen keys survive a rollover).
+const GENERATION: usize = 16 * 1024;
+
+/// The set of clean responses.
+#[derive(Debug, Default)]
+pub struct BodyCache {
+    hashers: (std::hash::RandomState, std::hash::RandomState),
+    seen: Mutex<(HashSet<u128>, HashSet<u128>)>,
+}
+
+/// Everything the body checks read of one exchange.
+#[derive(Debug, Clone, Copy)]
+pub struct Judged<'a> {
+    /// The endpoint the request was aimed at.
+    pub endpoint: Endpoint,
+    /// Lenient or strict.
+    pub mode: Mode,
+    /// Request method.
+    pub method: &'a str,
+    /// Request URL.
+    pub url: &'a str,
+    /// Response status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: &'a [(String, String)],
+    /// Response body.
+    pub body: &'a [u8],
+}
+
+impl Judged<'_> {
+    fn feed(&self, h: &mut impl Hasher) {
+        std::mem::discriminant(&self.endpoint).hash(h);
+        std::mem::discriminant(&self.mode).hash(h);
+        self.method.hash(h);
+        self.url.hash(h);
+        self.status.hash(h);
+        for (k, v) in self.headers {
+            if !k.eq_ignore_ascii_case("date") {
+                k.hash(h);
+                v.hash(h);
+            }
+        }
+        self.body.hash(h);
+    }
+}
+
+impl BodyCache {
+    /// An empty cache with fresh random keys.
+    pub fn new() -> BodyCache {
+        BodyCache::default()
+    }
+
+    /// The key of one exchange.
+    pub fn key(&self, judged: &Judged<'_>) -> u128 {
+        let mut a = self.hashers.0.build_hasher();
+        let mut b = self.hashers.1.build_hasher();
+        judged.feed(&mut a);
+        judged.feed(&mut b);
+        (u128::from(a.finish()) << 64) | u128::from(b.finish())
+    }
+
+    /// True when an exchange with this key was judged clean.
+    pub fn is_clean(&self, key: u128) -> bool {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.0.contains(&key) || seen.1.contains(&key)
+    }
+
+    /// Remembers a clean exchange.
+    pub fn mark_clean(&self, key: u128) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.0.len() >= GENERATION {
+            seen.1 = std::mem::take(&mut seen.0);
+        }
+        seen.0.insert(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judged<'a>(url: &'a str, headers: &'a [(String, String)], body: &'a [u8]) -> Judged<'a> {
+        Judged {
+            endpoint: Endpoint::Get,
+            mode: Mode::Lenient,
+            method: "GET",
+            url,
+            status: 200,
+            headers,
+            body,
+        }
+    }
+
+    #[test]
+    fn keys_cover_what_checks_read_but_not_the_date() {
+        let c = BodyCache::new();
+        let h1 = vec![
+            ("etag".to_string(), "\"a\"".to_string()),
+            ("date".to_string(), "Mon".to_string()),
+        ];
+        let h2 = vec![
+            ("etag".to_string(), "\"a\"".to_string()),
+            ("date".to_string(), "Tue".to_string()),
+        ];
+        let h3 = vec![("etag".to_string(), "\"b\"".to_string())];
+        let k = c.key(&judged("u", &h1, b"{}"));
+        assert_eq!(k, c.key(&judged("u", &h2, b"{}")));
+        assert_ne!(k, c.key(&judged("v", &h1, b"{}")));
+        assert_ne!(k, c.key(&judged("u", &h1, b"{ }")));
+        assert_ne!(k, c.key(&judged("u", &h3, b"{}")));
+        let strict = Judged {
+            mode: Mode::Strict,
+            ..judged("u", &h1, b"{}")
+        };
+        assert_ne!(k, c.key(&strict));
+        assert!(!c.is_clean(k));
+        c.mark_clean(k);
+        assert!(c.is_clean(k));
+    }
+
+    #[test]
+    fn memory_is_bounded_to_two_generations() {
+        let c = BodyCache::new();
+        for i in 0..(3 * GENERATION as u128) {
+            c.mark_clean(i);
+        }
+        let seen = c.seen.lock().expect("lock");
+        assert!(seen.0.len() + seen.1.len() <= 2 * GENERATION);
+        drop(seen);
+        assert!(c.is_clean(3 * GENERATION as u128 - 1));
+        assert!(!c.is_clean(0));
+    }
+}
