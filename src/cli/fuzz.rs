@@ -108,20 +108,7 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
     if args.concurrency == 0 {
         return Err(bad("--concurrency must be at least 1"));
     }
-    let mut faults = Vec::new();
-    for name in &args.faults {
-        match reference::fault(name) {
-            Some(f) => faults.push(f),
-            None => {
-                let hint = reference::closest_fault(name)
-                    .map(|n| format!("; did you mean `{n}`?"))
-                    .unwrap_or_default();
-                return Err(bad(format!(
-                    "unknown fault `{name}`{hint} (see `opconform selftest`)"
-                )));
-            }
-        }
-    }
+    let faults = reference::faults_named(&args.faults).map_err(bad)?;
     let seed = args.seed.unwrap_or_else(|| {
         let u = uuid::Uuid::new_v4();
         u.as_u64_pair().0

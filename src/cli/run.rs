@@ -309,20 +309,10 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         );
         return Err(ExitStatus::BadInput);
     }
-    let mut faults = Vec::new();
-    for name in &args.faults {
-        match reference::fault(name) {
-            Some(f) => faults.push(f),
-            None => {
-                let known: Vec<&str> = reference::faults().iter().map(|f| f.name).collect();
-                eprintln!(
-                    "error: unknown fault `{name}`; known faults: {}",
-                    known.join(", ")
-                );
-                return Err(ExitStatus::BadInput);
-            }
-        }
-    }
+    let faults = reference::faults_named(&args.faults).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitStatus::BadInput
+    })?;
     let case_paths = match (&args.cases, &profile.cases) {
         (given, _) if !given.is_empty() => given.clone(),
         (_, Some(from_profile)) => from_profile.clone(),

@@ -48,21 +48,10 @@ fn selftest_main(args: SelftestArgs) -> Result<ExitStatus, ExitStatus> {
     let faults: Vec<&'static FaultInfo> = if args.faults.is_empty() {
         reference::faults().iter().collect()
     } else {
-        let mut out = Vec::new();
-        for name in &args.faults {
-            match reference::fault(name) {
-                Some(f) => out.push(f),
-                None => {
-                    let known: Vec<&str> = reference::faults().iter().map(|f| f.name).collect();
-                    eprintln!(
-                        "error: unknown fault `{name}`; known faults: {}",
-                        known.join(", ")
-                    );
-                    return Err(ExitStatus::BadInput);
-                }
-            }
-        }
-        out
+        reference::faults_named(&args.faults).map_err(|e| {
+            eprintln!("error: {e}");
+            ExitStatus::BadInput
+        })?
     };
     let cases = super::run::load(&args.cases)?;
     let rt = super::run::runtime()?;

@@ -6,9 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::exit::ExitStatus;
-use crate::reference::{
-    ReferenceConfig, ReferenceServer, TokenGrant, closest_fault, fault, faults,
-};
+use crate::reference::{ReferenceConfig, ReferenceServer, TokenGrant, faults, faults_named};
 
 /// Prints a line to stdout, ignoring a closed pipe (`serve | head` must
 /// not panic the server).
@@ -82,19 +80,9 @@ fn config(args: &ServeArgs) -> Result<ReferenceConfig, String> {
     if !args.tokens.is_empty() {
         config.tokens = args.tokens.clone();
     }
-    for name in &args.faults {
-        match fault(name) {
-            Some(info) => config.faults.push(info),
-            None => {
-                let hint = closest_fault(name)
-                    .map(|n| format!("; did you mean `{n}`?"))
-                    .unwrap_or_default();
-                return Err(format!(
-                    "unknown fault `{name}`{hint} (opconform serve --list-faults lists them)"
-                ));
-            }
-        }
-    }
+    config
+        .faults
+        .extend(faults_named(&args.faults).map_err(|e| e.to_string())?);
     Ok(config)
 }
 

@@ -6,6 +6,7 @@
 //! sends thousands of requests a second and records only counterexamples,
 //! so it keeps its own lean send path and builds [`Exchange`]s on demand.
 
+use crate::run::describe;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -595,18 +596,6 @@ pub fn if_match_value(spec: &IfMatchSpec, current: &str) -> String {
         IfMatchSpec::Star => "*".to_string(),
         IfMatchSpec::Literal(v) => v.clone(),
     }
-}
-
-fn describe(err: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]

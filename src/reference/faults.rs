@@ -251,6 +251,31 @@ pub fn closest_fault(name: &str) -> Option<&'static str> {
     crate::suggest::did_you_mean(name, FAULTS.iter().map(|f| f.name))
 }
 
+/// A `--fault` name that is not in the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault `{name}`{hint} (`opconform serve --list-faults` lists them)", hint = .suggestion.map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+pub struct UnknownFault {
+    /// The name as given.
+    pub name: String,
+    /// The closest catalogued name, when one is close.
+    pub suggestion: Option<&'static str>,
+}
+
+/// Looks up every name (as given to `--fault`, in order); the first unknown
+/// one is an error with a did-you-mean. The one lookup every subcommand uses.
+pub fn faults_named<S: AsRef<str>>(names: &[S]) -> Result<Vec<&'static FaultInfo>, UnknownFault> {
+    names
+        .iter()
+        .map(|name| {
+            let name = name.as_ref();
+            fault(name).ok_or_else(|| UnknownFault {
+                name: name.to_string(),
+                suggestion: closest_fault(name),
+            })
+        })
+        .collect()
+}
+
 /// The set of faults switched on, as a bitset (checked on every request).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct FaultSet(u128);
@@ -281,6 +306,26 @@ impl FaultSet {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn faults_named_keeps_order_and_names_the_first_unknown_one() {
+        let found = faults_named(&["wait-no-wake", "done-lags-state"]).expect("both exist");
+        assert_eq!(
+            found.iter().map(|f| f.name).collect::<Vec<_>>(),
+            ["wait-no-wake", "done-lags-state"]
+        );
+        let err = faults_named(&["wait-no-wake", "done-lags-stat", "nonsense"]).unwrap_err();
+        assert_eq!(err.name, "done-lags-stat");
+        assert_eq!(err.suggestion, Some("done-lags-state"));
+        assert_eq!(
+            err.to_string(),
+            "unknown fault `done-lags-stat`; did you mean `done-lags-state`? \
+             (`opconform serve --list-faults` lists them)"
+        );
+        let none = faults_named(&["zzzzzzzzzzzz"]).unwrap_err();
+        assert_eq!(none.suggestion, None);
+        assert!(faults_named::<&str>(&[]).expect("empty is fine").is_empty());
+    }
     use super::*;
     use std::collections::HashSet;
 

@@ -38,5 +38,5 @@ mod wait;
 
 pub use config::{ALPHA_TOKEN, BETA_TOKEN, EMBEDDED_STEP_LENGTH, ReferenceConfig, TokenGrant};
 pub use errors::{ERROR_CODES, ErrorCode, ErrorKind};
-pub use faults::{Fault, FaultInfo, closest_fault, fault, faults};
+pub use faults::{Fault, FaultInfo, UnknownFault, closest_fault, fault, faults, faults_named};
 pub use server::{ReferenceServer, router};

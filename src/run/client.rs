@@ -292,8 +292,9 @@ struct SendError {
     message: String,
 }
 
-/// The error with its cause chain, on one line.
-fn describe(err: &reqwest::Error) -> String {
+/// The error with its cause chain, on one line (also used by the fuzzer's
+/// client).
+pub(crate) fn describe(err: &reqwest::Error) -> String {
     use std::error::Error as _;
     let mut out = err.to_string();
     let mut source = err.source();

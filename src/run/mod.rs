@@ -29,6 +29,7 @@ pub use adjust::settle;
 pub use bundled::{bundled_files, load_bundled, load_cases};
 pub use checks::accepted_statuses;
 pub use client::ClientError;
+pub(crate) use client::describe;
 pub use clock::rfc3339;
 pub use engine::Engine;
 pub use options::{FailOn, RunOptions, Target};
