@@ -228,7 +228,7 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
             }
         }
     };
-    let outcome = fuzz::run(&config, target, rt.handle(), &progress);
+    let outcome = fuzz::run(&config, target, &progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

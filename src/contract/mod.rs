@@ -21,3 +21,7 @@ pub use render::{
     basis_label, catalogue_json, level_label, markdown_table, statuses_label, text_table,
 };
 pub use schemas::{BUNDLED_FILES, SchemaError, SchemaViolation, Schemas};
+
+/// Sample Operations for other modules' tests.
+#[cfg(test)]
+pub(crate) use operation::tests as samples;

@@ -5,12 +5,16 @@
 //! request method and URL, the status, the response headers and the body
 //! bytes; the key is a 128-bit hash of all of them (every header except
 //! `date`, which changes each second and no check reads), with two
-//! independently, randomly keyed SipHashers, so neither an accidental nor a
-//! crafted collision can hide a violation. Only clean results are cached; a
-//! failing response is always judged in full.
+//! independently, randomly keyed aHashers (keyed per run, built to resist
+//! collisions crafted without the keys), so neither an accidental nor a
+//! crafted collision can hide a violation. List items are cached on their
+//! own (see `page`), under keys of another domain. Only clean results are
+//! cached; a failing response is always judged in full.
 
 use std::collections::HashSet;
 use std::hash::{BuildHasher, Hash, Hasher};
+
+use ahash::RandomState;
 use std::sync::Mutex;
 
 use crate::contract::{Endpoint, Mode};
@@ -22,7 +26,7 @@ const GENERATION: usize = 16 * 1024;
 /// The set of clean responses.
 #[derive(Debug, Default)]
 pub struct BodyCache {
-    hashers: (std::hash::RandomState, std::hash::RandomState),
+    hashers: (RandomState, RandomState),
     seen: Mutex<(HashSet<u128>, HashSet<u128>)>,
 }
 
@@ -47,6 +51,7 @@ pub struct Judged<'a> {
 
 impl Judged<'_> {
     fn feed(&self, h: &mut impl Hasher) {
+        Domain::Exchange.hash(h);
         std::mem::discriminant(&self.endpoint).hash(h);
         std::mem::discriminant(&self.mode).hash(h);
         self.method.hash(h);
@@ -62,6 +67,13 @@ impl Judged<'_> {
     }
 }
 
+/// What a key is the key of.
+#[derive(Hash)]
+enum Domain {
+    Exchange,
+    ListItem,
+}
+
 impl BodyCache {
     /// An empty cache with fresh random keys.
     pub fn new() -> BodyCache {
@@ -74,6 +86,21 @@ impl BodyCache {
         let mut b = self.hashers.1.build_hasher();
         judged.feed(&mut a);
         judged.feed(&mut b);
+        (u128::from(a.finish()) << 64) | u128::from(b.finish())
+    }
+
+    /// The key of one list item's bytes (items are judged without their
+    /// exchange: no Operation check on a list item reads it).
+    pub fn item_key(&self, mode: Mode, item: &str) -> u128 {
+        let feed = |h: &mut ahash::AHasher| {
+            Domain::ListItem.hash(h);
+            std::mem::discriminant(&mode).hash(h);
+            item.hash(h);
+        };
+        let mut a = self.hashers.0.build_hasher();
+        let mut b = self.hashers.1.build_hasher();
+        feed(&mut a);
+        feed(&mut b);
         (u128::from(a.finish()) << 64) | u128::from(b.finish())
     }
 

@@ -5,9 +5,8 @@
 //!
 //! ```no_run
 //! use opconform::fuzz::{FuzzConfig, FuzzTarget, run};
-//! let rt = tokio::runtime::Runtime::new().unwrap();
 //! let target = FuzzTarget { base_url: "http://127.0.0.1:8080/v1".into(), ..FuzzTarget::default() };
-//! let outcome = run(&FuzzConfig { cases: 200, seed: 1, ..FuzzConfig::default() }, target, rt.handle(), &|_| {}).unwrap();
+//! let outcome = run(&FuzzConfig { cases: 200, seed: 1, ..FuzzConfig::default() }, target, &|_| {}).unwrap();
 //! assert!(outcome.counterexamples.is_empty());
 //! ```
 
@@ -18,6 +17,7 @@ mod executor;
 mod input;
 mod model;
 mod oracle;
+mod page;
 mod property;
 mod regressions;
 mod session;

@@ -3,9 +3,12 @@
 //! the first counterexample alone, persist it, and describe the session as
 //! a [`RunResult`].
 //!
-//! Call [`run`] from a plain thread (not from inside the tokio runtime):
-//! proptest value trees are not `Send`, so generation and shrinking stay on
-//! this thread and each batch is driven with `Handle::block_on`.
+//! Call [`run`] from a plain thread (not from inside a tokio runtime). The
+//! client side of a session lives on that one thread: a current-thread
+//! runtime drives the requests in flight while the same thread generates
+//! (proptest value trees are not `Send`) and judges them, so no request
+//! crosses a thread and no wake-up crosses a core. An embedded target keeps
+//! serving from its own runtime's threads.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -159,6 +162,9 @@ pub enum FuzzError {
     /// Stateful fuzzing needs fixtures.
     #[error("run stateful fuzzing: it needs a fixture provider (--fixtures)")]
     NoFixtures,
+    /// The client's runtime could not start.
+    #[error("start the client runtime: {0}")]
+    Runtime(#[from] std::io::Error),
 }
 
 /// 32 seed bytes for ChaCha from the user's `u64`.
@@ -251,7 +257,7 @@ async fn check_one(
         // Every check is a pure function of what the key covers: a
         // byte-identical exchange already judged clean is clean.
         if !exec.clean.is_clean(key) {
-            violations = judge_body_filtered(schemas, mode, req, &prepared, &seen);
+            violations = judge_body_filtered(exec, schemas, mode, req, &prepared, &seen);
             if violations.is_empty() {
                 exec.clean.mark_clean(key);
             }
@@ -267,8 +273,11 @@ async fn check_one(
 }
 
 /// The body checks for one response, with the newest-first rule limited to
-/// this run's own (filtered) list pages.
+/// this run's own (filtered) list pages. A list page whose items were
+/// judged before is checked item by item (see `page`); the full check
+/// runs when that finds anything, so violations read the same.
 fn judge_body_filtered(
+    exec: &Executor,
     schemas: &Schemas,
     mode: Mode,
     req: &FuzzRequest,
@@ -276,32 +285,50 @@ fn judge_body_filtered(
     seen: &Observed,
 ) -> Vec<Violation> {
     let lean = Executor::for_checks(prepared, seen);
-    let mut violations = judge_body(schemas, mode, req.verb.endpoint(), seen, &lean);
-    if req.verb == super::input::Verb::List
+    // Unfiltered pages mix operations other runs and providers created;
+    // fixture providers back-date terminal fixtures' started_at, so the
+    // started_at proxy of newest-first only holds for this run's own
+    // (filtered) fixtures.
+    let ignore: &[&str] = if req.verb == super::input::Verb::List
         && !(req.query_param("owner_id") == Some(super::strategies::OWNER_PLACEHOLDER)
             && req.query_param("owner_type") == Some("install"))
     {
-        // Unfiltered pages mix operations other runs and providers
-        // created; fixture providers back-date terminal fixtures'
-        // started_at, so the started_at proxy of newest-first only holds
-        // for this run's own (filtered) fixtures.
-        violations.retain(|v| v.invariant != "LIST-NEWEST-FIRST");
+        &["LIST-NEWEST-FIRST"]
+    } else {
+        &[]
+    };
+    if req.verb == super::input::Verb::List
+        && seen.status.is_some_and(|s| (200..300).contains(&s))
+        && super::page::is_clean(schemas, mode, &seen.body, &lean, &exec.clean, ignore)
+    {
+        return Vec::new();
     }
+    let mut violations = judge_body(schemas, mode, req.verb.endpoint(), seen, &lean);
+    violations.retain(|v| !ignore.contains(&v.invariant.as_str()));
     violations
 }
 
-/// Runs one session. Blocks; call it outside the runtime of `handle`.
+/// The session's own single-thread runtime (see the module docs).
+pub(super) fn client_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// Runs one session. Blocks; call it from a thread that is not running a
+/// tokio runtime (an embedded target may serve from another runtime's
+/// worker threads).
 pub fn run(
     config: &FuzzConfig,
     target: FuzzTarget,
-    handle: &tokio::runtime::Handle,
     progress: &dyn Fn(Progress),
 ) -> Result<FuzzOutcome, FuzzError> {
     let started = Instant::now();
+    let rt = client_runtime()?;
     let started_at = SystemTime::now();
     let schemas = Arc::new(Schemas::bundled()?);
     let mut exec = Executor::new(target, config.request_timeout)?;
-    handle.block_on(exec.setup())?;
+    rt.block_on(exec.setup())?;
     if config.stateful && !exec.has_fixtures() {
         return Err(FuzzError::NoFixtures);
     }
@@ -329,7 +356,7 @@ pub fn run(
         out.replayed += 1;
         match &r.input {
             Input::Stateless(req) => {
-                let c = handle.block_on(check_one(&exec, &schemas, config.mode, req))?;
+                let c = rt.block_on(check_one(&exec, &schemas, config.mode, req))?;
                 out.requests += c.requests;
                 if !c.violations.is_empty() {
                     out.counterexamples.push(stateless_cx(
@@ -343,7 +370,7 @@ pub fn run(
                 }
             }
             Input::Stateful(actions) if exec.has_fixtures() => {
-                let run = handle.block_on(run_sequence(&exec, &schemas, config.mode, actions))?;
+                let run = rt.block_on(run_sequence(&exec, &schemas, config.mode, actions))?;
                 out.requests += run.requests;
                 if !run.violations.is_empty() {
                     out.counterexamples.push(stateful_cx(
@@ -364,9 +391,9 @@ pub fn run(
     if out.counterexamples.is_empty() {
         let gen_started = Instant::now();
         let found = if config.stateful {
-            generate_stateful(config, &exec, &schemas, handle, progress, &mut out)?
+            generate_stateful(config, &exec, &schemas, &rt, progress, &mut out)?
         } else {
-            generate_stateless(config, &exec, &schemas, handle, progress, &mut out)?
+            generate_stateless(config, &exec, &schemas, &rt, progress, &mut out)?
         };
         out.generation_time = gen_started.elapsed();
         if let Some(cx) = found {
@@ -394,45 +421,25 @@ pub fn run(
     Ok(out)
 }
 
-/// What a request task reports: its sequence number and its result (`None`
-/// when the task died without one).
-type Report = (u64, Option<Result<Checked, ExecError>>);
-
-/// Sends a request task's result on the channel, or `None` if the task is
-/// dropped first (a panic), so the session never waits for a lost result.
-struct Reporter {
-    seq: u64,
-    tx: Option<std::sync::mpsc::Sender<Report>>,
-}
-
-impl Reporter {
-    fn send(mut self, result: Result<Checked, ExecError>) {
-        if let Some(tx) = self.tx.take() {
-            // The session only stops listening when it has returned.
-            let _ = tx.send((self.seq, Some(result)));
-        }
-    }
-}
-
-impl Drop for Reporter {
-    fn drop(&mut self) {
-        if let Some(tx) = self.tx.take() {
-            let _ = tx.send((self.seq, None));
-        }
-    }
-}
-
 /// How often (in inputs) generation reports progress.
 const PROGRESS_EVERY: u64 = 64;
+
+/// One request in flight: its place in generation order and its result
+/// (`None` when checking it panicked).
+type Done = (u64, Option<Result<Checked, ExecError>>);
 
 fn generate_stateless(
     config: &FuzzConfig,
     exec: &Arc<Executor>,
     schemas: &Arc<Schemas>,
-    handle: &tokio::runtime::Handle,
+    rt: &tokio::runtime::Runtime,
     progress: &dyn Fn(Progress),
     out: &mut FuzzOutcome,
 ) -> Result<Option<Counterexample>, FuzzError> {
+    use futures_util::FutureExt as _;
+    use futures_util::StreamExt as _;
+    use futures_util::stream::FuturesUnordered;
+
     let strategy = request(StrategyOptions {
         fixtures: exec.has_fixtures(),
     });
@@ -440,49 +447,43 @@ fn generate_stateless(
     let deadline = config.time.map(|t| Instant::now() + t);
     let in_time = || deadline.is_none_or(|d| Instant::now() < d);
     let window = config.concurrency.max(1);
-    let (tx, rx) = std::sync::mpsc::channel::<Report>();
-    // A sliding window rather than batches: a new request starts as soon as
-    // one finishes, so a slow response (a long list page, a fixture
-    // created first) never leaves the other slots idle. Value trees stay on
-    // this thread (they are not `Send`), keyed by generation order.
+    let (exec, schemas, mode) = (&**exec, &**schemas, config.mode);
+    // A sliding window: a new request starts as soon as one finishes, so a
+    // slow response (a long list page, a fixture created first) never
+    // leaves the other slots idle. Value trees stay beside their requests
+    // on this thread, keyed by generation order.
     let mut trees: HashMap<u64, Box<dyn ValueTree<Value = FuzzRequest>>> = HashMap::new();
     let mut next_seq = 0u64;
     let mut stop = false;
     let mut failing: Option<(u64, Checked, Box<dyn ValueTree<Value = FuzzRequest>>)> = None;
     let mut error: Option<ExecError> = None;
-    loop {
-        while !stop && trees.len() < window && next_seq < config.cases && in_time() {
-            // A strategy without filters never rejects.
-            let Ok(tree) = strategy.new_tree(&mut runner) else {
-                stop = true;
+    rt.block_on(async {
+        let mut inflight = FuturesUnordered::new();
+        loop {
+            while !stop && inflight.len() < window && next_seq < config.cases && in_time() {
+                // A strategy without filters never rejects.
+                let Ok(tree) = strategy.new_tree(&mut runner) else {
+                    stop = true;
+                    break;
+                };
+                let req = tree.current();
+                let seq = next_seq;
+                next_seq += 1;
+                trees.insert(seq, tree);
+                // A panic while checking one request loses that request's
+                // result, not the session.
+                inflight.push(async move {
+                    let checked =
+                        std::panic::AssertUnwindSafe(check_one(exec, schemas, mode, &req))
+                            .catch_unwind()
+                            .await
+                            .ok();
+                    (seq, checked)
+                });
+            }
+            let Some((seq, result)): Option<Done> = inflight.next().await else {
                 break;
             };
-            let req = tree.current();
-            let seq = next_seq;
-            next_seq += 1;
-            trees.insert(seq, tree);
-            let reporter = Reporter {
-                seq,
-                tx: Some(tx.clone()),
-            };
-            let exec = Arc::clone(exec);
-            let schemas = Arc::clone(schemas);
-            let mode = config.mode;
-            handle.spawn(async move {
-                reporter.send(check_one(&exec, &schemas, mode, &req).await);
-            });
-        }
-        if trees.is_empty() {
-            break;
-        }
-        // This thread holds a sender, so `recv` only fails if every task
-        // and this thread dropped theirs, which cannot happen here. Every
-        // result already waiting is taken too, so one wake-up of this
-        // thread refills several slots.
-        let Ok(first) = rx.recv() else {
-            break;
-        };
-        for (seq, result) in std::iter::once(first).chain(rx.try_iter()) {
             let Some(tree) = trees.remove(&seq) else {
                 continue;
             };
@@ -507,14 +508,14 @@ fn generate_stateless(
                     }
                 }
             }
-            if out.cases % PROGRESS_EVERY == 0 || trees.is_empty() {
+            if out.cases % PROGRESS_EVERY == 0 || inflight.is_empty() {
                 progress(Progress::Generated {
                     done: out.cases,
                     total: config.cases,
                 });
             }
         }
-    }
+    });
     if let Some(e) = error {
         return Err(e.into());
     }
@@ -523,7 +524,7 @@ fn generate_stateless(
     };
     let property = first.violations[0].property;
     let (req, checked, steps) = shrink_stateless(
-        tree, first, property, config, exec, schemas, handle, progress, out,
+        tree, first, property, config, exec, schemas, rt, progress, out,
     )?;
     Ok(Some(stateless_cx(
         exec,
@@ -541,9 +542,9 @@ fn shrink_stateless(
     first: Checked,
     property: Property,
     config: &FuzzConfig,
-    exec: &Arc<Executor>,
-    schemas: &Arc<Schemas>,
-    handle: &tokio::runtime::Handle,
+    exec: &Executor,
+    schemas: &Schemas,
+    rt: &tokio::runtime::Runtime,
     progress: &dyn Fn(Progress),
     out: &mut FuzzOutcome,
 ) -> Result<(FuzzRequest, Checked, u32), FuzzError> {
@@ -556,7 +557,7 @@ fn shrink_stateless(
         steps += 1;
         progress(Progress::Shrinking(steps));
         let candidate = tree.current();
-        let c = handle.block_on(check_one(exec, schemas, config.mode, &candidate))?;
+        let c = rt.block_on(check_one(exec, schemas, config.mode, &candidate))?;
         out.requests += c.requests;
         let fails = c.violations.iter().any(|v| v.property == property);
         let more = if fails {
@@ -576,7 +577,7 @@ fn generate_stateful(
     config: &FuzzConfig,
     exec: &Arc<Executor>,
     schemas: &Arc<Schemas>,
-    handle: &tokio::runtime::Handle,
+    rt: &tokio::runtime::Runtime,
     progress: &dyn Fn(Progress),
     out: &mut FuzzOutcome,
 ) -> Result<Option<Counterexample>, FuzzError> {
@@ -588,7 +589,7 @@ fn generate_stateful(
             continue;
         };
         let actions = tree.current();
-        let run = handle.block_on(run_sequence(exec, schemas, config.mode, &actions))?;
+        let run = rt.block_on(run_sequence(exec, schemas, config.mode, &actions))?;
         out.cases += 1;
         out.requests += run.requests;
         out.generated_requests += run.requests;
@@ -607,7 +608,7 @@ fn generate_stateful(
             steps += 1;
             progress(Progress::Shrinking(steps));
             let candidate = tree.current();
-            let r = handle.block_on(run_sequence(exec, schemas, config.mode, &candidate))?;
+            let r = rt.block_on(run_sequence(exec, schemas, config.mode, &candidate))?;
             out.requests += r.requests;
             more = if r.violations.iter().any(|v| v.property == property) {
                 best = (candidate, r);

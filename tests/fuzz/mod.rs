@@ -58,7 +58,7 @@ impl Env {
     }
 
     fn fuzz(&self, config: &FuzzConfig) -> FuzzOutcome {
-        fuzz::run(config, self.target(), self.rt.handle(), &|_| {}).expect("fuzz runs")
+        fuzz::run(config, self.target(), &|_| {}).expect("fuzz runs")
     }
 }
 
