@@ -11,7 +11,7 @@
 //! own (see `page`), under keys of another domain. Only clean results are
 //! cached; a failing response is always judged in full.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, Hasher};
 
 use ahash::RandomState;
@@ -23,11 +23,16 @@ use crate::contract::{Endpoint, Mode};
 /// recently seen keys survive a rollover).
 const GENERATION: usize = 16 * 1024;
 
-/// The set of clean responses.
+/// The set of clean responses, and of clean list items with what
+/// page-level checks read of them.
 #[derive(Debug, Default)]
 pub struct BodyCache {
     hashers: (RandomState, RandomState),
     seen: Mutex<(HashSet<u128>, HashSet<u128>)>,
+    items: Mutex<(
+        HashMap<u128, serde_json::Value>,
+        HashMap<u128, serde_json::Value>,
+    )>,
 }
 
 /// Everything the body checks read of one exchange.
@@ -91,10 +96,11 @@ impl BodyCache {
 
     /// The key of one list item's bytes (items are judged without their
     /// exchange: no Operation check on a list item reads it).
-    pub fn item_key(&self, mode: Mode, item: &str) -> u128 {
+    pub fn item_key(&self, mode: Mode, ignore: &[&str], item: &str) -> u128 {
         let feed = |h: &mut ahash::AHasher| {
             Domain::ListItem.hash(h);
             std::mem::discriminant(&mode).hash(h);
+            ignore.hash(h);
             item.hash(h);
         };
         let mut a = self.hashers.0.build_hasher();
@@ -108,6 +114,21 @@ impl BodyCache {
     pub fn is_clean(&self, key: u128) -> bool {
         let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         seen.0.contains(&key) || seen.1.contains(&key)
+    }
+
+    /// The skeleton stored with a clean list item, if this key is one.
+    pub fn clean_item(&self, key: u128) -> Option<serde_json::Value> {
+        let items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        items.0.get(&key).or_else(|| items.1.get(&key)).cloned()
+    }
+
+    /// Remembers a clean list item and its skeleton.
+    pub fn mark_item_clean(&self, key: u128, skeleton: serde_json::Value) {
+        let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        if items.0.len() >= GENERATION {
+            items.1 = std::mem::take(&mut items.0);
+        }
+        items.0.insert(key, skeleton);
     }
 
     /// Remembers a clean exchange.

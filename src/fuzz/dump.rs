@@ -9,7 +9,7 @@ use proptest::strategy::{Strategy, ValueTree};
 
 use super::FuzzTarget;
 use super::executor::{Executor, Prepared};
-use super::session::{FuzzConfig, FuzzError, test_runner};
+use super::session::{FuzzConfig, FuzzError, input_runner, proptest_config};
 use super::strategies::{StrategyOptions, request};
 
 /// Stands for the bearer token in dumped requests.
@@ -32,10 +32,10 @@ pub fn dump_requests(
     let strategy = request(StrategyOptions {
         fixtures: exec.has_fixtures(),
     });
-    let mut runner = test_runner(config);
+    let pt = proptest_config(config);
     let mut out = Vec::new();
-    for _ in 0..config.cases {
-        let Ok(tree) = strategy.new_tree(&mut runner) else {
+    for index in 0..config.cases {
+        let Ok(tree) = strategy.new_tree(&mut input_runner(&pt, config.seed, index)) else {
             continue;
         };
         let req = tree.current();

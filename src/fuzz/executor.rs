@@ -8,7 +8,7 @@
 
 use crate::run::describe;
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -32,6 +32,13 @@ const PATH_SET: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Bytes of a response body kept in a recorded exchange.
 const EXCERPT_CAP: usize = 16 * 1024;
+
+/// Characters of a session's key nonce.
+const KEY_NONCE_LEN: usize = 8;
+
+/// Keys at least this long (inside optional quotes) carry the session's
+/// nonce; shorter ones may repeat an earlier session's key.
+pub const KEY_NONCE_MIN: usize = 12;
 
 /// A bearer token no target can know.
 const INVALID_TOKEN: &str = "sk_akua_opconform_invalid_0000";
@@ -133,10 +140,12 @@ pub struct Executor {
     pub owner_id: String,
     /// Owner of per-request fixtures (kept out of filtered lists).
     fresh_owner_id: String,
+    /// This session's mark on idempotency keys (see [`Executor::session_key`]).
+    key_nonce: String,
     shared: HashMap<Slot, Fixture>,
-    keys_seen: Mutex<HashSet<String>>,
+    keys_seen: Arc<Mutex<HashSet<String>>>,
     /// Responses already judged clean (checks are not repeated on them).
-    pub clean: BodyCache,
+    pub clean: Arc<BodyCache>,
 }
 
 fn new_owner() -> String {
@@ -146,13 +155,7 @@ fn new_owner() -> String {
 impl Executor {
     /// A client for `target`; no request is sent yet.
     pub fn new(target: FuzzTarget, request_timeout: Duration) -> Result<Executor, ExecError> {
-        let client = reqwest::Client::builder()
-            .retry(reqwest::retry::never())
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("opconform-fuzz/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(1024)
-            .build()?;
+        let client = Self::client()?;
         let redactor = Redactor::new(target.token.iter().cloned());
         Ok(Executor {
             client,
@@ -162,9 +165,39 @@ impl Executor {
             request_timeout,
             owner_id: new_owner(),
             fresh_owner_id: new_owner(),
+            key_nonce: uuid::Uuid::new_v4().simple().to_string()[..KEY_NONCE_LEN].to_string(),
             shared: HashMap::new(),
-            keys_seen: Mutex::new(HashSet::new()),
-            clean: BodyCache::new(),
+            keys_seen: Arc::new(Mutex::new(HashSet::new())),
+            clean: Arc::new(BodyCache::new()),
+        })
+    }
+
+    fn client() -> Result<reqwest::Client, ExecError> {
+        Ok(reqwest::Client::builder()
+            .retry(reqwest::retry::never())
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("opconform-fuzz/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(1024)
+            .build()?)
+    }
+
+    /// The same run (target, fixtures, keys sent, clean responses) with a
+    /// client of its own: connections belong to the runtime that opened
+    /// them, so each thread that sends gets its own.
+    pub fn sibling(&self) -> Result<Executor, ExecError> {
+        Ok(Executor {
+            client: Self::client()?,
+            target: self.target.clone(),
+            redactor: self.redactor.clone(),
+            body_cap: self.body_cap,
+            request_timeout: self.request_timeout,
+            owner_id: self.owner_id.clone(),
+            fresh_owner_id: self.fresh_owner_id.clone(),
+            key_nonce: self.key_nonce.clone(),
+            shared: self.shared.clone(),
+            keys_seen: Arc::clone(&self.keys_seen),
+            clean: Arc::clone(&self.clean),
         })
     }
 
@@ -295,6 +328,31 @@ impl Executor {
         })
     }
 
+    /// The idempotency key as this session sends it. Keys live for hours on
+    /// a target, so a key a generator drew again in a later session (the
+    /// same seed, say) would meet the earlier session's request. A key of
+    /// [`KEY_NONCE_MIN`] or more visible ASCII characters (inside optional
+    /// quotes) gets its first characters replaced with this session's
+    /// nonce: same length, still valid, unique to the session; the same
+    /// drawn key twice in one session stays the same key. Other keys (short,
+    /// non-ASCII, with control characters) are sent as drawn.
+    pub fn session_key(&self, key: &str) -> String {
+        let trimmed = key.trim_matches([' ', '\t']);
+        let lead = key.len() - key.trim_start_matches([' ', '\t']).len();
+        let quoted = trimmed.len() >= 2 && trimmed.starts_with('"') && trimmed.ends_with('"');
+        let start = lead + usize::from(quoted);
+        let inner = &trimmed[usize::from(quoted)..trimmed.len() - usize::from(quoted)];
+        if inner.len() < KEY_NONCE_MIN || !inner.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        {
+            return key.to_string();
+        }
+        let mut out = String::with_capacity(key.len());
+        out.push_str(&key[..start]);
+        out.push_str(&self.key_nonce);
+        out.push_str(&key[start + KEY_NONCE_LEN..]);
+        out
+    }
+
     /// Whether this key was sent before, and remembers it. Keys are
     /// compared as the server sees them: trimmed, and `"k"` (the RFC 8941
     /// String form of the IETF draft) is the same key as `k`.
@@ -379,7 +437,7 @@ impl Executor {
         }
         if req.verb == Verb::Cancel {
             if let Some(k) = &req.idempotency_key {
-                headers.push(("idempotency-key", k.clone()));
+                headers.push(("idempotency-key", self.session_key(k)));
             }
             if let Some(m) = &req.if_match {
                 let current = fixture.and_then(|f| f.etag.as_deref()).unwrap_or(STALE_TAG);
@@ -685,6 +743,35 @@ mod tests {
         assert!(Executor::unsendable(&e.render(&r, None)));
         r.idempotency_key = Some("ключ\tk".into());
         assert!(!Executor::unsendable(&e.render(&r, None)));
+    }
+
+    #[test]
+    fn long_keys_carry_the_session_nonce() {
+        let e = exec();
+        let other = exec();
+        let long = "abcdefghijklmnopqrstuvwxyz";
+        let sent = e.session_key(long);
+        assert_eq!(sent.len(), long.len());
+        assert!(sent.starts_with(&e.key_nonce));
+        assert!(sent.ends_with(&long[KEY_NONCE_LEN..]));
+        assert_eq!(sent, e.session_key(long), "stable within a session");
+        assert_ne!(sent, other.session_key(long), "differs between sessions");
+        // Quotes and surrounding blanks stay where they are.
+        let quoted = e.session_key(" \"abcdefghijklmnop\"\t");
+        assert_eq!(quoted, format!(" \"{}ijklmnop\"\t", e.key_nonce));
+        // Short, non-ASCII and control-character keys are sent as drawn.
+        for k in [
+            "short",
+            "ключключключключ",
+            "abcdefghijk\u{1}mnop",
+            "\"\"",
+            "",
+        ] {
+            assert_eq!(e.session_key(k), k);
+        }
+        // A 64-character key stays at the bound.
+        let max = "k".repeat(64);
+        assert_eq!(e.session_key(&max).len(), 64);
     }
 
     #[test]

@@ -43,6 +43,76 @@ fn fails(pairs: &[(&'static Invariant, Outcome)], mode: Mode, ignore: &[&str]) -
     })
 }
 
+/// A page read in one pass: `data` as raw items, every other field parsed.
+/// Duplicate keys: the last wins, as when parsing into a `Value`. A page
+/// that is not an object, or whose `data` is not an array, does not parse.
+struct RawPage<'a> {
+    data: Option<Vec<&'a RawValue>>,
+    rest: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for RawPage<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = RawPage<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list page object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawPage<'de>, A::Error> {
+                let mut page = RawPage {
+                    data: None,
+                    rest: Map::new(),
+                };
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "data" {
+                        page.data = Some(map.next_value()?);
+                    } else {
+                        page.rest.insert(key, map.next_value()?);
+                    }
+                }
+                Ok(page)
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+/// Judges one item in full; its skeleton when clean.
+fn judge_item(
+    schemas: &Schemas,
+    mode: Mode,
+    raw: &RawValue,
+    exchange: &Exchange,
+    ignore: &[&str],
+) -> Option<Value> {
+    let item = serde_json::from_str::<Value>(raw.get()).ok()?;
+    if !schemas.validate(BodyKind::Operation, &item).is_empty() {
+        return None;
+    }
+    let obs = Observation {
+        body: &item,
+        exchange: Some(exchange),
+        endpoint: Endpoint::List,
+        mode,
+    };
+    if fails(&contract::check_operation(&obs), mode, ignore) {
+        return None;
+    }
+    let skeleton = serde_json::from_str::<Skeleton<'_>>(raw.get()).ok()?;
+    let mut fields = Map::new();
+    if let Some(started_at) = skeleton.started_at {
+        fields.insert(
+            "started_at".to_string(),
+            serde_json::from_str::<Value>(started_at.get()).ok()?,
+        );
+    }
+    Some(Value::Object(fields))
+}
+
 /// True when the page `body` passes the list schema, every list invariant
 /// and, for each item, the Operation schema and invariants: what
 /// `judge_body` would find clean. `false` means "judge it in full".
@@ -54,61 +124,33 @@ pub fn is_clean(
     items: &BodyCache,
     ignore: &[&str],
 ) -> bool {
-    // Duplicate keys: the last wins, as when parsing into a `Value`.
-    let Ok(fields) = serde_json::from_slice::<std::collections::BTreeMap<String, &RawValue>>(body)
+    let Ok(RawPage {
+        data: Some(raw_items),
+        rest,
+    }) = serde_json::from_slice::<RawPage<'_>>(body)
     else {
-        return false;
-    };
-    let Some(data) = fields.get("data") else {
-        return false;
-    };
-    let Ok(raw_items) = serde_json::from_str::<Vec<&RawValue>>(data.get()) else {
         return false;
     };
     let mut skeletons = Vec::with_capacity(raw_items.len());
     for raw in raw_items {
-        let key = items.item_key(mode, raw.get());
-        if !items.is_clean(key) {
-            let Ok(item) = serde_json::from_str::<Value>(raw.get()) else {
-                return false;
-            };
-            if !schemas.validate(BodyKind::Operation, &item).is_empty() {
-                return false;
+        // Item verdicts depend on the ignored IDs too; the session always
+        // passes the same list for the same kind of page.
+        let key = items.item_key(mode, ignore, raw.get());
+        let skeleton = match items.clean_item(key) {
+            Some(s) => s,
+            None => {
+                let Some(s) = judge_item(schemas, mode, raw, exchange, ignore) else {
+                    return false;
+                };
+                items.mark_item_clean(key, s.clone());
+                s
             }
-            let obs = Observation {
-                body: &item,
-                exchange: Some(exchange),
-                endpoint: Endpoint::List,
-                mode,
-            };
-            if fails(&contract::check_operation(&obs), mode, ignore) {
-                return false;
-            }
-            items.mark_clean(key);
-        }
-        let Ok(skeleton) = serde_json::from_str::<Skeleton<'_>>(raw.get()) else {
-            return false;
         };
-        let mut fields = Map::new();
-        if let Some(started_at) = skeleton.started_at {
-            let Ok(v) = serde_json::from_str::<Value>(started_at.get()) else {
-                return false;
-            };
-            fields.insert("started_at".to_string(), v);
-        }
-        skeletons.push(Value::Object(fields));
-    }
-    let mut page = Map::new();
-    for (k, raw) in &fields {
-        if k != "data" {
-            let Ok(v) = serde_json::from_str::<Value>(raw.get()) else {
-                return false;
-            };
-            page.insert(k.clone(), v);
-        }
+        skeletons.push(skeleton);
     }
     // The envelope against the list schema; the items were validated one
     // by one against the Operation schema its `data.items` refers to.
+    let mut page = rest;
     page.insert("data".to_string(), Value::Array(Vec::new()));
     let mut page = Value::Object(page);
     if !schemas.validate(BodyKind::OperationList, &page).is_empty() {

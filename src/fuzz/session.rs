@@ -26,7 +26,7 @@ use crate::report::reproducer;
 
 use super::body_cache::Judged;
 use super::emit_case;
-use super::executor::{ExecError, Executor, FuzzTarget, Observed, Prepared};
+use super::executor::{ExecError, Executor, FuzzTarget, KEY_NONCE_MIN, Observed, Prepared};
 use super::input::FuzzRequest;
 use super::model::{Action, TraceStep, run_sequence, sequence};
 use super::oracle::{Expectation, InputClass, OracleEnv, expect};
@@ -179,24 +179,48 @@ fn seed_bytes(seed: u64) -> [u8; 32] {
     out
 }
 
-/// The seeded runner: explicit config, no proptest failure persistence (the
+/// The proptest config of a session: explicit, no failure persistence (the
 /// regressions file is ours).
-pub fn test_runner(config: &FuzzConfig) -> TestRunner {
-    let pt = Config {
+pub(super) fn proptest_config(config: &FuzzConfig) -> Config {
+    Config {
         cases: u32::try_from(config.cases).unwrap_or(u32::MAX),
         failure_persistence: None,
         rng_algorithm: RngAlgorithm::ChaCha,
         max_shrink_iters: config.max_shrink_iters,
         ..Config::default()
-    };
+    }
+}
+
+/// The seeded runner of a stateful session (sequences are generated one
+/// after another).
+pub fn test_runner(config: &FuzzConfig) -> TestRunner {
     TestRunner::new_with_rng(
-        pt,
+        proptest_config(config),
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(config.seed)),
     )
 }
 
-/// Keys shorter than this may collide with an earlier run's.
-const SHORT_KEY: usize = 12;
+/// The seed of stateless input `index`: SplitMix64 of the session seed and
+/// the index, so each input has a seed of its own.
+fn input_seed(seed: u64, index: u64) -> u64 {
+    let mut z = seed
+        .wrapping_add(index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        .wrapping_add(0x6A09_E667_F3BC_C909);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The runner that generates stateless input `index` (of a session with
+/// `pt`'s config): every input has its own seed, derived from the
+/// session's, so a seed names the same inputs whatever the concurrency and
+/// however the work is split between threads.
+pub(super) fn input_runner(pt: &Config, seed: u64, index: u64) -> TestRunner {
+    TestRunner::new_with_rng(
+        pt.clone(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(input_seed(seed, index))),
+    )
+}
 
 /// One stateless request checked.
 #[derive(Debug, Clone)]
@@ -219,7 +243,11 @@ async fn check_one(
     let key_seen = match (&req.idempotency_key, req.verb) {
         // Short keys may have been used by an earlier run against the same
         // target (keys live for hours): either answer is then fine.
-        (Some(k), super::input::Verb::Cancel) => exec.key_seen(k) || k.chars().count() < SHORT_KEY,
+        // Longer ones carry this session's nonce (see `session_key`).
+        (Some(k), super::input::Verb::Cancel) => {
+            let sent = exec.session_key(k);
+            exec.key_seen(&sent) || (sent == *k && k.chars().count() < KEY_NONCE_MIN)
+        }
         _ => false,
     };
     let env = OracleEnv {
@@ -424,9 +452,39 @@ pub fn run(
 /// How often (in inputs) generation reports progress.
 const PROGRESS_EVERY: u64 = 64;
 
-/// One request in flight: its place in generation order and its result
-/// (`None` when checking it panicked).
+/// Threads that generate, send and judge stateless inputs (at most one per
+/// request in flight). Input `i` goes to thread `i % SHARDS`; which inputs
+/// a seed names does not depend on it (see [`input_runner`]).
+const SHARDS: u64 = 2;
+
+/// One request in flight: its index and its result (`None` when checking
+/// it panicked).
 type Done = (u64, Option<Result<Checked, ExecError>>);
+
+/// What is shared between the threads of a stateless session.
+struct Shared<'a> {
+    config: &'a FuzzConfig,
+    pt: Config,
+    schemas: &'a Schemas,
+    deadline: Option<Instant>,
+    /// Set when any thread found a counterexample or an error.
+    stop: std::sync::atomic::AtomicBool,
+    /// Inputs done, all threads.
+    done: std::sync::atomic::AtomicU64,
+}
+
+/// What one thread did.
+#[derive(Default)]
+struct ShardOutcome {
+    cases: u64,
+    requests: u64,
+    generated_requests: u64,
+    skipped: u64,
+    error: Option<ExecError>,
+    /// Its first failing input (by index), shrunk: index, input, result,
+    /// shrink steps.
+    found: Option<(u64, FuzzRequest, Checked, u32)>,
+}
 
 fn generate_stateless(
     config: &FuzzConfig,
@@ -436,40 +494,118 @@ fn generate_stateless(
     progress: &dyn Fn(Progress),
     out: &mut FuzzOutcome,
 ) -> Result<Option<Counterexample>, FuzzError> {
+    let shards = SHARDS.min(config.concurrency.max(1) as u64);
+    let shared = Shared {
+        config,
+        pt: proptest_config(config),
+        schemas,
+        deadline: config.time.map(|t| Instant::now() + t),
+        stop: std::sync::atomic::AtomicBool::new(false),
+        done: std::sync::atomic::AtomicU64::new(0),
+    };
+    let siblings = (1..shards)
+        .map(|_| exec.sibling())
+        .collect::<Result<Vec<_>, _>>()?;
+    let outcomes: Vec<ShardOutcome> = std::thread::scope(|scope| {
+        let others: Vec<_> = siblings
+            .iter()
+            .enumerate()
+            .map(|(i, sibling)| {
+                let shared = &shared;
+                scope.spawn(move || match client_runtime() {
+                    Ok(rt) => shard(i as u64 + 1, shards, sibling, &rt, shared, None),
+                    Err(e) => ShardOutcome {
+                        error: Some(ExecError::Unreachable(format!(
+                            "start a client thread: {e}"
+                        ))),
+                        ..ShardOutcome::default()
+                    },
+                })
+            })
+            .collect();
+        let mut outcomes = vec![shard(0, shards, exec, rt, &shared, Some(progress))];
+        for handle in others {
+            // A thread that panicked lost only its own inputs' results.
+            outcomes.extend(handle.join().ok());
+        }
+        outcomes
+    });
+    let mut found: Option<(u64, FuzzRequest, Checked, u32)> = None;
+    let mut error = None;
+    for o in outcomes {
+        out.cases += o.cases;
+        out.requests += o.requests;
+        out.generated_requests += o.generated_requests;
+        out.skipped += o.skipped;
+        if error.is_none() {
+            error = o.error;
+        }
+        if let Some(f) = o.found
+            && found.as_ref().is_none_or(|g| f.0 < g.0)
+        {
+            found = Some(f);
+        }
+    }
+    progress(Progress::Generated {
+        done: out.cases,
+        total: config.cases,
+    });
+    if let Some(e) = error {
+        return Err(e.into());
+    }
+    Ok(found.map(|(_, req, checked, steps)| {
+        stateless_cx(exec, Source::Generated, &req, checked, steps, config.seed)
+    }))
+}
+
+/// One thread's share of a stateless session: inputs `k`, `k + shards`,
+/// ... sent through a sliding window on this thread's runtime (a new
+/// request starts as soon as one finishes, so a slow response never
+/// leaves the other slots idle), then its first failing input shrunk here,
+/// where its value tree lives (value trees are not `Send`).
+fn shard(
+    k: u64,
+    shards: u64,
+    exec: &Executor,
+    rt: &tokio::runtime::Runtime,
+    shared: &Shared<'_>,
+    progress: Option<&dyn Fn(Progress)>,
+) -> ShardOutcome {
     use futures_util::FutureExt as _;
     use futures_util::StreamExt as _;
     use futures_util::stream::FuturesUnordered;
+    use std::sync::atomic::Ordering;
 
+    let config = shared.config;
+    let (schemas, mode) = (shared.schemas, config.mode);
     let strategy = request(StrategyOptions {
         fixtures: exec.has_fixtures(),
     });
-    let mut runner = test_runner(config);
-    let deadline = config.time.map(|t| Instant::now() + t);
-    let in_time = || deadline.is_none_or(|d| Instant::now() < d);
-    let window = config.concurrency.max(1);
-    let (exec, schemas, mode) = (&**exec, &**schemas, config.mode);
-    // A sliding window: a new request starts as soon as one finishes, so a
-    // slow response (a long list page, a fixture created first) never
-    // leaves the other slots idle. Value trees stay beside their requests
-    // on this thread, keyed by generation order.
+    // This thread's share of the window (the first threads take the rest).
+    let conc = config.concurrency.max(1) as u64;
+    let window = (conc / shards + u64::from(k < conc % shards)).max(1) as usize;
+    let in_time = || shared.deadline.is_none_or(|d| Instant::now() < d);
     let mut trees: HashMap<u64, Box<dyn ValueTree<Value = FuzzRequest>>> = HashMap::new();
-    let mut next_seq = 0u64;
-    let mut stop = false;
+    let mut next = k;
+    let mut o = ShardOutcome::default();
     let mut failing: Option<(u64, Checked, Box<dyn ValueTree<Value = FuzzRequest>>)> = None;
-    let mut error: Option<ExecError> = None;
     rt.block_on(async {
         let mut inflight = FuturesUnordered::new();
         loop {
-            while !stop && inflight.len() < window && next_seq < config.cases && in_time() {
+            while !shared.stop.load(Ordering::Relaxed)
+                && inflight.len() < window
+                && next < config.cases
+                && in_time()
+            {
+                let index = next;
+                next += shards;
                 // A strategy without filters never rejects.
-                let Ok(tree) = strategy.new_tree(&mut runner) else {
-                    stop = true;
-                    break;
+                let Ok(tree) = strategy.new_tree(&mut input_runner(&shared.pt, config.seed, index))
+                else {
+                    continue;
                 };
                 let req = tree.current();
-                let seq = next_seq;
-                next_seq += 1;
-                trees.insert(seq, tree);
+                trees.insert(index, tree);
                 // A panic while checking one request loses that request's
                 // result, not the session.
                 inflight.push(async move {
@@ -478,64 +614,65 @@ fn generate_stateless(
                             .catch_unwind()
                             .await
                             .ok();
-                    (seq, checked)
+                    (index, checked)
                 });
             }
-            let Some((seq, result)): Option<Done> = inflight.next().await else {
+            let Some((index, result)): Option<Done> = inflight.next().await else {
                 break;
             };
-            let Some(tree) = trees.remove(&seq) else {
+            let Some(tree) = trees.remove(&index) else {
                 continue;
             };
-            out.cases += 1;
+            o.cases += 1;
             match result {
                 None => {}
                 Some(Err(e)) => {
-                    stop = true;
-                    error.get_or_insert(e);
+                    shared.stop.store(true, Ordering::Relaxed);
+                    o.error.get_or_insert(e);
                 }
                 Some(Ok(c)) => {
-                    out.requests += c.requests;
-                    out.generated_requests += c.requests;
-                    out.skipped += u64::from(c.skipped);
-                    // The first failing input in generation order wins:
+                    o.requests += c.requests;
+                    o.generated_requests += c.requests;
+                    o.skipped += u64::from(c.skipped);
+                    // This thread's first failing input by index wins:
                     // every earlier one was sent before it and is awaited.
                     if !c.violations.is_empty() {
-                        stop = true;
-                        if failing.as_ref().is_none_or(|(s, _, _)| seq < *s) {
-                            failing = Some((seq, c, tree));
+                        shared.stop.store(true, Ordering::Relaxed);
+                        if failing.as_ref().is_none_or(|(s, _, _)| index < *s) {
+                            failing = Some((index, c, tree));
                         }
                     }
                 }
             }
-            if out.cases % PROGRESS_EVERY == 0 || inflight.is_empty() {
+            let done = shared.done.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(progress) = progress
+                && done % PROGRESS_EVERY == 0
+            {
                 progress(Progress::Generated {
-                    done: out.cases,
+                    done,
                     total: config.cases,
                 });
             }
         }
     });
-    if let Some(e) = error {
-        return Err(e.into());
+    if o.error.is_some() {
+        return o;
     }
-    let Some((_, first, tree)) = failing else {
-        return Ok(None);
-    };
-    let property = first.violations[0].property;
-    let (req, checked, steps) = shrink_stateless(
-        tree, first, property, config, exec, schemas, rt, progress, out,
-    )?;
-    Ok(Some(stateless_cx(
-        exec,
-        Source::Generated,
-        &req,
-        checked,
-        steps,
-        config.seed,
-    )))
+    if let Some((index, first, tree)) = failing {
+        let property = first.violations[0].property;
+        match shrink_stateless(tree, first, property, config, exec, schemas, rt, progress) {
+            Ok((req, checked, steps, requests)) => {
+                o.requests += requests;
+                o.found = Some((index, req, checked, steps));
+            }
+            Err(e) => o.error = Some(e),
+        }
+    }
+    o
 }
 
+/// Shrinks a failing input while it still breaks `property`: the smallest
+/// failing input, its result, the steps taken and the requests sent.
 #[allow(clippy::too_many_arguments)]
 fn shrink_stateless(
     mut tree: Box<dyn ValueTree<Value = FuzzRequest>>,
@@ -545,20 +682,22 @@ fn shrink_stateless(
     exec: &Executor,
     schemas: &Schemas,
     rt: &tokio::runtime::Runtime,
-    progress: &dyn Fn(Progress),
-    out: &mut FuzzOutcome,
-) -> Result<(FuzzRequest, Checked, u32), FuzzError> {
+    progress: Option<&dyn Fn(Progress)>,
+) -> Result<(FuzzRequest, Checked, u32, u64), ExecError> {
     let mut best = (tree.current(), first);
     let mut steps = 0u32;
+    let mut requests = 0u64;
     if !tree.simplify() {
-        return Ok((best.0, best.1, steps));
+        return Ok((best.0, best.1, steps, requests));
     }
     while steps < config.max_shrink_iters {
         steps += 1;
-        progress(Progress::Shrinking(steps));
+        if let Some(progress) = progress {
+            progress(Progress::Shrinking(steps));
+        }
         let candidate = tree.current();
         let c = rt.block_on(check_one(exec, schemas, config.mode, &candidate))?;
-        out.requests += c.requests;
+        requests += c.requests;
         let fails = c.violations.iter().any(|v| v.property == property);
         let more = if fails {
             best = (candidate, c);
@@ -570,7 +709,7 @@ fn shrink_stateless(
             break;
         }
     }
-    Ok((best.0, best.1, steps))
+    Ok((best.0, best.1, steps, requests))
 }
 
 fn generate_stateful(
