@@ -22,6 +22,7 @@ use super::input::{
     AuthSpec, ContextSpec, FuzzRequest, IdSpec, IfMatchSpec, STALE_TAG, Slot, Verb,
 };
 use super::strategies::OWNER_PLACEHOLDER;
+use super::wire::Wire;
 
 /// Path characters left as they are: unreserved ones.
 const PATH_SET: &AsciiSet = &NON_ALPHANUMERIC
@@ -131,7 +132,12 @@ pub enum ExecError {
 /// The client, the target and the run's shared fixtures.
 #[derive(Debug)]
 pub struct Executor {
-    client: reqwest::Client,
+    /// The general client (TLS), built on first use.
+    client: std::sync::OnceLock<reqwest::Client>,
+    /// The lean client, for a plain-`http` target (else `client` sends).
+    wire: Option<Wire>,
+    /// The lean client for a plain-`http` fixture provider.
+    fixture_wire: Option<Wire>,
     target: FuzzTarget,
     redactor: Redactor,
     body_cap: usize,
@@ -155,10 +161,14 @@ fn new_owner() -> String {
 impl Executor {
     /// A client for `target`; no request is sent yet.
     pub fn new(target: FuzzTarget, request_timeout: Duration) -> Result<Executor, ExecError> {
-        let client = Self::client()?;
+        let client = std::sync::OnceLock::new();
+        let wire = Wire::for_url(&target.base_url);
+        let fixture_wire = target.fixtures_url.as_deref().and_then(Wire::for_url);
         let redactor = Redactor::new(target.token.iter().cloned());
         Ok(Executor {
             client,
+            wire,
+            fixture_wire,
             target,
             redactor,
             body_cap: 8 * 1024 * 1024,
@@ -172,14 +182,21 @@ impl Executor {
         })
     }
 
-    fn client() -> Result<reqwest::Client, ExecError> {
-        Ok(reqwest::Client::builder()
+    /// The general client, built on first use (an `https` target or
+    /// fixture provider): loading the TLS roots costs more than a short
+    /// session against a plain-`http` target sends.
+    fn general(&self) -> Result<&reqwest::Client, ExecError> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        let built = reqwest::Client::builder()
             .retry(reqwest::retry::never())
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("opconform-fuzz/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(1024)
-            .build()?)
+            .build()?;
+        Ok(self.client.get_or_init(|| built))
     }
 
     /// The same run (target, fixtures, keys sent, clean responses) with a
@@ -187,7 +204,9 @@ impl Executor {
     /// them, so each thread that sends gets its own.
     pub fn sibling(&self) -> Result<Executor, ExecError> {
         Ok(Executor {
-            client: Self::client()?,
+            client: std::sync::OnceLock::new(),
+            wire: Wire::for_url(&self.target.base_url),
+            fixture_wire: self.target.fixtures_url.as_deref().and_then(Wire::for_url),
             target: self.target.clone(),
             redactor: self.redactor.clone(),
             body_cap: self.body_cap,
@@ -290,29 +309,78 @@ impl Executor {
         };
         let body =
             serde_json::json!({"state": state, "owner_type": "install", "owner_id": owner_id});
-        let mut req = self
-            .client
-            .post(url)
-            .timeout(self.request_timeout)
-            .json(&body);
-        if let Some(t) = &self.target.token {
-            req = req.bearer_auth(t);
-        }
         let fail = |message: String| ExecError::Fixture { state, message };
-        let resp = req.send().await.map_err(|e| {
-            if e.is_connect() {
-                ExecError::Unreachable(self.redactor.redact(&e.to_string()).into_owned())
-            } else {
-                fail(self.redactor.redact(&e.to_string()).into_owned())
+        let redact = |m: &str| self.redactor.redact(m).into_owned();
+        let (status, etag, bytes) = if let Some(wire) = &self.fixture_wire {
+            let mut headers = HeaderMap::with_capacity(3);
+            headers.insert(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            if let Some(t) = &self.target.token {
+                let v = HeaderValue::from_str(&format!("Bearer {t}"))
+                    .map_err(|_| fail("the token is not a valid header value".into()))?;
+                headers.insert(reqwest::header::AUTHORIZATION, v);
             }
-        })?;
-        let status = resp.status().as_u16();
-        let etag = resp
-            .headers()
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let bytes = resp.bytes().await.map_err(|e| fail(e.to_string()))?;
+            let target =
+                super::wire::target_of(url, wire.origin()).map_err(|e| fail(redact(&e)))?;
+            let sent = tokio::time::timeout(
+                self.request_timeout,
+                wire.send(
+                    &reqwest::Method::POST,
+                    &target,
+                    &headers,
+                    bytes::Bytes::from(body.to_string()),
+                    self.body_cap,
+                ),
+            )
+            .await
+            .map_err(|_| {
+                fail(format!(
+                    "no response within {} ms",
+                    self.request_timeout.as_millis()
+                ))
+            })?;
+            let (status, headers, bytes, error) = sent.map_err(|e| {
+                if e.connect {
+                    ExecError::Unreachable(redact(&e.message))
+                } else {
+                    fail(redact(&e.message))
+                }
+            })?;
+            if let Some(e) = error {
+                return Err(fail(redact(&e)));
+            }
+            let etag = headers
+                .into_iter()
+                .find(|(k, _)| k == "etag")
+                .map(|(_, v)| v);
+            (status, etag, bytes::Bytes::from(bytes))
+        } else {
+            let mut req = self
+                .general()?
+                .post(url)
+                .timeout(self.request_timeout)
+                .json(&body);
+            if let Some(t) = &self.target.token {
+                req = req.bearer_auth(t);
+            }
+            let resp = req.send().await.map_err(|e| {
+                if e.is_connect() {
+                    ExecError::Unreachable(redact(&e.to_string()))
+                } else {
+                    fail(redact(&e.to_string()))
+                }
+            })?;
+            let status = resp.status().as_u16();
+            let etag = resp
+                .headers()
+                .get("etag")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let bytes = resp.bytes().await.map_err(|e| fail(e.to_string()))?;
+            (status, etag, bytes)
+        };
         if !(200..300).contains(&status) {
             return Err(fail(format!("the provider answered {status}")));
         }
@@ -536,8 +604,24 @@ impl Executor {
                 .map_err(|e| format!("invalid value for header `{k}`: {e}"))?;
             headers.append(HeaderName::from_static(k), value);
         }
+        if let Some(wire) = &self.wire {
+            // The request target as a URL parser normalises it, exactly as
+            // the general client (and the request dump) send it.
+            let target = super::wire::target_of(&p.url, wire.origin())?;
+            return wire
+                .send(
+                    &method,
+                    &target,
+                    &headers,
+                    bytes::Bytes::new(),
+                    self.body_cap,
+                )
+                .await
+                .map_err(|e| e.message);
+        }
         let mut resp = self
-            .client
+            .general()
+            .map_err(|e| e.to_string())?
             .request(method, p.url.as_str())
             .headers(headers)
             .send()

@@ -22,6 +22,7 @@ mod property;
 mod regressions;
 mod session;
 mod strategies;
+mod wire;
 
 pub use dump::dump_requests;
 pub use executor::{ExecError, FuzzTarget};
