@@ -399,7 +399,7 @@ impl Executor {
     /// The idempotency key as this session sends it. Keys live for hours on
     /// a target, so a key a generator drew again in a later session (the
     /// same seed, say) would meet the earlier session's request. A key of
-    /// [`KEY_NONCE_MIN`] or more visible ASCII characters (inside optional
+    /// [`KEY_NONCE_MIN`] or more visible ASCII characters, spaces or tabs (inside optional
     /// quotes) gets its first characters replaced with this session's
     /// nonce: same length, still valid, unique to the session; the same
     /// drawn key twice in one session stays the same key. Other keys (short,
@@ -410,7 +410,10 @@ impl Executor {
         let quoted = trimmed.len() >= 2 && trimmed.starts_with('"') && trimmed.ends_with('"');
         let start = lead + usize::from(quoted);
         let inner = &trimmed[usize::from(quoted)..trimmed.len() - usize::from(quoted)];
-        if inner.len() < KEY_NONCE_MIN || !inner.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        if inner.len() < KEY_NONCE_MIN
+            || !inner
+                .bytes()
+                .all(|b| b.is_ascii_graphic() || b == b' ' || b == b'\t')
         {
             return key.to_string();
         }
@@ -843,6 +846,9 @@ mod tests {
         // Quotes and surrounding blanks stay where they are.
         let quoted = e.session_key(" \"abcdefghijklmnop\"\t");
         assert_eq!(quoted, format!(" \"{}ijklmnop\"\t", e.key_nonce));
+        // Blanks inside a key are kept; only the first characters change.
+        let blanks = e.session_key("abcdefgh\tij klmnop");
+        assert_eq!(blanks, format!("{}\tij klmnop", e.key_nonce));
         // Short, non-ASCII and control-character keys are sent as drawn.
         for k in [
             "short",

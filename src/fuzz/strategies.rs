@@ -494,8 +494,8 @@ pub fn request(options: StrategyOptions) -> BoxedStrategy<FuzzRequest> {
         method_for(Verb::Cancel),
         id_spec(options),
         any::<bool>(),
-        common(Verb::Cancel),
-        key,
+        common(Verb::Cancel).boxed(),
+        key.boxed(),
         if_match(),
     )
         .prop_map(|(method, id, colon, c, key, if_match)| {
@@ -503,8 +503,12 @@ pub fn request(options: StrategyOptions) -> BoxedStrategy<FuzzRequest> {
             fix_up(&mut req, key, if_match, None, Vec::new());
             req
         });
-    let get =
-        (method_for(Verb::Get), id_spec(options), common(Verb::Get)).prop_map(|(method, id, c)| {
+    let get = (
+        method_for(Verb::Get),
+        id_spec(options),
+        common(Verb::Get).boxed(),
+    )
+        .prop_map(|(method, id, c)| {
             let mut req = assemble(Verb::Get, method, id, false, c);
             fix_up(&mut req, None, None, None, Vec::new());
             req
@@ -513,7 +517,7 @@ pub fn request(options: StrategyOptions) -> BoxedStrategy<FuzzRequest> {
         method_for(Verb::Wait),
         id_spec(options),
         any::<bool>(),
-        common(Verb::Wait),
+        common(Verb::Wait).boxed(),
         timeout_value(),
     )
         .prop_map(|(method, id, colon, c, timeout)| {
@@ -521,8 +525,12 @@ pub fn request(options: StrategyOptions) -> BoxedStrategy<FuzzRequest> {
             fix_up(&mut req, None, None, timeout, Vec::new());
             req
         });
-    let list = (method_for(Verb::List), common(Verb::List), list_query()).prop_map(
-        |(method, c, query)| {
+    let list = (
+        method_for(Verb::List),
+        common(Verb::List).boxed(),
+        list_query(),
+    )
+        .prop_map(|(method, c, query)| {
             let id = IdSpec::Fixture {
                 slot: Slot::Succeeded,
                 bare: false,
@@ -530,13 +538,15 @@ pub fn request(options: StrategyOptions) -> BoxedStrategy<FuzzRequest> {
             let mut req = assemble(Verb::List, method, id, false, c);
             fix_up(&mut req, None, None, None, query);
             req
-        },
-    );
+        });
+    // Each alternative boxed: the union's value tree then holds four
+    // pointers instead of four inline trees, which generation spent its
+    // time copying.
     prop_oneof![
-        4 => cancel,
-        2 => get,
-        2 => wait,
-        2 => list,
+        4 => cancel.boxed(),
+        2 => get.boxed(),
+        2 => wait.boxed(),
+        2 => list.boxed(),
     ]
     .boxed()
 }
