@@ -54,6 +54,12 @@ impl Env {
             fixtures_url: Some(s.fixtures_url()),
             embedded: true,
             faults: Vec::new(),
+            ca_cert_pem: None,
+            insecure: false,
+            max_body: None,
+            rate: None,
+            secrets: Vec::new(),
+            wait_for_target: None,
         }
     }
 
