@@ -195,8 +195,8 @@ mod tests {
         assert!(parse_secs("0").unwrap_err().contains("above 0"));
         assert!(parse_secs("soon").unwrap_err().contains("not a number"));
         assert!(parse_rate("fast").is_err());
-        let w = Wrap::try_parse_from(["x", "--rate", "5/s", "--wait-for-target", "2"])
-            .expect("parses");
+        let w =
+            Wrap::try_parse_from(["x", "--rate", "5/s", "--wait-for-target", "2"]).expect("parses");
         assert_eq!(w.t.wait_for_target, Some(Duration::from_secs(2)));
         assert_eq!(w.t.rate, Rate::parse("5/s").ok());
     }
@@ -223,10 +223,7 @@ mod tests {
             Some("http://profile.test/fx")
         );
         assert_eq!(none.rate(&profile), Rate::parse("1/s").ok());
-        assert_eq!(
-            none.wait_for_target(&profile),
-            Some(Duration::from_secs(9))
-        );
+        assert_eq!(none.wait_for_target(&profile), Some(Duration::from_secs(9)));
         assert!(none.insecure(&profile));
         assert_eq!(none.body_cap(77), 77);
         let flags = Wrap::try_parse_from([

@@ -17,7 +17,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use crate::model::{Exchange, RecordedRequest, RecordedResponse};
 use crate::profile::Rate;
 use crate::redact::Redactor;
-use crate::run::{PacingOptions, Pacer, TransportOptions};
+use crate::run::{Pacer, PacingOptions, TransportOptions};
 
 use super::body_cache::BodyCache;
 use super::input::{
@@ -941,6 +941,45 @@ mod tests {
         // A 64-character key stays at the bound.
         let max = "k".repeat(64);
         assert_eq!(e.session_key(&max).len(), 64);
+    }
+
+    #[test]
+    fn target_options_reach_the_executor() {
+        let e = exec();
+        assert_eq!(e.body_cap, DEFAULT_BODY_CAP);
+        assert!(e.pacer.is_none(), "no --rate: nothing on the hot path");
+        let e = Executor::new(
+            FuzzTarget {
+                base_url: "http://127.0.0.1:9/v1".into(),
+                token: Some("sekrit".into()),
+                max_body: Some(0),
+                rate: Rate::parse("10/s").ok(),
+                secrets: vec!["ws_hidden".into()],
+                ..FuzzTarget::default()
+            },
+            Duration::from_secs(1),
+        )
+        .expect("client");
+        assert_eq!(e.body_cap, 1);
+        let sibling = e.sibling().expect("sibling");
+        match (&e.pacer, &sibling.pacer) {
+            (Some(a), Some(b)) => assert!(Arc::ptr_eq(a, b), "one rate for all threads"),
+            _ => panic!("--rate set no pacer"),
+        }
+        let out = e.redactor().redact("sekrit ws_hidden");
+        assert_eq!(out, "[REDACTED] [REDACTED]");
+        let bad = Executor::new(
+            FuzzTarget {
+                base_url: "https://127.0.0.1:9/v1".into(),
+                ca_cert_pem: Some(
+                    b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
+                        .to_vec(),
+                ),
+                ..FuzzTarget::default()
+            },
+            Duration::from_secs(1),
+        );
+        assert!(matches!(bad, Err(ExecError::Client(_))), "{bad:?}");
     }
 
     #[test]

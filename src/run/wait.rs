@@ -107,7 +107,7 @@ mod tests {
             Duration::from_millis(50),
             Duration::from_millis(10),
             || "late".to_string(),
-            || std::future::pending::<Result<(), String>>(),
+            std::future::pending::<Result<(), String>>,
         )
         .await
         .unwrap_err();

@@ -3,6 +3,8 @@
 //! correct reference yields nothing, regressions are replayed first, and an
 //! emitted case file loads and fails against the same fault.
 
+mod options;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
