@@ -11,31 +11,32 @@ use crate::fuzz::{self, FuzzConfig, FuzzError, FuzzTarget, Progress, Source};
 use crate::reference::{self, ReferenceConfig, ReferenceServer};
 use crate::report;
 
+use super::target_args::{TargetArgs, parse_secs, warn_insecure};
+
+/// Per-request deadline when neither `--request-timeout` nor the profile
+/// sets one.
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Arguments of `opconform fuzz`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  opconform fuzz --cases 5000 --seed 42\n  opconform fuzz --stateful --cases 200\n  opconform fuzz --fault id-dash-500 --emit-case cases/found.toml\n  opconform fuzz --target https://api.example.test/v1 --fixtures https://api.example.test/__fixtures/operations --time 60\n\nCounterexamples are appended to the regressions file (default .opconform/fuzz-regressions.jsonl) and replayed first on every later run."
+    after_help = "Examples:\n  opconform fuzz --cases 5000 --seed 42\n  opconform fuzz --stateful --cases 200\n  opconform fuzz --fault id-dash-500 --emit-case cases/found.toml\n  opconform fuzz --target https://api.example.test/v1 --fixtures https://api.example.test/__fixtures/operations --time 60\n  opconform fuzz --profile staging --rate 50/s --cases 2000\n  opconform fuzz --target https://localhost:8443/v1 --ca-cert dev-ca.pem --max-body 65536 --secret ws_j572abc123def456\n\nThe target options (--target, --profile, --config, tokens, --context, --fixtures, --rate, --ca-cert, --insecure, --max-body, --secret, --wait-for-target, --request-timeout) are those of `opconform run`, read from the same opconform.toml profiles (flag > profile > default). Redirects are never followed: a redirect status is judged like any other, so --follow-redirects is refused.\n\nCounterexamples are appended to the regressions file (default .opconform/fuzz-regressions.jsonl) and replayed first on every later run."
 )]
 pub struct FuzzArgs {
-    /// Base URL of the API under test, including `/v1` (default: start the
-    /// embedded reference server).
-    #[arg(long, value_name = "URL")]
-    pub target: Option<String>,
-    /// Bearer token of the workspace under test.
-    #[arg(long, env = "AKUA_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// A second workspace's token (accepted for symmetry with `run`; unused).
-    #[arg(long, env = "AKUA_FOREIGN_TOKEN", hide_env_values = true)]
-    pub foreign_token: Option<String>,
-    /// The token's workspace id, sent as a valid `akua-context`.
-    #[arg(long, value_name = "WS_ID")]
-    pub context: Option<String>,
-    /// Fixture provider URL (`POST {"state": ...}` returns a fresh Operation).
-    #[arg(long, value_name = "URL")]
-    pub fixtures: Option<String>,
+    /// Which target, with which credentials and transport settings (the
+    /// same options and profiles as `run`).
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Demand akua's own conventions (strict status sets).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "lenient")]
     pub strict: bool,
+    /// Lenient status sets even when the profile says `strict = true`.
+    #[arg(long)]
+    pub lenient: bool,
+    /// Refused: the fuzzer never follows redirects (a redirect status is
+    /// judged like any other); accepted by `run` only.
+    #[arg(long)]
+    pub follow_redirects: bool,
     /// Generated inputs (requests; sequences with --stateful).
     #[arg(long, value_name = "N", conflicts_with = "time")]
     pub cases: Option<u64>,
@@ -69,9 +70,10 @@ pub struct FuzzArgs {
     /// Folder for reports.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub out: PathBuf,
-    /// Per-request deadline in seconds ("no hang").
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
-    pub request_timeout: u64,
+    /// Per-request deadline in seconds ("no hang") [default: 10]; fractions
+    /// allowed, as in `run`.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub request_timeout: Option<Duration>,
     /// Write the generated requests (--cases, --seed) as raw HTTP/1.1, one
     /// escaped request a line, for a load generator to replay; send none.
     #[arg(long, value_name = "FILE", hide = true, conflicts_with_all = ["stateful", "time"])]
@@ -94,17 +96,21 @@ fn bad(msg: impl std::fmt::Display) -> ExitStatus {
 }
 
 fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
+    if args.follow_redirects {
+        return Err(bad(
+            "--follow-redirects: the fuzzer never follows redirects (a redirect status is \
+             judged like any other); drop the flag",
+        ));
+    }
+    let profile = args.target.load_profile()?;
     let formats = match &args.report {
         Some(list) => {
             report::Format::parse_list(list).map_err(|e| bad(format!("--report: {e}")))?
         }
         None => Vec::new(),
     };
-    if args.target.is_some() && !args.faults.is_empty() {
-        return Err(bad(
-            "--fault switches on faults of the embedded reference; it cannot be used with --target",
-        ));
-    }
+    let target_url = args.target.target_url(&profile);
+    TargetArgs::check_faults(target_url.as_deref(), &args.faults)?;
     if args.concurrency == 0 {
         return Err(bad("--concurrency must be at least 1"));
     }
@@ -123,26 +129,51 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
         concurrency: args.concurrency,
         mode: if args.strict {
             Mode::Strict
-        } else {
+        } else if args.lenient {
             Mode::Lenient
+        } else {
+            profile.mode().unwrap_or(Mode::Lenient)
         },
         regressions: (!args.no_regressions).then(|| args.regressions.clone()),
-        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        request_timeout: args
+            .request_timeout
+            .or(profile.request_timeout)
+            .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
         ..FuzzConfig::default()
     };
+    // Read and checked before anything is sent (exit 2, the file named).
+    let ca_cert_pem = args.target.ca_cert_pem(&profile)?;
+    let insecure = args.target.insecure(&profile);
+    // What every target shares: transport, pacing, redaction.
+    let common = FuzzTarget {
+        ca_cert_pem,
+        insecure,
+        max_body: Some(args.target.body_cap(fuzz::DEFAULT_BODY_CAP)),
+        rate: args.target.rate(&profile),
+        secrets: args.target.secrets.clone(),
+        wait_for_target: args.target.wait_for_target(&profile),
+        ..FuzzTarget::default()
+    };
     let rt = super::run::runtime()?;
-    let (target, server) = match &args.target {
-        Some(url) => (
-            FuzzTarget {
-                base_url: url.clone(),
-                token: args.token.clone(),
-                workspace: args.context.clone(),
-                fixtures_url: args.fixtures.clone(),
-                embedded: false,
-                faults: Vec::new(),
-            },
-            None,
-        ),
+    let (target, server) = match &target_url {
+        Some(url) => {
+            let (token, foreign_token) = args.target.tokens(&without_foreign_env(&profile))?;
+            let mut common = common;
+            // Never sent by the fuzzer, but a secret all the same.
+            common.secrets.extend(foreign_token);
+            (
+                FuzzTarget {
+                    base_url: url.clone(),
+                    token,
+                    workspace: args.target.context(&profile),
+                    fixtures_url: args.target.fixtures(&profile),
+                    embedded: false,
+                    faults: Vec::new(),
+                    ..common
+                },
+                None,
+            )
+        }
         None => {
             let rc = ReferenceConfig {
                 step_length: Duration::from_millis(args.step_ms.max(1)),
@@ -159,15 +190,25 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
                 FuzzTarget {
                     base_url: server.base_url(),
                     token: Some(reference::ALPHA_TOKEN.to_string()),
-                    workspace: Some(args.context.clone().unwrap_or_else(|| "ws_alpha".into())),
+                    workspace: Some(
+                        args.target
+                            .context
+                            .clone()
+                            .unwrap_or_else(|| "ws_alpha".into()),
+                    ),
                     fixtures_url: Some(server.fixtures_url()),
                     embedded: true,
                     faults: faults.iter().map(|f| f.name.to_string()).collect(),
+                    ..common
                 },
                 Some(server),
             )
         }
     };
+    let redactor = target.redactor();
+    if insecure {
+        warn_insecure();
+    }
     if let Some(path) = &args.dump_requests {
         let dumped = fuzz::dump_requests(&config, target, rt.handle());
         if let Some(server) = server {
@@ -176,12 +217,12 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
         let lines = match dumped {
             Ok(lines) => lines,
             Err(FuzzError::Target(e)) => {
-                eprintln!("error: failed to {e}");
+                eprintln!("error: failed to {}", redactor.redact(&e.to_string()));
                 return Err(ExitStatus::TargetUnreachable);
             }
             Err(e) => return Err(bad(format!("failed to {e}"))),
         };
-        let mut text = lines.join("\n");
+        let mut text = redactor.redact(&lines.join("\n")).into_owned();
         text.push('\n');
         if let Err(e) = std::fs::write(path, text) {
             return Err(bad(format!("failed to write {}: {e}", path.display())));
@@ -214,7 +255,7 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
     };
     println!(
         "fuzz: {mode_label}, seed {seed}, target {}",
-        redacted_url(&target)
+        redactor.redact(&target.base_url)
     );
     let progress = |p: Progress| {
         if let Some(b) = &bar {
@@ -238,7 +279,7 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
     let outcome = match outcome {
         Ok(o) => o,
         Err(FuzzError::Target(e)) => {
-            eprintln!("error: failed to {e}");
+            eprintln!("error: failed to {}", redactor.redact(&e.to_string()));
             return Err(ExitStatus::TargetUnreachable);
         }
         Err(FuzzError::NoFixtures) => {
@@ -273,21 +314,23 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
             "\n---- {origin}, seed {}, shrunk in {} steps ----",
             cx.seed, cx.shrink_steps
         );
+        // Checks quote response bodies: everything printed is redacted.
+        let r = |s: &str| redactor.redact(s).into_owned();
         for v in &cx.violations {
             println!(
                 "  {} [{}]: expected {}, got {}",
                 v.property.name(),
                 v.invariant,
-                v.expected,
-                v.actual
+                r(&v.expected),
+                r(&v.actual)
             );
         }
         match serde_json::to_string(&cx.input) {
-            Ok(j) => println!("  input: {j}"),
+            Ok(j) => println!("  input: {}", r(&j)),
             Err(e) => println!("  input: (not serialisable: {e})"),
         }
-        for r in &cx.reproducers {
-            println!("  reproduce:\n    {}", r.replace('\n', "\n    "));
+        for rep in &cx.reproducers {
+            println!("  reproduce:\n    {}", r(rep).replace('\n', "\n    "));
         }
     }
     if outcome.persisted
@@ -299,13 +342,13 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
         );
     }
     if let (Some(path), Some(cx)) = (&args.emit_case, outcome.counterexamples.first()) {
-        if let Err(e) = std::fs::write(path, &cx.case_file) {
+        if let Err(e) = std::fs::write(path, redactor.redact(&cx.case_file).as_bytes()) {
             return Err(bad(format!("failed to write {}: {e}", path.display())));
         }
         println!("case file written to {}", path.display());
     }
     if !formats.is_empty() {
-        match report::write_reports(&outcome.result, &formats, &args.out) {
+        match report::write_reports_redacted(&outcome.result, &formats, &args.out, &redactor) {
             Ok(paths) => {
                 for p in paths {
                     println!("report: {}", p.display());
@@ -322,9 +365,13 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
     })
 }
 
-fn redacted_url(t: &FuzzTarget) -> String {
-    let r = crate::redact::Redactor::new(t.token.iter().cloned());
-    r.redact(&t.base_url).into_owned()
+/// The profile without its foreign-token variable: the fuzzer sends no
+/// second workspace's token, so a profile naming an unset one is no error.
+fn without_foreign_env(profile: &crate::profile::Profile) -> crate::profile::Profile {
+    crate::profile::Profile {
+        foreign_token_env: None,
+        ..profile.clone()
+    }
 }
 
 #[cfg(test)]

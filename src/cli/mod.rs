@@ -13,6 +13,7 @@ mod profile_merge;
 mod run;
 mod selftest;
 mod serve;
+mod target_args;
 
 /// Conformance harness for akua's Operations API
 /// (`POST /v1/operations/{id}:cancel` and its siblings).

@@ -10,13 +10,12 @@ use crate::contract::Level;
 use crate::contract::{Mode, Schemas};
 use crate::exit::ExitStatus;
 use crate::model::CaseOutcome;
-use crate::profile::Rate;
 use crate::redact::Redactor;
 use crate::reference::{self, ReferenceConfig, ReferenceServer};
 use crate::report::{self, console};
 use crate::run::{self, Engine, FailOn, RunOptions, Target};
 
-use super::profile_merge;
+use super::target_args::{TargetArgs, parse_secs, warn_insecure};
 
 /// Arguments of `opconform run`.
 #[derive(Debug, clap::Args)]
@@ -24,31 +23,10 @@ use super::profile_merge;
     after_help = "Examples:\n  opconform run\n  opconform run --strict cancel\n  opconform run --target https://api.example.test/v1 --fixtures https://api.example.test/__fixtures/operations\n  opconform run --target URL --op running=op_123 --op succeeded=op_456 --report junit,json"
 )]
 pub struct RunArgs {
-    /// Base URL of the API under test, including `/v1` (default: start the
-    /// embedded reference server).
-    #[arg(long, value_name = "URL")]
-    pub target: Option<String>,
-    /// Config file with named profiles (default: ./opconform.toml if present).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Profile of the config file to apply (default: its `default_profile`);
-    /// flags given here override it.
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// Bearer token of the workspace under test (else the profile's
-    /// `token_env` variable, else AKUA_TOKEN).
-    #[arg(long)]
-    pub token: Option<String>,
-    /// A second workspace's token, for isolation cases (else the profile's
-    /// `foreign_token_env` variable, else AKUA_FOREIGN_TOKEN).
-    #[arg(long)]
-    pub foreign_token: Option<String>,
-    /// Sent as `akua-context` on every request unless the case sets it.
-    #[arg(long, value_name = "WS_ID")]
-    pub context: Option<String>,
-    /// Fixture provider URL (`POST {"state": ...}` returns a fresh Operation).
-    #[arg(long, value_name = "URL")]
-    pub fixtures: Option<String>,
+    /// Which target, with which credentials and transport settings
+    /// (shared with `fuzz`).
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// A static operation id to act on, e.g. `running=op_123` (repeatable).
     #[arg(long = "op", value_name = "STATE=ID", value_parser = parse_op)]
     pub ops: Vec<(FixtureState, String)>,
@@ -78,31 +56,13 @@ pub struct RunArgs {
     /// stops, reports what it has, and exits 3.
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub deadline: Option<Duration>,
-    /// Before the first case, poll the target for up to SECS until it
-    /// answers (exit 3 if it never does).
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
-    pub wait_for_target: Option<Duration>,
-    /// At most this many requests, e.g. `5/s`, `100/min` (all requests,
-    /// fixture creation included).
-    #[arg(long, value_name = "N/UNIT", value_parser = parse_rate)]
-    pub rate: Option<Rate>,
     /// Cases run at once (same as --test-threads).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<std::num::NonZeroUsize>,
-    /// Extra CA certificate(s) to trust, PEM.
-    #[arg(long, value_name = "FILE")]
-    pub ca_cert: Option<PathBuf>,
-    /// Do not check TLS certificates (throwaway servers only; prints a warning).
-    #[arg(long)]
-    pub insecure: bool,
     /// Follow redirects (never by default); the Authorization header is
     /// dropped on any hop to another origin.
     #[arg(long)]
     pub follow_redirects: bool,
-    /// Largest response body read, in bytes [default: 8 MiB]; a larger body
-    /// fails its check with the reason.
-    #[arg(long, value_name = "BYTES")]
-    pub max_body: Option<usize>,
     /// Run only shard N of M (as nextest's count:N/M): the i-th selected
     /// case in plan order runs on shard i mod M + 1.
     #[arg(long, value_name = "N/M", value_parser = parse_partition)]
@@ -116,9 +76,6 @@ pub struct RunArgs {
     /// Folder for reports [default: reports].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Another secret to redact from all output (repeatable).
-    #[arg(long = "secret", value_name = "VALUE", hide_env_values = true)]
-    pub secrets: Vec<String>,
     /// `should` (default): any failed MUST or SHOULD fails the run; `must`:
     /// SHOULD failures are printed as warnings.
     #[arg(long, value_enum)]
@@ -193,21 +150,6 @@ pub enum FailOnArg {
     Must,
     /// MUST and SHOULD failures fail the run.
     Should,
-}
-
-fn parse_secs(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds, e.g. 30 or 0.5"))?;
-    if !secs.is_finite() || secs <= 0.0 || secs > 31_536_000.0 {
-        return Err(format!("`{s}`: seconds must be above 0 and at most a year"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-fn parse_rate(s: &str) -> Result<Rate, String> {
-    Rate::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_partition(s: &str) -> Result<run::Partition, String> {
@@ -290,7 +232,7 @@ pub fn main(args: RunArgs) -> ExitStatus {
 }
 
 fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
-    let profile = profile_merge::load_profile(args.config.as_deref(), args.profile.as_deref())?;
+    let profile = args.target.load_profile()?;
     let formats = match (&args.report, &profile.report) {
         (Some(list), _) => report::Format::parse_list(list).map_err(|e| {
             eprintln!("error: --report: {e}");
@@ -299,16 +241,8 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         (None, Some(list)) => list.clone(),
         (None, None) => Vec::new(),
     };
-    let target_url = args
-        .target
-        .clone()
-        .or_else(|| profile.target.as_ref().map(|u| u.to_string()));
-    if target_url.is_some() && !args.faults.is_empty() {
-        eprintln!(
-            "error: --fault switches on faults of the embedded reference; it cannot be used with --target"
-        );
-        return Err(ExitStatus::BadInput);
-    }
+    let target_url = args.target.target_url(&profile);
+    TargetArgs::check_faults(target_url.as_deref(), &args.faults)?;
     let faults = reference::faults_named(&args.faults).map_err(|e| {
         eprintln!("error: {e}");
         ExitStatus::BadInput
@@ -324,15 +258,8 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         (Some(FailOnArg::Must), _) | (None, Some(Level::Must)) => FailOn::Must,
         _ => FailOn::Should,
     };
-    let ca_cert = args.ca_cert.as_ref().or(profile.ca_cert.as_ref());
-    let ca_cert_pem = match ca_cert {
-        Some(path) => Some(run::load_ca_cert(path).map_err(|e| {
-            eprintln!("error: failed to {e}");
-            ExitStatus::BadInput
-        })?),
-        None => None,
-    };
-    let insecure = args.insecure || profile.insecure.unwrap_or(false);
+    let ca_cert_pem = args.target.ca_cert_pem(&profile)?;
+    let insecure = args.target.insecure(&profile);
     let mode = if args.strict {
         Mode::Strict
     } else if args.lenient {
@@ -351,15 +278,15 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
             .settle_deadline
             .or(profile.settle_deadline)
             .unwrap_or(defaults.settle_deadline),
-        secrets: args.secrets.clone(),
+        secrets: args.target.secrets.clone(),
         deadline: Some(
             args.deadline
                 .or(profile.deadline)
                 .unwrap_or(Duration::from_secs(600)),
         ),
-        body_cap: args.max_body.unwrap_or(defaults.body_cap).max(1),
+        body_cap: args.target.body_cap(defaults.body_cap),
         pacing: run::PacingOptions {
-            rate: args.rate.or(profile.rate),
+            rate: args.target.rate(&profile),
             ..run::PacingOptions::default()
         },
         transport: run::TransportOptions {
@@ -403,12 +330,7 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
     }
 
     let (token, foreign_token) = match &target_url {
-        Some(_) => profile_merge::resolve_tokens(
-            &profile,
-            args.token.as_deref(),
-            args.foreign_token.as_deref(),
-            &|name| std::env::var(name).ok(),
-        )?,
+        Some(_) => args.target.tokens(&profile)?,
         None => (None, None),
     };
     let mut static_ops = args.ops.clone();
@@ -419,11 +341,8 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         base_url: url.clone(),
         token: token.clone(),
         foreign_token: foreign_token.clone(),
-        context: args.context.clone().or_else(|| profile.context.clone()),
-        fixtures_url: args
-            .fixtures
-            .clone()
-            .or_else(|| profile.fixtures.as_ref().map(|u| u.to_string())),
+        context: args.target.context(&profile),
+        fixtures_url: args.target.fixtures(&profile),
         static_ops,
         embedded: false,
         faults: Vec::new(),
@@ -431,19 +350,17 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
 
     if args.dry_run {
         let shown = remote.clone().unwrap_or_else(|| Target {
-            context: args.context.clone(),
+            context: args.target.context.clone(),
             embedded: true,
             ..Target::default()
         });
         let selected = run::select(cases, &libtest, None);
-        let redactor = shown.redactor(&args.secrets);
+        let redactor = shown.redactor(&args.target.secrets);
         print!("{}", redactor.redact(&run::plan_text(&selected, &shown)));
         return Ok(ExitStatus::Success);
     }
     if insecure {
-        eprintln!(
-            "warning: --insecure: TLS certificates are not checked; use this only against throwaway servers"
-        );
+        warn_insecure();
     }
 
     let (target, server) = match remote {
@@ -467,7 +384,7 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
                     base_url: server.base_url(),
                     token: Some(reference::ALPHA_TOKEN.to_string()),
                     foreign_token: Some(reference::BETA_TOKEN.to_string()),
-                    context: args.context.clone(),
+                    context: args.target.context.clone(),
                     fixtures_url: Some(server.fixtures_url()),
                     static_ops: Vec::new(),
                     embedded: true,
@@ -483,7 +400,7 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
     })?);
     let redactor: Redactor = engine.redactor().clone();
 
-    let reachable = match args.wait_for_target.or(profile.wait_for_target) {
+    let reachable = match args.target.wait_for_target(&profile) {
         Some(wait) => rt
             .block_on(run::wait_for_target(
                 &engine,

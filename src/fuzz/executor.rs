@@ -15,7 +15,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::model::{Exchange, RecordedRequest, RecordedResponse};
+use crate::profile::Rate;
 use crate::redact::Redactor;
+use crate::run::{Pacer, PacingOptions, TransportOptions};
 
 use super::body_cache::BodyCache;
 use super::input::{
@@ -41,10 +43,19 @@ const KEY_NONCE_LEN: usize = 8;
 /// nonce; shorter ones may repeat an earlier session's key.
 pub const KEY_NONCE_MIN: usize = 12;
 
+/// Largest response body read when [`FuzzTarget::max_body`] is not set
+/// (the runner's default).
+pub const DEFAULT_BODY_CAP: usize = 8 * 1024 * 1024;
+
+/// Interval between probes while waiting for the target.
+const WAIT_INTERVAL: Duration = Duration::from_millis(250);
+
 /// A bearer token no target can know.
 const INVALID_TOKEN: &str = "sk_akua_opconform_invalid_0000";
 
-/// Where the fuzzer sends requests, and with which credentials.
+/// Where the fuzzer sends requests, with which credentials, and how (the
+/// target options `opconform run` takes too). Redirects are never
+/// followed: a redirect status is judged like any other.
 #[derive(Debug, Clone, Default)]
 pub struct FuzzTarget {
     /// Base URL including `/v1`.
@@ -59,6 +70,29 @@ pub struct FuzzTarget {
     pub embedded: bool,
     /// Faults switched on in the embedded reference.
     pub faults: Vec<String>,
+    /// Extra trusted CA certificates, PEM (`--ca-cert`; read and checked
+    /// with [`crate::run::load_ca_cert`]). Used by the `https` client.
+    pub ca_cert_pem: Option<Vec<u8>>,
+    /// Accept any TLS certificate (`--insecure`).
+    pub insecure: bool,
+    /// Largest response body read, in bytes (`--max-body`; default
+    /// [`DEFAULT_BODY_CAP`]); a larger body is cut there and reported.
+    pub max_body: Option<usize>,
+    /// At most this many requests over the whole session, all threads and
+    /// fixture creation included (`--rate`); `None`: unpaced.
+    pub rate: Option<Rate>,
+    /// More values to redact from every output besides the token (`--secret`).
+    pub secrets: Vec<String>,
+    /// Poll the target for up to this long until it answers before the
+    /// session starts (`--wait-for-target`); `None`: one probe.
+    pub wait_for_target: Option<Duration>,
+}
+
+impl FuzzTarget {
+    /// A redactor for the token and every extra secret.
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new(self.token.iter().chain(&self.secrets).cloned())
+    }
 }
 
 /// One fixture operation the run created.
@@ -142,6 +176,9 @@ pub struct Executor {
     redactor: Redactor,
     body_cap: usize,
     request_timeout: Duration,
+    /// The session's rate limiter, shared by every thread; `None` (no
+    /// `--rate`) costs the hot path one branch.
+    pacer: Option<Arc<Pacer>>,
     /// Owner of the shared fixtures (list filters use it).
     pub owner_id: String,
     /// Owner of per-request fixtures (kept out of filtered lists).
@@ -164,15 +201,27 @@ impl Executor {
         let client = std::sync::OnceLock::new();
         let wire = Wire::for_url(&target.base_url);
         let fixture_wire = target.fixtures_url.as_deref().and_then(Wire::for_url);
-        let redactor = Redactor::new(target.token.iter().cloned());
+        let redactor = target.redactor();
+        if let Some(pem) = &target.ca_cert_pem {
+            // Checked now, though the TLS client is built on first use: a bad
+            // certificate is an error before anything is sent.
+            reqwest::Certificate::from_pem_bundle(pem)?;
+        }
+        let pacer = target.rate.map(|rate| {
+            Arc::new(Pacer::new(PacingOptions {
+                rate: Some(rate),
+                ..PacingOptions::default()
+            }))
+        });
         Ok(Executor {
             client,
             wire,
             fixture_wire,
+            body_cap: target.max_body.unwrap_or(DEFAULT_BODY_CAP).max(1),
             target,
             redactor,
-            body_cap: 8 * 1024 * 1024,
             request_timeout,
+            pacer,
             owner_id: new_owner(),
             fresh_owner_id: new_owner(),
             key_nonce: uuid::Uuid::new_v4().simple().to_string()[..KEY_NONCE_LEN].to_string(),
@@ -189,13 +238,18 @@ impl Executor {
         if let Some(c) = self.client.get() {
             return Ok(c);
         }
-        let built = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .retry(reqwest::retry::never())
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("opconform-fuzz/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(1024)
-            .build()?;
+            .pool_max_idle_per_host(1024);
+        let tls = TransportOptions {
+            ca_cert_pem: self.target.ca_cert_pem.clone(),
+            insecure: self.target.insecure,
+            follow_redirects: false,
+        };
+        let built = crate::run::configure_tls(builder, &tls)?.build()?;
         Ok(self.client.get_or_init(|| built))
     }
 
@@ -211,6 +265,7 @@ impl Executor {
             redactor: self.redactor.clone(),
             body_cap: self.body_cap,
             request_timeout: self.request_timeout,
+            pacer: self.pacer.clone(),
             owner_id: self.owner_id.clone(),
             fresh_owner_id: self.fresh_owner_id.clone(),
             key_nonce: self.key_nonce.clone(),
@@ -235,26 +290,25 @@ impl Executor {
         self.target.fixtures_url.is_some()
     }
 
-    /// Checks the target answers (`GET /operations?limit=1`) and creates the
-    /// shared fixtures (one per slot) when a provider is configured.
+    /// Checks the target answers (`GET /operations?limit=1`; polled for up
+    /// to [`FuzzTarget::wait_for_target`] when set) and creates the shared
+    /// fixtures (one per slot) when a provider is configured.
     pub async fn setup(&mut self) -> Result<(), ExecError> {
-        let probe = Prepared {
-            method: "GET",
-            url: format!("{}/operations?limit=1", self.base()),
-            headers: self.auth_headers(AuthSpec::Token),
-            deadline: self.request_timeout,
-        };
-        let seen = self.send(&probe).await;
-        if seen.status.is_none() {
-            return Err(ExecError::Unreachable(
-                self.redactor
-                    .redact(&format!(
-                        "{}: {}",
-                        self.target.base_url,
-                        seen.error.unwrap_or_default()
-                    ))
-                    .into_owned(),
-            ));
+        match self.target.wait_for_target {
+            None => self.probe().await.map_err(ExecError::Unreachable)?,
+            Some(wait) => {
+                let late = || {
+                    self.redactor
+                        .redact(&format!(
+                            "{}: did not answer within --wait-for-target",
+                            self.target.base_url
+                        ))
+                        .into_owned()
+                };
+                crate::run::poll_until_answers(wait, WAIT_INTERVAL, late, || self.probe())
+                    .await
+                    .map_err(ExecError::Unreachable)?;
+            }
         }
         if self.has_fixtures() {
             // Terminal fixtures first: providers back-date their started_at, and
@@ -273,6 +327,35 @@ impl Executor {
             }
         }
         Ok(())
+    }
+
+    /// One probe: any response counts as an answer.
+    async fn probe(&self) -> Result<(), String> {
+        let probe = Prepared {
+            method: "GET",
+            url: format!("{}/operations?limit=1", self.base()),
+            headers: self.auth_headers(AuthSpec::Token),
+            deadline: self.request_timeout,
+        };
+        let seen = self.send(&probe).await;
+        if seen.status.is_some() {
+            return Ok(());
+        }
+        Err(self
+            .redactor
+            .redact(&format!(
+                "{}: {}",
+                self.target.base_url,
+                seen.error.unwrap_or_default()
+            ))
+            .into_owned())
+    }
+
+    /// Waits for the rate limiter, when there is one.
+    async fn pace(&self) {
+        if let Some(p) = &self.pacer {
+            p.ready().await;
+        }
     }
 
     fn base(&self) -> &str {
@@ -311,6 +394,7 @@ impl Executor {
             serde_json::json!({"state": state, "owner_type": "install", "owner_id": owner_id});
         let fail = |message: String| ExecError::Fixture { state, message };
         let redact = |m: &str| self.redactor.redact(m).into_owned();
+        self.pace().await;
         let (status, etag, bytes) = if let Some(wire) = &self.fixture_wire {
             let mut headers = HeaderMap::with_capacity(3);
             headers.insert(
@@ -562,6 +646,7 @@ impl Executor {
 
     /// Sends one request; never fails (transport errors are in the result).
     pub async fn send(&self, p: &Prepared) -> Observed {
+        self.pace().await;
         let started = Instant::now();
         let outcome = tokio::time::timeout(p.deadline, self.exchange(p)).await;
         let elapsed = started.elapsed();
@@ -656,7 +741,7 @@ impl Executor {
                     if body.len() + chunk.len() > self.body_cap {
                         let room = self.body_cap - body.len();
                         body.extend_from_slice(&chunk[..room]);
-                        error = Some(format!("response body exceeds {} bytes", self.body_cap));
+                        error = Some(super::wire::over_cap(self.body_cap));
                         break;
                     }
                     body.extend_from_slice(&chunk);
@@ -862,6 +947,45 @@ mod tests {
         // A 64-character key stays at the bound.
         let max = "k".repeat(64);
         assert_eq!(e.session_key(&max).len(), 64);
+    }
+
+    #[test]
+    fn target_options_reach_the_executor() {
+        let e = exec();
+        assert_eq!(e.body_cap, DEFAULT_BODY_CAP);
+        assert!(e.pacer.is_none(), "no --rate: nothing on the hot path");
+        let e = Executor::new(
+            FuzzTarget {
+                base_url: "http://127.0.0.1:9/v1".into(),
+                token: Some("sekrit".into()),
+                max_body: Some(0),
+                rate: Rate::parse("10/s").ok(),
+                secrets: vec!["ws_hidden".into()],
+                ..FuzzTarget::default()
+            },
+            Duration::from_secs(1),
+        )
+        .expect("client");
+        assert_eq!(e.body_cap, 1);
+        let sibling = e.sibling().expect("sibling");
+        match (&e.pacer, &sibling.pacer) {
+            (Some(a), Some(b)) => assert!(Arc::ptr_eq(a, b), "one rate for all threads"),
+            _ => panic!("--rate set no pacer"),
+        }
+        let out = e.redactor().redact("sekrit ws_hidden");
+        assert_eq!(out, "[REDACTED] [REDACTED]");
+        let bad = Executor::new(
+            FuzzTarget {
+                base_url: "https://127.0.0.1:9/v1".into(),
+                ca_cert_pem: Some(
+                    b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
+                        .to_vec(),
+                ),
+                ..FuzzTarget::default()
+            },
+            Duration::from_secs(1),
+        );
+        assert!(matches!(bad, Err(ExecError::Client(_))), "{bad:?}");
     }
 
     #[test]

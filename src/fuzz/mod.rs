@@ -25,7 +25,7 @@ mod strategies;
 mod wire;
 
 pub use dump::dump_requests;
-pub use executor::{ExecError, FuzzTarget};
+pub use executor::{DEFAULT_BODY_CAP, ExecError, FuzzTarget};
 pub use input::{
     AuthSpec, ContextSpec, DupHeader, FuzzRequest, IdSpec, IfMatchSpec, Method, STALE_TAG, Slot,
     Verb,

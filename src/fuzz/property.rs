@@ -155,6 +155,16 @@ pub fn judge_body(
         BodyKind::OperationList => "LIST-SHAPE",
         BodyKind::Error => "ERR-ENVELOPE",
     };
+    // A body cut short (over --max-body, or broken off) is judged by why,
+    // as the runner does, not by the JSON error of the part read.
+    if let Some(error) = &seen.error {
+        return vec![Violation {
+            property,
+            invariant: schema_id.to_string(),
+            expected: "a complete body".into(),
+            actual: error.clone(),
+        }];
+    }
     let body: Value = match serde_json::from_slice(&seen.body) {
         Ok(v) => v,
         Err(e) => {

@@ -59,6 +59,11 @@ pub struct Wire {
 }
 
 /// The text of an error and its causes, as one line.
+/// The error for a body cut at the cap, worded as the runner words it.
+pub fn over_cap(body_cap: usize) -> String {
+    format!("response body exceeds the body cap of {body_cap} bytes (--max-body); reading stopped")
+}
+
 fn chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
@@ -255,7 +260,7 @@ impl Wire {
                     if body.len() + chunk.len() > body_cap {
                         let room = body_cap - body.len();
                         body.extend_from_slice(&chunk[..room]);
-                        error = Some(format!("response body exceeds {body_cap} bytes"));
+                        error = Some(over_cap(body_cap));
                         break;
                     }
                     body.extend_from_slice(&chunk);
@@ -404,7 +409,8 @@ mod tests {
                 .await
                 .expect("answered");
             assert_eq!((status, body.as_slice()), (200, &b"0123456789"[..]));
-            assert_eq!(error.as_deref(), Some("response body exceeds 10 bytes"));
+            assert_eq!(error.as_deref(), Some(over_cap(10).as_str()));
+            assert!(over_cap(10).contains("exceeds the body cap of 10 bytes (--max-body)"));
             // A port nothing listens on.
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
             let port = listener.local_addr().expect("addr").port();

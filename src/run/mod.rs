@@ -33,6 +33,7 @@ pub(crate) use client::describe;
 pub use clock::rfc3339;
 pub use engine::Engine;
 pub use options::{FailOn, RunOptions, Target};
+pub(crate) use pacing::Pacer;
 pub use pacing::{PacingOptions, STOPPED_REASON, parse_retry_after};
 pub use partition::{Partition, PartitionError, select};
 pub use plan_print::plan_text;
@@ -45,7 +46,9 @@ pub use selftest::{
     launch_reference, selftest, selftest_parallel, selftest_with,
 };
 pub use template::{FixtureVars, OwnerVars, Renderer, TemplateError, Vars};
+pub(crate) use transport::configure as configure_tls;
 pub use transport::{TransportError, TransportOptions, load_ca_cert, same_origin};
 pub use trials::{FailureRenderer, TrialRun, run_trials};
+pub(crate) use wait::poll_until_answers;
 pub use wait::wait_for_target;
 pub use waive::Waivers;

@@ -1,5 +1,6 @@
 //! `--wait-for-target`: poll a freshly deployed server until it answers.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use super::engine::Engine;
@@ -12,27 +13,50 @@ pub async fn wait_for_target(
     wait: Duration,
     interval: Duration,
 ) -> Result<u32, String> {
+    let pacer = engine.client.pacer();
+    let late = || {
+        format!(
+            "target {} did not answer within --wait-for-target",
+            engine.redactor().redact(&engine.target().base_url)
+        )
+    };
+    poll_until_answers(wait, interval, late, || async {
+        pacer.observe(true);
+        let outcome = engine.probe().await;
+        pacer.observe(true);
+        outcome
+    })
+    .await
+}
+
+/// The loop behind `--wait-for-target`, for any probe (the runner's and
+/// the fuzzer's): runs `probe` every `interval`, each attempt cut at the
+/// time left, until it succeeds (returns the number of probes) or `wait`
+/// has passed (returns the last reason, with how long was waited).
+/// `late` describes an attempt cut by the end of the wait.
+pub(crate) async fn poll_until_answers<P, F>(
+    wait: Duration,
+    interval: Duration,
+    late: impl Fn() -> String,
+    mut probe: P,
+) -> Result<u32, String>
+where
+    P: FnMut() -> F,
+    F: Future<Output = Result<(), String>>,
+{
     let until = Instant::now() + wait;
     let mut probes = 0u32;
     loop {
         probes += 1;
-        engine.client.pacer().observe(true);
         let left = until.saturating_duration_since(Instant::now());
-        let outcome =
-            match tokio::time::timeout(left.max(Duration::from_millis(1)), engine.probe()).await {
-                Ok(r) => r,
-                Err(_) => Err(format!(
-                    "target {} did not answer within --wait-for-target",
-                    engine.redactor().redact(&engine.target().base_url)
-                )),
-            };
+        let outcome = match tokio::time::timeout(left.max(Duration::from_millis(1)), probe()).await
+        {
+            Ok(r) => r,
+            Err(_) => Err(late()),
+        };
         match outcome {
-            Ok(()) => {
-                engine.client.pacer().observe(true);
-                return Ok(probes);
-            }
+            Ok(()) => return Ok(probes),
             Err(why) if Instant::now() + interval >= until => {
-                engine.client.pacer().observe(true);
                 return Err(format!(
                     "{why} (still after waiting {:.1} s, {probes} probe(s))",
                     wait.as_secs_f64()
@@ -40,5 +64,53 @@ pub async fn wait_for_target(
             }
             Err(_) => tokio::time::sleep(interval).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[tokio::test]
+    async fn polls_until_the_probe_succeeds() {
+        let calls = Cell::new(0u32);
+        let probes = poll_until_answers(
+            Duration::from_secs(5),
+            Duration::from_millis(5),
+            String::new,
+            || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move { if n < 3 { Err("down".into()) } else { Ok(()) } }
+            },
+        )
+        .await;
+        assert_eq!(probes, Ok(3));
+    }
+
+    #[tokio::test]
+    async fn gives_up_with_the_last_reason_and_the_wait() {
+        let started = Instant::now();
+        let e = poll_until_answers(
+            Duration::from_millis(120),
+            Duration::from_millis(20),
+            || "late".to_string(),
+            || async { Err::<(), _>("refused".to_string()) },
+        )
+        .await
+        .unwrap_err();
+        assert!(e.starts_with("refused (still after waiting 0.1 s"), "{e}");
+        assert!(started.elapsed() >= Duration::from_millis(90));
+        // An attempt that outlasts the wait is cut and described by `late`.
+        let e = poll_until_answers(
+            Duration::from_millis(50),
+            Duration::from_millis(10),
+            || "late".to_string(),
+            std::future::pending::<Result<(), String>>,
+        )
+        .await
+        .unwrap_err();
+        assert!(e.starts_with("late (still after waiting"), "{e}");
     }
 }

@@ -3,6 +3,8 @@
 //! correct reference yields nothing, regressions are replayed first, and an
 //! emitted case file loads and fails against the same fault.
 
+mod options;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,6 +56,12 @@ impl Env {
             fixtures_url: Some(s.fixtures_url()),
             embedded: true,
             faults: Vec::new(),
+            ca_cert_pem: None,
+            insecure: false,
+            max_body: None,
+            rate: None,
+            secrets: Vec::new(),
+            wait_for_target: None,
         }
     }
 

@@ -4,7 +4,7 @@
 
 mod cli;
 mod fuzz_inputs;
-mod server;
+pub(crate) mod server;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,280 @@
+//! The options that say which target to talk to and how (`--target`,
+//! `--profile`, tokens, TLS, `--rate`, `--max-body`, `--secret`,
+//! `--wait-for-target` ...), shared by `run` and `fuzz` so that both take
+//! the same names, parse them the same way, layer them the same way over a
+//! profile (flag > file > default) and fail with the same messages.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::exit::ExitStatus;
+use crate::profile::{Profile, Rate};
+use crate::run;
+
+use super::profile_merge;
+
+/// Target options of `run` and `fuzz`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TargetArgs {
+    /// Base URL of the API under test, including `/v1` (default: the
+    /// profile's `target`, else start the embedded reference server).
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// Config file with named profiles (default: ./opconform.toml if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Profile of the config file to apply (default: its `default_profile`);
+    /// flags given here override it.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Bearer token of the workspace under test (else the profile's
+    /// `token_env` variable, else AKUA_TOKEN).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// A second workspace's token, for `run`'s isolation cases (else the
+    /// profile's `foreign_token_env` variable, else AKUA_FOREIGN_TOKEN).
+    #[arg(long)]
+    pub foreign_token: Option<String>,
+    /// Sent as `akua-context` (the token's workspace id) unless a request
+    /// sets its own.
+    #[arg(long, value_name = "WS_ID")]
+    pub context: Option<String>,
+    /// Fixture provider URL (`POST {"state": ...}` returns a fresh Operation).
+    #[arg(long, value_name = "URL")]
+    pub fixtures: Option<String>,
+    /// Before the first request, poll the target for up to SECS until it
+    /// answers (exit 3 if it never does).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub wait_for_target: Option<Duration>,
+    /// At most this many requests, e.g. `5/s`, `100/min` (all requests,
+    /// fixture creation included).
+    #[arg(long, value_name = "N/UNIT", value_parser = parse_rate)]
+    pub rate: Option<Rate>,
+    /// Extra CA certificate(s) to trust, PEM.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Do not check TLS certificates (throwaway servers only; prints a warning).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Largest response body read, in bytes [default: 8 MiB]; a larger body
+    /// fails its check with the reason.
+    #[arg(long, value_name = "BYTES")]
+    pub max_body: Option<usize>,
+    /// Another secret to redact from all output (repeatable).
+    #[arg(long = "secret", value_name = "VALUE", hide_env_values = true)]
+    pub secrets: Vec<String>,
+}
+
+/// Seconds as `run` and `fuzz` take them: a positive number (fractions
+/// allowed), at most a year.
+pub(crate) fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds, e.g. 30 or 0.5"))?;
+    if !secs.is_finite() || secs <= 0.0 || secs > 31_536_000.0 {
+        return Err(format!("`{s}`: seconds must be above 0 and at most a year"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_rate(s: &str) -> Result<Rate, String> {
+    Rate::parse(s).map_err(|e| e.to_string())
+}
+
+impl TargetArgs {
+    /// The profile to layer these flags over (see
+    /// [`profile_merge::load_profile`]); errors are printed, exit 2.
+    pub(crate) fn load_profile(&self) -> Result<Profile, ExitStatus> {
+        profile_merge::load_profile(self.config.as_deref(), self.profile.as_deref())
+    }
+
+    /// `--target`, else the profile's `target`; `None`: the embedded
+    /// reference.
+    pub(crate) fn target_url(&self, profile: &Profile) -> Option<String> {
+        self.target
+            .clone()
+            .or_else(|| profile.target.as_ref().map(|u| u.to_string()))
+    }
+
+    /// Refuses `--fault` together with a target (flag or profile).
+    pub(crate) fn check_faults(
+        target_url: Option<&str>,
+        faults: &[String],
+    ) -> Result<(), ExitStatus> {
+        if target_url.is_some() && !faults.is_empty() {
+            eprintln!(
+                "error: --fault switches on faults of the embedded reference; it cannot be used with --target"
+            );
+            return Err(ExitStatus::BadInput);
+        }
+        Ok(())
+    }
+
+    /// The tokens, flag > profile variable > generic variable (see
+    /// [`profile_merge::resolve_tokens`]).
+    pub(crate) fn tokens(
+        &self,
+        profile: &Profile,
+    ) -> Result<(Option<String>, Option<String>), ExitStatus> {
+        profile_merge::resolve_tokens(
+            profile,
+            self.token.as_deref(),
+            self.foreign_token.as_deref(),
+            &|name| std::env::var(name).ok(),
+        )
+    }
+
+    /// `--context`, else the profile's `context`.
+    pub(crate) fn context(&self, profile: &Profile) -> Option<String> {
+        self.context.clone().or_else(|| profile.context.clone())
+    }
+
+    /// `--fixtures`, else the profile's `fixtures`.
+    pub(crate) fn fixtures(&self, profile: &Profile) -> Option<String> {
+        self.fixtures
+            .clone()
+            .or_else(|| profile.fixtures.as_ref().map(|u| u.to_string()))
+    }
+
+    /// The PEM of `--ca-cert` (else the profile's `ca_cert`), read and
+    /// checked before anything is sent; a bad file is exit 2, named.
+    pub(crate) fn ca_cert_pem(&self, profile: &Profile) -> Result<Option<Vec<u8>>, ExitStatus> {
+        match self.ca_cert.as_ref().or(profile.ca_cert.as_ref()) {
+            Some(path) => run::load_ca_cert(path).map(Some).map_err(|e| {
+                eprintln!("error: failed to {e}");
+                ExitStatus::BadInput
+            }),
+            None => Ok(None),
+        }
+    }
+
+    /// `--insecure`, or the profile's `insecure = true`.
+    pub(crate) fn insecure(&self, profile: &Profile) -> bool {
+        self.insecure || profile.insecure.unwrap_or(false)
+    }
+
+    /// `--rate`, else the profile's `rate`.
+    pub(crate) fn rate(&self, profile: &Profile) -> Option<Rate> {
+        self.rate.or(profile.rate)
+    }
+
+    /// `--wait-for-target`, else the profile's `wait_for_target_secs`.
+    pub(crate) fn wait_for_target(&self, profile: &Profile) -> Option<Duration> {
+        self.wait_for_target.or(profile.wait_for_target)
+    }
+
+    /// `--max-body`, else `default`; at least one byte.
+    pub(crate) fn body_cap(&self, default: usize) -> usize {
+        self.max_body.unwrap_or(default).max(1)
+    }
+}
+
+/// The warning `--insecure` prints before anything is sent.
+pub(crate) fn warn_insecure() {
+    eprintln!(
+        "warning: --insecure: TLS certificates are not checked; use this only against throwaway servers"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        t: TargetArgs,
+    }
+
+    #[test]
+    fn seconds_and_rates_parse_as_in_run() {
+        assert_eq!(parse_secs("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_secs("0.5"), Ok(Duration::from_millis(500)));
+        assert!(parse_secs("0").unwrap_err().contains("above 0"));
+        assert!(parse_secs("soon").unwrap_err().contains("not a number"));
+        assert!(parse_rate("fast").is_err());
+        let w =
+            Wrap::try_parse_from(["x", "--rate", "5/s", "--wait-for-target", "2"]).expect("parses");
+        assert_eq!(w.t.wait_for_target, Some(Duration::from_secs(2)));
+        assert_eq!(w.t.rate, Rate::parse("5/s").ok());
+    }
+
+    #[test]
+    fn flags_beat_the_profile() {
+        let profile = Profile {
+            target: url::Url::parse("http://profile.test/v1").ok(),
+            context: Some("ws_profile".into()),
+            fixtures: url::Url::parse("http://profile.test/fx").ok(),
+            rate: Rate::parse("1/s").ok(),
+            wait_for_target: Some(Duration::from_secs(9)),
+            insecure: Some(true),
+            ..Profile::default()
+        };
+        let none = Wrap::try_parse_from(["x"]).expect("parses").t;
+        assert_eq!(
+            none.target_url(&profile).as_deref(),
+            Some("http://profile.test/v1")
+        );
+        assert_eq!(none.context(&profile).as_deref(), Some("ws_profile"));
+        assert_eq!(
+            none.fixtures(&profile).as_deref(),
+            Some("http://profile.test/fx")
+        );
+        assert_eq!(none.rate(&profile), Rate::parse("1/s").ok());
+        assert_eq!(none.wait_for_target(&profile), Some(Duration::from_secs(9)));
+        assert!(none.insecure(&profile));
+        assert_eq!(none.body_cap(77), 77);
+        let flags = Wrap::try_parse_from([
+            "x",
+            "--target",
+            "http://flag.test/v1",
+            "--context",
+            "ws_flag",
+            "--fixtures",
+            "http://flag.test/fx",
+            "--rate",
+            "7/s",
+            "--wait-for-target",
+            "1",
+            "--max-body",
+            "0",
+        ])
+        .expect("parses")
+        .t;
+        assert_eq!(
+            flags.target_url(&profile).as_deref(),
+            Some("http://flag.test/v1")
+        );
+        assert_eq!(flags.context(&profile).as_deref(), Some("ws_flag"));
+        assert_eq!(
+            flags.fixtures(&profile).as_deref(),
+            Some("http://flag.test/fx")
+        );
+        assert_eq!(flags.rate(&profile), Rate::parse("7/s").ok());
+        assert_eq!(
+            flags.wait_for_target(&profile),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(flags.body_cap(77), 1);
+        assert_eq!(none.target_url(&Profile::default()), None);
+        assert!(!none.insecure(&Profile::default()));
+    }
+
+    #[test]
+    fn a_missing_ca_file_is_bad_input() {
+        let w = Wrap::try_parse_from(["x", "--ca-cert", "/nonexistent/ca.pem"])
+            .expect("parses")
+            .t;
+        assert_eq!(
+            w.ca_cert_pem(&Profile::default()),
+            Err(ExitStatus::BadInput)
+        );
+        assert_eq!(
+            TargetArgs::check_faults(Some("http://x/v1"), &["f".into()]),
+            Err(ExitStatus::BadInput)
+        );
+        assert_eq!(TargetArgs::check_faults(None, &["f".into()]), Ok(()));
+    }
+}
