@@ -11,10 +11,10 @@
 //! own (see `page`), under keys of another domain. Only clean results are
 //! cached; a failing response is always judged in full.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
-use ahash::RandomState;
+use super::recent::Recent;
 use std::sync::Mutex;
 
 use crate::contract::{Endpoint, Mode};
@@ -25,10 +25,9 @@ const GENERATION: usize = 16 * 1024;
 
 /// The set of clean responses, and of clean list items with what
 /// page-level checks read of them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct BodyCache {
-    hashers: (RandomState, RandomState),
-    seen: Mutex<(HashSet<u128>, HashSet<u128>)>,
+    seen: Recent,
     items: Mutex<(
         HashMap<u128, serde_json::Value>,
         HashMap<u128, serde_json::Value>,
@@ -82,38 +81,31 @@ enum Domain {
 impl BodyCache {
     /// An empty cache with fresh random keys.
     pub fn new() -> BodyCache {
-        BodyCache::default()
+        BodyCache {
+            seen: Recent::new(GENERATION),
+            items: Mutex::default(),
+        }
     }
 
     /// The key of one exchange.
     pub fn key(&self, judged: &Judged<'_>) -> u128 {
-        let mut a = self.hashers.0.build_hasher();
-        let mut b = self.hashers.1.build_hasher();
-        judged.feed(&mut a);
-        judged.feed(&mut b);
-        (u128::from(a.finish()) << 64) | u128::from(b.finish())
+        self.seen.key(|mut h| judged.feed(&mut h))
     }
 
     /// The key of one list item's bytes (items are judged without their
     /// exchange: no Operation check on a list item reads it).
     pub fn item_key(&self, mode: Mode, ignore: &[&str], item: &str) -> u128 {
-        let feed = |h: &mut ahash::AHasher| {
-            Domain::ListItem.hash(h);
-            std::mem::discriminant(&mode).hash(h);
-            ignore.hash(h);
-            item.hash(h);
-        };
-        let mut a = self.hashers.0.build_hasher();
-        let mut b = self.hashers.1.build_hasher();
-        feed(&mut a);
-        feed(&mut b);
-        (u128::from(a.finish()) << 64) | u128::from(b.finish())
+        self.seen.key(|mut h| {
+            Domain::ListItem.hash(&mut h);
+            std::mem::discriminant(&mode).hash(&mut h);
+            ignore.hash(&mut h);
+            item.hash(&mut h);
+        })
     }
 
     /// True when an exchange with this key was judged clean.
     pub fn is_clean(&self, key: u128) -> bool {
-        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.0.contains(&key) || seen.1.contains(&key)
+        self.seen.contains(key)
     }
 
     /// The skeleton stored with a clean list item, if this key is one.
@@ -133,11 +125,7 @@ impl BodyCache {
 
     /// Remembers a clean exchange.
     pub fn mark_clean(&self, key: u128) {
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.0.len() >= GENERATION {
-            seen.1 = std::mem::take(&mut seen.0);
-        }
-        seen.0.insert(key);
+        self.seen.insert(key);
     }
 }
 
@@ -190,9 +178,7 @@ mod tests {
         for i in 0..(3 * GENERATION as u128) {
             c.mark_clean(i);
         }
-        let seen = c.seen.lock().expect("lock");
-        assert!(seen.0.len() + seen.1.len() <= 2 * GENERATION);
-        drop(seen);
+        assert!(c.seen.len() <= 2 * GENERATION);
         assert!(c.is_clean(3 * GENERATION as u128 - 1));
         assert!(!c.is_clean(0));
     }

@@ -7,8 +7,8 @@
 //! so it keeps its own lean send path and builds [`Exchange`]s on demand.
 
 use crate::run::describe;
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -23,6 +23,7 @@ use super::body_cache::BodyCache;
 use super::input::{
     AuthSpec, ContextSpec, FuzzRequest, IdSpec, IfMatchSpec, STALE_TAG, Slot, Verb,
 };
+use super::recent::Recent;
 use super::strategies::OWNER_PLACEHOLDER;
 use super::wire::Wire;
 
@@ -35,6 +36,12 @@ const PATH_SET: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Bytes of a response body kept in a recorded exchange.
 const EXCERPT_CAP: usize = 16 * 1024;
+
+/// Idempotency keys a session remembers at least (two generations of this
+/// many are kept: bounded memory in long sessions). A key is seen again
+/// within a session only when drawn twice (shrinking draws simple keys
+/// again and again, close together).
+const KEYS_REMEMBERED: usize = 1 << 20;
 
 /// Characters of a session's key nonce.
 const KEY_NONCE_LEN: usize = 8;
@@ -186,7 +193,7 @@ pub struct Executor {
     /// This session's mark on idempotency keys (see [`Executor::session_key`]).
     key_nonce: String,
     shared: HashMap<Slot, Fixture>,
-    keys_seen: Arc<Mutex<HashSet<String>>>,
+    keys_seen: Arc<Recent>,
     /// Responses already judged clean (checks are not repeated on them).
     pub clean: Arc<BodyCache>,
 }
@@ -226,7 +233,7 @@ impl Executor {
             fresh_owner_id: new_owner(),
             key_nonce: uuid::Uuid::new_v4().simple().to_string()[..KEY_NONCE_LEN].to_string(),
             shared: HashMap::new(),
-            keys_seen: Arc::new(Mutex::new(HashSet::new())),
+            keys_seen: Arc::new(Recent::new(KEYS_REMEMBERED)),
             clean: Arc::new(BodyCache::new()),
         })
     }
@@ -517,8 +524,7 @@ impl Executor {
             Some(inner) if !inner.is_empty() => inner,
             _ => key,
         };
-        let mut seen = self.keys_seen.lock().unwrap_or_else(|p| p.into_inner());
-        !seen.insert(key.to_string())
+        self.keys_seen.insert(self.keys_seen.key_of(key))
     }
 
     /// The fixture a request acts on: shared, or a fresh one for

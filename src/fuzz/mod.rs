@@ -19,6 +19,7 @@ mod model;
 mod oracle;
 mod page;
 mod property;
+mod recent;
 mod regressions;
 mod session;
 mod strategies;

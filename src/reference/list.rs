@@ -100,13 +100,12 @@ pub(crate) async fn list(
     } else {
         Scope::Workspace(ws)
     };
-    let mut items = app
-        .store
-        .page(scope, before, limit.saturating_add(1), |rec| {
-            filter
-                .as_ref()
-                .is_none_or(|(t, id)| rec.owner_type == *t && rec.owner_id == *id)
-        });
+    let mut items = app.store.page(
+        scope,
+        before,
+        limit.saturating_add(1),
+        filter.as_ref().map(|(t, id)| (t.as_ref(), id.as_ref())),
+    );
     let has_more = items.len() > limit;
     let boundary = items.get(limit).map(|r| r.seq);
     items.truncate(limit);

@@ -1,6 +1,8 @@
-//! The in-memory operation store: a map by canonical id, a per-workspace
-//! index ordered by a monotonic sequence (newest first = highest sequence;
-//! the sequence also breaks ties so the order is stable), and a `Notify` per
+//! The in-memory operation store: a map by canonical id, per-workspace and
+//! per-owner indexes ordered by a monotonic sequence (newest first = highest
+//! sequence; the sequence also breaks ties so the order is stable; a page
+//! filtered by owner never scans other owners' operations, so lists stay
+//! fast however many operations a long fuzz session creates), and a `Notify` per
 //! operation that wakes `:wait` when a cancel is accepted. Locks are held
 //! briefly and never across an `.await`.
 
@@ -76,7 +78,14 @@ pub(crate) struct NewOp {
 struct Inner {
     by_id: HashMap<String, Arc<OpRecord>>,
     by_workspace: HashMap<String, BTreeMap<u64, Arc<OpRecord>>>,
+    /// Keyed by [`owner_key`].
+    by_owner: HashMap<String, BTreeMap<u64, Arc<OpRecord>>>,
     all: BTreeMap<u64, Arc<OpRecord>>,
+}
+
+/// The key of an owner in the owner index.
+fn owner_key(owner_type: &str, owner_id: &str) -> String {
+    format!("{owner_type}\u{0}{owner_id}")
 }
 
 /// Every operation the reference knows.
@@ -126,6 +135,11 @@ impl Store {
             .entry(rec.workspace.clone())
             .or_default()
             .insert(seq, Arc::clone(&rec));
+        inner
+            .by_owner
+            .entry(owner_key(&rec.owner_type, &rec.owner_id))
+            .or_default()
+            .insert(seq, Arc::clone(&rec));
         inner.all.insert(seq, Arc::clone(&rec));
         rec
     }
@@ -136,26 +150,35 @@ impl Store {
     }
 
     /// Up to `take` operations of `scope` with a sequence below `before`,
-    /// newest first, that pass `keep`.
+    /// newest first, of the owner `(owner_type, owner_id)` when one is
+    /// given.
     pub(crate) fn page(
         &self,
         scope: Scope<'_>,
         before: Option<u64>,
         take: usize,
-        keep: impl Fn(&OpRecord) -> bool,
+        owner: Option<(&str, &str)>,
     ) -> Vec<Arc<OpRecord>> {
         let inner = self.read();
-        let map = match scope {
-            Scope::Workspace(ws) => match inner.by_workspace.get(ws) {
-                Some(map) => map,
+        let (map, ws) = match (owner, scope) {
+            (Some((t, id)), _) => match inner.by_owner.get(&owner_key(t, id)) {
+                Some(map) => (map, scope),
                 None => return Vec::new(),
             },
-            Scope::All => &inner.all,
+            (None, Scope::Workspace(ws)) => match inner.by_workspace.get(ws) {
+                // The workspace index holds only that workspace.
+                Some(map) => (map, Scope::All),
+                None => return Vec::new(),
+            },
+            (None, Scope::All) => (&inner.all, Scope::All),
         };
         map.range(..before.unwrap_or(u64::MAX))
             .rev()
             .map(|(_, rec)| rec)
-            .filter(|rec| keep(rec))
+            .filter(|rec| match ws {
+                Scope::Workspace(ws) => rec.workspace == ws,
+                Scope::All => true,
+            })
             .take(take)
             .cloned()
             .collect()
@@ -185,24 +208,41 @@ mod tests {
         let a1 = store.insert(new("ws_a", "inst_1"));
         let a2 = store.insert(new("ws_a", "inst_2"));
         let b1 = store.insert(new("ws_b", "inst_1"));
-        let page = store.page(Scope::Workspace("ws_a"), None, 10, |_| true);
+        let page = store.page(Scope::Workspace("ws_a"), None, 10, None);
         assert_eq!(
             page.iter().map(|r| r.seq).collect::<Vec<_>>(),
             vec![a2.seq, a1.seq]
         );
-        let next = store.page(Scope::Workspace("ws_a"), Some(a2.seq), 10, |_| true);
+        let next = store.page(Scope::Workspace("ws_a"), Some(a2.seq), 10, None);
         assert_eq!(next.len(), 1);
         assert_eq!(next[0].id, a1.id);
-        assert_eq!(store.page(Scope::All, None, 10, |_| true).len(), 3);
-        let filtered = store.page(Scope::Workspace("ws_a"), None, 10, |r| {
-            r.owner_id == "inst_1"
-        });
+        assert_eq!(store.page(Scope::All, None, 10, None).len(), 3);
+        let filtered = store.page(
+            Scope::Workspace("ws_a"),
+            None,
+            10,
+            Some(("install", "inst_1")),
+        );
         assert_eq!(filtered.len(), 1);
+        assert_eq!(filtered[0].id, a1.id);
+        // The owner index spans workspaces; the scope still applies.
+        let everywhere = store.page(Scope::All, None, 10, Some(("install", "inst_1")));
+        assert_eq!(
+            everywhere.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            vec![b1.seq, a1.seq]
+        );
+        let after = store.page(Scope::All, Some(b1.seq), 10, Some(("install", "inst_1")));
+        assert_eq!(after.len(), 1);
+        assert!(
+            store
+                .page(Scope::All, None, 10, Some(("machine", "inst_1")))
+                .is_empty()
+        );
         assert!(store.get(&b1.id).is_some());
         assert!(store.get("op_missing").is_none());
         assert!(
             store
-                .page(Scope::Workspace("ws_z"), None, 10, |_| true)
+                .page(Scope::Workspace("ws_z"), None, 10, None)
                 .is_empty()
         );
     }
