@@ -103,8 +103,24 @@ pub fn target_of<'a>(url: &'a str, origin: &str) -> Result<std::borrow::Cow<'a, 
 fn has_dot_segment(target: &str) -> bool {
     let path = target.split(['?', '#']).next().unwrap_or("");
     path.split('/').any(|seg| {
-        let seg = seg.to_ascii_lowercase().replace("%2e", ".");
-        seg == "." || seg == ".."
+        // Count the dots, plain or `%2e`; anything else ends it.
+        let mut rest = seg.as_bytes();
+        let mut dots = 0;
+        while !rest.is_empty() {
+            if rest[0] == b'.' {
+                rest = &rest[1..];
+            } else if rest.len() >= 3
+                && rest[0] == b'%'
+                && rest[1] == b'2'
+                && rest[2] | 0x20 == b'e'
+            {
+                rest = &rest[3..];
+            } else {
+                return false;
+            }
+            dots += 1;
+        }
+        (1..=2).contains(&dots)
     })
 }
 
@@ -317,6 +333,10 @@ mod tests {
             ),
             ("http://h:1/v1/operations/../x", "/v1/x"),
             ("http://h:1/v1/operations/%2E%2e/x", "/v1/x"),
+            ("http://h:1/v1/operations/.%2e/x", "/v1/x"),
+            ("http://h:1/v1/operations/a/./x", "/v1/operations/a/x"),
+            ("http://h:1/v1/operations/.../x", "/v1/operations/.../x"),
+            ("http://h:1/v1/operations/.a/x", "/v1/operations/.a/x"),
             ("http://h:1/v1/operations/a b", "/v1/operations/a%20b"),
             (
                 "http://h:1/v1/operations?limit=1&x=a+b",
