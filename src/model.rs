@@ -188,6 +188,19 @@ pub struct RecordedRequest {
     pub body: Option<String>,
 }
 
+/// Response headers as recorded: name and value (bytes that are not UTF-8
+/// shown lossily), in the order received.
+pub fn header_pairs(map: &http::HeaderMap) -> Vec<(String, String)> {
+    map.iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// A response as received.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RecordedResponse {

@@ -722,16 +722,7 @@ impl Executor {
             .await
             .map_err(|e| describe(&e))?;
         let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = crate::model::header_pairs(resp.headers());
         // Sized from Content-Length (capped) so a body is not regrown and
         // copied chunk by chunk.
         let hint = resp

@@ -245,16 +245,7 @@ impl Wire {
             Err(e) => return Err(WireError::exchange(chain(&e))),
         };
         let status = resp.status().as_u16();
-        let out_headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let out_headers = crate::model::header_pairs(resp.headers());
         let hint = resp
             .headers()
             .get(http::header::CONTENT_LENGTH)

@@ -218,16 +218,7 @@ impl HttpClient {
             },
         })?;
         let status = response.status().as_u16();
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers: Vec<(String, String)> = crate::model::header_pairs(response.headers());
         let mut body: Vec<u8> = Vec::new();
         let mut body_error = None;
         // A declared length over the cap is read only up to the cap.
