@@ -296,7 +296,7 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
         0.0
     };
     println!(
-        "fuzz: {} regressions replayed; {} inputs, {} requests ({} generated in {:.2} s, {:.0} req/s), {} skipped (unsendable)",
+        "fuzz: {} regressions replayed; {} inputs, {} requests ({} generated in {:.2} s, {:.0} req/s), {} skipped (unsendable, or a cancel the guard refused)",
         outcome.replayed,
         outcome.cases,
         outcome.requests,

@@ -43,7 +43,7 @@ pub fn dump_requests(
         // session (a replay then cancels it once and meets a 409 after).
         let fixture = handle.block_on(exec.fixture_for(&req))?;
         let prepared = exec.render(&req, fixture.as_ref());
-        if Executor::unsendable(&prepared) {
+        if Executor::unsendable(&prepared) || !exec.may_send(&req, &prepared) {
             continue;
         }
         let mut line = escape(&raw(&prepared, &host));

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use crate::contract::find;
 
-use super::executor::Executor;
+use super::executor::{Executor, KEY_NONCE_LEN, nonce_offset};
 use super::input::{AuthSpec, ContextSpec, FuzzRequest, IdSpec, STALE_TAG, Slot, Verb};
 use super::model::{Action, TagChoice, TraceStep};
 use super::oracle::Expectation;
@@ -19,6 +19,21 @@ fn q(s: &str) -> String {
 }
 
 /// A template-safe value: literal `{`/`}` are kept out of minijinja.
+/// A drawn idempotency key as a case file sends it: a key the session
+/// marked with its nonce gets the first 8 characters of each attempt's
+/// `uuid` there instead, so running the case again (the target still holds
+/// the key) is no key reuse; other keys as drawn.
+fn case_key(key: &str) -> String {
+    match nonce_offset(key) {
+        Some(at) => format!(
+            "{}{{{{ uuid[:{KEY_NONCE_LEN}] }}}}{}",
+            literal(&key[..at]),
+            literal(&key[at + KEY_NONCE_LEN..])
+        ),
+        None => literal(key),
+    }
+}
+
 fn literal(s: &str) -> String {
     if s.contains('{') || s.contains('}') {
         format!("{{% raw %}}{s}{{% endraw %}}")
@@ -183,7 +198,7 @@ pub fn stateless(
     }
     if req.verb == Verb::Cancel {
         if let Some(k) = &req.idempotency_key {
-            headers.insert("idempotency-key".into(), literal(k));
+            headers.insert("idempotency-key".into(), case_key(k));
         }
         if let Some(m) = &req.if_match {
             let current = if etag {
@@ -344,6 +359,31 @@ pub fn stateful(trace: &[TraceStep], seed: u64, what: &str, reproducers: &[Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_keys_get_a_fresh_prefix_per_attempt() {
+        assert_eq!(
+            case_key("abcdefghijklmnop"),
+            "{{ uuid[:8] }}ijklmnop".to_string()
+        );
+        assert_eq!(
+            case_key(" \"abcdefgh{jklmnop\""),
+            " \"{{ uuid[:8] }}{% raw %}{jklmnop\"{% endraw %}".to_string()
+        );
+        assert_eq!(case_key("short"), "short");
+        // What the runner's template engine makes of it: 8 hex digits, then
+        // the rest of the key, a new prefix each time.
+        let env = minijinja::Environment::new();
+        let render = |uuid: String| {
+            env.render_str(&case_key("abcdefghijklmnop"), minijinja::context! { uuid })
+                .expect("renders")
+        };
+        let a = render(uuid::Uuid::new_v4().to_string());
+        let b = render(uuid::Uuid::new_v4().to_string());
+        assert_eq!(a.len(), 16);
+        assert!(a.ends_with("ijklmnop") && a[..8].bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
 
     #[test]
     fn raw_wraps_braces_and_sets_render() {

@@ -44,7 +44,7 @@ const EXCERPT_CAP: usize = 16 * 1024;
 const KEYS_REMEMBERED: usize = 1 << 20;
 
 /// Characters of a session's key nonce.
-const KEY_NONCE_LEN: usize = 8;
+pub const KEY_NONCE_LEN: usize = 8;
 
 /// Keys at least this long (inside optional quotes) carry the session's
 /// nonce; shorter ones may repeat an earlier session's key.
@@ -496,18 +496,9 @@ impl Executor {
     /// drawn key twice in one session stays the same key. Other keys (short,
     /// non-ASCII, with control characters) are sent as drawn.
     pub fn session_key(&self, key: &str) -> String {
-        let trimmed = key.trim_matches([' ', '\t']);
-        let lead = key.len() - key.trim_start_matches([' ', '\t']).len();
-        let quoted = trimmed.len() >= 2 && trimmed.starts_with('"') && trimmed.ends_with('"');
-        let start = lead + usize::from(quoted);
-        let inner = &trimmed[usize::from(quoted)..trimmed.len() - usize::from(quoted)];
-        if inner.len() < KEY_NONCE_MIN
-            || !inner
-                .bytes()
-                .all(|b| b.is_ascii_graphic() || b == b' ' || b == b'\t')
-        {
+        let Some(start) = nonce_offset(key) else {
             return key.to_string();
-        }
+        };
         let mut out = String::with_capacity(key.len());
         out.push_str(&key[..start]);
         out.push_str(&self.key_nonce);
@@ -640,6 +631,25 @@ impl Executor {
             headers,
             deadline: self.request_timeout,
         }
+    }
+
+    /// True when the run's cancel guard lets `prepared` go: a request on
+    /// one of the session's fixtures always may; any other (a generated or
+    /// raw id) goes through the runner's guard, read as a lenient server
+    /// or proxy might read the path, so that nothing the session sends can
+    /// cancel an operation it did not create (the id must then carry
+    /// `opconform`, be empty or be longer than any id; see `run::safety`).
+    pub fn may_send(&self, req: &FuzzRequest, prepared: &Prepared) -> bool {
+        if matches!(req.id, IdSpec::Fixture { .. }) {
+            return true;
+        }
+        crate::run::cancel_guard(
+            prepared.method,
+            &prepared.url,
+            &self.target.base_url,
+            &std::collections::BTreeMap::new(),
+        )
+        .is_ok()
     }
 
     /// True when the client would refuse these headers (control characters).
@@ -813,6 +823,21 @@ impl Executor {
     }
 }
 
+/// Where a session's nonce goes in `key` ([`KEY_NONCE_LEN`] bytes from
+/// there), or `None` when the key is sent as drawn: fewer than
+/// [`KEY_NONCE_MIN`] characters inside its optional quotes and blanks, or
+/// anything but visible ASCII, spaces and tabs.
+pub fn nonce_offset(key: &str) -> Option<usize> {
+    let trimmed = key.trim_matches([' ', '\t']);
+    let lead = key.len() - key.trim_start_matches([' ', '\t']).len();
+    let quoted = trimmed.len() >= 2 && trimmed.starts_with('"') && trimmed.ends_with('"');
+    let inner = &trimmed[usize::from(quoted)..trimmed.len() - usize::from(quoted)];
+    let plain = inner
+        .bytes()
+        .all(|b| b.is_ascii_graphic() || b == b' ' || b == b'\t');
+    (inner.len() >= KEY_NONCE_MIN && plain).then_some(lead + usize::from(quoted))
+}
+
 /// The If-Match header value for `spec` given the current tag.
 pub fn if_match_value(spec: &IfMatchSpec, current: &str) -> String {
     match spec {
@@ -983,6 +1008,41 @@ mod tests {
             Duration::from_secs(1),
         );
         assert!(matches!(bad, Err(ExecError::Client(_))), "{bad:?}");
+    }
+
+    #[test]
+    fn the_cancel_guard_keeps_generated_cancels_to_marked_ids() {
+        let e = exec();
+        let send = |verb: Verb, id: IdSpec| {
+            let mut r = FuzzRequest::plain(verb, Slot::Succeeded);
+            r.id = id;
+            e.may_send(&r, &e.render(&r, None))
+        };
+        let lit = |s: &str| IdSpec::Literal(s.into());
+        // A short id could name someone's operation (ids need not be akua's).
+        assert!(!send(Verb::Cancel, lit("7")));
+        assert!(!send(Verb::Cancel, lit("op_j572abc123def456")));
+        assert!(send(Verb::Cancel, lit("op_opconform-b")));
+        assert!(send(Verb::Cancel, lit("")));
+        assert!(send(Verb::Cancel, lit(&"opconform".repeat(7))));
+        // Encoded path tricks are read as a lenient server would read them.
+        assert!(!send(
+            Verb::Cancel,
+            IdSpec::RawSegment("opconform%2F..%2Fop_j572abc123def456".into())
+        ));
+        assert!(send(
+            Verb::Cancel,
+            IdSpec::RawSegment("opconform%FF".into())
+        ));
+        // Reads and the session's own fixtures always go.
+        assert!(send(Verb::Get, lit("7")));
+        assert!(send(
+            Verb::Cancel,
+            IdSpec::Fixture {
+                slot: Slot::Running,
+                bare: true
+            }
+        ));
     }
 
     #[test]

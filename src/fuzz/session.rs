@@ -262,7 +262,10 @@ async fn check_one(
     };
     let exp = expect(req, &env);
     let prepared = exec.render(req, fixture.as_ref());
-    if exp.class == InputClass::Unsendable || Executor::unsendable(&prepared) {
+    if exp.class == InputClass::Unsendable
+        || Executor::unsendable(&prepared)
+        || !exec.may_send(req, &prepared)
+    {
         return Ok(Checked {
             violations: Vec::new(),
             exchange: None,
