@@ -128,10 +128,7 @@ fn every_generated_only_fault_is_found_with_a_fixed_seed() {
     }
 }
 
-#[test]
-fn the_correct_reference_yields_no_counterexample() {
-    let env = Env::start(None);
-    let outcome = env.fuzz(&stateless(7, 1500));
+fn assert_no_counterexample(outcome: &FuzzOutcome) {
     assert!(
         outcome.counterexamples.is_empty(),
         "{:?}",
@@ -140,6 +137,13 @@ fn the_correct_reference_yields_no_counterexample() {
             .first()
             .map(|c| (&c.input, &c.violations))
     );
+}
+
+#[test]
+fn the_correct_reference_yields_no_counterexample() {
+    let env = Env::start(None);
+    let outcome = env.fuzz(&stateless(7, 1500));
+    assert_no_counterexample(&outcome);
     assert_eq!(outcome.cases, 1500);
     assert!(outcome.generated_requests >= 1400);
     assert!(
@@ -153,23 +157,9 @@ fn the_correct_reference_yields_no_counterexample() {
     // same, and the server still holds them; each session's keys are its
     // own, so nothing is a false alarm.
     let again = env.fuzz(&stateless(7, 1500));
-    assert!(
-        again.counterexamples.is_empty(),
-        "{:?}",
-        again
-            .counterexamples
-            .first()
-            .map(|c| (&c.input, &c.violations))
-    );
+    assert_no_counterexample(&again);
     let outcome = env.fuzz(&stateful(7, 40));
-    assert!(
-        outcome.counterexamples.is_empty(),
-        "{:?}",
-        outcome
-            .counterexamples
-            .first()
-            .map(|c| (&c.input, &c.violations))
-    );
+    assert_no_counterexample(&outcome);
     assert!(
         outcome
             .result
