@@ -4,6 +4,7 @@
 //! emitted case file loads and fails against the same fault.
 
 mod options;
+mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
