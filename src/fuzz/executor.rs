@@ -858,7 +858,7 @@ fn guard_shortcut(req: &FuzzRequest, prepared: &Prepared) -> Option<bool> {
         return Some(true);
     }
     let path = prepared.url.split(['?', '#']).next().unwrap_or("");
-    if !path.contains('%') && !path.to_ascii_lowercase().contains("cancel") {
+    if !path.contains('%') && !contains_ignore_case(path, "cancel") {
         return Some(true);
     }
     if req.verb != Verb::Cancel || req.colon_encoded {
@@ -873,8 +873,15 @@ fn guard_shortcut(req: &FuzzRequest, prepared: &Prepared) -> Option<bool> {
     unreserved.then(|| {
         id.is_empty()
             || id.len() > crate::fuzz::oracle::ID_MAX
-            || id.to_ascii_lowercase().contains("opconform")
+            || contains_ignore_case(id, "opconform")
     })
+}
+
+/// `needle` in `hay`, ASCII case folded, without allocating.
+fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// The If-Match header value for `spec` given the current tag.

@@ -20,11 +20,12 @@ use proptest::strategy::BoxedStrategy;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::contract::{Endpoint, Mode, Schemas, find};
+use crate::contract::{Endpoint, Mode, Schemas};
 use crate::model::Exchange;
 
 use super::executor::{Executor, Fixture, Observed, Prepared, if_match_value};
 use super::input::STALE_TAG;
+use super::oracle::Union;
 use super::property::{Property, Violation, judge_body};
 
 /// Fixtures of one sequence, in creation order: one succeeded and two
@@ -175,41 +176,6 @@ pub struct SequenceRun {
     pub requests: u64,
 }
 
-#[derive(Default)]
-struct Sets {
-    strict: Vec<u16>,
-    lenient: Vec<u16>,
-    invariant: Option<&'static str>,
-}
-
-impl Sets {
-    fn add(&mut self, id: &'static str) {
-        if let Some(s) = find(id).and_then(|i| i.statuses) {
-            self.strict.extend_from_slice(s.strict);
-            self.lenient.extend_from_slice(s.lenient_extra);
-        }
-        self.invariant.get_or_insert(id);
-    }
-
-    fn finish(mut self) -> (Vec<u16>, Vec<u16>, &'static str) {
-        self.strict.sort_unstable();
-        self.strict.dedup();
-        let strict = self.strict;
-        let mut extra: Vec<u16> = self
-            .lenient
-            .into_iter()
-            .filter(|s| !strict.contains(s))
-            .collect();
-        extra.sort_unstable();
-        extra.dedup();
-        (
-            strict,
-            extra,
-            self.invariant.unwrap_or("CANCEL-202-ENVELOPE"),
-        )
-    }
-}
-
 fn fail(invariant: &str, expected: impl Into<String>, actual: impl Into<String>) -> Violation {
     Violation {
         property: Property::StatefulModel,
@@ -259,7 +225,7 @@ pub async fn run_sequence(
     let mut keys: Vec<KeyUse> = Vec::new();
     let mut key_steps: HashMap<String, usize> = HashMap::new();
     for (i, action) in actions.iter().enumerate() {
-        let mut sets = Sets::default();
+        let mut sets = Union::default();
         let mut same_body_as = None;
         let mut sent_key = None;
         let mut sent_tag = TagChoice::None;
@@ -346,7 +312,7 @@ pub async fn run_sequence(
                     _ if etag.is_some() => Some(false),
                     _ => None,
                 };
-                let normal = |sets: &mut Sets| match &m.phase {
+                let normal = |sets: &mut Union| match &m.phase {
                     Phase::Done(_) => {
                         if stale != Some(false) {
                             sets.add("CANCEL-IFMATCH-PRECEDENCE");
@@ -379,11 +345,11 @@ pub async fn run_sequence(
                     Some(u) if u.op == op && u.stored.is_some() && u.tag == *tag => {
                         // A replay: the first answer again, byte for byte.
                         let (status, _) = u.stored.clone().unwrap_or((202, Vec::new()));
-                        sets.invariant = Some("CANCEL-REPLAY-IDEMPOTENT");
+                        sets.attribute_to("CANCEL-REPLAY-IDEMPOTENT");
                         if (200..300).contains(&status) {
                             sets.add("CANCEL-REPLAY-IDEMPOTENT");
                         }
-                        sets.strict.push(status);
+                        sets.add_codes(&[status]);
                         same_body_as = key_steps.get(&u.key).copied();
                     }
                     Some(_) => {
@@ -413,7 +379,7 @@ pub async fn run_sequence(
         let seen = exec.send(&prepared).await;
         run.requests += 1;
         let exchange = exec.record(&prepared, &seen);
-        let (strict, lenient_extra, invariant) = sets.finish();
+        let (strict, lenient_extra, invariant) = sets.split("CANCEL-202-ENVELOPE");
         let mut violations = check_step(
             exec,
             schemas,
@@ -670,10 +636,10 @@ mod tests {
 
     #[test]
     fn sets_unite_catalogue_sets() {
-        let mut s = Sets::default();
+        let mut s = Union::default();
         s.add("CANCEL-202-ENVELOPE");
         s.add("CANCEL-TERMINAL-422");
-        let (strict, extra, inv) = s.finish();
+        let (strict, extra, inv) = s.split("CANCEL-202-ENVELOPE");
         assert_eq!(strict, vec![202, 422]);
         assert_eq!(extra, vec![200, 400, 409]);
         assert_eq!(inv, "CANCEL-202-ENVELOPE");

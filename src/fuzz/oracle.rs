@@ -88,23 +88,29 @@ pub fn header_shape(value: &str) -> HeaderShape {
     HeaderShape::Len(trimmed.chars().count())
 }
 
-/// Statuses being united, strict and lenient separately.
+/// Statuses being united, strict and lenient separately (the oracle's
+/// expectations and the stateful model's predictions).
 #[derive(Debug, Default)]
-struct Union {
+pub(super) struct Union {
     strict: Vec<u16>,
     lenient: Vec<u16>,
     invariant: Option<&'static str>,
 }
 
 impl Union {
-    fn add(&mut self, invariant: &'static str) {
+    pub(super) fn add(&mut self, invariant: &'static str) {
         let sets = statuses(invariant);
         self.strict.extend_from_slice(sets.strict);
         self.lenient.extend_from_slice(sets.lenient_extra);
         self.invariant.get_or_insert(invariant);
     }
 
-    fn add_codes(&mut self, strict: &[u16]) {
+    /// Attributes the union to `invariant`, whatever was added before.
+    pub(super) fn attribute_to(&mut self, invariant: &'static str) {
+        self.invariant = Some(invariant);
+    }
+
+    pub(super) fn add_codes(&mut self, strict: &[u16]) {
         self.strict.extend_from_slice(strict);
     }
 
@@ -112,7 +118,9 @@ impl Union {
         self.strict.is_empty() && self.lenient.is_empty()
     }
 
-    fn finish(self, class: InputClass, mode: Mode, fallback: &'static str) -> Expectation {
+    /// The strict set, the lenient extras (not already strict), both sorted
+    /// without repeats, and the first invariant added (else `fallback`).
+    pub(super) fn split(self, fallback: &'static str) -> (Vec<u16>, Vec<u16>, &'static str) {
         let mut strict = self.strict;
         strict.sort_unstable();
         strict.dedup();
@@ -123,6 +131,11 @@ impl Union {
             .collect();
         extra.sort_unstable();
         extra.dedup();
+        (strict, extra, self.invariant.unwrap_or(fallback))
+    }
+
+    fn finish(self, class: InputClass, mode: Mode, fallback: &'static str) -> Expectation {
+        let (strict, extra, invariant) = self.split(fallback);
         let mut accepted = strict.clone();
         if mode == Mode::Lenient {
             accepted.extend_from_slice(&extra);
@@ -132,7 +145,7 @@ impl Union {
             accepted,
             strict,
             lenient_extra: extra,
-            invariant: self.invariant.unwrap_or(fallback),
+            invariant,
             class,
         }
     }

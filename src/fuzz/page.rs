@@ -27,11 +27,7 @@ use super::body_cache::BodyCache;
 /// Of one item, what page-level checks read (see `contract::list`). A new
 /// page-level check that reads another item field must add it here; the
 /// equivalence test fails until it does.
-#[derive(Deserialize)]
-struct Skeleton<'a> {
-    #[serde(borrow)]
-    started_at: Option<&'a RawValue>,
-}
+const SKELETON_FIELDS: [&str; 1] = ["started_at"];
 
 /// True when any outcome fails (strict-only invariants count only in
 /// strict mode; `ignore`d IDs never count).
@@ -102,14 +98,10 @@ fn judge_item(
     if fails(&contract::check_operation(&obs), mode, ignore) {
         return None;
     }
-    let skeleton = serde_json::from_str::<Skeleton<'_>>(raw.get()).ok()?;
-    let mut fields = Map::new();
-    if let Some(started_at) = skeleton.started_at {
-        fields.insert(
-            "started_at".to_string(),
-            serde_json::from_str::<Value>(started_at.get()).ok()?,
-        );
-    }
+    let fields: Map<String, Value> = SKELETON_FIELDS
+        .iter()
+        .filter_map(|k| Some((k.to_string(), item.get(k)?.clone())))
+        .collect();
     Some(Value::Object(fields))
 }
 

@@ -26,7 +26,9 @@ use crate::report::reproducer;
 
 use super::body_cache::Judged;
 use super::emit_case;
-use super::executor::{ExecError, Executor, FuzzTarget, KEY_NONCE_MIN, Observed, Prepared};
+use super::executor::{
+    ExecError, Executor, FuzzTarget, KEY_NONCE_MIN, Observed, Prepared, nonce_offset,
+};
 use super::input::FuzzRequest;
 use super::model::{Action, TraceStep, run_sequence, sequence};
 use super::oracle::{Expectation, InputClass, OracleEnv, expect};
@@ -245,13 +247,21 @@ async fn check_one(
 ) -> Result<Checked, ExecError> {
     let fixture = exec.fixture_for(req).await?;
     let mut requests = u64::from(req.slot() == Some(super::input::Slot::FreshRunning));
-    let key_seen = match (&req.idempotency_key, req.verb) {
-        // Short keys may have been used by an earlier run against the same
-        // target (keys live for hours): either answer is then fine.
-        // Longer ones carry this session's nonce (see `session_key`).
-        (Some(k), super::input::Verb::Cancel) => {
-            let sent = exec.session_key(k);
-            exec.key_seen(&sent) || (sent == *k && k.chars().count() < KEY_NONCE_MIN)
+    let prepared = exec.render(req, fixture.as_ref());
+    let refused = Executor::unsendable(&prepared) || !exec.may_send(req, &prepared);
+    // The key as sent (this session's nonce in a long one; see
+    // `session_key`), remembered only when the request goes out. Short keys
+    // may have been used by an earlier run against the same target (keys
+    // live for hours): either answer is then fine.
+    let sent_key = prepared
+        .headers
+        .iter()
+        .find(|(k, _)| *k == "idempotency-key")
+        .map(|(_, v)| v.as_str());
+    let key_seen = match (&req.idempotency_key, sent_key) {
+        (Some(drawn), Some(sent)) if req.verb == super::input::Verb::Cancel && !refused => {
+            exec.key_seen(sent)
+                || (nonce_offset(drawn).is_none() && drawn.chars().count() < KEY_NONCE_MIN)
         }
         _ => false,
     };
@@ -261,11 +271,7 @@ async fn check_one(
         key_seen,
     };
     let exp = expect(req, &env);
-    let prepared = exec.render(req, fixture.as_ref());
-    if exp.class == InputClass::Unsendable
-        || Executor::unsendable(&prepared)
-        || !exec.may_send(req, &prepared)
-    {
+    if exp.class == InputClass::Unsendable || refused {
         return Ok(Checked {
             violations: Vec::new(),
             exchange: None,
