@@ -19,6 +19,15 @@ pub enum ExitStatus {
     /// The target could not be reached, stopped answering, or the run deadline
     /// passed before the suite finished.
     TargetUnreachable,
+    /// Nothing was verified: requests were sent, but no case passed (every
+    /// case was skipped, inconclusive or throttled). An empty verification is
+    /// not a pass (cargo-nextest's `--no-tests=fail`); `--allow-empty` turns
+    /// it into [`ExitStatus::Success`].
+    NothingVerified,
+    /// The run finished and its verdict was printed, but a report file could
+    /// not be written. Requests were sent, so this is not
+    /// [`ExitStatus::BadInput`].
+    ReportNotWritten,
 }
 
 impl ExitStatus {
@@ -29,6 +38,8 @@ impl ExitStatus {
             ExitStatus::InvariantFailed => 1,
             ExitStatus::BadInput => 2,
             ExitStatus::TargetUnreachable => 3,
+            ExitStatus::NothingVerified => 4,
+            ExitStatus::ReportNotWritten => 5,
         }
     }
 
@@ -43,15 +54,23 @@ impl ExitStatus {
             ExitStatus::TargetUnreachable => {
                 "target unreachable, stopped answering, or the run deadline passed"
             }
+            ExitStatus::NothingVerified => {
+                "nothing verified: no case passed (all skipped, inconclusive or throttled)"
+            }
+            ExitStatus::ReportNotWritten => {
+                "the run finished, but a report could not be written"
+            }
         }
     }
 
     /// Every status, in code order.
-    pub const ALL: [ExitStatus; 4] = [
+    pub const ALL: [ExitStatus; 6] = [
         ExitStatus::Success,
         ExitStatus::InvariantFailed,
         ExitStatus::BadInput,
         ExitStatus::TargetUnreachable,
+        ExitStatus::NothingVerified,
+        ExitStatus::ReportNotWritten,
     ];
 }
 
@@ -68,6 +87,6 @@ mod tests {
     #[test]
     fn codes_are_distinct_and_ordered() {
         let codes: Vec<u8> = ExitStatus::ALL.iter().map(|s| s.code()).collect();
-        assert_eq!(codes, vec![0, 1, 2, 3]);
+        assert_eq!(codes, vec![0, 1, 2, 3, 4, 5]);
     }
 }

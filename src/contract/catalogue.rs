@@ -13,7 +13,7 @@ use super::{error, http, list, operation, status};
 
 /// Version of the catalogue; bump when an ID is added, removed or changes
 /// meaning.
-pub const CATALOGUE_VERSION: &str = "0.3.0";
+pub const CATALOGUE_VERSION: &str = "0.4.0";
 
 static CATALOGUE: &[Invariant] = &[
     Invariant {
@@ -234,7 +234,7 @@ static CATALOGUE: &[Invariant] = &[
         basis: Basis::Documented,
         statuses: None,
         strict_only: false,
-        check: Check::Case,
+        check: Check::History,
     },
     Invariant {
         id: "OP-IMMUTABLE-DONE",
@@ -244,7 +244,7 @@ static CATALOGUE: &[Invariant] = &[
         basis: Basis::Documented,
         statuses: None,
         strict_only: false,
-        check: Check::Case,
+        check: Check::History,
     },
     Invariant {
         id: "OP-DONE-MONOTONIC",
@@ -254,7 +254,67 @@ static CATALOGUE: &[Invariant] = &[
         basis: Basis::Documented,
         statuses: None,
         strict_only: false,
-        check: Check::Case,
+        check: Check::History,
+    },
+    Invariant {
+        id: "HIST-STARTED-AT-STABLE",
+        title: "an operation's started_at never changes",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.Operation.started_at (\"Unix timestamp (seconds)\" of the start; one start per operation)",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: None,
+        strict_only: false,
+        check: Check::History,
+    },
+    Invariant {
+        id: "HIST-COMPLETED-AT-ONCE",
+        title: "completed_at is set once and never changes",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.Operation.completed_at; \"State for completed operations (done: true) is immutable.\"",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: None,
+        strict_only: false,
+        check: Check::History,
+    },
+    Invariant {
+        id: "HIST-STEPS-FORWARD",
+        title: "steps only move forward: none disappears, no status or timestamp goes back (a failed step may be retried)",
+        clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json components.schemas.OperationStep (status pending, running, completed, failed, skipped); Operation.last_error (\"cleared when the step succeeds on retry\")",
+        level: Level::Must,
+        basis: Basis::Inferred,
+        statuses: None,
+        strict_only: false,
+        check: Check::History,
+    },
+    Invariant {
+        id: "ETAG-CHANGES",
+        title: "where ETags are sent, a changed operation gets a different entity-tag",
+        clause: "RFC 9110 §8.8.1 (an entity-tag differentiates representations of the same resource), §8.8.3 (a strong validator changes whenever the representation data changes)",
+        level: Level::Must,
+        basis: Basis::Standard,
+        statuses: None,
+        strict_only: false,
+        check: Check::History,
+    },
+    Invariant {
+        id: "ETAG-STABLE",
+        title: "where ETags are sent, an unchanged operation keeps its entity-tag",
+        clause: "RFC 9110 §8.8.1 (entity-tags as validators), §13.1.1 (If-Match compares the current entity-tag: a tag that changes without the representation makes If-Match unusable)",
+        level: Level::Should,
+        basis: Basis::Standard,
+        statuses: None,
+        strict_only: false,
+        check: Check::History,
+    },
+    Invariant {
+        id: "HTTP-405-ALLOW",
+        title: "a 405 response names the allowed methods in an Allow header",
+        clause: "RFC 9110 §15.5.6 (\"The origin server MUST generate an Allow header field in a 405 response\"), §10.2.1",
+        level: Level::Must,
+        basis: Basis::Standard,
+        statuses: None,
+        strict_only: false,
+        check: Check::Response(http::allow_on_405),
     },
     Invariant {
         id: "OP-STEPS-ON-GET",

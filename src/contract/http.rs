@@ -74,6 +74,19 @@ pub(crate) fn etag_header(obs: &Observation<'_>) -> Outcome {
     }
 }
 
+/// HTTP-405-ALLOW: a 405 carries a non-empty `Allow` header (RFC 9110
+/// §15.5.6). Any other status is `NotApplicable`.
+pub(crate) fn allow_on_405(response: &crate::model::RecordedResponse) -> Outcome {
+    if response.status != 405 {
+        return Outcome::NotApplicable;
+    }
+    match response.header("allow") {
+        Some(v) if v.split(',').any(|m| !m.trim().is_empty()) => Outcome::Pass,
+        Some(v) => Outcome::Fail(format!("405 with an empty Allow header ({v:?})")),
+        None => Outcome::Fail("405 without an Allow header".into()),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -210,6 +223,23 @@ pub(crate) mod tests {
         );
         assert_eq!(
             run(etag_header, Endpoint::Get, None),
+            Outcome::NotApplicable
+        );
+    }
+
+    #[test]
+    fn a_405_names_its_methods() {
+        let allow = |headers: &[(&str, &str)]| {
+            let e = exchange("http://h/v1/operations/op_x", 405, headers);
+            allow_on_405(e.response.as_ref().expect("response"))
+        };
+        assert_eq!(allow(&[("allow", "GET")]), Outcome::Pass);
+        assert_eq!(allow(&[("Allow", "GET, HEAD")]), Outcome::Pass);
+        assert!(matches!(allow(&[]), Outcome::Fail(m) if m.contains("without")));
+        assert!(matches!(allow(&[("allow", " , ")]), Outcome::Fail(m) if m.contains("empty")));
+        let ok = exchange("http://h/v1/operations/op_x", 404, &[]);
+        assert_eq!(
+            allow_on_405(ok.response.as_ref().expect("response")),
             Outcome::NotApplicable
         );
     }

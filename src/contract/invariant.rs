@@ -117,6 +117,12 @@ pub enum Check {
     List(fn(&Observation<'_>) -> Outcome),
     /// A rule over one error (4xx) body.
     Error(fn(&Observation<'_>) -> Outcome),
+    /// A rule over the status and headers of any response, whatever its
+    /// body (e.g. a 405 names the allowed methods).
+    Response(fn(&crate::model::RecordedResponse) -> Outcome),
+    /// A rule over one operation's history: every representation of it the
+    /// run saw, in the order received (`crate::history`).
+    History,
     /// Evidenced by case expectations only (status sets, `unchanged`,
     /// `eventually`, replay equality ...). The runner attributes those checks
     /// to this invariant.
@@ -129,6 +135,8 @@ impl std::fmt::Debug for Check {
             Check::Operation(_) => "Operation",
             Check::List(_) => "List",
             Check::Error(_) => "Error",
+            Check::Response(_) => "Response",
+            Check::History => "History",
             Check::Case => "Case",
         })
     }

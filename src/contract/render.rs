@@ -53,6 +53,8 @@ fn check_label(check: Check) -> &'static str {
         Check::Operation(_) => "operation",
         Check::List(_) => "list",
         Check::Error(_) => "error",
+        Check::Response(_) => "response",
+        Check::History => "history",
         Check::Case => "case",
     }
 }
