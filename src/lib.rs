@@ -60,6 +60,8 @@ mod diagnostic;
 pub mod exit;
 pub mod fuzz;
 pub mod harness;
+pub mod history;
+pub mod judge;
 pub mod model;
 pub mod profile;
 pub mod redact;

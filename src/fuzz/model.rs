@@ -581,24 +581,24 @@ fn check_step(
             actual: seen.error.clone().unwrap_or_default(),
         }];
     };
-    let ok = strict.contains(&status) || (mode == Mode::Lenient && lenient_extra.contains(&status));
-    if !ok {
-        let mut set: Vec<u16> = strict.to_vec();
-        if mode == Mode::Lenient {
-            set.extend_from_slice(lenient_extra);
-        }
-        set.sort_unstable();
-        let property = if status >= 500 {
-            Property::No5xx
-        } else {
-            Property::StatefulModel
-        };
-        return vec![Violation {
-            property,
-            invariant: invariant.to_string(),
-            expected: format!("status in {set:?}"),
-            actual: format!("status {status}"),
-        }];
+    let mut accepted: Vec<u16> = strict.to_vec();
+    if mode == Mode::Lenient {
+        accepted.extend_from_slice(lenient_extra);
+    }
+    accepted.sort_unstable();
+    let finding = crate::judge::status(invariant, &accepted, status, mode);
+    let mut out = Vec::new();
+    if finding.failed() {
+        out.push(Violation {
+            property: if status >= 500 {
+                Property::No5xx
+            } else {
+                Property::StatefulModel
+            },
+            invariant: finding.invariant,
+            expected: finding.expected,
+            actual: finding.actual,
+        });
     }
     let endpoint = if prepared.url.contains("/operations?") {
         Endpoint::List
@@ -609,7 +609,8 @@ fn check_step(
     } else {
         Endpoint::Get
     };
-    judge_body(schemas, mode, endpoint, seen, exchange)
+    out.extend(judge_body(schemas, mode, endpoint, seen, exchange));
+    out
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::case::BodyKind;
-use crate::contract::{self, Endpoint, Invariant, Mode, Observation, Outcome, Schemas};
+use crate::contract::{Endpoint, Mode, Schemas};
+use crate::judge;
 use crate::model::Exchange;
 
 use super::executor::Observed;
@@ -91,13 +92,8 @@ pub struct Violation {
     pub actual: String,
 }
 
-fn fmt_set(set: &[u16]) -> String {
-    let list: Vec<String> = set.iter().map(u16::to_string).collect();
-    format!("status in [{}]", list.join(", "))
-}
-
 /// Status and transport checks for one response.
-pub fn judge_status(exp: &Expectation, seen: &Observed) -> Vec<Violation> {
+pub fn judge_status(exp: &Expectation, seen: &Observed, mode: Mode) -> Vec<Violation> {
     let Some(status) = seen.status else {
         let error = seen.error.clone().unwrap_or_else(|| "no response".into());
         let actual = if seen.timed_out {
@@ -108,11 +104,12 @@ pub fn judge_status(exp: &Expectation, seen: &Observed) -> Vec<Violation> {
         return vec![Violation {
             property: Property::NoHang,
             invariant: exp.invariant.to_string(),
-            expected: format!("a complete response ({})", fmt_set(&exp.accepted)),
+            expected: format!("a complete response ({})", judge::set_text(&exp.accepted)),
             actual,
         }];
     };
-    if exp.accepts(status) {
+    let finding = judge::status(exp.invariant, &exp.accepted, status, mode);
+    if !finding.failed() {
         return Vec::new();
     }
     let property = if status >= 500 {
@@ -126,13 +123,15 @@ pub fn judge_status(exp: &Expectation, seen: &Observed) -> Vec<Violation> {
     };
     vec![Violation {
         property,
-        invariant: exp.invariant.to_string(),
-        expected: fmt_set(&exp.accepted),
-        actual: format!("status {status}"),
+        invariant: finding.invariant,
+        expected: finding.expected,
+        actual: finding.actual,
     }]
 }
 
-/// Schema and body-invariant checks for one response body.
+/// Every other rule the judge applies to one response (its body against
+/// the schema and body invariants of its kind, and the rules over any
+/// response), as violations: the runner's checks, through the same judge.
 pub fn judge_body(
     schemas: &Schemas,
     mode: Mode,
@@ -143,93 +142,39 @@ pub fn judge_body(
     let Some(status) = seen.status else {
         return Vec::new();
     };
-    let (kind, property) = match (endpoint, status) {
-        (Endpoint::List, 200..=299) => (BodyKind::OperationList, Property::BodyContract),
-        (Endpoint::Other, _) => return Vec::new(),
-        (_, 200..=299) => (BodyKind::Operation, Property::BodyContract),
-        (_, 400..=499) => (BodyKind::Error, Property::ErrorEnvelope),
-        _ => return Vec::new(),
+    let kind = judge::inferred_kind(endpoint, status);
+    let property = match kind {
+        Some(BodyKind::Error) => Property::ErrorEnvelope,
+        _ => Property::BodyContract,
     };
-    let schema_id = match kind {
-        BodyKind::Operation => "OP-SCHEMA-REQUIRED",
-        BodyKind::OperationList => "LIST-SHAPE",
-        BodyKind::Error => "ERR-ENVELOPE",
-    };
-    // A body cut short (over --max-body, or broken off) is judged by why,
-    // as the runner does, not by the JSON error of the part read.
-    if let Some(error) = &seen.error {
-        return vec![Violation {
-            property,
-            invariant: schema_id.to_string(),
-            expected: "a complete body".into(),
-            actual: error.clone(),
-        }];
-    }
-    let body: Value = match serde_json::from_slice(&seen.body) {
-        Ok(v) => v,
-        Err(e) => {
-            return vec![Violation {
-                property,
-                invariant: schema_id.to_string(),
-                expected: "a JSON body".into(),
-                actual: format!("not JSON: {e}"),
-            }];
-        }
-    };
-    let mut out = Vec::new();
-    let violations = schemas.validate(kind, &body);
-    if !violations.is_empty() {
-        let actual = violations
-            .iter()
-            .take(3)
-            .map(|v| format!("{}: {}", v.pointer, v.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        out.push(Violation {
-            property,
-            invariant: schema_id.to_string(),
-            expected: format!("body matches the {kind:?} schema"),
-            actual,
-        });
-    }
-    let obs = |body| Observation {
-        body,
-        exchange: Some(exchange),
-        endpoint,
-        mode,
-    };
-    // `item`: the list index, formatted only for a failure (pages have up
-    // to 100 items, nearly all passing).
-    let mut push = |pairs: Vec<(&'static Invariant, Outcome)>, item: Option<usize>| {
-        for (inv, outcome) in pairs {
-            if let Outcome::Fail(msg) = outcome
-                && !(inv.strict_only && mode == Mode::Lenient)
-            {
-                out.push(Violation {
-                    property,
-                    invariant: inv.id.to_string(),
-                    expected: inv.title.to_string(),
-                    actual: match item {
-                        Some(i) => format!("/data/{i}: {msg}"),
-                        None => msg,
-                    },
-                });
+    let parsed;
+    let parse_error;
+    let body = match &seen.error {
+        // A body cut short (over --max-body, or broken off) is judged by
+        // why, as the runner does, not by the JSON error of the part read.
+        Some(error) => judge::Body::Incomplete(error),
+        None if kind.is_none() => judge::Body::NotJson(""),
+        None => match serde_json::from_slice::<Value>(&seen.body) {
+            Ok(v) => {
+                parsed = v;
+                judge::Body::Json(&parsed)
             }
-        }
-    };
-    match kind {
-        BodyKind::Operation => push(contract::check_operation(&obs(&body)), None),
-        BodyKind::OperationList => {
-            push(contract::check_list(&obs(&body)), None);
-            if let Some(items) = body.get("data").and_then(Value::as_array) {
-                for (i, item) in items.iter().enumerate() {
-                    push(contract::check_operation(&obs(item)), Some(i));
-                }
+            Err(e) => {
+                parse_error = e.to_string();
+                judge::Body::NotJson(&parse_error)
             }
-        }
-        BodyKind::Error => push(contract::check_error(&obs(&body)), None),
-    }
-    out
+        },
+    };
+    judge::response(schemas, mode, endpoint, kind, body, exchange)
+        .into_iter()
+        .filter(judge::Finding::failed)
+        .map(|f| Violation {
+            property,
+            invariant: f.invariant,
+            expected: f.expected,
+            actual: f.actual,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -261,7 +206,7 @@ mod tests {
     #[test]
     fn statuses_map_to_properties() {
         let p = |s, class| {
-            judge_status(&exp(&[404], class), &seen(s, ""))
+            judge_status(&exp(&[404], class), &seen(s, ""), Mode::Lenient)
                 .first()
                 .map(|v| v.property)
         };

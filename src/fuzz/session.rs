@@ -282,27 +282,32 @@ async fn check_one(
     }
     let seen = exec.send(&prepared).await;
     requests += 1;
-    let mut violations = judge_status(&exp, &seen);
-    if let Some(status) = seen
-        .status
-        .filter(|s| violations.is_empty() && (200..500).contains(s))
-    {
-        let key = exec.clean.key(&Judged {
-            endpoint: req.verb.endpoint(),
-            mode,
-            method: prepared.method,
-            url: &prepared.url,
-            status,
-            headers: &seen.headers,
-            body: &seen.body,
-        });
-        // Every check is a pure function of what the key covers: a
-        // byte-identical exchange already judged clean is clean.
-        if !exec.clean.is_clean(key) {
-            violations = judge_body_filtered(exec, schemas, mode, req, &prepared, &seen);
-            if violations.is_empty() {
-                exec.clean.mark_clean(key);
+    let mut violations = judge_status(&exp, &seen, mode);
+    if let Some(status) = seen.status.filter(|s| (200..500).contains(s)) {
+        if violations.is_empty() {
+            let key = exec.clean.key(&Judged {
+                endpoint: req.verb.endpoint(),
+                mode,
+                method: prepared.method,
+                url: &prepared.url,
+                status,
+                headers: &seen.headers,
+                body: &seen.body,
+            });
+            // Every check is a pure function of what the key covers: a
+            // byte-identical exchange already judged clean is clean.
+            if !exec.clean.is_clean(key) {
+                violations = judge_body_filtered(exec, schemas, mode, req, &prepared, &seen);
+                if violations.is_empty() {
+                    exec.clean.mark_clean(key);
+                }
             }
+        } else {
+            // A wrong status is judged in full too, as the runner judges
+            // every response: the body may break more than the status.
+            violations.extend(judge_body_filtered(
+                exec, schemas, mode, req, &prepared, &seen,
+            ));
         }
     }
     Ok(Checked {

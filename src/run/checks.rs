@@ -4,11 +4,13 @@
 use serde_json::Value;
 
 use crate::case::{BodyKind, JsonIs, StatusExpect};
-use crate::contract::{self, Endpoint, Invariant, Mode, Observation, Outcome, Schemas, StatusSets};
-use crate::model::{CheckResult, Exchange, Verdict};
+use crate::contract::{self, Endpoint, Mode, Schemas, StatusSets};
+use crate::judge;
+use crate::model::{CheckResult, Exchange};
 
 /// A check attributed to `invariant`; recorded as skipped when the invariant
-/// is strict-only and the run is lenient.
+/// is strict-only and the run is lenient (the judge's rule,
+/// [`crate::judge::verdict`]).
 pub fn check(
     invariant: &str,
     passed: bool,
@@ -17,23 +19,19 @@ pub fn check(
     exchange: Option<usize>,
     mode: Mode,
 ) -> CheckResult {
-    let strict_only = contract::find(invariant).is_some_and(|inv| inv.strict_only);
-    let verdict = if strict_only && mode == Mode::Lenient {
-        Verdict::Skip
-    } else if passed {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    };
-    let mut actual = actual.into();
-    if verdict == Verdict::Skip {
-        actual = format!("{actual} (strict-only invariant; not checked in lenient mode)");
-    }
+    record(
+        judge::finding(invariant, passed, expected, actual, mode),
+        exchange,
+    )
+}
+
+/// A judge's finding as a check of the exchange at `exchange`.
+pub fn record(f: judge::Finding, exchange: Option<usize>) -> CheckResult {
     CheckResult {
-        invariant: invariant.to_string(),
-        verdict,
-        expected: expected.into(),
-        actual,
+        invariant: f.invariant,
+        verdict: f.verdict,
+        expected: f.expected,
+        actual: f.actual,
         exchange,
         elapsed_ms: None,
     }
@@ -73,111 +71,24 @@ pub fn catalogue_statuses(id: &str) -> Option<StatusSets> {
     contract::find(id).and_then(|inv| inv.statuses)
 }
 
-/// The schema kind a response body is checked against when the step names
-/// none: inferred from the endpoint and the status.
-pub fn inferred_kind(endpoint: Endpoint, status: u16) -> Option<BodyKind> {
-    match (endpoint, status) {
-        (Endpoint::Other, _) => None,
-        (Endpoint::List, 200..=299) => Some(BodyKind::OperationList),
-        (_, 200..=299) => Some(BodyKind::Operation),
-        (_, 400..=499) => Some(BodyKind::Error),
-        _ => None,
-    }
-}
+pub use crate::judge::{inferred_kind, kind_fits as body_kind_fits};
 
-/// True when a response with `status` can carry a body of `kind`: an
-/// Operation or a list on 2xx, an error envelope on 4xx/5xx.
-pub fn body_kind_fits(kind: BodyKind, status: u16) -> bool {
-    match kind {
-        BodyKind::Operation | BodyKind::OperationList => (200..300).contains(&status),
-        BodyKind::Error => (400..600).contains(&status),
-    }
-}
-
-/// The invariant schema violations of `kind` are attributed to.
-pub fn schema_invariant(kind: BodyKind) -> &'static str {
-    match kind {
-        BodyKind::Operation => "OP-SCHEMA-REQUIRED",
-        BodyKind::OperationList => "LIST-SHAPE",
-        BodyKind::Error => "ERR-ENVELOPE",
-    }
-}
-
-/// Schema validation plus every body invariant for one parsed body.
+/// Every rule the judge applies to one response except its status
+/// expectation (see [`crate::judge::response`]), as checks of the exchange
+/// at `index`.
 pub fn body_checks(
     schemas: &Schemas,
     mode: Mode,
-    kind: BodyKind,
-    body: &Value,
+    kind: Option<BodyKind>,
+    body: judge::Body<'_>,
     exchange: &Exchange,
     index: usize,
     endpoint: Endpoint,
 ) -> Vec<CheckResult> {
-    let mut out = Vec::new();
-    let violations = schemas.validate(kind, body);
-    let schema_name = match kind {
-        BodyKind::Operation => "Operation",
-        BodyKind::OperationList => "OperationList",
-        BodyKind::Error => "an error envelope",
-    };
-    let actual = if violations.is_empty() {
-        "valid".to_string()
-    } else {
-        violations
-            .iter()
-            .take(5)
-            .map(|v| format!("{}: {}", v.pointer, v.message))
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    out.push(check(
-        schema_invariant(kind),
-        violations.is_empty(),
-        format!("body matches {schema_name}"),
-        actual,
-        Some(index),
-        mode,
-    ));
-    let obs = |body| Observation {
-        body,
-        exchange: Some(exchange),
-        endpoint,
-        mode,
-    };
-    let mut push = |results: Vec<(&'static Invariant, Outcome)>, what: &str| {
-        for (inv, outcome) in results {
-            match outcome {
-                Outcome::Pass => {
-                    out.push(check(inv.id, true, inv.title, "held", Some(index), mode))
-                }
-                Outcome::Fail(msg) => out.push(check(
-                    inv.id,
-                    false,
-                    inv.title,
-                    format!("{what}{msg}"),
-                    Some(index),
-                    mode,
-                )),
-                Outcome::NotApplicable => {}
-            }
-        }
-    };
-    match kind {
-        BodyKind::Operation => push(contract::check_operation(&obs(body)), ""),
-        BodyKind::OperationList => {
-            push(contract::check_list(&obs(body)), "");
-            if let Some(items) = body.get("data").and_then(Value::as_array) {
-                for (i, item) in items.iter().enumerate() {
-                    push(
-                        contract::check_operation(&obs(item)),
-                        &format!("/data/{i}: "),
-                    );
-                }
-            }
-        }
-        BodyKind::Error => push(contract::check_error(&obs(body)), ""),
-    }
-    out
+    judge::response(schemas, mode, endpoint, kind, body, exchange)
+        .into_iter()
+        .map(|f| record(f, Some(index)))
+        .collect()
 }
 
 /// What `is` expects at a pointer, for messages: `/next_cursor is null`.
@@ -312,32 +223,6 @@ mod tests {
             accepted_statuses(&l, Mode::Strict, none).unwrap(),
             vec![403, 404]
         );
-    }
-
-    #[test]
-    fn inferred_kinds() {
-        assert_eq!(
-            inferred_kind(Endpoint::List, 200),
-            Some(BodyKind::OperationList)
-        );
-        assert_eq!(
-            inferred_kind(Endpoint::Cancel, 202),
-            Some(BodyKind::Operation)
-        );
-        assert_eq!(inferred_kind(Endpoint::Wait, 404), Some(BodyKind::Error));
-        assert_eq!(inferred_kind(Endpoint::Get, 500), None);
-        assert_eq!(inferred_kind(Endpoint::Other, 200), None);
-    }
-
-    #[test]
-    fn body_kinds_fit_their_status_class() {
-        assert!(body_kind_fits(BodyKind::Operation, 202));
-        assert!(!body_kind_fits(BodyKind::Operation, 404));
-        assert!(body_kind_fits(BodyKind::OperationList, 200));
-        assert!(!body_kind_fits(BodyKind::OperationList, 400));
-        assert!(body_kind_fits(BodyKind::Error, 422));
-        assert!(body_kind_fits(BodyKind::Error, 503));
-        assert!(!body_kind_fits(BodyKind::Error, 200));
     }
 
     #[test]

@@ -60,6 +60,15 @@ impl RawResponse {
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_slice(&self.body).ok()
     }
+
+    /// Why the body is not JSON (empty when it is).
+    pub fn json_error(&self) -> String {
+        match serde_json::from_slice::<serde::de::IgnoredAny>(&self.body) {
+            Ok(_) => String::new(),
+            Err(e) if self.body.is_empty() => format!("empty body ({e})"),
+            Err(e) => e.to_string(),
+        }
+    }
 }
 
 /// What one send produced.

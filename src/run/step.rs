@@ -7,11 +7,12 @@ use serde_json::Value;
 
 use crate::case::{PlannedCase, Requirement, StatusExpect, Step};
 use crate::contract::{Endpoint, Mode};
+use crate::judge;
 use crate::model::{CheckResult, StepResult, Verdict};
 
 use super::checks::{
     accepted_statuses, body_checks, body_kind_fits, catalogue_statuses, check, describe_found,
-    describe_json_is, inferred_kind, json_diff, json_is_holds, short,
+    describe_json_is, inferred_kind, json_diff, json_is_holds, record, short,
 };
 use super::client::{OutgoingRequest, RawResponse, Sent};
 use super::endpoint::Route;
@@ -317,13 +318,51 @@ impl Engine {
         ctx: &AttemptCtx,
         result: &mut StepResult,
     ) {
-        let mode = self.options.mode;
+        let judge = StepJudge {
+            schemas: &self.schemas,
+            mode: self.options.mode,
+            renderer: &self.renderer,
+            vars: &ctx.vars,
+        };
+        result.checks.extend(judge_response(
+            &judge,
+            step,
+            built.route.endpoint,
+            sent,
+            idx,
+            step_inv,
+        ));
+    }
+}
+
+/// What judging one response of a step needs beyond the response.
+pub(crate) struct StepJudge<'a> {
+    pub schemas: &'a crate::contract::Schemas,
+    pub mode: Mode,
+    pub renderer: &'a super::template::Renderer,
+    pub vars: &'a super::template::Vars,
+}
+
+/// Every check a step's `expect` and the judge make on one response: the
+/// status, the body against its schema and body invariants, pointers,
+/// headers and timing. Pure: no request is sent.
+pub(crate) fn judge_response(
+    j: &StepJudge<'_>,
+    step: &Step,
+    endpoint: Endpoint,
+    sent: &Sent,
+    idx: usize,
+    step_inv: &str,
+) -> Vec<CheckResult> {
+    let mode = j.mode;
+    let mut out: Vec<CheckResult> = Vec::new();
+    {
         let expect = &step.expect;
         let status_inv = match &expect.status {
             Some(StatusExpect::Invariant(id)) => id.clone(),
             _ => step_inv.to_string(),
         };
-        let checks = &mut result.checks;
+        let checks = &mut out;
         let Some(raw) = &sent.response else {
             let expected = match &expect.status {
                 Some(s) => describe_status(s, mode),
@@ -340,17 +379,13 @@ impl Engine {
                 Some(idx),
                 mode,
             ));
-            return;
+            return out;
         };
         if let Some(s) = &expect.status {
             match accepted_statuses(s, mode, catalogue_statuses) {
-                Ok(accepted) => checks.push(check(
-                    &status_inv,
-                    accepted.contains(&raw.status),
-                    format!("status in {accepted:?} ({})", mode_name(mode)),
-                    format!("status {}", raw.status),
+                Ok(accepted) => checks.push(record(
+                    judge::status(&status_inv, &accepted, raw.status, mode),
                     Some(idx),
-                    mode,
                 )),
                 Err(why) => checks.push(check(
                     &status_inv,
@@ -361,16 +396,6 @@ impl Engine {
                     mode,
                 )),
             }
-        }
-        if let Some(err) = &sent.exchange.error {
-            checks.push(check(
-                step_inv,
-                false,
-                format!("a complete body of at most {} bytes", self.options.body_cap),
-                err.clone(),
-                Some(idx),
-                mode,
-            ));
         }
         let body = if sent.exchange.error.is_none() {
             raw.json()
@@ -383,33 +408,31 @@ impl Engine {
         // the body against the schema the status implies keeps that one
         // finding from also failing unrelated body invariants.
         let explicit = expect.body.filter(|k| body_kind_fits(*k, raw.status));
-        let kind = explicit.or_else(|| inferred_kind(built.route.endpoint, raw.status));
-        match (&body, kind) {
-            (Some(b), Some(k)) => checks.extend(body_checks(
-                &self.schemas,
-                mode,
-                k,
-                b,
-                &sent.exchange,
-                idx,
-                built.route.endpoint,
-            )),
-            (None, Some(k)) if explicit.is_some() => checks.push(check(
-                super::checks::schema_invariant(k),
-                false,
-                "a JSON body",
-                "body is not JSON (or could not be read)",
-                Some(idx),
-                mode,
-            )),
-            _ => {}
-        }
+        let kind = explicit.or_else(|| inferred_kind(endpoint, raw.status));
+        let not_json = match (&sent.exchange.error, &body) {
+            (None, None) => Some(raw.json_error()),
+            _ => None,
+        };
+        let judged = match (&sent.exchange.error, &body) {
+            (Some(err), _) => judge::Body::Incomplete(err),
+            (None, Some(b)) => judge::Body::Json(b),
+            (None, None) => judge::Body::NotJson(not_json.as_deref().unwrap_or("")),
+        };
+        checks.extend(body_checks(
+            j.schemas,
+            mode,
+            kind,
+            judged,
+            &sent.exchange,
+            idx,
+            endpoint,
+        ));
         for (pointer, want) in &expect.json {
             let want = serde_json::to_value(want)
                 .map_err(|e| e.to_string())
                 .and_then(|v| {
-                    self.renderer
-                        .render_json(&v, &ctx.vars)
+                    j.renderer
+                        .render_json(&v, j.vars)
                         .map_err(|e| e.to_string())
                 });
             let c = match (want, &body) {
@@ -490,7 +513,7 @@ impl Engine {
                 ));
             }
             if let Some(equals) = &he.equals {
-                let c = match self.renderer.render(equals, &ctx.vars) {
+                let c = match j.renderer.render(equals, j.vars) {
                     Ok(want) => check(
                         step_inv,
                         got == Some(want.as_str()),
@@ -540,7 +563,10 @@ impl Engine {
             checks.push(c);
         }
     }
+    out
+}
 
+impl Engine {
     /// Every 2xx body identical, and at most one state transition seen across
     /// those bodies and a fresh read of the fixture.
     async fn single_transition(
@@ -636,17 +662,24 @@ impl Engine {
         } else {
             None
         };
-        if let (Some(b), Some(kind)) = (&body, inferred_kind(endpoint, raw.status)) {
-            result.checks.extend(body_checks(
-                &self.schemas,
-                self.options.mode,
-                kind,
-                b,
-                &sent.exchange,
-                idx,
-                endpoint,
-            ));
-        }
+        let not_json = match (&sent.exchange.error, &body) {
+            (None, None) => Some(raw.json_error()),
+            _ => None,
+        };
+        let judged = match (&sent.exchange.error, &body) {
+            (Some(err), _) => judge::Body::Incomplete(err),
+            (None, Some(b)) => judge::Body::Json(b),
+            (None, None) => judge::Body::NotJson(not_json.as_deref().unwrap_or("")),
+        };
+        result.checks.extend(body_checks(
+            &self.schemas,
+            self.options.mode,
+            inferred_kind(endpoint, raw.status),
+            judged,
+            &sent.exchange,
+            idx,
+            endpoint,
+        ));
         if raw.status == 200 { body } else { None }
     }
 }
