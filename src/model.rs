@@ -56,10 +56,30 @@ pub struct CaseResult {
     pub outcome: CaseOutcome,
     /// How many times the case ran (1, or more with retries/confirmation).
     pub attempts: u32,
-    /// Steps of the attempt the verdict is based on.
+    /// Steps of the attempt the verdict is based on (and, last, the watch
+    /// of the case's operations after its steps, when there was one).
     pub steps: Vec<StepResult>,
+    /// Every other attempt, in order, with its exchanges: a violation seen
+    /// on any attempt is kept with its evidence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_attempts: Vec<AttemptRecord>,
     /// Wall time of all attempts.
     pub duration_ms: u64,
+}
+
+/// One attempt of a case other than the one its verdict shows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AttemptRecord {
+    /// 1-based attempt number.
+    pub number: u32,
+    /// How it ended: `passed`, `failed`, `moved` (the target's own movement
+    /// explained every failing check), or `skipped`.
+    pub ended: String,
+    /// Why, for `moved` and `skipped`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Its steps.
+    pub steps: Vec<StepResult>,
 }
 
 /// The verdict of one case.
@@ -75,12 +95,15 @@ pub enum CaseOutcome {
         /// Why, in words a user can act on.
         reason: String,
     },
-    /// The fixture kept changing state by itself; no verdict possible.
+    /// The target's own movement (an operation finishing or changing by
+    /// itself) explained every failing check on every attempt; no verdict.
     Inconclusive {
         /// What kept happening.
         reason: String,
     },
-    /// Failed once and passed once on a fresh fixture.
+    /// A violation was seen on one attempt and not on the confirmation
+    /// attempt on a fresh fixture. Fails the run unless flaky cases are
+    /// allowed (`--allow-flaky`): races are intermittent by nature.
     Flaky,
     /// Every failing check is covered by an unexpired waiver.
     Waived {
@@ -139,6 +162,27 @@ pub struct CheckResult {
     pub exchange: Option<usize>,
     /// Time the awaited condition took, for `eventually` and timing checks.
     pub elapsed_ms: Option<u64>,
+    /// What kind of expectation this is (not reported): decides whether the
+    /// target's own movement can explain a failure.
+    #[serde(skip)]
+    pub kind: CheckKind,
+}
+
+/// What kind of expectation a check is, for telling a violation from an
+/// operation that moved by itself (see `run::engine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CheckKind {
+    /// Anything else: never explained by movement.
+    #[default]
+    Other,
+    /// A status expectation.
+    Status,
+    /// A value of an operation's lifecycle fields (`/state`, `/done`, ...).
+    Lifecycle,
+    /// "Not before N ms" (a `:wait` that held).
+    HeldFloor,
+    /// `unchanged`: a rejected request had no effect.
+    Unchanged,
 }
 
 /// Verdict of one check.
@@ -169,6 +213,9 @@ pub struct Exchange {
     /// `Retry-After` (the recorded response is the last one).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retries: u32,
+    /// When the exchange ended, in milliseconds from the start of the run.
+    #[serde(default)]
+    pub at_ms: u64,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -344,6 +391,7 @@ mod tests {
             actual: "b".into(),
             exchange: None,
             elapsed_ms: None,
+            kind: Default::default(),
         }];
         CaseResult {
             name: name.into(),
@@ -359,6 +407,7 @@ mod tests {
                 duration_ms: 0,
             }],
             duration_ms: 0,
+            other_attempts: Vec::new(),
         }
     }
 

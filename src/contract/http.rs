@@ -116,6 +116,7 @@ pub(crate) mod tests {
             error: None,
             elapsed_ms: 1,
             retries: 0,
+            at_ms: 0,
         }
     }
 

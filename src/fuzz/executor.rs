@@ -791,6 +791,7 @@ impl Executor {
             error: None,
             elapsed_ms: 0,
             retries: 0,
+            at_ms: 0,
         }
     }
 
@@ -827,6 +828,7 @@ impl Executor {
             error: seen.error.as_deref().map(r),
             elapsed_ms: seen.elapsed.as_millis() as u64,
             retries: 0,
+            at_ms: 0,
         }
     }
 }

@@ -275,6 +275,7 @@ mod tests {
             error: None,
             elapsed_ms: 0,
             retries: 0,
+            at_ms: 0,
         };
         let full = judge_body(schemas, mode, Endpoint::List, &seen, &exchange)
             .iter()

@@ -241,6 +241,7 @@ mod tests {
             error: None,
             elapsed_ms: 0,
             retries: 0,
+            at_ms: 0,
         };
         let good = seen(
             Some(404),

@@ -907,6 +907,7 @@ fn result(
                     actual: v.actual.clone(),
                     exchange: cx.exchanges.len().checked_sub(1),
                     elapsed_ms: None,
+                    kind: Default::default(),
                 })
                 .collect();
             let origin = match cx.source {
@@ -945,6 +946,7 @@ fn result(
             },
             attempts: 1,
             steps,
+            other_attempts: Vec::new(),
             duration_ms: r.duration_ms,
         });
     }

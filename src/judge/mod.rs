@@ -317,6 +317,7 @@ mod tests {
             error: None,
             elapsed_ms: 0,
             retries: 0,
+            at_ms: 0,
         }
     }
 

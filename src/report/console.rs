@@ -189,6 +189,7 @@ mod tests {
                     error: None,
                     elapsed_ms: 3,
                     retries: 0,
+                    at_ms: 0,
                 }],
                 checks: vec![CheckResult {
                     invariant: "CANCEL-TERMINAL-422".into(),
@@ -197,10 +198,12 @@ mod tests {
                     actual: "status 200".into(),
                     exchange: Some(0),
                     elapsed_ms: None,
+                    kind: Default::default(),
                 }],
                 duration_ms: 3,
             }],
             duration_ms: 3,
+            other_attempts: Vec::new(),
         }
     }
 

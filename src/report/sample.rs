@@ -56,6 +56,7 @@ fn exchange(request: RecordedRequest, response: RecordedResponse, elapsed_ms: u6
         error: None,
         elapsed_ms,
         retries: 0,
+        at_ms: 0,
     }
 }
 
@@ -73,6 +74,7 @@ fn check(
         actual: actual.to_string(),
         exchange: Some(ex),
         elapsed_ms: None,
+        kind: Default::default(),
     }
 }
 
@@ -106,6 +108,7 @@ fn case(
         outcome,
         attempts,
         steps,
+        other_attempts: Vec::new(),
         duration_ms,
     }
 }
@@ -327,6 +330,7 @@ pub fn sample_result() -> RunResult {
                         actual: "returned after 9912 ms; done at 1204 ms".to_string(),
                         exchange: Some(0),
                         elapsed_ms: Some(9_912),
+                        kind: Default::default(),
                     },
                     check(
                         "WAIT-200-ALWAYS",

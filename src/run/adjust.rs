@@ -85,6 +85,7 @@ mod tests {
             error: error.map(String::from),
             elapsed_ms: 1,
             retries: 3,
+            at_ms: 0,
         }
     }
 
@@ -106,10 +107,12 @@ mod tests {
                     actual: "status 429".into(),
                     exchange: Some(0),
                     elapsed_ms: None,
+                    kind: Default::default(),
                 }],
                 duration_ms: 0,
             }],
             duration_ms: 0,
+            other_attempts: Vec::new(),
         }
     }
 

@@ -34,6 +34,7 @@ pub fn record(f: judge::Finding, exchange: Option<usize>) -> CheckResult {
         actual: f.actual,
         exchange,
         elapsed_ms: None,
+        kind: Default::default(),
     }
 }
 

@@ -89,6 +89,8 @@ pub struct HttpClient {
     redactor: Redactor,
     pub(crate) pacer: Arc<Pacer>,
     pub(crate) follow_redirects: bool,
+    /// The start of the run: exchanges are stamped with their end from it.
+    pub(crate) origin: Instant,
 }
 
 impl HttpClient {
@@ -111,12 +113,18 @@ impl HttpClient {
             redactor,
             pacer: Arc::new(Pacer::new(options.pacing.clone())),
             follow_redirects: options.transport.follow_redirects,
+            origin: Instant::now(),
         })
     }
 
     /// The run's pacing state.
     pub fn pacer(&self) -> &Pacer {
         &self.pacer
+    }
+
+    /// Milliseconds since the start of the run.
+    pub fn now_ms(&self) -> u64 {
+        self.origin.elapsed().as_millis() as u64
     }
 
     /// The redactor applied to every record.
@@ -166,6 +174,7 @@ impl HttpClient {
                 error: error.map(|e| self.redactor.redact(&e).into_owned()),
                 elapsed_ms,
                 retries: 0,
+                at_ms: self.origin.elapsed().as_millis() as u64,
             },
             response,
         }

@@ -191,6 +191,7 @@ impl Engine {
             outcome,
             attempts,
             steps,
+            other_attempts: Vec::new(),
             duration_ms: started.elapsed().as_millis() as u64,
         }
     }

@@ -70,10 +70,12 @@ mod tests {
                     actual: "b".into(),
                     exchange: None,
                     elapsed_ms: None,
+                    kind: Default::default(),
                 }],
                 duration_ms: 0,
             }],
             duration_ms: 0,
+            other_attempts: Vec::new(),
         }
     }
 

@@ -28,6 +28,7 @@ pub fn not_run(planned: &PlannedCase, reason: &str) -> CaseResult {
         },
         attempts: 0,
         steps: Vec::new(),
+        other_attempts: Vec::new(),
         duration_ms: 0,
     }
 }

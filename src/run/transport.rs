@@ -211,6 +211,7 @@ impl HttpClient {
                 error: Some(format!("not sent: {why}")),
                 elapsed_ms: 0,
                 retries: 0,
+                at_ms: self.now_ms(),
             },
             response: None,
         }

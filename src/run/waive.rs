@@ -82,6 +82,7 @@ mod tests {
             actual: "a".into(),
             exchange: None,
             elapsed_ms: None,
+            kind: Default::default(),
         }
     }
 
@@ -100,6 +101,7 @@ mod tests {
                 duration_ms: 0,
             }],
             duration_ms: 0,
+            other_attempts: Vec::new(),
         }
     }
 
