@@ -280,8 +280,16 @@ pub struct InvariantTotal {
     pub id: String,
     /// Checks that passed.
     pub passed: u32,
-    /// Checks that failed.
+    /// Checks that failed in cases that failed (or were waived).
     pub failed: u32,
+    /// Checks that failed in flaky cases (seen once, not on confirmation).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub flaky: u32,
+    /// Checks that failed in cases without a verdict: the target's own
+    /// movement explained them (inconclusive), or the run stopped or
+    /// skipped the case after them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub inconclusive: u32,
     /// Checks that were skipped.
     pub skipped: u32,
     /// Names of the cases that evidenced it (made at least one check).
@@ -304,13 +312,25 @@ impl RunResult {
                                 id: check.invariant.clone(),
                                 passed: 0,
                                 failed: 0,
+                                flaky: 0,
+                                inconclusive: 0,
                                 skipped: 0,
                                 cases: Vec::new(),
                             });
-                    match check.verdict {
-                        Verdict::Pass => total.passed += 1,
-                        Verdict::Fail => total.failed += 1,
-                        Verdict::Skip => total.skipped += 1,
+                    match (check.verdict, &case.outcome) {
+                        (Verdict::Pass, _) => total.passed += 1,
+                        (Verdict::Skip, _) => total.skipped += 1,
+                        (Verdict::Fail, CaseOutcome::Flaky) => total.flaky += 1,
+                        (
+                            Verdict::Fail,
+                            CaseOutcome::Failed | CaseOutcome::Waived { .. } | CaseOutcome::Passed,
+                        ) => total.failed += 1,
+                        (
+                            Verdict::Fail,
+                            CaseOutcome::Inconclusive { .. }
+                            | CaseOutcome::Skipped { .. }
+                            | CaseOutcome::NotRun { .. },
+                        ) => total.inconclusive += 1,
                     }
                     if total.cases.last() != Some(&case.name) {
                         total.cases.push(case.name.clone());
@@ -327,6 +347,8 @@ impl RunResult {
                     id: (*id).to_string(),
                     passed: 0,
                     failed: 0,
+                    flaky: 0,
+                    inconclusive: 0,
                     skipped: 0,
                     cases: Vec::new(),
                 });
@@ -336,12 +358,16 @@ impl RunResult {
         out
     }
 
-    /// True when no case failed and every case ran: skipped, inconclusive,
-    /// flaky and waived cases are allowed (as with `opconform run`'s exit
-    /// code 0 under `--fail-on should`). For `--fail-on must`, use
-    /// [`crate::run::run_fails`].
+    /// True when no case failed or was flaky, every case ran, and at least
+    /// one case passed (an empty verification is not a pass): skipped,
+    /// inconclusive and waived cases are allowed, as with `opconform run`'s
+    /// exit code 0 under the default gate. For `--fail-on must` or
+    /// `--allow-flaky`, use [`crate::run::run_fails`].
     pub fn passed(&self) -> bool {
-        self.failures().next().is_none() && self.not_run().next().is_none()
+        self.failures().next().is_none()
+            && self.count("flaky") == 0
+            && self.not_run().next().is_none()
+            && self.cases.iter().any(|c| c.outcome == CaseOutcome::Passed)
     }
 
     /// The cases that failed (after confirmation on a fresh fixture).
@@ -429,14 +455,20 @@ mod tests {
     }
 
     #[test]
-    fn passed_allows_skips_and_flakes_but_not_failures_or_unrun_cases() {
+    fn passed_allows_skips_but_not_failures_flakes_unrun_cases_or_nothing_verified() {
         let skipped = CaseOutcome::Skipped { reason: "r".into() };
         let ok = run(vec![
             case("a", CaseOutcome::Passed, false),
-            case("b", skipped, false),
-            case("c", CaseOutcome::Flaky, false),
+            case("b", skipped.clone(), false),
         ]);
         assert!(ok.passed());
+        let flaky = run(vec![
+            case("a", CaseOutcome::Passed, false),
+            case("c", CaseOutcome::Flaky, true),
+        ]);
+        assert!(!flaky.passed(), "a violation seen once is a violation");
+        let empty = run(vec![case("b", skipped, false)]);
+        assert!(!empty.passed(), "an empty verification is not a pass");
         assert_eq!(ok.failures().count(), 0);
         assert_eq!(ok.failed_invariants().count(), 0);
 

@@ -190,12 +190,17 @@ pub enum Requirement {
     /// A fixture provider (static ids are not enough, e.g. the case needs
     /// several fresh operations).
     FixtureProvider,
+    /// A broad (multi-workspace) token (`AKUA_BROAD_TOKEN`) that selects its
+    /// workspace with `akua-context`.
+    BroadToken,
 }
 
 /// Table expansion: the case becomes one trial per row.
 ///
-/// `lengths` makes strings of that many characters of `fill`; `values` uses
-/// the given strings as they are. The row's value is `{{ table.value }}` in
+/// `lengths` makes strings of that many characters: of `fill` when it is
+/// given, else fresh random characters on every attempt (a value a server
+/// may remember, such as an idempotency key, must never repeat across
+/// attempts or runs); `values` uses the given strings as they are. The row's value is `{{ table.value }}` in
 /// templates, and its label (`len=65`, or the value) names the trial.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -208,7 +213,8 @@ pub struct Table {
     /// Literal values to try.
     #[serde(default)]
     pub values: Vec<String>,
-    /// Character used to build `lengths` values (default `k`).
+    /// Character used to build `lengths` values (default: fresh random
+    /// characters on every attempt).
     #[serde(default)]
     pub fill: Option<String>,
 }
@@ -283,6 +289,9 @@ pub enum Auth {
     /// `Token <token>`. A server that only looks at the token, not the
     /// scheme, accepts it. The token is redacted like the bearer one.
     WrongScheme,
+    /// A broad (multi-workspace) token (`AKUA_BROAD_TOKEN`) that covers the
+    /// workspace under test and selects it with `akua-context`.
+    Broad,
 }
 
 /// Expectations on one response. Every check made is attributed to an
@@ -468,6 +477,28 @@ pub struct PlannedCase {
 pub struct TableRow {
     /// Shown in the trial name, e.g. `key len=65` or `timeout=abc`.
     pub label: String,
-    /// `{{ table.value }}` in templates.
+    /// `{{ table.value }}` in templates (for a fresh length row: a sample,
+    /// see [`TableRow::fresh_value`]).
     pub value: String,
+    /// A `lengths` row without `fill`: its value is drawn afresh, of this
+    /// many characters, on every attempt.
+    pub fresh_len: Option<usize>,
+}
+
+impl TableRow {
+    /// The value for one attempt: the row's value, or for a fresh length
+    /// row a new string of lowercase hex digits of that length.
+    pub fn fresh_value(&self) -> String {
+        match self.fresh_len {
+            None => self.value.clone(),
+            Some(n) => {
+                let mut out = String::with_capacity(n + 32);
+                while out.len() < n {
+                    out.push_str(&uuid::Uuid::new_v4().simple().to_string());
+                }
+                out.truncate(n);
+                out
+            }
+        }
+    }
 }

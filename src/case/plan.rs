@@ -36,14 +36,28 @@ pub fn plan(files: &[LoadedFile]) -> Vec<PlannedCase> {
 
 /// The rows of one table: lengths first, then values.
 pub fn table_rows(table: &Table) -> Vec<TableRow> {
-    let fill = table.fill.as_deref().unwrap_or("k");
-    let lengths = table.lengths.iter().map(|&n| TableRow {
-        label: format!("{} len={n}", table.name),
-        value: fill.repeat(n),
+    let lengths = table.lengths.iter().map(|&n| match table.fill.as_deref() {
+        Some(fill) => TableRow {
+            label: format!("{} len={n}", table.name),
+            value: fill.repeat(n),
+            fresh_len: None,
+        },
+        None => {
+            let row = TableRow {
+                label: format!("{} len={n}", table.name),
+                value: String::new(),
+                fresh_len: Some(n),
+            };
+            TableRow {
+                value: row.fresh_value(),
+                ..row
+            }
+        }
     });
     let values = table.values.iter().map(|v| TableRow {
         label: format!("{}={v}", table.name),
         value: v.clone(),
+        fresh_len: None,
     });
     lengths.chain(values).collect()
 }
@@ -72,13 +86,24 @@ mod tests {
     }
 
     #[test]
-    fn fill_defaults_to_k() {
+    fn without_fill_a_length_row_is_fresh_on_every_attempt() {
         let table = Table {
-            name: "id".into(),
-            lengths: vec![2],
+            name: "key".into(),
+            lengths: vec![65, 0],
             values: vec![],
             fill: None,
         };
-        assert_eq!(table_rows(&table)[0].value, "kk");
+        let rows = table_rows(&table);
+        let (a, b) = (rows[0].fresh_value(), rows[0].fresh_value());
+        assert_eq!((a.len(), b.len()), (65, 65));
+        assert_ne!(a, b, "a remembered value must not repeat across attempts");
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(rows[1].fresh_value(), "");
+        // With a fill, the value is the fill, every time.
+        let fixed = Table {
+            fill: Some("z".into()),
+            ..table
+        };
+        assert_eq!(table_rows(&fixed)[0].fresh_value(), "z".repeat(65));
     }
 }

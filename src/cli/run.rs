@@ -80,6 +80,20 @@ pub struct RunArgs {
     /// SHOULD failures are printed as warnings.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOnArg>,
+    /// Flaky cases (a violation seen on one attempt, not on its
+    /// confirmation) do not fail the run. By default they do: a violation
+    /// seen once is a violation.
+    #[arg(long)]
+    pub allow_flaky: bool,
+    /// Exit 0 even when nothing was verified (no case passed: all skipped,
+    /// inconclusive or throttled). By default that exits 4.
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// How long a case's operations are watched once done (a done operation
+    /// must never change), in seconds [default: 2; 0.5 against the embedded
+    /// reference].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub settle_window: Option<Duration>,
     /// libtest options: FILTER, --skip, --exact, --list, --test-threads ...
     #[command(flatten)]
     pub libtest: LibtestArgs,
@@ -258,6 +272,10 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         (Some(FailOnArg::Must), _) | (None, Some(Level::Must)) => FailOn::Must,
         _ => FailOn::Should,
     };
+    let gate = run::Gate {
+        fail_on,
+        allow_flaky: args.allow_flaky,
+    };
     let ca_cert_pem = args.target.ca_cert_pem(&profile)?;
     let insecure = args.target.insecure(&profile);
     let mode = if args.strict {
@@ -295,6 +313,11 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
             follow_redirects: args.follow_redirects,
         },
         waivers: run::Waivers::new(profile.waivers.clone(), None),
+        settle_window: args.settle_window.unwrap_or(if target_url.is_some() {
+            defaults.settle_window
+        } else {
+            run::EMBEDDED_SETTLE_WINDOW
+        }),
         ..defaults
     };
     let mut libtest = args.libtest.to_libtest();
@@ -341,6 +364,7 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         base_url: url.clone(),
         token: token.clone(),
         foreign_token: foreign_token.clone(),
+        broad_token: args.target.broad_token(),
         context: args.target.context(&profile),
         fixtures_url: args.target.fixtures(&profile),
         static_ops,
@@ -384,6 +408,7 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
                     base_url: server.base_url(),
                     token: Some(reference::ALPHA_TOKEN.to_string()),
                     foreign_token: Some(reference::BETA_TOKEN.to_string()),
+                    broad_token: None,
                     context: args.target.context.clone(),
                     fixtures_url: Some(server.fixtures_url()),
                     static_ops: Vec::new(),
@@ -432,7 +457,7 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
     let warnings: Vec<_> = result
         .cases
         .iter()
-        .filter(|c| run::case_warns(c, fail_on))
+        .filter(|c| run::case_warns(c, gate))
         .collect();
     if !warnings.is_empty() {
         println!("\nwarnings (SHOULD invariants failed; --fail-on must):");
@@ -441,7 +466,7 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
             print!("{}", console::failure_message(c, &redactor));
         }
     }
-    print!("{}", console::invariant_summary(&result, &redactor));
+    print!("{}", console::invariant_summary(&result, &redactor, gate));
     let retries: u64 = result
         .cases
         .iter()
@@ -452,11 +477,20 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
     if retries > 0 {
         println!("\nthrottled: {retries} request(s) re-sent after 429/503 with Retry-After");
     }
-    let failed = run::run_fails(&result, fail_on);
+    let failed = run::run_fails(&result, gate);
     let incomplete = run::run_incomplete(&result);
+    let empty = !failed && !incomplete && run::nothing_verified(&result) && !args.allow_empty;
+    let closing = if failed || incomplete {
+        console::Closing::Failed
+    } else if empty {
+        console::Closing::Empty
+    } else {
+        console::Closing::Ok
+    };
     println!();
-    println!("{}", console::closing_line(&result, failed || incomplete));
+    println!("{}", console::closing_line(&result, closing));
 
+    let mut report_error = false;
     if !formats.is_empty() {
         let out = args
             .out
@@ -471,7 +505,7 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
             }
             Err(e) => {
                 eprintln!("error: failed to {e}");
-                return Err(ExitStatus::BadInput);
+                report_error = true;
             }
         }
     }
@@ -496,6 +530,16 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         ExitStatus::TargetUnreachable
     } else if failed {
         ExitStatus::InvariantFailed
+    } else if report_error {
+        ExitStatus::ReportNotWritten
+    } else if empty {
+        eprintln!(
+            "error: nothing was verified: no case passed ({} skipped, {} inconclusive); \
+             --allow-empty accepts that",
+            result.count("skipped"),
+            result.count("inconclusive")
+        );
+        ExitStatus::NothingVerified
     } else {
         ExitStatus::Success
     })

@@ -35,6 +35,11 @@ pub struct TargetArgs {
     /// profile's `foreign_token_env` variable, else AKUA_FOREIGN_TOKEN).
     #[arg(long)]
     pub foreign_token: Option<String>,
+    /// A broad (multi-workspace) token that covers the workspace under
+    /// test, for the `akua-context` cases (else AKUA_BROAD_TOKEN; cases that
+    /// need it are skipped without it).
+    #[arg(long)]
+    pub broad_token: Option<String>,
     /// Sent as `akua-context` (the token's workspace id) unless a request
     /// sets its own.
     #[arg(long, value_name = "WS_ID")]
@@ -123,6 +128,14 @@ impl TargetArgs {
             self.foreign_token.as_deref(),
             &|name| std::env::var(name).ok(),
         )
+    }
+
+    /// `--broad-token`, else AKUA_BROAD_TOKEN.
+    pub(crate) fn broad_token(&self) -> Option<String> {
+        self.broad_token
+            .clone()
+            .or_else(|| std::env::var("AKUA_BROAD_TOKEN").ok())
+            .filter(|t| !t.is_empty())
     }
 
     /// `--context`, else the profile's `context`.

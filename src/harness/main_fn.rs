@@ -13,7 +13,7 @@ use libtest_mimic::Arguments;
 use super::error::SuiteError;
 use super::suite::Suite;
 use crate::report::{self, console};
-use crate::run::{self, TrialRun};
+use crate::run::{self, FailOn, TrialRun};
 
 /// Environment variable: reports to write after the trials, any of
 /// `junit,json,md,html` (e.g. for CI).
@@ -65,7 +65,8 @@ where
                     "{}",
                     console::invariant_summary(
                         &trial_run.result,
-                        &crate::redact::Redactor::default()
+                        &crate::redact::Redactor::default(),
+                        run::FailOn::Should,
                     )
                 );
                 if let Err(e) = write_env_reports(&trial_run) {
@@ -76,6 +77,18 @@ where
                 // are "ignored" trials, but the run is not a pass.
                 if run::run_incomplete(&trial_run.result) {
                     eprintln!("error: the run deadline passed before every case ran");
+                    return ExitCode::FAILURE;
+                }
+                // An empty verification is not a pass (`opconform run`'s
+                // exit 4): every case skipped, inconclusive or throttled.
+                if !trial_run.result.cases.is_empty()
+                    && run::nothing_verified(&trial_run.result)
+                    && !run::run_fails(&trial_run.result, FailOn::Should)
+                {
+                    eprintln!(
+                        "error: nothing was verified: no case passed (all skipped, inconclusive \
+                         or throttled)"
+                    );
                     return ExitCode::FAILURE;
                 }
             }

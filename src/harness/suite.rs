@@ -12,7 +12,7 @@ use super::serve;
 use super::target::Target;
 use crate::case::PlannedCase;
 use crate::contract::{Mode, Schemas};
-use crate::model::RunResult;
+use crate::model::{CaseOutcome, RunResult};
 use crate::report::console;
 use crate::run::{self, Engine, FailOn, RunOptions, TrialRun};
 
@@ -217,7 +217,11 @@ impl Suite {
         // Results are redacted by the runner already; nothing more to hide.
         let redactor = crate::redact::Redactor::default();
         let mut out = String::new();
-        for case in result.failures() {
+        for case in result
+            .cases
+            .iter()
+            .filter(|c| matches!(c.outcome, CaseOutcome::Failed | CaseOutcome::Flaky))
+        {
             out.push_str(&format!("---- {} ----\n", case.name));
             out.push_str(&console::failure_message(case, &redactor));
         }
@@ -228,7 +232,17 @@ impl Suite {
                 case.outcome.label()
             ));
         }
-        out.push_str(&console::closing_line(result, !result.passed()));
+        let closing = if result.passed() {
+            console::Closing::Ok
+        } else if result.failures().next().is_none()
+            && result.count("flaky") == 0
+            && result.not_run().next().is_none()
+        {
+            console::Closing::Empty
+        } else {
+            console::Closing::Failed
+        };
+        out.push_str(&console::closing_line(result, closing));
         out
     }
 

@@ -122,6 +122,12 @@ struct Contradiction<S> {
 #[derive(Debug, Clone)]
 pub struct OpHistory<S> {
     sightings: u64,
+    /// The last representation seen (list items compared without steps).
+    last: Option<Value>,
+    /// When a sighting last differed from the one before it.
+    changed_at_ms: u64,
+    /// How often it did.
+    changes: u64,
     started_at: Option<(Value, S)>,
     completed_at: Option<(Value, S)>,
     /// The first done representation, its endpoint and where.
@@ -211,6 +217,9 @@ impl<S: Clone> OpHistory<S> {
     pub fn new(tolerance: Tolerance) -> Self {
         OpHistory {
             sightings: 0,
+            last: None,
+            changed_at_ms: 0,
+            changes: 0,
             started_at: None,
             completed_at: None,
             done: None,
@@ -246,6 +255,17 @@ impl<S: Clone> OpHistory<S> {
         self.sightings == 0
     }
 
+    /// True when two sightings differed (the operation moved while seen).
+    pub fn moved(&self) -> bool {
+        self.changes > 0
+    }
+
+    /// When a sighting last differed from the one before it; `None` when
+    /// none did.
+    pub fn changed_at_ms(&self) -> Option<u64> {
+        (self.changes > 0).then_some(self.changed_at_ms)
+    }
+
     /// When a read first showed the operation done.
     pub fn done_at_ms(&self) -> Option<u64> {
         self.done.as_ref().map(|(.., at)| *at)
@@ -267,6 +287,15 @@ impl<S: Clone> OpHistory<S> {
             return out;
         }
         self.sightings += 1;
+        match &self.last {
+            None => {}
+            Some(prev) if !comparable(prev, body).is_empty() => {
+                self.changed_at_ms = s.at_ms;
+                self.changes += 1;
+            }
+            Some(_) => {}
+        }
+        self.last = Some(body.clone());
         self.started_at_rule(&s, &mut out);
         self.completed_at_rule(&s, &mut out);
         self.done_rules(&s, &mut out);

@@ -61,6 +61,25 @@ pub fn failure_message(case: &CaseResult, redactor: &Redactor) -> String {
             }
         }
     }
+    if case.outcome == CaseOutcome::Flaky {
+        let _ = writeln!(
+            out,
+            "(flaky: the violation above was seen once and not on the confirmation attempt; \
+             a violation seen once is a violation)"
+        );
+    }
+    for a in &case.other_attempts {
+        let _ = writeln!(
+            out,
+            "(attempt {}: {}{})",
+            a.number,
+            a.ended,
+            a.reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        );
+    }
     if case.attempts > 1 {
         let _ = writeln!(out, "(attempts: {})", case.attempts);
     }
@@ -81,8 +100,18 @@ fn waived_failures(result: &RunResult, id: &str) -> u32 {
 }
 
 /// The per-invariant table: passed/failed/skipped checks and the cases that
-/// evidenced each invariant. Invariants no case touched are counted at the end.
-pub fn invariant_summary(result: &RunResult, redactor: &Redactor) -> String {
+/// evidenced each invariant. Invariants no case touched are counted at the
+/// end. A row reads `FAILED` exactly when its failures fail the run under
+/// `gate` (so the table and the closing line never disagree): failures the
+/// gate lets pass read `warning` (a SHOULD under `--fail-on must`) or
+/// `flaky` (under `--allow-flaky`), failures in waived cases `waived`, and
+/// failures in cases without a verdict `inconclusive`.
+pub fn invariant_summary(
+    result: &RunResult,
+    redactor: &Redactor,
+    gate: impl Into<crate::run::Gate>,
+) -> String {
+    let gate = gate.into();
     let mut out = String::from("\ninvariants:\n");
     let width = result
         .invariants
@@ -92,20 +121,29 @@ pub fn invariant_summary(result: &RunResult, redactor: &Redactor) -> String {
         .unwrap_or(0);
     let mut untouched = 0usize;
     for t in &result.invariants {
-        if t.passed + t.failed + t.skipped == 0 {
+        if t.passed + t.failed + t.flaky + t.inconclusive + t.skipped == 0 {
             untouched += 1;
             continue;
         }
         let waived = waived_failures(result, &t.id);
-        let mark = if t.failed > 0 && waived == t.failed {
-            "waived"
-        } else if t.failed > 0 {
+        let counts = gate.fail_on.counts(crate::run::level_of(&t.id));
+        let counted_flaky = t.flaky > 0 && !gate.allow_flaky;
+        let mark = if (t.failed > waived || counted_flaky) && counts {
             "FAILED"
+        } else if t.failed > waived || (t.flaky > 0 && !gate.allow_flaky) {
+            "warning"
+        } else if t.flaky > 0 {
+            "flaky"
+        } else if t.failed > 0 {
+            "waived"
         } else if t.passed > 0 {
             "ok"
+        } else if t.inconclusive > 0 {
+            "inconclusive"
         } else {
             "skipped"
         };
+        let failed = t.failed + t.flaky;
         let mut cases: Vec<&str> = t.cases.iter().take(3).map(String::as_str).collect();
         let extra = t.cases.len().saturating_sub(3);
         let more = if extra > 0 {
@@ -118,11 +156,12 @@ pub fn invariant_summary(result: &RunResult, redactor: &Redactor) -> String {
         }
         let _ = writeln!(
             out,
-            "  {:<width$}  {:<7} {:>4} passed; {:>3} failed; {:>3} skipped  ({}{more})",
+            "  {:<width$}  {:<12} {:>4} passed; {:>3} failed; {:>3} inconclusive; {:>3} skipped  ({}{more})",
             t.id,
             mark,
             t.passed,
-            t.failed,
+            failed,
+            t.inconclusive,
             t.skipped,
             cases.join(", ")
         );
@@ -136,13 +175,36 @@ pub fn invariant_summary(result: &RunResult, redactor: &Redactor) -> String {
     redactor.redact(&out).into_owned()
 }
 
+/// How a run closes: `ok`, `FAILED`, or `EMPTY` (nothing verified: no
+/// case passed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    /// Every check that counts passed and something was verified.
+    Ok,
+    /// A failure counts, or the run is incomplete.
+    Failed,
+    /// No case passed (all skipped, inconclusive or throttled).
+    Empty,
+}
+
+impl Closing {
+    /// The word of the closing line.
+    pub fn label(self) -> &'static str {
+        match self {
+            Closing::Ok => "ok",
+            Closing::Failed => "FAILED",
+            Closing::Empty => "EMPTY (nothing verified: no case passed)",
+        }
+    }
+}
+
 /// The closing line in libtest's form, e.g.
 /// `test result: FAILED. 10 passed; 1 failed; 2 skipped; 0 inconclusive; 0 flaky; 0 not run; finished in 1.20s`.
-pub fn closing_line(result: &RunResult, failed: bool) -> String {
+pub fn closing_line(result: &RunResult, closing: Closing) -> String {
     let count = |f: fn(&CaseOutcome) -> bool| result.cases.iter().filter(|c| f(&c.outcome)).count();
     format!(
         "test result: {}. {} passed; {} failed; {} skipped; {} inconclusive; {} flaky; {} waived; {} not run; finished in {:.2}s",
-        if failed { "FAILED" } else { "ok" },
+        closing.label(),
         count(|o| *o == CaseOutcome::Passed),
         count(|o| *o == CaseOutcome::Failed),
         count(|o| matches!(o, CaseOutcome::Skipped { .. })),
@@ -249,11 +311,11 @@ mod tests {
                 ..case(CaseOutcome::Skipped { reason: "r".into() })
             },
         ]);
-        let s = invariant_summary(&result, &Redactor::default());
+        let s = invariant_summary(&result, &Redactor::default(), crate::run::FailOn::Should);
         assert!(s.contains("CANCEL-TERMINAL-422"), "{s}");
         assert!(s.contains("FAILED"), "{s}");
         assert!(s.contains("cancel::terminal"), "{s}");
-        let line = closing_line(&result, true);
+        let line = closing_line(&result, Closing::Failed);
         assert_eq!(
             line,
             "test result: FAILED. 0 passed; 1 failed; 1 skipped; 0 inconclusive; 0 flaky; 0 waived; 0 not run; finished in 1.50s"

@@ -176,7 +176,7 @@ pub(crate) fn failing_invariants(result: &RunResult) -> Vec<FailingInvariant<'_>
     for case in result
         .cases
         .iter()
-        .filter(|c| c.outcome == CaseOutcome::Failed)
+        .filter(|c| matches!(c.outcome, CaseOutcome::Failed | CaseOutcome::Flaky))
     {
         for step in &case.steps {
             for check in step.checks.iter().filter(|c| c.verdict == Verdict::Fail) {

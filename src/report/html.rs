@@ -127,7 +127,7 @@ fn page(result: &RunResult) -> Page {
             "failed",
             format!(
                 "{} of {} cases failed; {} MUST and {} SHOULD invariants broken",
-                v.failed_cases,
+                v.failed_cases + v.flaky,
                 v.total_cases(),
                 v.failed_must,
                 v.failed_should
@@ -140,6 +140,15 @@ fn page(result: &RunResult) -> Page {
         Headline::Passed => (
             "passed",
             format!("{} cases, no invariant broken", v.total_cases()),
+        ),
+        Headline::Empty => (
+            "incomplete",
+            format!(
+                "nothing verified: none of {} cases passed ({} skipped, {} inconclusive)",
+                v.total_cases(),
+                v.skipped,
+                v.inconclusive
+            ),
         ),
     };
 

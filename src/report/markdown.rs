@@ -23,18 +23,24 @@ pub(crate) fn render(result: &RunResult) -> String {
     let icon = match v.headline() {
         Headline::Passed => "✅",
         Headline::Failed => "❌",
-        Headline::Incomplete => "⚠️",
+        Headline::Incomplete | Headline::Empty => "⚠️",
     };
     let detail = match v.headline() {
         Headline::Failed => format!(
             "{} of {} cases failed · {} MUST and {} SHOULD invariants broken",
-            v.failed_cases,
+            v.failed_cases + v.flaky,
             v.total_cases(),
             v.failed_must,
             v.failed_should
         ),
         Headline::Incomplete => format!("{} of {} cases did not run", v.not_run, v.total_cases()),
         Headline::Passed => format!("{} cases, no invariant broken", v.total_cases()),
+        Headline::Empty => format!(
+            "nothing verified: none of {} cases passed ({} skipped, {} inconclusive)",
+            v.total_cases(),
+            v.skipped,
+            v.inconclusive
+        ),
     };
     let _ = writeln!(
         md,
@@ -197,7 +203,10 @@ mod tests {
     #[test]
     fn summary_has_verdict_totals_table_and_link() {
         let md = render(&sample_result());
-        assert!(md.starts_with("## ❌ opconform: FAILED — 2 of 9 cases failed"));
+        assert!(
+            md.starts_with("## ❌ opconform: FAILED — 3 of 9 cases failed"),
+            "{md}"
+        );
         assert!(md.contains("| 2 | 2 | 1 | 1 | 1 | 1 | 1 |"));
         assert!(md.contains(
             "| `CANCEL-TERMINAL-422` | MUST | cancel on a done operation is rejected with 422 | 1 | `cancel::cancel_done_is_rejected` | status in \\[422\\] | status 200 |"

@@ -11,12 +11,15 @@ use crate::model::{CaseOutcome, RunResult, Verdict};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Headline {
-    /// No case failed and every case ran.
+    /// No case failed, every case ran, and at least one passed.
     Passed,
-    /// At least one case failed.
+    /// At least one case failed or was flaky.
     Failed,
     /// No case failed, but some did not run (deadline, unreachable target).
     Incomplete,
+    /// Nothing was verified: no case passed (all skipped, inconclusive or
+    /// throttled).
+    Empty,
 }
 
 impl Headline {
@@ -26,12 +29,14 @@ impl Headline {
             Headline::Passed => "PASSED",
             Headline::Failed => "FAILED",
             Headline::Incomplete => "INCOMPLETE",
+            Headline::Empty => "EMPTY",
         }
     }
 }
 
-/// Counts a CI gate decides on. Only checks of cases whose final outcome is
-/// `failed` count as failures: waived and flaky cases never do.
+/// Counts a CI gate decides on. Checks of cases whose final outcome is
+/// `failed` or `flaky` count as failures (a violation seen once is a
+/// violation); waived cases never do.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct RunVerdict {
     /// Distinct MUST invariants with a failing check in a failed case
@@ -58,12 +63,14 @@ pub struct RunVerdict {
 }
 
 impl RunVerdict {
-    /// The headline: failed beats incomplete beats passed.
+    /// The headline: failed beats incomplete beats empty beats passed.
     pub fn headline(&self) -> Headline {
-        if self.failed_cases > 0 {
+        if self.failed_cases + self.flaky > 0 {
             Headline::Failed
         } else if self.not_run > 0 {
             Headline::Incomplete
+        } else if self.passed == 0 {
+            Headline::Empty
         } else {
             Headline::Passed
         }
@@ -97,11 +104,14 @@ pub fn verdict(result: &RunResult) -> RunVerdict {
             CaseOutcome::Passed => v.passed += 1,
             CaseOutcome::Skipped { .. } => v.skipped += 1,
             CaseOutcome::Inconclusive { .. } => v.inconclusive += 1,
-            CaseOutcome::Flaky => v.flaky += 1,
             CaseOutcome::Waived { .. } => v.waived += 1,
             CaseOutcome::NotRun { .. } => v.not_run += 1,
-            CaseOutcome::Failed => {
-                v.failed_cases += 1;
+            CaseOutcome::Failed | CaseOutcome::Flaky => {
+                if case.outcome == CaseOutcome::Flaky {
+                    v.flaky += 1;
+                } else {
+                    v.failed_cases += 1;
+                }
                 let mut any = false;
                 for check in case.steps.iter().flat_map(|s| &s.checks) {
                     if check.verdict != Verdict::Fail {
@@ -149,7 +159,8 @@ mod tests {
     #[test]
     fn not_run_without_failures_is_incomplete() {
         let mut r = sample_result();
-        r.cases.retain(|c| c.outcome != CaseOutcome::Failed);
+        r.cases
+            .retain(|c| !matches!(c.outcome, CaseOutcome::Failed | CaseOutcome::Flaky));
         let v = verdict(&r);
         assert_eq!(v.failed_cases, 0);
         assert_eq!(v.headline(), Headline::Incomplete);
@@ -162,12 +173,12 @@ mod tests {
     fn failed_case_without_failing_check_is_counted() {
         let mut r = sample_result();
         for case in &mut r.cases {
-            if case.outcome == CaseOutcome::Failed {
+            if matches!(case.outcome, CaseOutcome::Failed | CaseOutcome::Flaky) {
                 case.steps.clear();
             }
         }
         let v = verdict(&r);
-        assert_eq!(v.failed_without_check, 2);
+        assert_eq!(v.failed_without_check, 3);
         assert_eq!(v.failed_must + v.failed_should, 0);
     }
 }

@@ -8,7 +8,9 @@ mod clock;
 mod endpoint;
 mod engine;
 mod eventually;
+mod explain;
 mod fixtures;
+mod observe;
 mod options;
 mod pacing;
 mod partition;
@@ -24,6 +26,7 @@ mod transport;
 mod trials;
 mod wait;
 mod waive;
+mod watch;
 
 pub use adjust::settle;
 pub use bundled::{bundled_files, load_bundled, load_cases};
@@ -32,12 +35,14 @@ pub use client::ClientError;
 pub(crate) use client::describe;
 pub use clock::rfc3339;
 pub use engine::Engine;
-pub use options::{FailOn, RunOptions, Target};
+pub use options::{DEFAULT_SETTLE_WINDOW, EMBEDDED_SETTLE_WINDOW, FailOn, RunOptions, Target};
 pub(crate) use pacing::Pacer;
 pub use pacing::{PacingOptions, STOPPED_REASON, parse_retry_after};
 pub use partition::{Partition, PartitionError, select};
 pub use plan_print::plan_text;
-pub use policy::{case_fails, case_warns, level_of, run_fails, run_incomplete};
+pub use policy::{
+    Gate, case_fails, case_warns, level_of, nothing_verified, run_fails, run_incomplete,
+};
 pub use request::{INVALID_AUTH, MALFORMED_AUTH, WRONG_SCHEME};
 pub use run_all::{DEADLINE_REASON, assemble, not_run, run_all, run_with_deadline};
 pub use safety::{guard as cancel_guard, is_cancel};
@@ -48,7 +53,7 @@ pub use selftest::{
 pub use template::{FixtureVars, OwnerVars, Renderer, TemplateError, Vars};
 pub(crate) use transport::configure as configure_tls;
 pub use transport::{TransportError, TransportOptions, load_ca_cert, same_origin};
-pub use trials::{FailureRenderer, TrialRun, run_trials};
+pub use trials::{DEFAULT_CONCURRENCY, FailureRenderer, TrialRun, run_trials};
 pub(crate) use wait::poll_until_answers;
 pub use wait::wait_for_target;
 pub use waive::Waivers;

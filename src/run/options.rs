@@ -19,6 +19,9 @@ pub struct Target {
     pub token: Option<String>,
     /// A second workspace's token, for isolation cases.
     pub foreign_token: Option<String>,
+    /// A broad (multi-workspace) token that covers the workspace under test,
+    /// for the `akua-context` cases.
+    pub broad_token: Option<String>,
     /// Sent as `akua-context` on every request unless the case sets it.
     pub context: Option<String>,
     /// Fixture provider: `POST {"state": ...}` returns a fresh Operation.
@@ -39,9 +42,19 @@ impl Target {
         let mut secrets: Vec<String> = extra.to_vec();
         secrets.extend(self.token.iter().cloned());
         secrets.extend(self.foreign_token.iter().cloned());
+        secrets.extend(self.broad_token.iter().cloned());
         Redactor::new(secrets)
     }
 }
+
+/// Default [`RunOptions::settle_window`] against a target: a finaliser job
+/// that rewrites a done operation a second later is still seen.
+pub const DEFAULT_SETTLE_WINDOW: Duration = Duration::from_secs(2);
+
+/// [`RunOptions::settle_window`] against the embedded reference: its
+/// lifecycle steps take 100-200 ms, and its late-write fault acts 400 ms
+/// after an operation is done.
+pub const EMBEDDED_SETTLE_WINDOW: Duration = Duration::from_millis(500);
 
 /// How failures of SHOULD invariants count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -80,6 +93,16 @@ pub struct RunOptions {
     pub max_drift_attempts: u32,
     /// Interval of GET polling in `eventually`.
     pub poll_interval: Duration,
+    /// How long a case's operations are watched after they are done (a
+    /// done operation must not change), and how long one nobody cancelled
+    /// must stand still before the watch gives up on it once the run is
+    /// quiet.
+    pub settle_window: Duration,
+    /// Interval of the watch's GET polling.
+    pub watch_interval: Duration,
+    /// How long an in-flight inconsistency may last before it counts
+    /// (eventual consistency, digest §5 #24).
+    pub lag_tolerance: Duration,
     /// Extra secrets to redact (`--secret`).
     pub secrets: Vec<String>,
     /// Whole-run deadline, from the start of the run; cases not finished by
@@ -103,6 +126,9 @@ impl Default for RunOptions {
             excerpt_cap: 16 * 1024,
             max_drift_attempts: 3,
             poll_interval: Duration::from_millis(50),
+            settle_window: DEFAULT_SETTLE_WINDOW,
+            watch_interval: Duration::from_millis(100),
+            lag_tolerance: Duration::from_secs(5),
             secrets: Vec::new(),
             deadline: Some(Duration::from_secs(600)),
             pacing: PacingOptions::default(),

@@ -108,6 +108,7 @@ fn headers(req: &Request, target: &Target) -> Vec<(String, String)> {
     let auth = match req.auth {
         Auth::Token => Some("Bearer <token>".to_string()),
         Auth::Foreign => Some("Bearer <foreign token>".to_string()),
+        Auth::Broad => Some("Bearer <broad token>".to_string()),
         Auth::Malformed => Some(MALFORMED_AUTH.to_string()),
         Auth::Invalid => Some(INVALID_AUTH.to_string()),
         Auth::WrongScheme => Some("Token <token>".to_string()),

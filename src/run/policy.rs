@@ -1,4 +1,5 @@
-//! Which results fail the run (`--fail-on`).
+//! Which results fail the run (`--fail-on`, `--allow-flaky`) and when a
+//! run verified nothing.
 
 use crate::contract::{self, Level};
 use crate::model::{CaseOutcome, CaseResult, RunResult, Verdict};
@@ -10,10 +11,37 @@ pub fn level_of(id: &str) -> Level {
     contract::find(id).map(|i| i.level).unwrap_or(Level::Must)
 }
 
-/// True when `case` fails the run under `fail_on`: it failed, and at least
-/// one of its failing checks is of a level that counts.
-pub fn case_fails(case: &CaseResult, fail_on: FailOn) -> bool {
-    if case.outcome != CaseOutcome::Failed {
+/// What fails a run: the levels that count, and whether a flaky case (a
+/// violation seen once, not on its confirmation) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Gate {
+    /// Which levels of failed invariants count.
+    pub fail_on: FailOn,
+    /// Flaky cases do not fail the run (`--allow-flaky`). Off by default:
+    /// a violation seen once is a violation.
+    pub allow_flaky: bool,
+}
+
+impl From<FailOn> for Gate {
+    fn from(fail_on: FailOn) -> Gate {
+        Gate {
+            fail_on,
+            allow_flaky: false,
+        }
+    }
+}
+
+/// True when `case` fails the run under `gate`: it failed (or was flaky,
+/// unless flaky cases are allowed), and at least one of its failing checks
+/// is of a level that counts.
+pub fn case_fails(case: &CaseResult, gate: impl Into<Gate>) -> bool {
+    let gate = gate.into();
+    let counts = match case.outcome {
+        CaseOutcome::Failed => true,
+        CaseOutcome::Flaky => !gate.allow_flaky,
+        _ => false,
+    };
+    if !counts {
         return false;
     }
     let mut failing = case
@@ -25,18 +53,32 @@ pub fn case_fails(case: &CaseResult, fail_on: FailOn) -> bool {
     if failing.peek().is_none() {
         return true;
     }
-    failing.any(|c| fail_on.counts(level_of(&c.invariant)))
+    failing.any(|c| gate.fail_on.counts(level_of(&c.invariant)))
 }
 
-/// True when a failed case only broke invariants that `fail_on` turns into
-/// warnings.
-pub fn case_warns(case: &CaseResult, fail_on: FailOn) -> bool {
-    case.outcome == CaseOutcome::Failed && !case_fails(case, fail_on)
+/// True when a failed (or counted flaky) case only broke invariants that
+/// `gate` turns into warnings.
+pub fn case_warns(case: &CaseResult, gate: impl Into<Gate>) -> bool {
+    let gate = gate.into();
+    let counted = case.outcome == CaseOutcome::Failed
+        || (case.outcome == CaseOutcome::Flaky && !gate.allow_flaky);
+    counted && !case_fails(case, gate)
 }
 
 /// True when any case fails the run.
-pub fn run_fails(result: &RunResult, fail_on: FailOn) -> bool {
-    result.cases.iter().any(|c| case_fails(c, fail_on))
+pub fn run_fails(result: &RunResult, gate: impl Into<Gate>) -> bool {
+    let gate = gate.into();
+    result.cases.iter().any(|c| case_fails(c, gate))
+}
+
+/// True when the run verified nothing: no case passed (every case was
+/// skipped, inconclusive, throttled, waived or not run). An empty
+/// verification is not a pass (exit 4 unless `--allow-empty`).
+pub fn nothing_verified(result: &RunResult) -> bool {
+    !result
+        .cases
+        .iter()
+        .any(|c| c.outcome == CaseOutcome::Passed)
 }
 
 /// True when the deadline (or an unreachable target) left cases unrun.

@@ -34,6 +34,8 @@ pub struct Credentials {
     pub token: Option<String>,
     /// The second workspace's token.
     pub foreign_token: Option<String>,
+    /// A broad (multi-workspace) token.
+    pub broad_token: Option<String>,
     /// Default `akua-context`.
     pub context: Option<String>,
 }
@@ -79,6 +81,13 @@ pub fn auth_header(auth: Auth, creds: &Credentials) -> Result<Option<String>, St
             .map(|t| Some(format!("Bearer {t}")))
             .ok_or_else(|| {
                 "no foreign token: pass --foreign-token or set AKUA_FOREIGN_TOKEN".to_string()
+            }),
+        Auth::Broad => creds
+            .broad_token
+            .as_ref()
+            .map(|t| Some(format!("Bearer {t}")))
+            .ok_or_else(|| {
+                "no broad token: pass --broad-token or set AKUA_BROAD_TOKEN".to_string()
             }),
     }
 }
@@ -201,6 +210,7 @@ mod tests {
         Credentials {
             token: Some("tok".into()),
             foreign_token: None,
+            broad_token: None,
             context: Some("ws_1".into()),
         }
     }

@@ -295,6 +295,7 @@ pub async fn launch_reference(
         base_url: server.base_url(),
         token: Some(reference::ALPHA_TOKEN.to_string()),
         foreign_token: Some(reference::BETA_TOKEN.to_string()),
+        broad_token: None,
         context: None,
         fixtures_url: Some(server.fixtures_url()),
         static_ops: Vec::new(),

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::case::{PlannedCase, Requirement, StatusExpect, Step};
 use crate::contract::{Endpoint, Mode};
 use crate::judge;
-use crate::model::{CheckResult, StepResult, Verdict};
+use crate::model::{CheckKind, CheckResult, StepResult, Verdict};
 
 use super::checks::{
     accepted_statuses, body_checks, body_kind_fits, catalogue_statuses, check, describe_found,
@@ -181,15 +181,25 @@ impl Engine {
             let after_body = self.read_fixture(&id, &mut result).await;
             let idx = result.exchanges.len().checked_sub(1);
             let expected = format!("fixture `{name}` unchanged by this step");
+            ctx.unchanged.push((name.clone(), step_inv.clone()));
             let c = match (before_body, after_body) {
                 (Some(b), Some(a)) => {
                     let diff = json_diff(&b, &a, 8);
+                    // A running operation may progress by itself meanwhile;
+                    // the watch then makes sure it never ends CANCELLED.
+                    let natural = !diff.is_empty() && natural_progress(&b, &a);
                     check(
                         &step_inv,
-                        diff.is_empty(),
+                        diff.is_empty() || natural,
                         expected,
                         if diff.is_empty() {
                             "identical before and after".to_string()
+                        } else if natural {
+                            format!(
+                                "only progressed by itself meanwhile (the request had no \
+                                 effect): {}",
+                                diff.join("; ")
+                            )
                         } else {
                             format!("changed: {}", diff.join("; "))
                         },
@@ -383,10 +393,14 @@ pub(crate) fn judge_response(
         };
         if let Some(s) = &expect.status {
             match accepted_statuses(s, mode, catalogue_statuses) {
-                Ok(accepted) => checks.push(record(
-                    judge::status(&status_inv, &accepted, raw.status, mode),
-                    Some(idx),
-                )),
+                Ok(accepted) => {
+                    let mut c = record(
+                        judge::status(&status_inv, &accepted, raw.status, mode),
+                        Some(idx),
+                    );
+                    c.kind = CheckKind::Status;
+                    checks.push(c);
+                }
                 Err(why) => checks.push(check(
                     &status_inv,
                     false,
@@ -454,7 +468,7 @@ pub(crate) fn judge_response(
                 ),
                 (Ok(w), Some(b)) => {
                     let got = b.pointer(pointer);
-                    check(
+                    let mut c = check(
                         step_inv,
                         got == Some(&w),
                         format!("{pointer} == {}", short(&w)),
@@ -464,7 +478,9 @@ pub(crate) fn judge_response(
                         },
                         Some(idx),
                         mode,
-                    )
+                    );
+                    c.kind = pointer_kind(pointer);
+                    c
                 }
             };
             checks.push(c);
@@ -482,14 +498,16 @@ pub(crate) fn judge_response(
                 ),
                 Some(b) => {
                     let got = b.pointer(pointer);
-                    check(
+                    let mut c = check(
                         step_inv,
                         json_is_holds(got, *is),
                         expected,
                         describe_found(pointer, got),
                         Some(idx),
                         mode,
-                    )
+                    );
+                    c.kind = pointer_kind(pointer);
+                    c
                 }
             };
             checks.push(c);
@@ -559,6 +577,7 @@ pub(crate) fn judge_response(
                 Some(idx),
                 mode,
             );
+            c.kind = CheckKind::HeldFloor;
             c.elapsed_ms = Some(elapsed);
             checks.push(c);
         }
@@ -706,4 +725,58 @@ fn describe_status(s: &StatusExpect, mode: Mode) -> String {
         Ok(v) => format!("status in {v:?} ({})", mode_name(mode)),
         Err(e) => e,
     }
+}
+
+/// The kind of a check on the value at `pointer`: lifecycle fields may
+/// change while an operation runs by itself.
+fn pointer_kind(pointer: &str) -> CheckKind {
+    const LIFECYCLE: &[&str] = &[
+        "/state",
+        "/done",
+        "/completed_at",
+        "/error",
+        "/response",
+        "/last_error",
+        "/steps",
+    ];
+    if LIFECYCLE
+        .iter()
+        .any(|p| pointer == *p || pointer.starts_with(&format!("{p}/")))
+    {
+        CheckKind::Lifecycle
+    } else {
+        CheckKind::Other
+    }
+}
+
+/// True when `after` differs from `before` only as a running operation
+/// moves by itself: progress of its steps and `last_error`, or finishing
+/// SUCCEEDED or FAILED (with what that sets). A change to anything else,
+/// or to CANCELLED, is an effect of the request.
+fn natural_progress(before: &Value, after: &Value) -> bool {
+    const MOVING: &[&str] = &[
+        "state",
+        "done",
+        "completed_at",
+        "error",
+        "response",
+        "last_error",
+        "steps",
+    ];
+    if before.get("state").and_then(Value::as_str) != Some("RUNNING") {
+        return false;
+    }
+    if !matches!(
+        after.get("state").and_then(Value::as_str),
+        Some("RUNNING" | "SUCCEEDED" | "FAILED")
+    ) {
+        return false;
+    }
+    let (Some(b), Some(a)) = (before.as_object(), after.as_object()) else {
+        return false;
+    };
+    b.keys()
+        .chain(a.keys())
+        .filter(|k| !MOVING.contains(&k.as_str()))
+        .all(|k| b.get(k) == a.get(k))
 }

@@ -1,0 +1,206 @@
+//! Telling a violation from a target that moved by itself.
+//!
+//! Real operations finish and change while a case runs. A failing check is
+//! *explained by movement* only when the evidence shows it, per kind of
+//! check ([`CheckKind`]):
+//! - a status: a cancel answered with the terminal rejection of the run's
+//!   mode, and a fresh read shows the operation done by itself (or settled
+//!   after an accepted cancel, for a repeated cancel without a key); or a
+//!   409/412 to an `If-Match`, and a fresh read shows another ETag or state
+//!   than the one sent (the same ETag and state: a violation);
+//! - a lifecycle value (`/state`, `/done`, ...) or a `:wait` that did not
+//!   hold: the body shows the operation finished by itself (SUCCEEDED or
+//!   FAILED, with no cancel of the case reaching it), or it moved between
+//!   reads;
+//! - anything else (a body invariant, a late answer, a replay that is not
+//!   identical, an `unchanged` that changed, a history rule): never.
+//!
+//! An attempt is *moved* only when every failing check is explained.
+
+use serde_json::Value;
+
+use crate::case::FixtureState;
+use crate::contract::{Endpoint, find};
+use crate::model::{CheckKind, CheckResult, StepResult, Verdict};
+
+use super::engine::{AttemptCtx, CaseObs, Engine};
+use super::observe::canonical;
+
+impl Engine {
+    /// When the target's own movement explains every failing check of the
+    /// attempt's last step: why. `None` when any of them is a violation.
+    /// Reads the fixtures concerned afresh (recorded in the last step).
+    pub(crate) async fn explain(
+        &self,
+        ctx: &AttemptCtx,
+        obs: &CaseObs,
+        steps: &mut [StepResult],
+    ) -> Option<String> {
+        let step = steps.last_mut()?;
+        let failing: Vec<usize> = step
+            .checks
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.verdict == Verdict::Fail)
+            .map(|(i, _)| i)
+            .collect();
+        if failing.is_empty() {
+            return None;
+        }
+        let mut reasons = Vec::new();
+        for i in failing {
+            let check = step.checks[i].clone();
+            match self.explain_one(ctx, obs, step, &check).await {
+                Ok(reason) => {
+                    if !reasons.contains(&reason) {
+                        reasons.push(reason);
+                    }
+                }
+                Err(note) => {
+                    if let Some(note) = note {
+                        step.checks[i].actual.push_str(&format!("; {note}"));
+                    }
+                    return None;
+                }
+            }
+        }
+        Some(reasons.join("; "))
+    }
+
+    /// `Ok(reason)` when movement explains `check`; `Err(note)` when it does
+    /// not (with a note for the report when a re-read ruled it out).
+    async fn explain_one(
+        &self,
+        ctx: &AttemptCtx,
+        obs: &CaseObs,
+        step: &mut StepResult,
+        check: &CheckResult,
+    ) -> Result<String, Option<String>> {
+        let exchange = check
+            .exchange
+            .and_then(|i| step.exchanges.get(i))
+            .cloned()
+            .ok_or(None)?;
+        let route = self.route_of(&exchange);
+        let id = route.op_id.as_deref().map(canonical).ok_or(None)?;
+        let Some((name, _)) = ctx.vars.fixtures.iter().find(|(_, f)| f.id == id) else {
+            return Err(None);
+        };
+        let running = matches!(
+            ctx.fixture_states.get(name),
+            Some(FixtureState::Running | FixtureState::Retrying)
+        );
+        if !running {
+            // A terminal fixture cannot move.
+            return Err(None);
+        }
+        let reached = obs.maybe_cancelled.contains_key(&id);
+        let body: Option<Value> = exchange
+            .response
+            .as_ref()
+            .filter(|r| !r.body_truncated)
+            .and_then(|r| serde_json::from_str(&r.body_excerpt).ok());
+        match check.kind {
+            CheckKind::Status => {
+                let status = exchange.response.as_ref().map(|r| r.status).ok_or(None)?;
+                if route.endpoint != Endpoint::Cancel {
+                    return Err(None);
+                }
+                let mode = self.options.mode;
+                let accepted = |inv: &str| {
+                    find(inv)
+                        .and_then(|i| i.statuses)
+                        .map(|s| s.accepted(mode))
+                        .unwrap_or_default()
+                };
+                let if_match = exchange
+                    .request
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("if-match"))
+                    .map(|(_, v)| v.clone());
+                let keyless = !exchange
+                    .request
+                    .headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("idempotency-key"));
+                if accepted("CANCEL-TERMINAL-422").contains(&status) {
+                    let (now, _) = self.reread(&id, step).await.ok_or(None)?;
+                    if now.get("done") != Some(&Value::Bool(true)) {
+                        return Err(Some("a re-read shows the operation still running".into()));
+                    }
+                    let state = state_of(&now);
+                    if !ctx.cancel_accepted.contains(name) && !reached {
+                        return Ok(format!(
+                            "fixture `{name}` finished by itself ({state}) before the cancel reached it"
+                        ));
+                    }
+                    if keyless && ctx.cancel_accepted.contains(name) {
+                        return Ok(format!(
+                            "fixture `{name}` settled ({state}) after the accepted cancel, before the \
+                             repeated cancel reached it (answered {status}, right for a done operation)"
+                        ));
+                    }
+                    return Err(None);
+                }
+                if let Some(sent) = if_match
+                    && accepted("CANCEL-IFMATCH-STALE").contains(&status)
+                {
+                    let (now, etag) = self.reread(&id, step).await.ok_or(None)?;
+                    let state = state_of(&now);
+                    return match etag {
+                        Some(tag) if tag == sent && state == "RUNNING" => Err(Some(format!(
+                            "a re-read shows the same ETag {tag} and state {state}: \
+                             the If-Match was current"
+                        ))),
+                        Some(tag) => Ok(format!(
+                            "fixture `{name}` changed between reading its ETag and the cancel \
+                             (ETag {sent} -> {tag}, state {state})"
+                        )),
+                        None => Err(Some("a re-read shows no ETag".into())),
+                    };
+                }
+                Err(None)
+            }
+            CheckKind::Lifecycle | CheckKind::HeldFloor => {
+                let body = body.ok_or(None)?;
+                if reached {
+                    return Err(None);
+                }
+                let state = state_of(&body);
+                let done = body.get("done") == Some(&Value::Bool(true));
+                if done && matches!(state.as_str(), "SUCCEEDED" | "FAILED") {
+                    return Ok(format!("fixture `{name}` finished by itself ({state})"));
+                }
+                if check.kind == CheckKind::Lifecycle
+                    && !done
+                    && state == "RUNNING"
+                    && obs.history.get(&id).is_some_and(|h| h.moved())
+                {
+                    return Ok(format!("fixture `{name}` progressed by itself"));
+                }
+                Err(None)
+            }
+            CheckKind::Other | CheckKind::Unchanged => Err(None),
+        }
+    }
+
+    /// A fresh GET of `id`, recorded in `step`: the body and its ETag.
+    async fn reread(&self, id: &str, step: &mut StepResult) -> Option<(Value, Option<String>)> {
+        let body = self.read_fixture(id, step).await?;
+        let etag = step
+            .exchanges
+            .last()
+            .and_then(|e| e.response.as_ref())
+            .and_then(|r| r.header("etag"))
+            .map(str::to_string);
+        Some((body, etag))
+    }
+}
+
+fn state_of(body: &Value) -> String {
+    body.get("state")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_string()
+}
