@@ -187,7 +187,22 @@ impl Checker<'_> {
             if name.eq_ignore_ascii_case("authorization") {
                 self.issues.push(
                     Issue::key(at.clone(), "set the credential with `auth`, not an authorization header")
-                        .help("auth = \"none\" | \"malformed\" | \"invalid\" | \"foreign\" (default \"token\")"),
+                        .help("auth = \"none\" | \"malformed\" | \"invalid\" | \"foreign\" | \"wrong_scheme\" | \"broad\" (default \"token\")"),
+                );
+            }
+            // A server remembers idempotency keys (for hours): a fixed key
+            // makes the confirmation attempt, or the next run, look like key
+            // reuse. Only an empty or blank key (a bounds probe) may be literal.
+            if name.eq_ignore_ascii_case("idempotency-key")
+                && !value.trim().is_empty()
+                && !value.contains("{{")
+            {
+                self.issues.push(
+                    Issue::value(
+                        at.clone(),
+                        format!("idempotency-key \"{value}\" is the same on every attempt and every run"),
+                    )
+                    .help("make it fresh: `opconform-{{ uuid }}`, or a `lengths` table without `fill` and `{{ table.value }}`"),
                 );
             }
             self.template(&at, value, scope, uses);
@@ -529,6 +544,35 @@ capture.x = { header = "etag", body = true }
         assert_eq!(
             messages(text),
             vec!["capture \"x\" must take exactly one of header, pointer or body = true"]
+        );
+    }
+
+    #[test]
+    fn idempotency_keys_must_be_fresh() {
+        let with_key = |key: &str| {
+            format!(
+                r#"[[case]]
+name = "c"
+invariants = ["FAKE-STATUS"]
+[[case.step]]
+request = {{ method = "POST", path = "/operations/x", headers = {{ idempotency-key = "{key}" }} }}
+"#
+            )
+        };
+        let m = messages(&with_key("fixed-key-1"));
+        assert!(
+            m.iter().any(|m| m.contains("same on every attempt")),
+            "{m:?}"
+        );
+        assert!(
+            messages(&with_key("opconform-{{ uuid }}"))
+                .iter()
+                .all(|m| !m.contains("same on every attempt"))
+        );
+        assert!(
+            messages(&with_key(""))
+                .iter()
+                .all(|m| !m.contains("same on every attempt"))
         );
     }
 }

@@ -225,5 +225,12 @@ async fn provide(
             "the provider's `running` fixture {id} was already done"
         )));
     }
-    Ok(FixtureVars::new(id, state.operation_state()))
+    Ok(FixtureVars {
+        workspace_id: body
+            .get("workspace_id")
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        ..FixtureVars::new(id, state.operation_state())
+    })
 }

@@ -144,7 +144,21 @@ pub fn build(
     creds: &Credentials,
     default_timeout: Duration,
 ) -> Result<Built, BuildError> {
-    let render = |s: &str| renderer.render(s, vars).map_err(BuildError::Template);
+    let render = |s: &str| {
+        renderer.render(s, vars).map_err(|e| {
+            if s.contains("workspace_id")
+                && vars.fixtures.values().any(|f| f.workspace_id.is_none())
+            {
+                BuildError::Unavailable(
+                    "the fixture's workspace is unknown (the fixture provider's answer carries \
+                     no workspace_id, or static ids were given)"
+                        .into(),
+                )
+            } else {
+                BuildError::Template(e)
+            }
+        })
+    };
     let path = render(&req.path)?;
     let route = classify(&req.method, &path);
     if let Some(id) = &route.op_id {

@@ -1,6 +1,7 @@
 //! Templating of request strings and expected values with minijinja.
 //!
-//! Variables: each fixture name → `{id, bare_id, state}`, `capture.NAME`,
+//! Variables: each fixture name → `{id, bare_id, state, workspace_id}`
+//! (`workspace_id` only when the fixture provider gave one), `capture.NAME`,
 //! `table.value`, `uuid` (fresh per attempt), `run_id` and, when the case
 //! sets `owner`, `owner.type` / `owner.id`. Undefined
 //! variables are errors, so a typo never sends a literal `{{ ... }}`.
@@ -29,6 +30,10 @@ pub struct FixtureVars {
     pub bare_id: String,
     /// Operation state it was created in, e.g. `RUNNING`.
     pub state: String,
+    /// The workspace the provider created it in (its `workspace_id`), when
+    /// known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workspace_id: Option<String>,
 }
 
 impl FixtureVars {
@@ -38,6 +43,7 @@ impl FixtureVars {
             id: id.to_string(),
             bare_id: id.strip_prefix("op_").unwrap_or(id).to_string(),
             state: state.to_string(),
+            workspace_id: None,
         }
     }
 }
