@@ -457,28 +457,8 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
     println!();
     println!("{}", console::closing_line(&result, failed || incomplete));
 
-    if !formats.is_empty() {
-        let out = args
-            .out
-            .clone()
-            .or_else(|| profile.out.clone())
-            .unwrap_or_else(|| PathBuf::from("reports"));
-        match report::write_reports(&result, &formats, &out) {
-            Ok(paths) => {
-                for p in paths {
-                    println!("report: {}", p.display());
-                }
-            }
-            Err(e) => {
-                eprintln!("error: failed to {e}");
-                return Err(ExitStatus::BadInput);
-            }
-        }
-    }
-    if let Some(server) = server {
-        rt.block_on(server.shutdown());
-    }
-    Ok(if incomplete {
+    // The verdict first: it stands whatever happens to the report files.
+    let verdict = if incomplete {
         let stopped = result.cases.iter().any(|c| {
             matches!(&c.outcome, CaseOutcome::NotRun { reason } if reason == run::STOPPED_REASON)
         });
@@ -498,7 +478,32 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         ExitStatus::InvariantFailed
     } else {
         ExitStatus::Success
-    })
+    };
+
+    let mut status = verdict;
+    if !formats.is_empty() {
+        let out = args
+            .out
+            .clone()
+            .or_else(|| profile.out.clone())
+            .unwrap_or_else(|| PathBuf::from("reports"));
+        match report::write_reports(&result, &formats, &out) {
+            Ok(paths) => {
+                for p in paths {
+                    println!("report: {}", p.display());
+                }
+            }
+            Err(e) => {
+                // Requests were sent, so this is not bad input (2).
+                eprintln!("error: failed to {e}");
+                status = verdict.with_report_not_written();
+            }
+        }
+    }
+    if let Some(server) = server {
+        rt.block_on(server.shutdown());
+    }
+    Ok(status)
 }
 
 #[cfg(test)]
