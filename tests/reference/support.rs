@@ -27,8 +27,7 @@ struct Validators {
 fn validators() -> &'static Validators {
     static V: OnceLock<Validators> = OnceLock::new();
     V.get_or_init(|| {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/contract/akua-openapi-public.json");
+        let path = crate::support::akua_openapi();
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         let doc: Value = serde_json::from_str(&text).expect("the OpenAPI document is JSON");
