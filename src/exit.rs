@@ -4,6 +4,15 @@
 //! `tests/cli.rs`.
 
 /// The process exit status of every `opconform` subcommand.
+///
+/// When two apply, the run's verdict wins: a run that failed
+/// ([`ExitStatus::InvariantFailed`], 1), was incomplete
+/// ([`ExitStatus::TargetUnreachable`], 3) or verified nothing
+/// ([`ExitStatus::NothingVerified`], 4) keeps its code even when a report
+/// could not be written afterwards; [`ExitStatus::ReportNotWritten`] (5)
+/// replaces only a success, so a CI gate never reads a broken run as
+/// "only the report is missing". [`ExitStatus::with_report_not_written`]
+/// applies this rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitStatus {
@@ -61,6 +70,21 @@ impl ExitStatus {
         }
     }
 
+    /// The status of a run whose verdict is `self` when a report (or an
+    /// emitted case file) could not be written after requests were sent: a
+    /// success becomes [`ExitStatus::ReportNotWritten`]; every other code
+    /// wins (see the precedence on [`ExitStatus`]).
+    pub fn with_report_not_written(self) -> ExitStatus {
+        match self {
+            ExitStatus::Success => ExitStatus::ReportNotWritten,
+            ExitStatus::InvariantFailed
+            | ExitStatus::BadInput
+            | ExitStatus::TargetUnreachable
+            | ExitStatus::NothingVerified
+            | ExitStatus::ReportNotWritten => self,
+        }
+    }
+
     /// Every status, in code order.
     pub const ALL: [ExitStatus; 6] = [
         ExitStatus::Success,
@@ -86,5 +110,16 @@ mod tests {
     fn codes_are_distinct_and_ordered() {
         let codes: Vec<u8> = ExitStatus::ALL.iter().map(|s| s.code()).collect();
         assert_eq!(codes, vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn a_report_failure_replaces_only_a_success() {
+        let after: Vec<u8> = ExitStatus::ALL
+            .iter()
+            .map(|s| s.with_report_not_written().code())
+            .collect();
+        // 0 becomes 5; 1, 3 and 4 (the run's own verdict) win; 2 never sent
+        // anything, so it has no report to lose and stays.
+        assert_eq!(after, vec![5, 1, 2, 3, 4, 5]);
     }
 }

@@ -153,10 +153,10 @@ fn bundled_cases_cover_every_endpoint_invariant() {
     );
 }
 
+/// The schema the loader validates with (`schemas/case.schema.json`,
+/// compiled in).
 fn case_schema() -> serde_json::Value {
-    let text =
-        std::fs::read_to_string(crate_dir().join("schemas/case.schema.json")).expect("schema file");
-    serde_json::from_str(&text).expect("schema is JSON")
+    serde_json::from_str(case::CASE_SCHEMA).expect("schema is JSON")
 }
 
 fn as_json(path: &Path) -> serde_json::Value {
@@ -170,16 +170,207 @@ fn parse_model(path: &Path) -> case::CaseFile {
 }
 
 #[test]
-fn schema_file_is_the_compiled_in_schema_and_is_valid_2020_12() {
-    let on_disk = case_schema();
-    let compiled: serde_json::Value =
-        serde_json::from_str(case::CASE_SCHEMA).expect("compiled-in schema is JSON");
-    assert_eq!(on_disk, compiled);
-    assert!(jsonschema::meta::is_valid(&on_disk));
+fn the_schema_the_loader_uses_is_valid_2020_12() {
+    let compiled = case_schema();
+    assert!(jsonschema::meta::is_valid(&compiled));
     assert_eq!(
-        on_disk["$schema"],
+        compiled["$schema"],
         "https://json-schema.org/draft/2020-12/schema"
     );
+}
+
+/// One case file that reaches every object level of the case schema; each
+/// level is listed in [`LEVELS`] with where it is in this file.
+const EVERY_LEVEL: &str = r#"#:schema ../schemas/case.schema.json
+[[case]]
+name = "every_level"
+fixture = "running"
+invariants = ["CANCEL-KEY-BOUNDS"]
+table = { name = "key", lengths = [1] }
+
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel", headers = { idempotency-key = "{{ table.value }}" } }
+expect = { status = { strict = [202], lenient = [200] }, headers = { etag = { present = true } }, eventually = { json = { "/done" = true }, within_ms = 1000 } }
+capture = { tag = { header = "etag" } }
+"#;
+
+/// Every object of the case schema that lists `properties` (schema
+/// location), and where [`EVERY_LEVEL`] has one (JSON pointer).
+const LEVELS: [(&str, &str); 10] = [
+    ("#", ""),
+    ("#/$defs/case", "/case/0"),
+    ("#/$defs/table", "/case/0/table"),
+    ("#/$defs/step", "/case/0/step/0"),
+    ("#/$defs/request", "/case/0/step/0/request"),
+    ("#/$defs/expect", "/case/0/step/0/expect"),
+    (
+        "#/$defs/status_expect/anyOf/2",
+        "/case/0/step/0/expect/status",
+    ),
+    (
+        "#/$defs/header_expect",
+        "/case/0/step/0/expect/headers/etag",
+    ),
+    ("#/$defs/capture", "/case/0/step/0/capture/tag"),
+    ("#/$defs/eventually", "/case/0/step/0/expect/eventually"),
+];
+
+/// Schema locations of every object node with `properties`.
+fn object_levels(node: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+    match node {
+        serde_json::Value::Object(map) => {
+            if map.contains_key("properties") {
+                out.push(at.to_string());
+            }
+            for (key, child) in map {
+                // `properties` holds names, not keywords: walk into each one.
+                if key == "properties" {
+                    for (name, prop) in child.as_object().into_iter().flatten() {
+                        object_levels(prop, &format!("{at}/properties/{name}"), out);
+                    }
+                } else {
+                    object_levels(child, &format!("{at}/{key}"), out);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                object_levels(child, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The property names the schema allows at `location`, sorted.
+fn schema_properties(schema: &serde_json::Value, location: &str) -> Vec<String> {
+    let pointer = location.trim_start_matches('#');
+    let mut names: Vec<String> = schema
+        .pointer(pointer)
+        .and_then(|n| n["properties"].as_object())
+        .unwrap_or_else(|| panic!("no properties at {location}"))
+        .keys()
+        .cloned()
+        .collect();
+    names.sort();
+    names
+}
+
+/// The field names serde's `deny_unknown_fields` lists in its error
+/// ("unknown field `x`, expected one of `a`, `b`"), sorted.
+fn model_fields(error: &str) -> Vec<String> {
+    let expected = error
+        .split_once(", expected ")
+        .unwrap_or_else(|| panic!("not an unknown-field error: {error}"))
+        .1;
+    let mut names: Vec<String> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names
+}
+
+fn with_unknown_key(doc: &serde_json::Value, pointer: &str) -> serde_json::Value {
+    let mut doc = doc.clone();
+    doc.pointer_mut(pointer)
+        .and_then(|v| v.as_object_mut())
+        .unwrap_or_else(|| panic!("no object at {pointer:?}"))
+        .insert("bogus_field".into(), serde_json::json!(1));
+    doc
+}
+
+/// Catches drift between the schema the loader validates with
+/// (`case::CASE_SCHEMA`) and the serde model it then deserializes into, at
+/// every object level: a field added to one and not the other makes a
+/// valid-looking file fail after the schema passed it (or the schema
+/// refuse a field the model supports). The property names must equal the
+/// model's field names, and an unknown key at each level must be refused
+/// by the loader with an error at that key.
+#[test]
+fn schema_properties_match_the_model_fields_at_every_level() {
+    let schema = case_schema();
+    let mut found = Vec::new();
+    object_levels(&schema, "#", &mut found);
+    found.sort();
+    let mut listed: Vec<String> = LEVELS.iter().map(|(l, _)| l.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        found, listed,
+        "a schema object level is missing from LEVELS"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base_path = dir.path().join("every_level.toml");
+    std::fs::write(&base_path, EVERY_LEVEL).expect("write");
+    if let Err(errors) = case::load_file(&base_path) {
+        panic!("the every-level file does not load:\n{}", render(&errors));
+    }
+    let base: serde_json::Value = toml::from_str(EVERY_LEVEL).expect("TOML");
+
+    let mut problems = Vec::new();
+    for (location, pointer) in LEVELS {
+        let allowed = schema_properties(&schema, location);
+        let bad = with_unknown_key(&base, pointer);
+
+        // The model's fields at this level.
+        let model = if location == "#/$defs/status_expect/anyOf/2" {
+            // An untagged enum's error names no fields: read them from the
+            // serialized variant (it skips no field).
+            let sets = case::StatusExpect::Sets {
+                strict: vec![202],
+                lenient: vec![200],
+            };
+            let mut keys: Vec<String> = serde_json::to_value(sets)
+                .expect("serializes")
+                .as_object()
+                .expect("an object")
+                .keys()
+                .cloned()
+                .collect();
+            keys.sort();
+            keys
+        } else {
+            match serde_json::from_value::<case::CaseFile>(bad.clone()) {
+                Ok(_) => {
+                    problems.push(format!("{location}: the model accepts an unknown key"));
+                    continue;
+                }
+                Err(e) => model_fields(&e.to_string()),
+            }
+        };
+        if model != allowed {
+            problems.push(format!(
+                "{location}: schema properties {allowed:?}, model fields {model:?}"
+            ));
+        }
+
+        // The loader refuses the unknown key, and says where.
+        let path = dir.path().join("bogus.toml");
+        let text = toml::to_string(&bad).expect("back to TOML");
+        std::fs::write(&path, &text).expect("write");
+        match case::load_file(&path) {
+            Ok(_) => problems.push(format!("{location}: the loader accepted `bogus_field`")),
+            Err(errors) => {
+                let at_key = errors.iter().any(|e| {
+                    e.message.contains("bogus_field")
+                        || e.message.contains("unknown field")
+                        || e.source_line
+                            .as_deref()
+                            .is_some_and(|l| l.contains("bogus_field"))
+                });
+                if !at_key {
+                    problems.push(format!(
+                        "{location}: the error does not point at the key:\n{}",
+                        render(&errors)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]

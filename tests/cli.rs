@@ -1,4 +1,4 @@
-//! `opconform run` as a process: exit codes 0/1/2/3, redaction of secrets in
+//! `opconform run` as a process: exit codes 0/1/2/3/5, redaction of secrets in
 //! everything printed, and libtest's `--list`, filters, `--exact`, `--skip`.
 
 use std::path::Path;
@@ -218,6 +218,93 @@ expect.status = [200]
     assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
     assert!(stdout.contains("not run: the run deadline"), "{stdout}");
     assert!(stdout.contains("1 not run"), "{stdout}");
+}
+
+/// `--out` below a regular file: the report folder cannot be created.
+fn unwritable_out(dir: &Path) -> String {
+    let file = write(dir, "not-a-dir", "a regular file\n");
+    file.join("reports").display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_5_when_a_report_cannot_be_written_after_the_run() {
+    let f = fake::start(Behaviour::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = unwritable_out(dir.path());
+    let report_args = [
+        "--report".to_string(),
+        "json,md".into(),
+        "--out".into(),
+        out_dir,
+    ];
+
+    // A passing run whose report cannot be written: 5, not 2 (requests were
+    // sent), and the verdict is printed before the error.
+    let good = write(dir.path(), "good.toml", GOOD);
+    let mut args = against(&f, &good);
+    args.extend(report_args.clone());
+    let out = opconform(args, Some(fake::TOKEN)).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("test result: ok. 2 passed; 0 failed;"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("error: failed to"), "{stderr}");
+    assert!(!stdout.contains("report: "), "{stdout}");
+    assert!(
+        f.shared.requests().iter().any(|r| r.contains(":cancel")),
+        "the run sent its requests"
+    );
+
+    // A failing run keeps 1: the verdict wins over the missing report.
+    let bad = write(dir.path(), "bad.toml", FAILING);
+    let mut args = against(&f, &bad);
+    args.extend(report_args.clone());
+    let out = opconform(args, Some(fake::TOKEN)).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("error: failed to"), "{stderr}");
+
+    // An incomplete run keeps 3.
+    let slow = fake::start(Behaviour {
+        get_delay: Some(std::time::Duration::from_secs(30)),
+        ..Behaviour::default()
+    })
+    .await;
+    let slow_case = write(
+        dir.path(),
+        "slow.toml",
+        "[[case]]\nname = \"slow_get\"\nfixture = \"succeeded\"\ninvariants = [\"OP-SCHEMA-REQUIRED\"]\n\
+         [[case.step]]\nrequest = { method = \"GET\", path = \"/operations/{{ op.id }}\" }\nexpect.status = [200]\n",
+    );
+    let mut args = against(&slow, &slow_case);
+    args.extend(report_args.clone());
+    args.extend(["--deadline".into(), "1".into()]);
+    let out = opconform(args, Some(fake::TOKEN)).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(stderr.contains("error: failed to"), "{stderr}");
+
+    // `fuzz` writes its reports after sending too (embedded reference on
+    // loopback): 5 without a counterexample, 1 with one.
+    let fuzz = |extra: &[&str]| {
+        let mut args: Vec<String> = ["fuzz", "--seed", "5", "--no-regressions"]
+            .map(String::from)
+            .to_vec();
+        args.extend(report_args.clone());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        opconform(args, None)
+    };
+    let out = fuzz(&["--cases", "20"]).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
+    assert!(stdout.contains("fuzz: no counterexample"), "{stdout}");
+    assert!(stderr.contains("error: failed to"), "{stderr}");
+    let out = fuzz(&["--fault", "state-lowercase", "--cases", "50"]).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("error: failed to"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

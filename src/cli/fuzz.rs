@@ -341,11 +341,23 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
             p.display()
         );
     }
+    // The verdict first: it stands whatever happens to the files below.
+    let verdict = if outcome.counterexamples.is_empty() {
+        println!("fuzz: no counterexample");
+        ExitStatus::Success
+    } else {
+        ExitStatus::InvariantFailed
+    };
+    // Requests were sent: a file that cannot be written is not bad input (2).
+    let mut status = verdict;
     if let (Some(path), Some(cx)) = (&args.emit_case, outcome.counterexamples.first()) {
-        if let Err(e) = std::fs::write(path, redactor.redact(&cx.case_file).as_bytes()) {
-            return Err(bad(format!("failed to write {}: {e}", path.display())));
+        match std::fs::write(path, redactor.redact(&cx.case_file).as_bytes()) {
+            Ok(()) => println!("case file written to {}", path.display()),
+            Err(e) => {
+                eprintln!("error: failed to write {}: {e}", path.display());
+                status = verdict.with_report_not_written();
+            }
         }
-        println!("case file written to {}", path.display());
     }
     if !formats.is_empty() {
         match report::write_reports_redacted(&outcome.result, &formats, &args.out, &redactor) {
@@ -354,15 +366,13 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
                     println!("report: {}", p.display());
                 }
             }
-            Err(e) => return Err(bad(format!("failed to {e}"))),
+            Err(e) => {
+                eprintln!("error: failed to {e}");
+                status = verdict.with_report_not_written();
+            }
         }
     }
-    Ok(if outcome.counterexamples.is_empty() {
-        println!("fuzz: no counterexample");
-        ExitStatus::Success
-    } else {
-        ExitStatus::InvariantFailed
-    })
+    Ok(status)
 }
 
 /// The profile without its foreign-token variable: the fuzzer sends no

@@ -490,29 +490,8 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
     println!();
     println!("{}", console::closing_line(&result, closing));
 
-    let mut report_error = false;
-    if !formats.is_empty() {
-        let out = args
-            .out
-            .clone()
-            .or_else(|| profile.out.clone())
-            .unwrap_or_else(|| PathBuf::from("reports"));
-        match report::write_reports(&result, &formats, &out) {
-            Ok(paths) => {
-                for p in paths {
-                    println!("report: {}", p.display());
-                }
-            }
-            Err(e) => {
-                eprintln!("error: failed to {e}");
-                report_error = true;
-            }
-        }
-    }
-    if let Some(server) = server {
-        rt.block_on(server.shutdown());
-    }
-    Ok(if incomplete {
+    // The verdict first: it stands whatever happens to the report files.
+    let verdict = if incomplete {
         let stopped = result.cases.iter().any(|c| {
             matches!(&c.outcome, CaseOutcome::NotRun { reason } if reason == run::STOPPED_REASON)
         });
@@ -530,8 +509,6 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         ExitStatus::TargetUnreachable
     } else if failed {
         ExitStatus::InvariantFailed
-    } else if report_error {
-        ExitStatus::ReportNotWritten
     } else if empty {
         eprintln!(
             "error: nothing was verified: no case passed ({} skipped, {} inconclusive); \
@@ -542,7 +519,32 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         ExitStatus::NothingVerified
     } else {
         ExitStatus::Success
-    })
+    };
+
+    let mut status = verdict;
+    if !formats.is_empty() {
+        let out = args
+            .out
+            .clone()
+            .or_else(|| profile.out.clone())
+            .unwrap_or_else(|| PathBuf::from("reports"));
+        match report::write_reports(&result, &formats, &out) {
+            Ok(paths) => {
+                for p in paths {
+                    println!("report: {}", p.display());
+                }
+            }
+            Err(e) => {
+                // Requests were sent, so this is not bad input (2).
+                eprintln!("error: failed to {e}");
+                status = verdict.with_report_not_written();
+            }
+        }
+    }
+    if let Some(server) = server {
+        rt.block_on(server.shutdown());
+    }
+    Ok(status)
 }
 
 #[cfg(test)]

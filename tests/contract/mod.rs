@@ -10,13 +10,10 @@ use opconform::case::BodyKind;
 use opconform::contract::{self, Schemas};
 use serde_json::{Value, json};
 
-const AKUA_OPENAPI: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/contract/akua-openapi-public.json"
-);
+use super::support::akua_openapi;
 
 fn akua_doc() -> Value {
-    let text = std::fs::read_to_string(AKUA_OPENAPI).expect("the shared contract is readable");
+    let text = std::fs::read_to_string(akua_openapi()).expect("the shared contract is readable");
     serde_json::from_str(&text).expect("the shared contract is JSON")
 }
 
@@ -182,7 +179,7 @@ fn bundled_schemas_accept_valid_bodies_and_reject_broken_ones() {
 
 #[test]
 fn akua_openapi_schemas_agree_with_the_bundled_ones() {
-    let schemas = Schemas::from_openapi(Path::new(AKUA_OPENAPI)).expect("akua's document loads");
+    let schemas = Schemas::from_openapi(&akua_openapi()).expect("akua's document loads");
     assert!(schemas.notes().is_empty(), "{:?}", schemas.notes());
     assert_agrees_with_contract(&schemas, "openapi");
 }

@@ -400,7 +400,9 @@ fn wait_for_target_waits_for_a_late_server() {
     let out = fuzz(dir.path(), &args, &[]);
     let (_, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    // The server comes up about 500 ms after the fuzzer starts waiting.
+    // The server comes up about 500 ms after the fuzzer starts waiting; the
+    // fuzzer waits up to 20 s (it goes on as soon as the server answers, so
+    // the margin costs nothing when the machine is idle).
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let late = rt.spawn(async move {
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -408,7 +410,7 @@ fn wait_for_target_waits_for_a_late_server() {
     });
     let out = fuzz(
         dir.path(),
-        &[&args[..], &["--wait-for-target", "2"]].concat(),
+        &[&args[..], &["--wait-for-target", "20"]].concat(),
         &[],
     );
     let (stdout, stderr) = texts(&out);

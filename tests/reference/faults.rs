@@ -12,8 +12,15 @@ use serde_json::json;
 use super::support::{Ref, config, id_of};
 
 const STEP: Duration = Duration::from_millis(200);
-/// Long enough for an accepted cancel (or 2 retrying steps) to settle.
-const SETTLE: Duration = Duration::from_millis(450);
+/// How long a probe waits for an accepted cancel to settle. The reference
+/// settles it within one step; 20 steps leave a loaded machine room, and
+/// the wait ends as soon as the operation is done, so only a server that
+/// never settles is watched this long.
+const SETTLE_WITHIN: Duration = Duration::from_millis(20 * 200);
+/// The `:wait` timeout of the wait probes: the faulty servers are told
+/// apart by answering before it (ignores the timeout) or only at it (does
+/// not wake), so its length is the margin, not a guess at scheduling.
+const WAIT_SECS: u64 = 3;
 
 fn cfg() -> ReferenceConfig {
     ReferenceConfig {
@@ -35,6 +42,11 @@ async fn private_owner_ops(r: &Ref, n: usize) -> (String, Vec<String>) {
         ids.push(id_of(&op));
     }
     (owner, ids)
+}
+
+/// Waits until the operation `id` is done (an accepted cancel settled).
+async fn settled(r: &Ref, id: &str) {
+    r.poll_until(id, SETTLE_WITHIN, |o| o["done"] == true).await;
 }
 
 /// What a probe saw, as text to compare.
@@ -138,8 +150,11 @@ async fn probe(fault: Fault, r: &Ref) -> String {
                 .post(&format!("/v1/operations/{id}:cancel"), BETA_TOKEN, &[])
                 .await
                 .status;
-            tokio::time::sleep(SETTLE).await;
-            format!("{status} {}", r.get_op(&id).await.json()["state"])
+            // Untouched, it stays RUNNING; cancelled anyway, it is CANCELLED
+            // at the next step. The long-poll returns as soon as it is done,
+            // else holds the 20-step window.
+            let op = r.wait(&id, SETTLE_WITHIN.as_secs()).await.json();
+            format!("{status} {}", op["state"])
         }
         F::ContextIgnored => {
             let id = r.fixture("running").await;
@@ -193,14 +208,14 @@ async fn probe(fault: Fault, r: &Ref) -> String {
         F::ReplayNewBody => {
             let id = r.fixture("running").await;
             let first = r.cancel(&id, &[("idempotency-key", "k")]).await;
-            tokio::time::sleep(SETTLE).await;
+            settled(r, &id).await;
             let again = r.cancel(&id, &[("idempotency-key", "k")]).await;
             (first.bytes == again.bytes).to_string()
         }
         F::Replay422AfterDone => {
             let id = r.fixture("running").await;
             r.cancel(&id, &[("idempotency-key", "k")]).await;
-            tokio::time::sleep(SETTLE).await;
+            settled(r, &id).await;
             r.cancel(&id, &[("idempotency-key", "k")])
                 .await
                 .status
@@ -268,8 +283,12 @@ async fn probe(fault: Fault, r: &Ref) -> String {
         F::CancelNeverSettles => {
             let id = r.fixture("running").await;
             r.cancel(&id, &[]).await;
-            tokio::time::sleep(SETTLE).await;
-            r.get_op(&id).await.json()["state"].to_string()
+            // Settled (CANCELLED), or still not done after 20 steps.
+            let op = r
+                .observe_until(&id, SETTLE_WITHIN, |o| o["done"] == true)
+                .await
+                .unwrap_or_else(|op| op);
+            op["state"].to_string()
         }
         F::Recancel409 => {
             // The second cancel must land while the first still drains; if
@@ -309,16 +328,22 @@ async fn probe(fault: Fault, r: &Ref) -> String {
             .to_string()
         }
         F::WaitIgnoresTimeout => {
+            // Held for the whole timeout? A server cannot answer a held
+            // wait before its timeout, however loaded the machine.
             let id = r.fixture("running").await;
-            (r.wait(&id, 1).await.elapsed >= Duration::from_millis(900)).to_string()
+            let held = r.wait(&id, WAIT_SECS).await.elapsed;
+            (held >= Duration::from_secs(WAIT_SECS)).to_string()
         }
         F::WaitNoWake => {
+            // Woke before the timeout? The cancel settles one step after
+            // it is accepted; a server that does not wake answers only at
+            // the timeout. The head start only orders the two requests.
             let id = r.fixture("running").await;
-            let (w, _) = tokio::join!(r.wait(&id, 2), async {
-                tokio::time::sleep(Duration::from_millis(20)).await;
+            let (w, _) = tokio::join!(r.wait(&id, WAIT_SECS), async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 r.cancel(&id, &[]).await
             });
-            (w.elapsed < Duration::from_millis(1500)).to_string()
+            (w.elapsed < Duration::from_secs(WAIT_SECS)).to_string()
         }
         F::WaitTimeoutClamped => {
             let id = r.fixture("succeeded").await;
@@ -440,7 +465,9 @@ async fn probe(fault: Fault, r: &Ref) -> String {
     }
 }
 
-#[tokio::test]
+// Two workers: the probes' servers and clients do not queue behind each
+// other on one thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_changes_behaviour_over_http() {
     assert!(faults().len() >= 25);
     let mut tasks = Vec::new();

@@ -27,8 +27,7 @@ struct Validators {
 fn validators() -> &'static Validators {
     static V: OnceLock<Validators> = OnceLock::new();
     V.get_or_init(|| {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/contract/akua-openapi-public.json");
+        let path = crate::support::akua_openapi();
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         let doc: Value = serde_json::from_str(&text).expect("the OpenAPI document is JSON");
@@ -277,15 +276,25 @@ impl Ref {
         within: Duration,
         pred: impl Fn(&Value) -> bool,
     ) -> Value {
-        let start = Instant::now();
-        loop {
-            let op = self.get_op(id).await.json();
-            if pred(&op) {
-                return op;
-            }
-            assert!(start.elapsed() < within, "condition not reached on {op:#}");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        self.observe_until(id, within, pred)
+            .await
+            .unwrap_or_else(|op| panic!("condition not reached within {within:?} on {op:#}"))
+    }
+
+    /// Polls GET until `pred` holds: `Ok` with the operation then, `Err`
+    /// with the last one seen when `within` passed first.
+    pub async fn observe_until(
+        &self,
+        id: &str,
+        within: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Result<Value, Value> {
+        crate::support::poll_until(
+            within,
+            move || async move { self.get_op(id).await.json() },
+            pred,
+        )
+        .await
     }
 
     pub async fn stop(self) {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use opconform::model::{CaseOutcome, RunResult};
+use opconform::model::RunResult;
 use opconform::redact::Redactor;
 use opconform::report::sample::sample_result;
 use opconform::report::{self, Format};
@@ -426,7 +426,16 @@ fn html_in_chromium_counts_and_filters_and_screenshot() {
         Some(r.invariants.len().to_string().as_str())
     );
     assert_eq!(attr(summary, "data-visible-case"), Some("9"));
-    assert!(dom.contains("Showing 67 of 67 invariants, 9 of 9 cases") || r.invariants.len() != 67);
+    // The visible counter, with the totals of this result: every catalogued
+    // invariant has a row, every case too.
+    assert_eq!(r.invariants.len(), opconform::contract::ids().len());
+    assert_eq!(r.cases.len(), 9);
+    let showing = format!(
+        "Showing {n} of {n} invariants, {c} of {c} cases",
+        n = r.invariants.len(),
+        c = r.cases.len()
+    );
+    assert!(dom.contains(&showing), "no `{showing}` in the page");
 
     // #filter=failed: only failing rows stay visible.
     let dom = chromium.dump_dom(&file_url(&path, "#filter=failed"));
@@ -481,20 +490,93 @@ fn html_in_chromium_counts_and_filters_and_screenshot() {
     );
 }
 
+/// The outcome counts of the Markdown summary table, by column header.
+fn markdown_counts(md: &str) -> Vec<(String, usize)> {
+    let mut lines = md.lines();
+    let header = lines
+        .find(|l| l.starts_with("| Passed | Failed |"))
+        .unwrap_or_else(|| panic!("no outcome table in:\n{md}"));
+    let cells = |l: &str| -> Vec<String> {
+        l.trim()
+            .trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().to_string())
+            .collect()
+    };
+    let names = cells(header);
+    let separator = lines.next().expect("separator row");
+    assert!(separator.starts_with("|---"), "{separator}");
+    let values = cells(lines.next().expect("counts row"));
+    assert_eq!(names.len(), values.len(), "{header}");
+    names
+        .into_iter()
+        .zip(values)
+        .map(|(n, v)| (n, v.parse().unwrap_or_else(|_| panic!("count {v:?}"))))
+        .collect()
+}
+
+/// The HTML page's case cards (`<div class="n">N</div><div class="l">Label</div>`).
+fn html_cards(html: &str) -> Vec<(String, usize)> {
+    let mut cards = Vec::new();
+    for part in html.split("<div class=\"n\">").skip(1) {
+        let (n, rest) = part.split_once("</div>").expect("card number ends");
+        let label = rest
+            .split_once("<div class=\"l\">")
+            .and_then(|(_, l)| l.split_once("</div>"))
+            .expect("card label")
+            .0;
+        cards.push((
+            label.to_string(),
+            n.trim().parse().unwrap_or_else(|_| panic!("card {n:?}")),
+        ));
+    }
+    cards
+}
+
+/// How many case rows of the HTML page carry `data-verdict="verdict"`.
+fn html_case_rows(html: &str, verdict: &str) -> usize {
+    html.matches(&format!("data-kind=\"case\" data-verdict=\"{verdict}\""))
+        .count()
+}
+
 #[test]
 fn markdown_and_html_agree_on_the_outcome_counts() {
     let r = sample_result();
-    let v = report::verdict(&r);
-    assert_eq!(v.failed_cases, r.count("failed"));
-    assert_eq!(v.not_run, r.count("not_run"));
-    let md = report::render(&r, Format::Markdown).expect("md");
-    assert!(md.contains(&format!(
-        "| {} | {} | {} | {} | {} | {} | {} |",
-        v.passed, v.failed_cases, v.flaky, v.skipped, v.inconclusive, v.waived, v.not_run
-    )));
-    assert!(
-        r.cases
-            .iter()
-            .any(|c| matches!(c.outcome, CaseOutcome::Inconclusive { .. }))
+    let md = markdown_counts(&report::render(&r, Format::Markdown).expect("md"));
+    let html = report::render(&r, Format::Html).expect("html");
+    let cards = html_cards(&html);
+    let get = |list: &[(String, usize)], key: &str| {
+        list.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("no {key:?} in {list:?}"))
+    };
+    // Every verdict the sample has is present, so a swapped column shows.
+    for (column, verdict) in [
+        ("Passed", "passed"),
+        ("Failed", "failed"),
+        ("Flaky", "flaky"),
+        ("Skipped", "skipped"),
+        ("Inconclusive", "inconclusive"),
+        ("Waived", "waived"),
+        ("Not run", "not_run"),
+    ] {
+        let n = get(&md, column);
+        assert!(n > 0, "the sample has no {verdict} case");
+        assert_eq!(n, r.count(verdict), "Markdown {column}");
+        assert_eq!(n, html_case_rows(&html, verdict), "HTML rows {verdict}");
+        if column != "Waived" && column != "Not run" {
+            assert_eq!(n, get(&cards, column), "HTML card {column}");
+        }
+    }
+    // The page shows waived and not run on one card.
+    assert_eq!(
+        get(&cards, "Waived / not run"),
+        get(&md, "Waived") + get(&md, "Not run")
     );
+    assert_eq!(
+        get(&cards, "Cases"),
+        md.iter().map(|(_, n)| n).sum::<usize>()
+    );
+    assert_eq!(get(&cards, "Cases"), r.cases.len());
 }

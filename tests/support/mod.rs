@@ -3,11 +3,27 @@
 
 pub mod fake;
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// The crate's root folder.
 pub fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// akua's published OpenAPI document, from the project's `shared/contract`
+/// folder: the nearest ancestor of the crate that has one. A checkout at
+/// `/work/main` finds `/work/shared`, and so does a worktree one level
+/// deeper (`/work/wt/NAME`), where a fixed `../shared` would miss it.
+pub fn akua_openapi() -> PathBuf {
+    const REL: &str = "shared/contract/akua-openapi-public.json";
+    let dir = crate_dir();
+    dir.ancestors()
+        .skip(1)
+        .map(|a| a.join(REL))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("no {REL} in any folder above {}", dir.display()))
 }
 
 /// Writes `text` to `dir/name` and returns the path.
@@ -44,4 +60,61 @@ pub fn parse_case_expect(text: &str) -> Vec<(usize, usize, String)> {
             )
         })
         .collect()
+}
+
+/// How often [`poll_until`] looks again.
+pub const POLL_EVERY: Duration = Duration::from_millis(10);
+
+/// Waits on state instead of a fixed sleep: calls `probe` until `holds`
+/// accepts what it returns or `deadline` has passed. `Ok` is the first
+/// value that held; `Err` the last one seen, for a test that expects the
+/// condition never to hold (then the deadline is the observation window).
+///
+/// A fixed sleep sized for an idle machine is too short on a loaded one;
+/// this returns as soon as the state is there, so the deadline can be
+/// generous without making the suite slower.
+pub async fn poll_until<T, F, Fut>(
+    deadline: Duration,
+    mut probe: F,
+    holds: impl Fn(&T) -> bool,
+) -> Result<T, T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = T>,
+{
+    let end = Instant::now() + deadline;
+    loop {
+        let value = probe().await;
+        if holds(&value) {
+            return Ok(value);
+        }
+        if Instant::now() >= end {
+            return Err(value);
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+#[tokio::test]
+async fn poll_until_returns_the_first_value_that_holds_or_the_last_at_the_deadline() {
+    let mut n = 0;
+    let found = poll_until(
+        Duration::from_secs(5),
+        || {
+            n += 1;
+            std::future::ready(n)
+        },
+        |v| *v == 3,
+    )
+    .await;
+    assert_eq!(found, Ok(3));
+    let started = Instant::now();
+    let never = poll_until(
+        Duration::from_millis(50),
+        || std::future::ready(0),
+        |v| *v == 1,
+    )
+    .await;
+    assert_eq!(never, Err(0));
+    assert!(started.elapsed() >= Duration::from_millis(50));
 }
