@@ -346,14 +346,7 @@ async fn list_filter_exact_and_skip_behave_like_cargo_test() {
     assert!(!trial_line(&stdout, "good::cancel_running", ""), "{stdout}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn skipped_cases_show_the_reason_and_pass_the_run() {
-    let f = fake::start(Behaviour::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let cases = write(
-        dir.path(),
-        "foreign.toml",
-        r#"
+const SKIPPED_CASE: &str = r#"
 [[case]]
 name = "isolation"
 fixture = "running"
@@ -362,7 +355,16 @@ invariants = ["AUTH-FOREIGN-ISOLATION"]
 [[case.step]]
 request = { method = "POST", path = "/operations/{{ op.id }}:cancel", auth = "foreign" }
 expect.status = [404]
-"#,
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipped_cases_show_the_reason_and_pass_the_run() {
+    let f = fake::start(Behaviour::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(
+        dir.path(),
+        "foreign.toml",
+        &format!("{SKIPPED_CASE}\n{GOOD}"),
     );
     let out = opconform(against(&f, &cases), Some(fake::TOKEN)).await;
     let (stdout, stderr) = text(&out);
@@ -375,7 +377,33 @@ expect.status = [404]
         ),
         "{stdout}"
     );
-    assert!(stdout.contains("1 skipped"), "{stdout}");
+    assert!(stdout.contains("2 passed; 0 failed; 1 skipped"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_4_when_nothing_was_verified() {
+    // Every case skipped: requests were sent (the probe, nothing else), but
+    // no case passed. An empty verification is not a pass.
+    let f = fake::start(Behaviour::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(dir.path(), "foreign.toml", SKIPPED_CASE);
+    let out = opconform(against(&f, &cases), Some(fake::TOKEN)).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "test result: EMPTY (nothing verified: no case passed). 0 passed; 0 failed; 1 skipped"
+        ),
+        "{stdout}"
+    );
+    assert!(stderr.contains("nothing was verified"), "{stderr}");
+    // ... unless the user says an empty run is fine.
+    let mut args = against(&f, &cases);
+    args.push("--allow-empty".into());
+    let out = opconform(args, Some(fake::TOKEN)).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("test result: ok. 0 passed"), "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -183,9 +183,13 @@ async fn unchanged_passes_and_detects_a_change() {
     let r = run(&bad, RunOptions::default(), &one(REJECTED_CANCEL)).await;
     assert_eq!(r.outcome, CaseOutcome::Failed);
     let f = failing(&r);
-    assert_eq!(f.len(), 1, "{f:?}");
+    // The case's own check, and the operation's history (a done operation
+    // that changed), both naming the field.
+    assert_eq!(f.len(), 2, "{f:?}");
     assert!(f[0].starts_with("CANCEL-NO-SIDE-EFFECT-ON-DONE"), "{f:?}");
     assert!(f[0].contains("/html_url"), "{f:?}");
+    assert!(f[1].starts_with("OP-IMMUTABLE-DONE"), "{f:?}");
+    assert!(f[1].contains("html_url"), "{f:?}");
 }
 
 fn settles(via: &str, within_ms: u64) -> String {

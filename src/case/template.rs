@@ -87,13 +87,15 @@ fn check_variable(
     };
     if scope.fixtures.contains(root) {
         return match attr {
-            Some("id" | "bare_id") => None,
+            Some("id" | "bare_id" | "state" | "workspace_id") => None,
             _ => problem(
                 format!(
                     "fixture \"{root}\" has no attribute \"{}\"",
                     attr.unwrap_or("")
                 ),
-                &format!("use {{{{ {root}.id }}}} or {{{{ {root}.bare_id }}}}"),
+                &format!(
+                    "use {{{{ {root}.id }}}}, {{{{ {root}.bare_id }}}}, {{{{ {root}.state }}}} or {{{{ {root}.workspace_id }}}}"
+                ),
             ),
         };
     }

@@ -36,8 +36,8 @@ impl Engine {
         obs: &CaseObs,
         steps: &mut [StepResult],
     ) -> Option<String> {
-        let step = steps.last_mut()?;
-        let failing: Vec<usize> = step
+        let failing: Vec<usize> = steps
+            .last()?
             .checks
             .iter()
             .enumerate()
@@ -47,11 +47,35 @@ impl Engine {
         if failing.is_empty() {
             return None;
         }
+        // Tags the attempt saw for its operations: an If-Match is "current"
+        // only when it is one of them.
+        let seen_tags: Vec<(String, String)> = steps_tags(self, &*steps);
+        let step = steps.last_mut()?;
         let mut reasons = Vec::new();
-        for i in failing {
+        // Statuses first: the other expectations on an answer whose status
+        // movement explains are its consequences.
+        let mut explained_exchanges = Vec::new();
+        let (status_first, rest): (Vec<usize>, Vec<usize>) = failing
+            .into_iter()
+            .partition(|i| step.checks[*i].kind == CheckKind::Status);
+        for i in status_first.into_iter().chain(rest) {
             let check = step.checks[i].clone();
-            match self.explain_one(ctx, obs, step, &check).await {
+            if matches!(
+                check.kind,
+                CheckKind::Expectation | CheckKind::Lifecycle | CheckKind::HeldFloor
+            ) && check
+                .exchange
+                .is_some_and(|x| explained_exchanges.contains(&x))
+            {
+                continue;
+            }
+            match self.explain_one(ctx, obs, step, &check, &seen_tags).await {
                 Ok(reason) => {
+                    if check.kind == CheckKind::Status
+                        && let Some(x) = check.exchange
+                    {
+                        explained_exchanges.push(x);
+                    }
                     if !reasons.contains(&reason) {
                         reasons.push(reason);
                     }
@@ -75,6 +99,7 @@ impl Engine {
         obs: &CaseObs,
         step: &mut StepResult,
         check: &CheckResult,
+        seen_tags: &[(String, String)],
     ) -> Result<String, Option<String>> {
         let exchange = check
             .exchange
@@ -143,7 +168,8 @@ impl Engine {
                     }
                     return Err(None);
                 }
-                if let Some(sent) = if_match
+                let current = |tag: &str| seen_tags.iter().any(|(op, t)| op == &id && t == tag);
+                if let Some(sent) = if_match.filter(|t| current(t))
                     && accepted("CANCEL-IFMATCH-STALE").contains(&status)
                 {
                     let (now, etag) = self.reread(&id, step).await.ok_or(None)?;
@@ -181,7 +207,7 @@ impl Engine {
                 }
                 Err(None)
             }
-            CheckKind::Other | CheckKind::Unchanged => Err(None),
+            CheckKind::Other | CheckKind::Unchanged | CheckKind::Expectation => Err(None),
         }
     }
 
@@ -203,4 +229,22 @@ fn state_of(body: &Value) -> String {
         .and_then(Value::as_str)
         .unwrap_or("?")
         .to_string()
+}
+
+/// Every `(operation id, ETag)` the attempt's reads of its operations
+/// showed.
+fn steps_tags(engine: &Engine, steps: &[StepResult]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for exchange in steps.iter().flat_map(|s| &s.exchanges) {
+        let Some(tag) = exchange.response.as_ref().and_then(|r| r.header("etag")) else {
+            continue;
+        };
+        let route = engine.route_of(exchange);
+        if route.endpoint == Endpoint::Get
+            && let Some(id) = route.op_id.as_deref()
+        {
+            out.push((canonical(id), tag.to_string()));
+        }
+    }
+    out
 }

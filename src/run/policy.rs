@@ -72,13 +72,14 @@ pub fn run_fails(result: &RunResult, gate: impl Into<Gate>) -> bool {
 }
 
 /// True when the run verified nothing: no case passed (every case was
-/// skipped, inconclusive, throttled, waived or not run). An empty
-/// verification is not a pass (exit 4 unless `--allow-empty`).
+/// skipped, inconclusive, throttled or not run). An empty verification is
+/// not a pass (exit 4 unless `--allow-empty`). A waived case counts as
+/// verified: it ran, and its failures are the known ones the waiver names.
 pub fn nothing_verified(result: &RunResult) -> bool {
     !result
         .cases
         .iter()
-        .any(|c| c.outcome == CaseOutcome::Passed)
+        .any(|c| matches!(c.outcome, CaseOutcome::Passed | CaseOutcome::Waived { .. }))
 }
 
 /// True when the deadline (or an unreachable target) left cases unrun.

@@ -516,6 +516,7 @@ pub(crate) fn judge_response(
             };
             checks.push(c);
         }
+        let before_headers = checks.len();
         for (name, he) in &expect.headers {
             let got = raw.header(name);
             if let Some(present) = he.present {
@@ -558,6 +559,9 @@ pub(crate) fn judge_response(
                 };
                 checks.push(c);
             }
+        }
+        for c in &mut checks[before_headers..] {
+            c.kind = CheckKind::Expectation;
         }
         let elapsed = sent.exchange.elapsed_ms;
         if let Some(within) = expect.within_ms {
@@ -749,7 +753,7 @@ fn pointer_kind(pointer: &str) -> CheckKind {
     {
         CheckKind::Lifecycle
     } else {
-        CheckKind::Other
+        CheckKind::Expectation
     }
 }
 

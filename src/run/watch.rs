@@ -6,12 +6,12 @@
 //!
 //! When the watch of an operation ends:
 //! - once it is seen done: a settle window (`--settle-window`) after that;
-//! - when a cancel of the case reached it and it is not done yet: at the
-//!   settle deadline (whether it settles in time is CANCEL-SETTLES's case);
-//! - when nobody cancelled it: once the run is quiet (every case's steps
-//!   are done) and it stood still for the settle window, or at the settle
-//!   deadline. An operation that never moves costs nothing; one that moves
-//!   is followed until it is done.
+//! - while it is not done: once the run is quiet (every case's steps are
+//!   done) and it stood still (no change, no cancel sent) for the settle
+//!   window, or at the settle deadline. An operation that never moves costs
+//!   nothing; one that moves is followed until it is done. Whether an
+//!   accepted cancel settles in time is CANCEL-SETTLES's, judged by the
+//!   case that waits for it.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -96,15 +96,19 @@ impl Engine {
                 }
                 let now = self.client.now_ms();
                 let history = obs.history.get(&t.id);
-                t.done = match (
-                    history.and_then(|h| h.done_at_ms()),
-                    obs.maybe_cancelled.get(&t.id),
-                ) {
-                    (Some(done_at), _) => now >= done_at + window,
-                    (None, Some(cancelled_at)) => now >= cancelled_at + limit,
-                    (None, None) => {
+                // Done: a settle window after. Not done: followed while it
+                // moves; once every case's steps are done, it is left when
+                // it stood still for the settle window (a frozen operation
+                // costs nothing), or at the settle deadline.
+                t.done = match history.and_then(|h| h.done_at_ms()) {
+                    Some(done_at) => now >= done_at + window,
+                    None => {
                         let changed = history
                             .and_then(|h| h.changed_at_ms())
+                            .into_iter()
+                            .chain(obs.maybe_cancelled.get(&t.id).copied())
+                            .chain([t.created_ms])
+                            .max()
                             .unwrap_or(t.created_ms);
                         (self.quiet.is_quiet() && now.saturating_sub(changed) >= window)
                             || now >= watch_start + limit

@@ -390,8 +390,12 @@ async fn a_500_storm_fails_every_case_and_the_run_ends() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_storm_is_retried_a_bounded_number_of_times_and_is_no_verdict() {
     let (ran, s) = against(Behaviour::Storm429(usize::MAX), 2, false, &[]).await;
-    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    // Throttling is no verdict: nothing was verified, so exit 4, and the
+    // per-invariant table agrees with the closing line (no FAILED row).
+    assert_eq!(ran.code, 4, "{}\n{}", ran.stdout, ran.stderr);
     assert_eq!(ran.verdicts(), ["inconclusive"; 2]);
+    assert!(!ran.stdout.contains("FAILED"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("test result: EMPTY"), "{}", ran.stdout);
     // One send and three re-sends per case.
     assert_eq!(s.op_requests(), 8);
     for ex in ran.exchanges() {
@@ -436,8 +440,12 @@ async fn a_server_that_never_answers_is_unreachable() {
 async fn a_target_that_stops_answering_is_detected_after_three_failures() {
     let (ran, s) = against(Behaviour::HangAfterProbe, 6, false, &[]).await;
     assert_eq!(ran.code, 3, "{}\n{}", ran.stdout, ran.stderr);
+    // Cases run several at once: which three met the hanging target first
+    // depends on scheduling, how many did does not.
+    let mut verdicts = ran.verdicts();
+    verdicts.sort();
     assert_eq!(
-        ran.verdicts(),
+        verdicts,
         [
             "failed", "failed", "failed", "not_run", "not_run", "not_run"
         ]

@@ -141,7 +141,9 @@ async fn handle(
     }
     let n = op_requests.fetch_add(1, Ordering::SeqCst);
     match behaviour {
-        Behaviour::Fine => respond(&mut stream, "200 OK", "text/plain", b"ok").await,
+        Behaviour::Fine => {
+            respond(&mut stream, "200 OK", "application/json", &fine_body(&path)).await
+        }
         Behaviour::SlowHeaders => {
             stream.write_all(b"HTTP/1.1 200 OK\r\n").await?;
             loop {
@@ -229,7 +231,9 @@ async fn handle(
             stream.write_all(head.as_bytes()).await?;
             stream.shutdown().await
         }
-        Behaviour::Storm429(_) => respond(&mut stream, "200 OK", "text/plain", b"ok").await,
+        Behaviour::Storm429(_) => {
+            respond(&mut stream, "200 OK", "application/json", &fine_body(&path)).await
+        }
         Behaviour::HangAfterProbe | Behaviour::NeverAnswer => hang().await,
     }
 }
@@ -299,4 +303,17 @@ async fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<(String, Op
         have += n;
     }
     Ok(Some((path, auth)))
+}
+
+/// A contract-valid answer for `GET /v1/operations/{id}`: the operation,
+/// done (the one judge checks every body, so a "fine" answer must be one).
+fn fine_body(path: &str) -> Vec<u8> {
+    let id = path
+        .trim_start_matches("/v1/operations/")
+        .split(['?', ':'])
+        .next()
+        .unwrap_or("op_hostile");
+    crate::support::fake::operation(id, "SUCCEEDED")
+        .to_string()
+        .into_bytes()
 }
