@@ -2,7 +2,7 @@
 
 mod error;
 mod issue;
-mod load;
+pub(crate) mod load;
 pub mod model;
 mod plan;
 mod schema;

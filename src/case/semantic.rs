@@ -192,9 +192,11 @@ impl Checker<'_> {
             }
             // A server remembers idempotency keys (for hours): a fixed key
             // makes the confirmation attempt, or the next run, look like key
-            // reuse. Only an empty or blank key (a bounds probe) may be literal.
+            // reuse. Only a key without letters or digits (an empty, blank or
+            // encoding probe, which cannot be made fresh without changing
+            // what it probes) may be literal.
             if name.eq_ignore_ascii_case("idempotency-key")
-                && !value.trim().is_empty()
+                && value.chars().any(|c| c.is_ascii_alphanumeric())
                 && !value.contains("{{")
             {
                 self.issues.push(

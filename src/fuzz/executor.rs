@@ -369,6 +369,17 @@ impl Executor {
         self.target.base_url.trim_end_matches('/')
     }
 
+    /// The endpoint a prepared request names, as the runner's judge reads
+    /// it (`judge::route`): the path as sent, below the base URL's path.
+    pub fn endpoint_of(&self, p: &Prepared) -> crate::contract::Endpoint {
+        let base_path = self
+            .base()
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+            .unwrap_or("");
+        crate::judge::route::route_of_url(p.method, &p.url, base_path).endpoint
+    }
+
     fn auth_headers(&self, auth: AuthSpec) -> Vec<(&'static str, String)> {
         let mut h = Vec::with_capacity(6);
         match auth {

@@ -10,6 +10,8 @@
 //! assert!(outcome.counterexamples.is_empty());
 //! ```
 
+#[cfg(test)]
+mod agreement;
 mod body_cache;
 mod dump;
 mod emit_case;

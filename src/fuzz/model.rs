@@ -20,7 +20,7 @@ use proptest::strategy::BoxedStrategy;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::contract::{Endpoint, Mode, Schemas};
+use crate::contract::{Mode, Schemas};
 use crate::model::Exchange;
 
 use super::executor::{Executor, Fixture, Observed, Prepared, if_match_value};
@@ -572,7 +572,6 @@ fn check_step(
     lenient_extra: &[u16],
     invariant: &'static str,
 ) -> Vec<Violation> {
-    let _ = exec;
     let Some(status) = seen.status else {
         return vec![Violation {
             property: Property::NoHang,
@@ -600,16 +599,13 @@ fn check_step(
             actual: finding.actual,
         });
     }
-    let endpoint = if prepared.url.contains("/operations?") {
-        Endpoint::List
-    } else if prepared.url.ends_with(":cancel") {
-        Endpoint::Cancel
-    } else if prepared.url.contains(":wait") {
-        Endpoint::Wait
-    } else {
-        Endpoint::Get
-    };
-    out.extend(judge_body(schemas, mode, endpoint, seen, exchange));
+    out.extend(judge_body(
+        schemas,
+        mode,
+        exec.endpoint_of(prepared),
+        seen,
+        exchange,
+    ));
     out
 }
 

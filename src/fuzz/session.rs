@@ -286,7 +286,7 @@ async fn check_one(
     if let Some(status) = seen.status.filter(|s| (200..500).contains(s)) {
         if violations.is_empty() {
             let key = exec.clean.key(&Judged {
-                endpoint: req.verb.endpoint(),
+                endpoint: exec.endpoint_of(&prepared),
                 mode,
                 method: prepared.method,
                 url: &prepared.url,
@@ -350,7 +350,7 @@ fn judge_body_filtered(
     {
         return Vec::new();
     }
-    let mut violations = judge_body(schemas, mode, req.verb.endpoint(), seen, &lean);
+    let mut violations = judge_body(schemas, mode, exec.endpoint_of(prepared), seen, &lean);
     violations.retain(|v| !ignore.contains(&v.invariant.as_str()));
     violations
 }

@@ -16,6 +16,8 @@
 //!   contract promises JSON is a failure of the schema invariant of that
 //!   kind (an error envelope, an Operation, a list), never silently passed.
 
+pub mod route;
+
 use serde_json::Value;
 
 use crate::case::BodyKind;
@@ -109,22 +111,26 @@ pub fn set_text(set: &[u16]) -> String {
 
 /// The schema kind a response body is judged against when nothing more
 /// specific is known: from the endpoint and the status class.
+///
+/// Every 4xx is an error envelope, whatever it answered (ERR-ENVELOPE);
+/// 5xx bodies are not covered by the contract.
 pub fn inferred_kind(endpoint: Endpoint, status: u16) -> Option<BodyKind> {
     match (endpoint, status) {
+        (_, 400..=499) => Some(BodyKind::Error),
         (Endpoint::Other, _) => None,
         (Endpoint::List, 200..=299) => Some(BodyKind::OperationList),
         (_, 200..=299) => Some(BodyKind::Operation),
-        (_, 400..=499) => Some(BodyKind::Error),
         _ => None,
     }
 }
 
 /// True when a response with `status` can carry a body of `kind`: an
-/// Operation or a list on 2xx, an error envelope on 4xx/5xx.
+/// Operation or a list on 2xx, an error envelope on 4xx (the contract says
+/// nothing of 5xx bodies).
 pub fn kind_fits(kind: BodyKind, status: u16) -> bool {
     match kind {
         BodyKind::Operation | BodyKind::OperationList => (200..300).contains(&status),
-        BodyKind::Error => (400..600).contains(&status),
+        BodyKind::Error => (400..500).contains(&status),
     }
 }
 
@@ -434,9 +440,10 @@ mod tests {
         assert_eq!(inferred_kind(Endpoint::Wait, 404), Some(BodyKind::Error));
         assert_eq!(inferred_kind(Endpoint::Get, 500), None);
         assert_eq!(inferred_kind(Endpoint::Other, 200), None);
+        assert_eq!(inferred_kind(Endpoint::Other, 405), Some(BodyKind::Error));
         assert!(kind_fits(BodyKind::Operation, 202));
         assert!(!kind_fits(BodyKind::Operation, 404));
-        assert!(kind_fits(BodyKind::Error, 503));
+        assert!(!kind_fits(BodyKind::Error, 503));
         assert!(!kind_fits(BodyKind::Error, 200));
         assert!(!kind_fits(BodyKind::OperationList, 400));
     }

@@ -10,8 +10,8 @@ use crate::history::{Breach, Sighting};
 use crate::model::{CheckResult, Exchange, StepResult};
 
 use super::checks::check;
-use super::endpoint::{Route, classify};
 use super::engine::{AttemptCtx, CaseObs, Engine, Src};
+use crate::judge::route::{Route, classify};
 
 impl Engine {
     /// The route (endpoint and operation id) an exchange's request named.

@@ -9,8 +9,8 @@ use crate::case::{Auth, Request};
 use crate::contract::Endpoint;
 
 use super::client::OutgoingRequest;
-use super::endpoint::{Route, classify};
 use super::template::{FixtureVars, Renderer, TemplateError, Vars};
+use crate::judge::route::{Route, classify};
 
 /// `Authorization` value sent for [`Auth::Malformed`].
 pub const MALFORMED_AUTH: &str = "Basic b3Bjb25mb3Jt";

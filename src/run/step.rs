@@ -15,9 +15,9 @@ use super::checks::{
     describe_json_is, inferred_kind, json_diff, json_is_holds, record, short,
 };
 use super::client::{OutgoingRequest, RawResponse, Sent};
-use super::endpoint::Route;
 use super::engine::{AttemptCtx, AttemptEnd, Engine};
 use super::request::{self, BuildError, Built, join_url};
+use crate::judge::route::Route;
 
 impl Engine {
     /// Runs one step. `None` means "go on"; otherwise how the attempt ends.

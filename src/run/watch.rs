@@ -21,9 +21,9 @@ use crate::contract::Endpoint;
 use crate::model::{CheckResult, StepResult, Verdict};
 
 use super::checks::check;
-use super::endpoint::Route;
 use super::engine::{CaseObs, Engine};
 use super::observe::{breach_check, sight};
+use crate::judge::route::Route;
 
 /// One operation being watched.
 struct Watched {

@@ -1,4 +1,5 @@
-//! Which endpoint a request path names, and which operation id.
+//! Which endpoint a request names, and which operation id: decided once,
+//! here, for every driver (the runner's steps, the fuzzer's requests).
 
 use crate::contract::Endpoint;
 
@@ -55,6 +56,17 @@ pub fn classify(method: &str, path: &str) -> Route {
     }
 }
 
+/// The route of an absolute request `url` on a target whose base URL has
+/// the path `base_path` (e.g. `/v1`): the path below it, as sent.
+pub fn route_of_url(method: &str, url: &str, base_path: &str) -> Route {
+    // The path as sent (no re-encoding): after the authority.
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    let base = base_path.trim_end_matches('/');
+    let below = path.strip_prefix(base).unwrap_or(path);
+    classify(method, below)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +94,22 @@ mod tests {
             Endpoint::Other
         );
         assert_eq!(classify("GET", "/elsewhere").endpoint, Endpoint::Other);
+    }
+
+    #[test]
+    fn urls_are_classified_below_the_base_path_as_sent() {
+        let r = route_of_url("POST", "http://h:1/v1/operations/op_1%3Acancel?x=1", "/v1");
+        assert_eq!(
+            (r.endpoint, r.op_id.as_deref()),
+            (Endpoint::Cancel, Some("op_1"))
+        );
+        assert_eq!(
+            route_of_url("GET", "https://h/api/v1/operations", "/api/v1/").endpoint,
+            Endpoint::List
+        );
+        assert_eq!(
+            route_of_url("GET", "http://h/v1", "/v1").endpoint,
+            Endpoint::Other
+        );
     }
 }
