@@ -396,7 +396,12 @@ mod tests {
             case_key(" \"abcdefgh{jklmnop\""),
             " \"{{ uuid[:8] }}{% raw %}{jklmnop\"{% endraw %}".to_string()
         );
-        assert_eq!(case_key("short"), "short");
+        // Short keys carry no nonce: their first run of letters and digits
+        // becomes that many characters of the uuid; a key without one is an
+        // encoding probe and stays literal.
+        assert_eq!(case_key("short"), "{{ uuid[:5] }}");
+        assert_eq!(case_key("é-ab-1"), "é-{{ uuid[:2] }}-1");
+        assert_eq!(case_key(" - "), " - ");
         // What the runner's template engine makes of it: 8 hex digits, then
         // the rest of the key, a new prefix each time.
         let env = minijinja::Environment::new();

@@ -32,6 +32,7 @@ pub use bundled::{bundled_files, load_bundled, load_cases};
 pub use checks::accepted_statuses;
 pub use client::ClientError;
 pub(crate) use client::describe;
+#[cfg(test)]
 pub(crate) use client::{RawResponse, Sent};
 pub use clock::rfc3339;
 pub use engine::Engine;
@@ -43,6 +44,7 @@ pub use plan_print::plan_text;
 pub use policy::{
     Gate, case_fails, case_warns, level_of, nothing_verified, run_fails, run_incomplete,
 };
+#[cfg(test)]
 pub(crate) use request::{Credentials, build as build_request};
 pub use request::{INVALID_AUTH, MALFORMED_AUTH, WRONG_SCHEME};
 pub use run_all::{DEADLINE_REASON, assemble, not_run, run_all, run_with_deadline};
@@ -51,6 +53,7 @@ pub use selftest::{
     Detection, FaultRow, KillMatrix, Launched, SelftestError, detection, failed_invariants,
     launch_reference, selftest, selftest_parallel, selftest_with,
 };
+#[cfg(test)]
 pub(crate) use step::{StepJudge, judge_response};
 pub use template::{FixtureVars, OwnerVars, Renderer, TemplateError, Vars};
 pub(crate) use transport::configure as configure_tls;
