@@ -57,9 +57,7 @@ impl ExitStatus {
             ExitStatus::NothingVerified => {
                 "nothing verified: no case passed (all skipped, inconclusive or throttled)"
             }
-            ExitStatus::ReportNotWritten => {
-                "the run finished, but a report could not be written"
-            }
+            ExitStatus::ReportNotWritten => "the run finished, but a report could not be written",
         }
     }
 

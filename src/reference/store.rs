@@ -5,11 +5,20 @@
 //! fast however many operations a long fuzz session creates), and a `Notify` per
 //! operation that wakes `:wait` when a cancel is accepted. Locks are held
 //! briefly and never across an `.await`.
+//!
+//! Memory is bounded the way a real service bounds it (digest §6.15):
+//! a finished operation is evicted `retention` after it finished, and
+//! beyond `max_operations` the oldest operation is evicted. The count
+//! eviction gives an operation read since it was last considered a second
+//! chance (the CLOCK algorithm), so operations a client keeps using (a fuzz
+//! session's shared fixtures) survive a stream of fresh ones. An evicted id
+//! is gone from every index and answers 404 like an unknown one; the caller
+//! drops its idempotency keys ([`Evicted`]).
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -41,6 +50,8 @@ pub(crate) struct OpRecord {
     pub mutable: Mutex<Mutable>,
     /// Signalled whenever `mutable` changes.
     pub changed: Notify,
+    /// Read since the count eviction last considered it (second chance).
+    accessed: AtomicBool,
 }
 
 impl OpRecord {
@@ -81,7 +92,42 @@ struct Inner {
     /// Keyed by [`owner_key`].
     by_owner: HashMap<String, BTreeMap<u64, Arc<OpRecord>>>,
     all: BTreeMap<u64, Arc<OpRecord>>,
+    /// Sequences in insertion order (second chances go to the back); may
+    /// hold sequences already evicted by retention (skipped, compacted).
+    queue: VecDeque<u64>,
+    /// (eviction instant, sequence) of operations due to expire.
+    expiry: BTreeSet<(Instant, u64)>,
+    /// The eviction instant of each sequence in `expiry`.
+    deadline_of: HashMap<u64, Instant>,
 }
+
+impl Inner {
+    /// Takes `seq` out of every index; its id when it was there.
+    fn remove(&mut self, seq: u64) -> Option<String> {
+        let rec = self.all.remove(&seq)?;
+        self.by_id.remove(&rec.id);
+        if let Some(map) = self.by_workspace.get_mut(&rec.workspace) {
+            map.remove(&seq);
+            if map.is_empty() {
+                self.by_workspace.remove(&rec.workspace);
+            }
+        }
+        let owner = owner_key(&rec.owner_type, &rec.owner_id);
+        if let Some(map) = self.by_owner.get_mut(&owner) {
+            map.remove(&seq);
+            if map.is_empty() {
+                self.by_owner.remove(&owner);
+            }
+        }
+        if let Some(at) = self.deadline_of.remove(&seq) {
+            self.expiry.remove(&(at, seq));
+        }
+        Some(rec.id.clone())
+    }
+}
+
+/// Ids of evicted operations (their idempotency keys go too).
+pub(crate) type Evicted = Vec<String>;
 
 /// The key of an owner in the owner index.
 fn owner_key(owner_type: &str, owner_id: &str) -> String {
@@ -89,10 +135,18 @@ fn owner_key(owner_type: &str, owner_id: &str) -> String {
 }
 
 /// Every operation the reference knows.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Store {
     inner: RwLock<Inner>,
     next_seq: AtomicU64,
+    max_operations: usize,
+    retention: Duration,
+}
+
+impl Default for Store {
+    fn default() -> Store {
+        Store::new(usize::MAX, Duration::MAX)
+    }
 }
 
 /// Which operations a list page draws from.
@@ -105,12 +159,75 @@ pub(crate) enum Scope<'a> {
 }
 
 impl Store {
+    /// A store keeping at most `max_operations` (at least 1), each finished
+    /// one for `retention` after it finished.
+    pub(crate) fn new(max_operations: usize, retention: Duration) -> Store {
+        Store {
+            inner: RwLock::default(),
+            next_seq: AtomicU64::new(0),
+            max_operations: max_operations.max(1),
+            retention,
+        }
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Stores a new operation and returns it.
-    pub(crate) fn insert(&self, new: NewOp) -> Arc<OpRecord> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Evicts every operation whose retention ended by `now`.
+    pub(crate) fn sweep(&self, now: Instant) -> Evicted {
+        // The common case (nothing due) only takes the read lock.
+        let due = |inner: &Inner| inner.expiry.first().is_some_and(|(at, _)| *at <= now);
+        if !due(&self.read()) {
+            return Vec::new();
+        }
+        let mut inner = self.write();
+        let mut gone = Vec::new();
+        while due(&inner) {
+            let Some((_, seq)) = inner.expiry.pop_first() else {
+                break;
+            };
+            inner.deadline_of.remove(&seq);
+            gone.extend(inner.remove(seq));
+        }
+        gone
+    }
+
+    /// Schedules the eviction of `rec`, finished (or due to finish) at
+    /// `finished`, `retention` later; an earlier schedule stands.
+    pub(crate) fn finishes_at(&self, rec: &OpRecord, finished: Instant) {
+        let Some(at) = finished.checked_add(self.retention) else {
+            return; // retention "forever"
+        };
+        let mut inner = self.write();
+        if !inner.all.contains_key(&rec.seq) {
+            return; // already evicted
+        }
+        match inner.deadline_of.get(&rec.seq).copied() {
+            Some(old) if old <= at => {}
+            old => {
+                if let Some(old) = old {
+                    inner.expiry.remove(&(old, rec.seq));
+                }
+                inner.expiry.insert((at, rec.seq));
+                inner.deadline_of.insert(rec.seq, at);
+            }
+        }
+    }
+
+    /// How many operations are stored.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.read().all.len()
+    }
+
+    /// Stores a new operation and returns it, with the ids the count bound
+    /// evicted to make room.
+    pub(crate) fn insert(&self, new: NewOp) -> (Arc<OpRecord>, Evicted) {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed) + 1;
         let rec = Arc::new(OpRecord {
             seq,
@@ -127,8 +244,10 @@ impl Store {
                 ..Mutable::default()
             }),
             changed: Notify::new(),
+            // Its creator is about to use it: one second chance.
+            accessed: AtomicBool::new(true),
         });
-        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let mut inner = self.write();
         inner.by_id.insert(rec.id.clone(), Arc::clone(&rec));
         inner
             .by_workspace
@@ -141,12 +260,49 @@ impl Store {
             .or_default()
             .insert(seq, Arc::clone(&rec));
         inner.all.insert(seq, Arc::clone(&rec));
-        rec
+        inner.queue.push_back(seq);
+        let evicted = self.evict_over_count(&mut inner);
+        (rec, evicted)
     }
 
-    /// The operation with this canonical id, in any workspace.
+    /// Evicts the oldest operations beyond `max_operations`, giving each
+    /// one read since it was last considered a second chance.
+    fn evict_over_count(&self, inner: &mut Inner) -> Evicted {
+        let mut gone = Vec::new();
+        // Every operation is considered at most twice (once to clear its
+        // flag, once to evict): the loop ends even if all were read.
+        let mut budget = inner.queue.len().saturating_mul(2);
+        while inner.all.len() > self.max_operations && budget > 0 {
+            budget -= 1;
+            let Some(seq) = inner.queue.pop_front() else {
+                break;
+            };
+            let Some(rec) = inner.all.get(&seq) else {
+                continue; // evicted by retention already
+            };
+            if rec.accessed.swap(false, Ordering::Relaxed) {
+                inner.queue.push_back(seq);
+                continue;
+            }
+            gone.extend(inner.remove(seq));
+        }
+        // Retention leaves evicted sequences in the queue: compact now and
+        // then so it stays proportional to what is stored.
+        if inner.queue.len() > inner.all.len().saturating_mul(2).max(1024) {
+            let Inner { queue, all, .. } = inner;
+            queue.retain(|seq| all.contains_key(seq));
+        }
+        gone
+    }
+
+    /// The operation with this canonical id, in any workspace (marked as
+    /// read, for the count eviction's second chance).
     pub(crate) fn get(&self, canonical_id: &str) -> Option<Arc<OpRecord>> {
-        self.read().by_id.get(canonical_id).cloned()
+        let inner = self.read();
+        let rec = inner.by_id.get(canonical_id)?;
+        // Set under the read lock, so the eviction (write lock) sees it.
+        rec.accessed.store(true, Ordering::Relaxed);
+        Some(Arc::clone(rec))
     }
 
     /// Up to `take` operations of `scope` with a sequence below `before`,
@@ -205,9 +361,9 @@ mod tests {
     #[test]
     fn pages_are_newest_first_and_workspace_scoped() {
         let store = Store::default();
-        let a1 = store.insert(new("ws_a", "inst_1"));
-        let a2 = store.insert(new("ws_a", "inst_2"));
-        let b1 = store.insert(new("ws_b", "inst_1"));
+        let a1 = store.insert(new("ws_a", "inst_1")).0;
+        let a2 = store.insert(new("ws_a", "inst_2")).0;
+        let b1 = store.insert(new("ws_b", "inst_1")).0;
         let page = store.page(Scope::Workspace("ws_a"), None, 10, None);
         assert_eq!(
             page.iter().map(|r| r.seq).collect::<Vec<_>>(),
@@ -245,5 +401,71 @@ mod tests {
                 .page(Scope::Workspace("ws_z"), None, 10, None)
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn count_eviction_is_oldest_first_with_a_second_chance_for_reads() {
+        let store = Store::new(3, Duration::MAX);
+        let ops: Vec<_> = (0..3)
+            .map(|_| store.insert(new("ws_a", "inst_1")).0)
+            .collect();
+        // Every operation gets one second chance at creation: the first
+        // eviction clears them all, then takes the oldest.
+        let (_, gone) = store.insert(new("ws_a", "inst_1"));
+        assert_eq!(gone, vec![ops[0].id.clone()]);
+        assert!(store.get(&ops[0].id).is_none());
+        // Reading ops[1] again saves it; ops[2] is the oldest unread one.
+        assert!(store.get(&ops[1].id).is_some());
+        let (_, gone) = store.insert(new("ws_a", "inst_1"));
+        assert_eq!(gone, vec![ops[2].id.clone()]);
+        assert_eq!(store.len(), 3);
+        // Every index forgot them.
+        let page = store.page(
+            Scope::Workspace("ws_a"),
+            None,
+            10,
+            Some(("install", "inst_1")),
+        );
+        assert_eq!(page.len(), 3);
+        assert!(page.iter().all(|r| r.id != ops[0].id && r.id != ops[2].id));
+    }
+
+    #[test]
+    fn finished_operations_are_evicted_after_retention() {
+        let store = Store::new(100, Duration::from_millis(50));
+        let (a, _) = store.insert(new("ws_a", "inst_only_a"));
+        let (b, _) = store.insert(new("ws_a", "inst_b"));
+        let t0 = Instant::now();
+        store.finishes_at(&a, t0);
+        store.finishes_at(&a, t0 + Duration::from_secs(5)); // an earlier schedule stands
+        assert!(store.sweep(t0 + Duration::from_millis(49)).is_empty());
+        assert_eq!(
+            store.sweep(t0 + Duration::from_millis(50)),
+            vec![a.id.clone()]
+        );
+        assert!(store.get(&a.id).is_none());
+        assert!(store.get(&b.id).is_some());
+        assert!(
+            store
+                .page(Scope::All, None, 10, Some(("install", "inst_only_a")))
+                .is_empty()
+        );
+        // Scheduling an evicted operation is a no-op.
+        store.finishes_at(&a, t0);
+        assert!(store.sweep(t0 + Duration::from_secs(60)).is_empty());
+    }
+
+    #[test]
+    fn the_queue_stays_proportional_to_what_is_stored() {
+        let store = Store::new(10, Duration::ZERO);
+        let t0 = Instant::now();
+        for _ in 0..5000 {
+            let (rec, _) = store.insert(new("ws_a", "inst_q"));
+            store.finishes_at(&rec, t0);
+            store.sweep(t0);
+        }
+        assert_eq!(store.len(), 0);
+        assert!(store.read().queue.len() <= 1025);
+        assert!(store.read().by_owner.is_empty() && store.read().by_workspace.is_empty());
     }
 }
