@@ -8,4 +8,5 @@ mod cli;
 mod faults;
 mod live;
 mod retention;
+mod schemathesis;
 mod support;
