@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crate::exit::ExitStatus;
 use crate::reference::{
-    DEFAULT_MAX_OPERATIONS, DEFAULT_RETENTION, Dialect, ReferenceConfig, ReferenceServer, Tempo,
-    TokenGrant, faults, faults_named,
+    DEFAULT_IDEMPOTENCY_CAPACITY, DEFAULT_MAX_OPERATIONS, DEFAULT_RETENTION, Dialect,
+    ReferenceConfig, ReferenceServer, Tempo, TokenGrant, faults, faults_named,
 };
 
 /// Prints a line to stdout, ignoring a closed pipe (`serve | head` must
@@ -65,8 +65,8 @@ pub struct ServeArgs {
     /// Seconds a finished operation stays readable; then it answers 404.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_RETENTION.as_secs())]
     pub retention: u64,
-    /// Operations kept at most; beyond it the oldest is evicted (one read
-    /// since it was last considered buys it a second chance).
+    /// Operations kept at most; beyond it the least recently read of the
+    /// 16 oldest is evicted (operations in use survive).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_OPERATIONS)]
     pub max_operations: usize,
     /// Turn the fixture endpoint POST /__fixtures/operations off (404).
@@ -82,7 +82,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 24 * 3600)]
     pub idempotency_ttl_secs: u64,
     /// How many Idempotency-Keys are remembered at most (oldest evicted).
-    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_IDEMPOTENCY_CAPACITY)]
     pub idempotency_capacity: usize,
 }
 

@@ -22,12 +22,19 @@ pub const BROAD_WORKSPACES: [&str; 2] = ["ws_alpha", "ws_gamma"];
 /// Default step of `Tempo::Live`: a live operation takes ten steps, so it
 /// finishes in about 2 s.
 pub const LIVE_STEP: Duration = Duration::from_millis(200);
-/// Default retention of finished operations (AIP-151 suggests days for a
-/// real service; ten minutes keeps a long fuzz session's memory flat while
-/// every case and session sees its operations).
-pub const DEFAULT_RETENTION: Duration = Duration::from_secs(600);
-/// Default cap on stored operations (oldest evicted first).
+/// Default retention of finished operations. AIP-151 suggests days for a
+/// real service; an hour keeps a long-running `serve` from holding every
+/// finished operation, while a fuzz session (whose shared terminal fixtures
+/// are finished from the start) runs an hour before they answer 404. Memory
+/// is bounded by [`DEFAULT_MAX_OPERATIONS`] either way.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(3600);
+/// Default cap on stored operations (about 1 KB each).
 pub const DEFAULT_MAX_OPERATIONS: usize = 20_000;
+/// Default cap on remembered Idempotency-Keys. A key with its recorded
+/// answer takes about 500 B; 100,000 of them (the cap before) were half of
+/// `serve`'s memory in a long fuzz session, which sends a fresh key every
+/// few requests (benches/README.md, "Reference server memory").
+pub const DEFAULT_IDEMPOTENCY_CAPACITY: usize = 20_000;
 
 /// Step length of the embedded reference that `opconform run` (no target)
 /// and `opconform selftest` start. Short enough that whole lifecycles take a
@@ -102,9 +109,9 @@ pub struct ReferenceConfig {
     pub live_step: Duration,
     /// How long a finished operation stays readable (then 404).
     pub retention: Duration,
-    /// How many operations are kept at most; beyond it the oldest is
-    /// evicted (one read since it was last considered buys it a second
-    /// chance, so operations in use survive).
+    /// How many operations are kept at most; beyond it one of the oldest
+    /// is evicted: the least recently read of the 16 oldest, so operations
+    /// in use survive.
     pub max_operations: usize,
     /// Faults switched on.
     pub faults: Vec<&'static FaultInfo>,
@@ -137,7 +144,7 @@ impl Default for ReferenceConfig {
             faults: Vec::new(),
             fixtures: true,
             idempotency_ttl: Duration::from_secs(24 * 3600),
-            idempotency_capacity: 100_000,
+            idempotency_capacity: DEFAULT_IDEMPOTENCY_CAPACITY,
             cancel_write_latency: Duration::ZERO,
         }
     }

@@ -5,7 +5,7 @@
 //! Serialised once per request, straight to bytes.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::faults::{Fault, FaultSet};
 use super::lifecycle::{Snapshot, State};
@@ -64,8 +64,8 @@ struct Operation<'a> {
     state: &'a str,
     done: bool,
     html_url: String,
-    metadata: &'a Value,
-    response: Option<&'a Value>,
+    metadata: &'a RawValue,
+    response: Option<&'a RawValue>,
     error: Option<ErrorBody<'a>>,
     last_error: Option<LastError<'a>>,
     started_at: u64,
@@ -120,7 +120,7 @@ fn build<'a>(rec: &'a OpRecord, snap: &'a Snapshot, opts: RenderOpts<'a>) -> Ope
     let typed_result = snap.has_response && opts.dialect == Dialect::Akua;
     let response = (typed_result
         || (snap.state == State::Failed && f.has(Fault::ResponseOnFailure)))
-    .then_some(&rec.response);
+    .then_some(&*rec.response);
     let completed_at = if f.has(Fault::CompletedAtMissing) {
         None
     } else {

@@ -8,19 +8,21 @@
 //!
 //! Memory is bounded the way a real service bounds it (digest §6.15):
 //! a finished operation is evicted `retention` after it finished, and
-//! beyond `max_operations` the oldest operation is evicted. The count
-//! eviction gives an operation read since it was last considered a second
-//! chance (the CLOCK algorithm), so operations a client keeps using (a fuzz
-//! session's shared fixtures) survive a stream of fresh ones. An evicted id
-//! is gone from every index and answers 404 like an unknown one; the caller
-//! drops its idempotency keys ([`Evicted`]).
+//! beyond `max_operations` one of the oldest goes: the least recently read
+//! of the [`EVICTION_SAMPLE`] oldest (sampled LRU, as Redis does), so an
+//! operation a client keeps using (a fuzz session's shared fixtures)
+//! survives a stream of fresh ones, and a fresh one is never evicted before
+//! its creator could use it. An evicted id is gone from every index and
+//! answers 404 like an unknown one; the caller drops its idempotency keys
+//! ([`Evicted`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::sync::Notify;
 
 use super::lifecycle::{Mutable, Plan};
@@ -42,16 +44,19 @@ pub(crate) struct OpRecord {
     pub plan: Plan,
     /// Creation instant on the clock.
     pub created: Instant,
-    /// The `metadata` object.
-    pub metadata: Value,
-    /// The `response` object shown once SUCCEEDED.
-    pub response: Value,
+    /// The `metadata` object, as compact JSON (a parsed `Value` with
+    /// ordered maps costs several times the memory, times every stored
+    /// operation).
+    pub metadata: Box<RawValue>,
+    /// The `response` object shown once SUCCEEDED, as compact JSON.
+    pub response: Box<RawValue>,
     /// Cancel requests and fault-written state.
     pub mutable: Mutex<Mutable>,
     /// Signalled whenever `mutable` changes.
     pub changed: Notify,
-    /// Read since the count eviction last considered it (second chance).
-    accessed: AtomicBool,
+    /// When it was last created or read (nanoseconds since the store's
+    /// epoch), for the count eviction.
+    last_read: AtomicU64,
 }
 
 impl OpRecord {
@@ -92,8 +97,8 @@ struct Inner {
     /// Keyed by [`owner_key`].
     by_owner: HashMap<String, BTreeMap<u64, Arc<OpRecord>>>,
     all: BTreeMap<u64, Arc<OpRecord>>,
-    /// Sequences in insertion order (second chances go to the back); may
-    /// hold sequences already evicted by retention (skipped, compacted).
+    /// Sequences in insertion order; may hold sequences already evicted by
+    /// retention (skipped, compacted).
     queue: VecDeque<u64>,
     /// (eviction instant, sequence) of operations due to expire.
     expiry: BTreeSet<(Instant, u64)>,
@@ -129,10 +134,18 @@ impl Inner {
 /// Ids of evicted operations (their idempotency keys go too).
 pub(crate) type Evicted = Vec<String>;
 
+/// `value` as compact JSON text.
+fn compact(value: &Value) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
 /// The key of an owner in the owner index.
 fn owner_key(owner_type: &str, owner_id: &str) -> String {
     format!("{owner_type}\u{0}{owner_id}")
 }
+
+/// How many of the oldest operations the count eviction compares.
+pub(crate) const EVICTION_SAMPLE: usize = 16;
 
 /// Every operation the reference knows.
 #[derive(Debug)]
@@ -141,6 +154,7 @@ pub(crate) struct Store {
     next_seq: AtomicU64,
     max_operations: usize,
     retention: Duration,
+    epoch: Instant,
 }
 
 impl Default for Store {
@@ -167,7 +181,13 @@ impl Store {
             next_seq: AtomicU64::new(0),
             max_operations: max_operations.max(1),
             retention,
+            epoch: Instant::now(),
         }
+    }
+
+    /// `at` as nanoseconds since the epoch (saturating).
+    fn stamp(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
@@ -237,15 +257,14 @@ impl Store {
             owner_id: new.owner_id,
             plan: new.plan,
             created: new.created,
-            metadata: new.metadata,
-            response: new.response,
+            metadata: compact(&new.metadata),
+            response: compact(&new.response),
             mutable: Mutex::new(Mutable {
                 cancel_settles: true,
                 ..Mutable::default()
             }),
             changed: Notify::new(),
-            // Its creator is about to use it: one second chance.
-            accessed: AtomicBool::new(true),
+            last_read: AtomicU64::new(self.stamp(Instant::now())),
         });
         let mut inner = self.write();
         inner.by_id.insert(rec.id.clone(), Arc::clone(&rec));
@@ -265,26 +284,35 @@ impl Store {
         (rec, evicted)
     }
 
-    /// Evicts the oldest operations beyond `max_operations`, giving each
-    /// one read since it was last considered a second chance.
+    /// Evicts operations beyond `max_operations`: each time the least
+    /// recently created or read of the [`EVICTION_SAMPLE`] oldest.
     fn evict_over_count(&self, inner: &mut Inner) -> Evicted {
         let mut gone = Vec::new();
-        // Every operation is considered at most twice (once to clear its
-        // flag, once to evict): the loop ends even if all were read.
-        let mut budget = inner.queue.len().saturating_mul(2);
-        while inner.all.len() > self.max_operations && budget > 0 {
-            budget -= 1;
-            let Some(seq) = inner.queue.pop_front() else {
+        while inner.all.len() > self.max_operations {
+            // Sequences retention already evicted leave the front first.
+            while inner
+                .queue
+                .front()
+                .is_some_and(|seq| !inner.all.contains_key(seq))
+            {
+                inner.queue.pop_front();
+            }
+            let victim = inner
+                .queue
+                .iter()
+                .take(EVICTION_SAMPLE)
+                .enumerate()
+                .filter_map(|(i, seq)| {
+                    let rec = inner.all.get(seq)?;
+                    Some((rec.last_read.load(Ordering::Relaxed), i))
+                })
+                .min();
+            let Some((_, i)) = victim else {
                 break;
             };
-            let Some(rec) = inner.all.get(&seq) else {
-                continue; // evicted by retention already
-            };
-            if rec.accessed.swap(false, Ordering::Relaxed) {
-                inner.queue.push_back(seq);
-                continue;
+            if let Some(seq) = inner.queue.remove(i) {
+                gone.extend(inner.remove(seq));
             }
-            gone.extend(inner.remove(seq));
         }
         // Retention leaves evicted sequences in the queue: compact now and
         // then so it stays proportional to what is stored.
@@ -296,13 +324,12 @@ impl Store {
     }
 
     /// The operation with this canonical id, in any workspace (marked as
-    /// read, for the count eviction's second chance).
+    /// read now, for the count eviction).
     pub(crate) fn get(&self, canonical_id: &str) -> Option<Arc<OpRecord>> {
-        let inner = self.read();
-        let rec = inner.by_id.get(canonical_id)?;
-        // Set under the read lock, so the eviction (write lock) sees it.
-        rec.accessed.store(true, Ordering::Relaxed);
-        Some(Arc::clone(rec))
+        let rec = self.read().by_id.get(canonical_id).cloned()?;
+        rec.last_read
+            .fetch_max(self.stamp(Instant::now()), Ordering::Relaxed);
+        Some(rec)
     }
 
     /// Up to `take` operations of `scope` with a sequence below `before`,
@@ -404,21 +431,20 @@ mod tests {
     }
 
     #[test]
-    fn count_eviction_is_oldest_first_with_a_second_chance_for_reads() {
+    fn count_eviction_takes_the_least_recently_read_of_the_oldest() {
         let store = Store::new(3, Duration::MAX);
         let ops: Vec<_> = (0..3)
             .map(|_| store.insert(new("ws_a", "inst_1")).0)
             .collect();
-        // Every operation gets one second chance at creation: the first
-        // eviction clears them all, then takes the oldest.
         let (_, gone) = store.insert(new("ws_a", "inst_1"));
         assert_eq!(gone, vec![ops[0].id.clone()]);
         assert!(store.get(&ops[0].id).is_none());
-        // Reading ops[1] again saves it; ops[2] is the oldest unread one.
+        // Reading ops[1] again saves it; ops[2] is the least recently read.
         assert!(store.get(&ops[1].id).is_some());
-        let (_, gone) = store.insert(new("ws_a", "inst_1"));
+        let (fresh, gone) = store.insert(new("ws_a", "inst_1"));
         assert_eq!(gone, vec![ops[2].id.clone()]);
         assert_eq!(store.len(), 3);
+        assert!(store.get(&fresh.id).is_some());
         // Every index forgot them.
         let page = store.page(
             Scope::Workspace("ws_a"),
@@ -428,6 +454,24 @@ mod tests {
         );
         assert_eq!(page.len(), 3);
         assert!(page.iter().all(|r| r.id != ops[0].id && r.id != ops[2].id));
+    }
+
+    #[test]
+    fn an_operation_in_use_survives_a_stream_of_fresh_ones() {
+        let store = Store::new(100, Duration::MAX);
+        let (shared, _) = store.insert(new("ws_a", "inst_shared"));
+        for i in 0..10_000 {
+            let (fresh, gone) = store.insert(new("ws_a", "inst_fresh"));
+            assert!(
+                store.get(&fresh.id).is_some(),
+                "a new one is never the victim"
+            );
+            assert!(!gone.contains(&shared.id), "evicted after {i}");
+            if i % 10 == 0 {
+                assert!(store.get(&shared.id).is_some());
+            }
+        }
+        assert_eq!(store.len(), 100);
     }
 
     #[test]

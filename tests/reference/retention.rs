@@ -1,6 +1,6 @@
 //! Bounded memory over real HTTP: finished operations are evicted a
 //! retention period after they finished, and beyond `max_operations` the
-//! oldest unread one goes. An evicted id answers 404 like an unknown one,
+//! least recently read of the oldest goes. An evicted id answers 404 like an unknown one,
 //! and leaves neither the list nor the idempotency store.
 
 use std::time::Duration;
@@ -64,7 +64,7 @@ async fn finished_operations_are_evicted_after_the_retention() {
 }
 
 #[tokio::test]
-async fn beyond_max_operations_the_oldest_unread_one_is_evicted() {
+async fn beyond_max_operations_the_least_recently_read_one_is_evicted() {
     let r = Ref::start(ReferenceConfig {
         max_operations: 3,
         ..config()
@@ -84,9 +84,9 @@ async fn beyond_max_operations_the_oldest_unread_one_is_evicted() {
     let b = make().await;
     let c = make().await;
     let d = make().await;
-    // Each was fresh once; `a`, the oldest, goes first.
+    // None was read since its creation: `a`, the oldest, goes first.
     assert_eq!(r.get_op(&a).await.status, 404);
-    // Reading `b` gives it a second chance: `c` goes next.
+    // Reading `b` makes `c` the least recently read: it goes next.
     assert_eq!(r.get_op(&b).await.status, 200);
     let e = make().await;
     assert_eq!(r.get_op(&c).await.status, 404);
