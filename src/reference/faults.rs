@@ -202,7 +202,7 @@ fault_catalogue! {
         "404s come from the framework's HTML error page",
         ["ERR-ENVELOPE", "HTTP-JSON-CONTENT-TYPE"], false;
     ErrorTextPlain = "error-text-plain",
-        "400s are plain-text validator messages",
+        "validation errors (400; 422 in the alternate dialect) are plain-text validator messages",
         ["ERR-ENVELOPE", "HTTP-JSON-CONTENT-TYPE"], false;
     ErrorCodeString = "error-code-string",
         "error entries carry string codes (\"not_found\") instead of integers",
