@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::auth::{self, Scheme, Tokens};
+use super::auth::{self, ContextRule, Grant, Scheme, Tokens};
 use super::clock::Clock;
 use super::config::ReferenceConfig;
 use super::errors::{ApiError, ErrorKind};
@@ -19,6 +19,7 @@ use super::ids::{self, ID_MAX, OP_PREFIX};
 use super::lifecycle::{self, LifecycleFaults, Snapshot};
 use super::render::{self, RenderOpts};
 use super::store::{OpRecord, Store};
+use super::world::{Dialect, Tempo};
 
 /// Documented bounds of `idempotency-key` and `if-match` (1–64).
 pub(crate) const HEADER_TOKEN_MAX: usize = 64;
@@ -27,6 +28,8 @@ pub(crate) const HEADER_TOKEN_MAX: usize = 64;
 #[derive(Debug)]
 pub(crate) struct App {
     pub faults: FaultSet,
+    pub dialect: Dialect,
+    pub tempo: Tempo,
     pub clock: Clock,
     pub store: Store,
     pub keys: KeyStore,
@@ -46,15 +49,12 @@ impl App {
     pub(crate) fn new(config: &ReferenceConfig) -> App {
         App {
             faults: FaultSet::from_infos(&config.faults),
-            clock: Clock::new(config.step_length),
-            store: Store::default(),
+            dialect: config.dialect,
+            tempo: config.tempo,
+            clock: Clock::with_live_step(config.step_length, config.live_step),
+            store: Store::new(config.max_operations, config.retention),
             keys: KeyStore::new(config.idempotency_ttl, config.idempotency_capacity),
-            tokens: Tokens::new(
-                config
-                    .tokens
-                    .iter()
-                    .map(|g| (g.token.as_str(), g.workspace.as_str())),
-            ),
+            tokens: Tokens::new(&config.tokens),
             cancel_write_latency: config.cancel_write_latency,
         }
     }
@@ -64,8 +64,8 @@ impl App {
         self.faults.has(fault)
     }
 
-    /// The workspace of the request's bearer token (401 otherwise).
-    pub(crate) fn authenticate<'a>(&'a self, headers: &HeaderMap) -> Result<&'a str, ApiError> {
+    /// The grant of the request's bearer token (401 otherwise).
+    pub(crate) fn authenticate<'a>(&'a self, headers: &HeaderMap) -> Result<&'a Grant, ApiError> {
         let scheme = if self.has(Fault::AuthAnyScheme) {
             Scheme::Any
         } else {
@@ -79,16 +79,33 @@ impl App {
         auth::context_header(headers, !self.has(Fault::ContextLenUnchecked))
     }
 
-    /// 403 for a foreign `akua-context`.
-    pub(crate) fn check_context(
+    /// The workspace the request acts in (`akua-context` selects for broad
+    /// tokens); 403/404 when the token does not cover the one named.
+    pub(crate) fn workspace<'a>(
         &self,
-        context: Option<&str>,
-        workspace: &str,
-    ) -> Result<(), ApiError> {
-        if self.has(Fault::ContextIgnored) {
-            return Ok(());
+        grant: &'a Grant,
+        context: Option<&'a str>,
+    ) -> Result<&'a str, ApiError> {
+        let rule = if self.has(Fault::ContextIgnored) {
+            ContextRule::Unchecked
+        } else {
+            ContextRule::Checked(self.dialect)
+        };
+        auth::workspace(grant, context, rule)
+    }
+
+    /// The status of an accepted cancel: 202 (akua, D-CANCEL) or 200
+    /// (alternate; digest §4.1 lenient).
+    pub(crate) fn accepted_status(&self) -> StatusCode {
+        match self.dialect {
+            Dialect::Akua => StatusCode::ACCEPTED,
+            Dialect::Alternate => StatusCode::OK,
         }
-        auth::check_context(context, workspace)
+    }
+
+    /// Evicts operations whose retention ended, with their keys.
+    pub(crate) fn sweep(&self, now: Instant) {
+        self.keys.forget_ops(&self.store.sweep(now));
     }
 
     /// 400 unless the path id is 1–53 characters.
@@ -106,7 +123,8 @@ impl App {
     }
 
     /// The operation `id` names, if it is in `workspace` (None: any
-    /// workspace). Unknown and foreign ids give the same 404 (no leak).
+    /// workspace). akua: unknown and foreign ids give the same 404 (no
+    /// leak); alternate: a foreign id gives 403 (AIP-211).
     pub(crate) fn lookup<'a>(
         &self,
         id: &'a str,
@@ -118,6 +136,7 @@ impl App {
         if !id.starts_with(OP_PREFIX) && self.has(Fault::BareId404) {
             return Err(not_found());
         }
+        self.sweep(self.clock.now());
         let Some(rec) = self.store.get(&ids::canonical(id)) else {
             if self.has(Fault::IdDash500) && id.contains('-') {
                 return Err(ApiError::new(ErrorKind::Internal, "internal error"));
@@ -125,7 +144,14 @@ impl App {
             return Err(not_found());
         };
         if workspace.is_some_and(|ws| ws != rec.workspace) {
-            return Err(not_found());
+            return Err(match self.dialect {
+                Dialect::Akua => not_found(),
+                Dialect::Alternate => ApiError::new(
+                    ErrorKind::Forbidden,
+                    format!("operation {id} belongs to another workspace"),
+                )
+                .at("path", "id"),
+            });
         }
         let shown_id = self.has(Fault::BareIdEcho).then_some(id);
         Ok(Found { rec, shown_id })
@@ -135,6 +161,7 @@ impl App {
     pub(crate) fn lifecycle_faults(&self) -> LifecycleFaults {
         LifecycleFaults {
             last_error_sticky: self.has(Fault::LastErrorSticky),
+            changes_after_done: self.has(Fault::ChangesAfterDone),
         }
     }
 
@@ -149,6 +176,28 @@ impl App {
             now,
             self.lifecycle_faults(),
         )
+    }
+
+    /// The entity-tag (unquoted) of `rec` as seen in `snap`.
+    pub(crate) fn tag(&self, rec: &OpRecord, snap: &Snapshot) -> String {
+        // The bug of `etag-frozen`: the tag is computed once, at creation.
+        let revision = if self.has(Fault::EtagFrozen) {
+            1
+        } else {
+            snap.revision
+        };
+        etag::tag(rec.seq, revision)
+    }
+
+    /// A recorded error answer (a 422/409 for a done operation is replayed
+    /// like any completed answer).
+    pub(crate) fn stored_error(&self, e: &ApiError) -> StoredResponse {
+        let (status, body) = e.rendered(self.dialect);
+        StoredResponse {
+            status: status.as_u16(),
+            body: body.into(),
+            etag: None,
+        }
     }
 
     /// An Operation response: JSON body, `ETag`, content type.
@@ -167,12 +216,11 @@ impl App {
                 steps,
                 shown_id,
                 faults: self.faults,
+                dialect: self.dialect,
             },
         ));
         let etag = (!self.has(Fault::EtagMissing))
-            .then(|| {
-                HeaderValue::from_str(&etag::header_value(&etag::tag(rec.seq, snap.revision))).ok()
-            })
+            .then(|| HeaderValue::from_str(&etag::header_value(&self.tag(rec, snap))).ok())
             .flatten();
         let stored = StoredResponse {
             status: status.as_u16(),

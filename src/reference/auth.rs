@@ -1,13 +1,23 @@
 //! Authentication and workspace selection (D-AUTH, D-INTRO): every request
-//! needs `Authorization: Bearer <token>` (missing or malformed → 401); a
-//! workspace token implies its workspace; an `akua-context` naming another
-//! workspace → 403 (digest §6.9, reference choice).
+//! needs `Authorization: Bearer <token>` (missing or malformed → 401).
+//!
+//! A workspace-owned token implies its workspace. akua dialect: an
+//! `akua-context` naming another workspace → 403 (digest §6.9, reference
+//! choice). Alternate dialect: the header is ignored for such tokens, as the
+//! docs say ("Only needed for broad tokens — a workspace-owned token implies
+//! its workspace"), once its length is checked.
+//!
+//! A broad token covers several workspaces and `akua-context` selects one
+//! (D-INTRO); one it does not cover → 403 (akua) / 404 (alternate); absent
+//! → the first workspace it covers (reference choice).
 
 use std::collections::HashMap;
 
 use axum::http::HeaderMap;
 
+use super::config::TokenGrant;
 use super::errors::{ApiError, ErrorKind};
+use super::world::Dialect;
 
 /// Documented bounds of `akua-context` (1–53).
 pub(crate) const CONTEXT_MAX: usize = 53;
@@ -21,27 +31,66 @@ pub(crate) enum Scheme {
     Any,
 }
 
+/// What a token may act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Grant {
+    /// Covered workspaces, the default first (never empty).
+    pub workspaces: Vec<String>,
+    /// `akua-context` selects among `workspaces`.
+    pub broad: bool,
+}
+
+impl Grant {
+    /// Where the token acts without `akua-context`.
+    pub(crate) fn default_workspace(&self) -> &str {
+        self.workspaces.first().map_or("", String::as_str)
+    }
+
+    fn covers(&self, workspace: &str) -> bool {
+        self.workspaces.iter().any(|w| w == workspace)
+    }
+}
+
+/// How `akua-context` is honoured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ContextRule {
+    /// The contract (per dialect).
+    Checked(Dialect),
+    /// Fault `context-ignored`: never refused; a broad token acts in
+    /// whatever workspace the header names.
+    Unchecked,
+}
+
 /// The tokens the server accepts, by token.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Tokens(HashMap<String, String>);
+pub(crate) struct Tokens(HashMap<String, Grant>);
 
 impl Tokens {
-    /// From (token, workspace) pairs.
-    pub(crate) fn new<'a>(grants: impl IntoIterator<Item = (&'a str, &'a str)>) -> Tokens {
+    /// From the configured grants (a grant without workspaces is skipped).
+    pub(crate) fn new<'a>(grants: impl IntoIterator<Item = &'a TokenGrant>) -> Tokens {
         Tokens(
             grants
                 .into_iter()
-                .map(|(t, w)| (t.to_string(), w.to_string()))
+                .filter(|g| !g.workspaces.is_empty())
+                .map(|g| {
+                    (
+                        g.token.clone(),
+                        Grant {
+                            workspaces: g.workspaces.clone(),
+                            broad: g.broad,
+                        },
+                    )
+                })
                 .collect(),
         )
     }
 
-    /// The workspace of the request's bearer token.
+    /// The grant of the request's bearer token.
     pub(crate) fn authenticate<'a>(
         &'a self,
         headers: &HeaderMap,
         scheme: Scheme,
-    ) -> Result<&'a str, ApiError> {
+    ) -> Result<&'a Grant, ApiError> {
         let unauthenticated = |m: &str| ApiError::new(ErrorKind::Unauthenticated, m);
         let value = headers
             .get(axum::http::header::AUTHORIZATION)
@@ -56,7 +105,6 @@ impl Tokens {
         };
         self.0
             .get(token)
-            .map(String::as_str)
             .ok_or_else(|| unauthenticated("unknown or revoked token"))
     }
 }
@@ -83,15 +131,36 @@ pub(crate) fn context_header(
     Ok(Some(value))
 }
 
-/// 403 when `context` names a workspace other than the token's.
-pub(crate) fn check_context(context: Option<&str>, workspace: &str) -> Result<(), ApiError> {
-    match context {
-        Some(ctx) if ctx != workspace => Err(ApiError::new(
-            ErrorKind::Forbidden,
+/// The workspace a request acts in: the grant's, or the one `context`
+/// selects; refused when the grant does not cover it.
+pub(crate) fn workspace<'a>(
+    grant: &'a Grant,
+    context: Option<&'a str>,
+    rule: ContextRule,
+) -> Result<&'a str, ApiError> {
+    let refuse = |dialect: Dialect| {
+        // akua: 403, the reference's reading of "authenticated but not
+        // allowed". Alternate: 404, which RFC 9110 allows so the workspace's
+        // existence does not leak (digest §4.1 lenient column).
+        let kind = match dialect {
+            Dialect::Akua => ErrorKind::Forbidden,
+            Dialect::Alternate => ErrorKind::NotFound,
+        };
+        Err(ApiError::new(
+            kind,
             "the token does not cover the workspace named in akua-context",
         )
-        .at("header", "akua-context")),
-        _ => Ok(()),
+        .at("header", "akua-context"))
+    };
+    let own = grant.default_workspace();
+    match (context, grant.broad, rule) {
+        (None, _, _) => Ok(own),
+        (Some(_), false, ContextRule::Unchecked) => Ok(own),
+        (Some(ctx), true, ContextRule::Unchecked) => Ok(ctx),
+        (Some(ctx), _, ContextRule::Checked(_)) if grant.covers(ctx) => Ok(ctx),
+        // "a workspace-owned token implies its workspace"
+        (Some(_), false, ContextRule::Checked(Dialect::Alternate)) => Ok(own),
+        (Some(_), _, ContextRule::Checked(dialect)) => refuse(dialect),
     }
 }
 
@@ -108,13 +177,17 @@ mod tests {
         h
     }
 
+    fn ws(g: &Grant) -> &str {
+        g.default_workspace()
+    }
+
     #[test]
     fn bearer_is_required_and_checked() {
-        let t = Tokens::new([("tok", "ws_a")]);
+        let t = Tokens::new(&[TokenGrant::workspace("tok", "ws_a")]);
         let ok = headers(&[("authorization", "Bearer tok")]);
-        assert_eq!(t.authenticate(&ok, Scheme::Bearer).unwrap(), "ws_a");
+        assert_eq!(ws(t.authenticate(&ok, Scheme::Bearer).unwrap()), "ws_a");
         let lower = headers(&[("authorization", "bearer tok")]);
-        assert_eq!(t.authenticate(&lower, Scheme::Bearer).unwrap(), "ws_a");
+        assert_eq!(ws(t.authenticate(&lower, Scheme::Bearer).unwrap()), "ws_a");
         for bad in ["tok", "Token tok", "Bearer nope", "Bearer"] {
             let h = headers(&[("authorization", bad)]);
             assert_eq!(
@@ -125,7 +198,7 @@ mod tests {
         }
         assert!(t.authenticate(&HeaderMap::new(), Scheme::Bearer).is_err());
         let token = headers(&[("authorization", "Token tok")]);
-        assert_eq!(t.authenticate(&token, Scheme::Any).unwrap(), "ws_a");
+        assert_eq!(ws(t.authenticate(&token, Scheme::Any).unwrap()), "ws_a");
     }
 
     #[test]
@@ -142,11 +215,49 @@ mod tests {
             ErrorKind::InvalidContext
         );
         assert!(context_header(&long, false).is_ok());
-        assert!(check_context(Some("ws_a"), "ws_a").is_ok());
-        assert!(check_context(None, "ws_a").is_ok());
+    }
+
+    #[test]
+    fn workspace_selection_per_token_kind_dialect_and_fault() {
+        let owned = Grant {
+            workspaces: vec!["ws_a".into()],
+            broad: false,
+        };
+        let broad = Grant {
+            workspaces: vec!["ws_a".into(), "ws_g".into()],
+            broad: true,
+        };
+        let akua = ContextRule::Checked(Dialect::Akua);
+        let alt = ContextRule::Checked(Dialect::Alternate);
+        let kind = |r: Result<&str, ApiError>| r.unwrap_err().kind;
+        // Workspace-owned tokens.
+        assert_eq!(workspace(&owned, None, akua).unwrap(), "ws_a");
+        assert_eq!(workspace(&owned, Some("ws_a"), akua).unwrap(), "ws_a");
         assert_eq!(
-            check_context(Some("ws_b"), "ws_a").unwrap_err().kind,
+            kind(workspace(&owned, Some("ws_b"), akua)),
             ErrorKind::Forbidden
+        );
+        assert_eq!(workspace(&owned, Some("ws_b"), alt).unwrap(), "ws_a");
+        assert_eq!(
+            workspace(&owned, Some("ws_b"), ContextRule::Unchecked).unwrap(),
+            "ws_a"
+        );
+        // Broad tokens.
+        for rule in [akua, alt] {
+            assert_eq!(workspace(&broad, None, rule).unwrap(), "ws_a");
+            assert_eq!(workspace(&broad, Some("ws_g"), rule).unwrap(), "ws_g");
+        }
+        assert_eq!(
+            kind(workspace(&broad, Some("ws_b"), akua)),
+            ErrorKind::Forbidden
+        );
+        assert_eq!(
+            kind(workspace(&broad, Some("ws_b"), alt)),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            workspace(&broad, Some("ws_b"), ContextRule::Unchecked).unwrap(),
+            "ws_b"
         );
     }
 }

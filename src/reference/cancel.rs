@@ -2,7 +2,9 @@
 //! envelope while the worker drains the current step; 422 once done (done
 //! operations are immutable); replays by Idempotency-Key (digest §3); a stale
 //! If-Match → 409 (akua's convention, digest §3), after 401/403/404/422
-//! (RFC 9110 §13.2.1).
+//! (RFC 9110 §13.2.1). The alternate dialect answers 200, 409 and 412
+//! instead (statuses from [`App::accepted_status`] and
+//! [`ErrorKind::status_in`](super::errors::ErrorKind::status_in)).
 
 use std::time::Duration;
 
@@ -13,7 +15,7 @@ use super::app::{App, HEADER_TOKEN_MAX, bounded_header};
 use super::errors::{ApiError, ErrorKind};
 use super::etag::{self, ListRule};
 use super::faults::Fault;
-use super::idempotency::{Begin, StoredResponse};
+use super::idempotency::Begin;
 use super::lifecycle::{self, Forced, Snapshot};
 use super::routes::Reply;
 use super::store::OpRecord;
@@ -54,7 +56,7 @@ fn idempotency_key<'h>(app: &App, headers: &'h HeaderMap) -> Result<Option<&'h s
 /// envelope while the worker drains the step; 422 once done; replays by
 /// Idempotency-Key; If-Match compared strongly, stale → 409.
 pub(crate) async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
-    let ws = app.authenticate(headers)?;
+    let grant = app.authenticate(headers)?;
     let context = app.context(headers)?;
     app.check_id(id)?;
     let key = idempotency_key(app, headers)?;
@@ -70,9 +72,12 @@ pub(crate) async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
         if_match_max,
         ErrorKind::InvalidIfMatch,
     )?;
-    app.check_context(context, ws)?;
+    let ws = app.workspace(grant, context)?;
     let found = match app.lookup(id, Some(ws)) {
-        Err(e) if e.kind == ErrorKind::NotFound && app.has(Fault::ForeignCancelApplied) => {
+        Err(e)
+            if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Forbidden)
+                && app.has(Fault::ForeignCancelApplied) =>
+        {
             // The bug: the write happens before the workspace check.
             if let Ok(foreign) = app.lookup(id, None) {
                 let now = app.clock.now();
@@ -82,6 +87,7 @@ pub(crate) async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
                     }
                 });
                 foreign.rec.changed.notify_waiters();
+                schedule_eviction(app, &foreign.rec, &app.snapshot(&foreign.rec, now));
             }
             return Err(e);
         }
@@ -103,7 +109,7 @@ pub(crate) async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
                 if app.has(Fault::ReplayNewBody) {
                     let snap = app.snapshot(rec, app.clock.now());
                     let status =
-                        StatusCode::from_u16(stored.status).unwrap_or(StatusCode::ACCEPTED);
+                        StatusCode::from_u16(stored.status).unwrap_or(app.accepted_status());
                     return Ok(app
                         .operation_response(status, rec, &snap, found.shown_id, true)
                         .0);
@@ -142,21 +148,19 @@ pub(crate) async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
     rec.changed.notify_waiters();
     let (resp, stored) = match outcome {
         Ok(snap) => {
+            schedule_eviction(app, rec, &snap);
             let status =
                 if snap.done() && app.has(Fault::CancelTerminal200) && !snap.cancel_requested {
                     StatusCode::OK
                 } else {
-                    StatusCode::ACCEPTED
+                    app.accepted_status()
                 };
             app.operation_response(status, rec, &snap, found.shown_id, true)
         }
         Err(e) if e.kind == ErrorKind::AlreadyDone => {
-            // A 422 is a completed answer: a replay returns it too.
-            let stored = StoredResponse {
-                status: 422,
-                body: e.envelope(false).into(),
-                etag: None,
-            };
+            // A 422 (409) is a completed answer: a replay returns it too.
+            let stored = app.stored_error(&e);
+            schedule_eviction(app, rec, &app.snapshot(rec, app.clock.now()));
             (e.into_response(), stored)
         }
         Err(e) => return Err(e), // not recorded: the reservation is released
@@ -167,6 +171,14 @@ pub(crate) async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
         app.keys.record(ws, key, &rec.id, stored, app.clock.now());
     }
     Ok(resp)
+}
+
+/// Evicts `rec` a retention period after it finishes, now that a cancel
+/// may have brought that forward (or a faulty path wrote a terminal state).
+fn schedule_eviction(app: &App, rec: &OpRecord, snap: &Snapshot) {
+    if let Some(at) = snap.terminal_at.or(snap.done_at) {
+        app.store.finishes_at(rec, at);
+    }
 }
 
 fn already_done(id: &str) -> ApiError {
@@ -187,7 +199,7 @@ fn apply_cancel(
     let lf = app.lifecycle_faults();
     rec.with_mutable(|m| {
         let snap = lifecycle::snapshot(&app.clock, rec.plan, rec.created, m, now, lf);
-        let tag = etag::tag(rec.seq, snap.revision);
+        let tag = app.tag(rec, &snap);
         let rule = if app.has(Fault::IfMatchListFirstOnly) {
             ListRule::FirstOnly
         } else {
@@ -202,7 +214,16 @@ fn apply_cancel(
             .at("header", "if-match")
         };
         let check_if_match = !app.has(Fault::IfMatchIgnored);
-        let mismatch = check_if_match && if_match.is_some_and(|v| !etag::matches(v, &tag, rule));
+        let matches = |v: &str| {
+            if app.has(Fault::IfMatchUnquotedCompare) {
+                // The bug: the header is compared verbatim with the stored
+                // tag, which is kept without its quotes.
+                v == "*" || v == tag
+            } else {
+                etag::matches(v, &tag, rule)
+            }
+        };
+        let mismatch = check_if_match && if_match.is_some_and(|v| !matches(v));
         if app.has(Fault::IfMatchBeforeTerminal) && mismatch {
             return Err(stale());
         }

@@ -3,10 +3,17 @@
 //! <int>, "message": "..."}], "result": {}}` with `content-type:
 //! application/json`. akua publishes no code table, so the reference picks
 //! stable integer codes per error kind: [`ERROR_CODES`].
+//!
+//! The alternate dialect answers with D-INTRO's envelope instead,
+//! `{"error": {"code": "<snake_case>", "message": "..."}}`, and with the
+//! statuses the standards allow where akua's convention differs (digest
+//! §4.1 lenient column): [`ErrorKind::status_in`].
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+
+use super::world::Dialect;
 
 /// Every kind of error the reference answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -182,6 +189,35 @@ impl ErrorKind {
             .find(|c| c.kind == self)
             .expect("every ErrorKind has a row in ERROR_CODES (unit-tested)")
     }
+
+    /// The HTTP status of this kind in `dialect` (the table's is akua's).
+    pub fn status_in(self, dialect: Dialect) -> u16 {
+        use ErrorKind as K;
+        match (dialect, self) {
+            (Dialect::Akua, k) => k.code().status,
+            // Bounds and malformed input: 422 (RFC 9110 §15.5.21; digest
+            // §4.1 "header over-length ... 422", "timeout out of range 422").
+            (
+                Dialect::Alternate,
+                K::InvalidId
+                | K::InvalidContext
+                | K::InvalidIdempotencyKey
+                | K::InvalidIfMatch
+                | K::InvalidTimeout
+                | K::InvalidLimit
+                | K::InvalidCursor
+                | K::InvalidOwnerFilter
+                | K::InvalidFixture,
+            ) => 422,
+            // The IETF idempotency-key draft: a reused key is 422.
+            (Dialect::Alternate, K::IdempotencyKeyReused) => 422,
+            // RFC 9110 §13.1.1: a failed If-Match is 412.
+            (Dialect::Alternate, K::PreconditionFailed) => 412,
+            // A terminal operation conflicts with the cancel (§15.5.10).
+            (Dialect::Alternate, K::AlreadyDone) => 409,
+            (Dialect::Alternate, k) => k.code().status,
+        }
+    }
 }
 
 /// An error answer: kind plus a message for humans.
@@ -191,6 +227,8 @@ pub(crate) struct ApiError {
     pub message: String,
     /// `errors[].path`, e.g. `["header", "if-match"]`.
     pub path: Option<[&'static str; 2]>,
+    /// The `Allow` header of a 405: the methods the resource supports.
+    pub allow: Option<&'static str>,
 }
 
 impl ApiError {
@@ -200,6 +238,16 @@ impl ApiError {
             kind,
             message: message.into(),
             path: None,
+            allow: None,
+        }
+    }
+
+    /// A 405 for a resource that supports `allow` (RFC 9110 §15.5.6: "The
+    /// origin server MUST generate an Allow header field in a 405").
+    pub(crate) fn method_not_allowed(allow: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            allow: Some(allow),
+            ..ApiError::new(ErrorKind::MethodNotAllowed, message)
         }
     }
 
@@ -247,13 +295,43 @@ impl ApiError {
         };
         serde_json::to_vec(&env).unwrap_or_default()
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.kind.code().status)
+    /// D-INTRO's envelope, `{"error": {"code": "not_found", "message":
+    /// "..."}}` (the alternate dialect's).
+    pub(crate) fn simple_envelope(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Inner<'a> {
+            code: &'static str,
+            message: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            error: Inner<'a>,
+        }
+        let env = Envelope {
+            error: Inner {
+                code: self.kind.code().name,
+                message: &self.message,
+            },
+        };
+        serde_json::to_vec(&env).unwrap_or_default()
+    }
+
+    /// Status and body of this error in `dialect`.
+    pub(crate) fn rendered(&self, dialect: Dialect) -> (StatusCode, Vec<u8>) {
+        let status = StatusCode::from_u16(self.kind.status_in(dialect))
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut resp = (status, self.envelope(false)).into_response();
+        let body = match dialect {
+            Dialect::Akua => self.envelope(false),
+            Dialect::Alternate => self.simple_envelope(),
+        };
+        (status, body)
+    }
+
+    /// The response of this error in `dialect`.
+    pub(crate) fn response_in(self, dialect: Dialect) -> Response {
+        let (status, body) = self.rendered(dialect);
+        let mut resp = (status, body).into_response();
         let headers = resp.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -263,9 +341,20 @@ impl IntoResponse for ApiError {
             // RFC 6750 §3: a 401 names the scheme.
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        // Kept so the error-fault layer can re-render the same error.
+        if let Some(allow) = self.allow {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        // Kept so the dialect and error-fault layers can re-render it.
         resp.extensions_mut().insert(self);
         resp
+    }
+}
+
+impl IntoResponse for ApiError {
+    /// akua's rendering; the alternate dialect's router re-renders errors
+    /// from the [`ApiError`] kept in the response's extensions.
+    fn into_response(self) -> Response {
+        self.response_in(Dialect::Akua)
     }
 }
 
@@ -292,6 +381,35 @@ mod tests {
         assert_eq!(v["result"], serde_json::json!({}));
         let v: serde_json::Value = serde_json::from_slice(&e.envelope(true)).unwrap();
         assert_eq!(v["errors"][0]["code"], "not_found");
+    }
+
+    #[test]
+    fn the_alternate_dialect_has_its_statuses_and_envelope() {
+        let alt = Dialect::Alternate;
+        for (kind, akua, alternate) in [
+            (ErrorKind::InvalidId, 400, 422),
+            (ErrorKind::InvalidTimeout, 400, 422),
+            (ErrorKind::PreconditionFailed, 409, 412),
+            (ErrorKind::AlreadyDone, 422, 409),
+            (ErrorKind::IdempotencyKeyReused, 409, 422),
+            (ErrorKind::IdempotencyKeyInFlight, 409, 409),
+            (ErrorKind::NotFound, 404, 404),
+            (ErrorKind::Forbidden, 403, 403),
+        ] {
+            assert_eq!(kind.status_in(Dialect::Akua), akua, "{kind:?}");
+            assert_eq!(kind.status_in(alt), alternate, "{kind:?}");
+        }
+        let e = ApiError::new(ErrorKind::NotFound, "operation op_x not found");
+        let (status, body) = e.rendered(alt);
+        assert_eq!(status, 404);
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"error": {"code": "not_found", "message": "operation op_x not found"}})
+        );
+        let r = ApiError::method_not_allowed("POST", ":wait takes POST").response_in(alt);
+        assert_eq!(r.status(), 405);
+        assert_eq!(r.headers()[header::ALLOW], "POST");
     }
 
     #[test]

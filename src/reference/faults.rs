@@ -75,6 +75,12 @@ fault_catalogue! {
     EtagMissing = "etag-missing",
         "Operation responses carry no ETag header",
         ["OP-ETAG-HEADER"], false;
+    ChangesAfterDone = "changes-after-done",
+        "a finaliser job rewrites completed_at (a second later) ~400 ms after the operation became done",
+        ["OP-IMMUTABLE-DONE"], false;
+    EtagFrozen = "etag-frozen",
+        "the ETag is computed once at creation and never changes while the operation does",
+        ["ETAG-CHANGES"], false;
     // --- auth and workspace isolation -----------------------------------------
     AuthOptionalOnWait = "auth-optional-on-wait",
         ":wait answers without an Authorization header",
@@ -89,7 +95,7 @@ fault_catalogue! {
         "cancel of another workspace's operation answers 404 but cancels it anyway",
         ["AUTH-FOREIGN-ISOLATION"], false;
     ContextIgnored = "context-ignored",
-        "akua-context naming a foreign workspace is ignored (no 403)",
+        "akua-context is never checked: no 403 for a foreign workspace, and a broad token acts in any workspace it names",
         ["AUTH-CONTEXT-FOREIGN"], false;
     // --- length bounds ---------------------------------------------------------
     IdLenUnchecked = "id-len-unchecked",
@@ -127,6 +133,9 @@ fault_catalogue! {
     IfMatchBeforeTerminal = "ifmatch-before-terminal",
         "a stale If-Match on a done operation answers 409 instead of 422",
         ["CANCEL-IFMATCH-PRECEDENCE"], false;
+    IfMatchUnquotedCompare = "ifmatch-unquoted-compare",
+        "If-Match is compared verbatim with the tag stored without quotes: the ETag echoed as served is always stale",
+        ["CANCEL-IFMATCH-CURRENT"], false;
     // --- terminal-state handling ---------------------------------------------------
     CancelTerminal200 = "cancel-terminal-200",
         "cancel of a done operation answers 200 with the operation instead of 422",
@@ -160,6 +169,9 @@ fault_catalogue! {
     WaitTimeoutClamped = "wait-timeout-clamped",
         ":wait clamps timeout 0 and 61 into 1..60 instead of rejecting them",
         ["WAIT-TIMEOUT-REJECT"], false;
+    WaitAnswersLate = "wait-answers-late",
+        "every :wait answer leaves through a flush queue 3 s after it should have been sent",
+        ["WAIT-HOLDS", "WAIT-IMMEDIATE-IF-DONE", "WAIT-WAKES"], false;
     // --- list paging ---------------------------------------------------------------------
     ListDropsPageBoundary = "list-drops-page-boundary",
         "next_cursor points past the first item of the next page, which is never listed",
@@ -190,7 +202,7 @@ fault_catalogue! {
         "404s come from the framework's HTML error page",
         ["ERR-ENVELOPE", "HTTP-JSON-CONTENT-TYPE"], false;
     ErrorTextPlain = "error-text-plain",
-        "400s are plain-text validator messages",
+        "validation errors (400; 422 in the alternate dialect) are plain-text validator messages",
         ["ERR-ENVELOPE", "HTTP-JSON-CONTENT-TYPE"], false;
     ErrorCodeString = "error-code-string",
         "error entries carry string codes (\"not_found\") instead of integers",

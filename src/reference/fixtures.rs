@@ -2,7 +2,8 @@
 //! `POST /__fixtures/operations` with the caller's bearer token and
 //! `{"state": "running"|"succeeded"|"failed"|"cancelled"|"retrying",
 //! "owner_type"?: ..., "owner_id"?: ...}` creates an operation in the token's
-//! workspace and answers 201 with it. `metadata` and `response` are variants
+//! workspace (a broad token's: the one `akua-context` selects) and answers
+//! 201 with it. The alternate dialect has no `retrying` state. `metadata` and `response` are variants
 //! of akua's documented unions paired with the owner type, so every body
 //! validates against S-OAS.
 
@@ -11,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::errors::{ApiError, ErrorKind};
 use super::ids;
-use super::lifecycle::{FIXTURE_STATES, Plan};
+use super::lifecycle::Plan;
 
 /// Longest id part after the owner prefix (digest §2: max = prefix + 50).
 const OWNER_ID_BODY_MAX: usize = 50;
@@ -37,9 +38,10 @@ fn invalid(message: impl Into<String>, field: &'static str) -> ApiError {
     ApiError::new(ErrorKind::InvalidFixture, message).at("body", field)
 }
 
-/// Parses and checks a fixture request body.
-pub(crate) fn parse(body: &[u8]) -> Result<FixtureSpec, ApiError> {
-    let allowed = FIXTURE_STATES.join(", ");
+/// Parses and checks a fixture request body; `states` are the allowed
+/// states.
+pub(crate) fn parse(body: &[u8], states: &[&str]) -> Result<FixtureSpec, ApiError> {
+    let allowed = states.join(", ");
     let req: FixtureRequest = serde_json::from_slice(body).map_err(|e| {
         invalid(
             format!("body must be a JSON object like {{\"state\": \"running\"}}: {e}"),
@@ -55,12 +57,14 @@ pub(crate) fn parse(body: &[u8]) -> Result<FixtureSpec, ApiError> {
             ));
         }
     };
-    let plan = Plan::from_fixture(state).ok_or_else(|| {
-        invalid(
-            format!("unknown state {state:?}; allowed states: {allowed}"),
-            "state",
-        )
-    })?;
+    let plan = Plan::from_fixture(state)
+        .filter(|_| states.contains(&state))
+        .ok_or_else(|| {
+            invalid(
+                format!("unknown state {state:?}; allowed states: {allowed}"),
+                "state",
+            )
+        })?;
     let owner_type = match &req.owner_type {
         None | Some(Value::Null) => None,
         Some(Value::String(t)) => Some(t.clone()),
@@ -172,23 +176,31 @@ pub(crate) fn metadata_and_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reference::lifecycle::{ALTERNATE_FIXTURE_STATES, FIXTURE_STATES};
 
     #[test]
     fn parses_states_and_owners() {
-        let s = parse(br#"{"state":"running"}"#).unwrap();
+        let s = parse(br#"{"state":"running"}"#, FIXTURE_STATES).unwrap();
         assert_eq!(s.plan, Plan::Running);
         assert_eq!(s.owner_type, "install");
-        let s = parse(br#"{"state":"retrying","owner_type":"machine","owner_id":"mch_abc-1"}"#)
-            .unwrap();
+        let s = parse(
+            br#"{"state":"retrying","owner_type":"machine","owner_id":"mch_abc-1"}"#,
+            FIXTURE_STATES,
+        )
+        .unwrap();
         assert_eq!(s.plan, Plan::Retrying);
         assert_eq!(s.owner_id.as_deref(), Some("mch_abc-1"));
-        let s = parse(br#"{"state":"failed","owner_type":"cluster"}"#).unwrap();
+        let s = parse(
+            br#"{"state":"failed","owner_type":"cluster"}"#,
+            FIXTURE_STATES,
+        )
+        .unwrap();
         assert_eq!(s.owner_id, None);
     }
 
     #[test]
     fn rejects_bad_requests_with_the_fix() {
-        let e = parse(br#"{"state":"paused"}"#).unwrap_err();
+        let e = parse(br#"{"state":"paused"}"#, FIXTURE_STATES).unwrap_err();
         assert!(
             e.message
                 .contains("running, succeeded, failed, cancelled, retrying")
@@ -203,8 +215,24 @@ mod tests {
             br#"not json"#,
             br#"{}"#,
         ] {
-            assert_eq!(parse(bad).unwrap_err().kind, ErrorKind::InvalidFixture);
+            assert_eq!(
+                parse(bad, FIXTURE_STATES).unwrap_err().kind,
+                ErrorKind::InvalidFixture
+            );
         }
+    }
+
+    #[test]
+    fn the_alternate_states_have_no_retrying() {
+        let e = parse(br#"{"state":"retrying"}"#, ALTERNATE_FIXTURE_STATES).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidFixture);
+        assert!(
+            e.message.contains("running, succeeded, failed, cancelled")
+                && !e.message.contains("retrying,"),
+            "{}",
+            e.message
+        );
+        assert!(parse(br#"{"state":"running"}"#, ALTERNATE_FIXTURE_STATES).is_ok());
     }
 
     #[test]

@@ -5,9 +5,11 @@
 //! previously completed operation"); a key bound to another operation, or one
 //! still in flight, answers 409 (akua's convention; the draft's 409 for
 //! in-flight). Memory is bounded: entries expire after a TTL and the oldest
-//! are evicted beyond a capacity.
+//! are evicted beyond a capacity; the keys of an evicted operation go with
+//! it ([`KeyStore::forget_ops`]), so a key never names an operation the
+//! store no longer has.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -33,18 +35,22 @@ enum Slot {
 
 #[derive(Debug)]
 struct Entry {
-    op_id: String,
+    op_id: Arc<str>,
     slot: Slot,
     generation: u64,
 }
 
-type KeyId = (String, String);
+/// (workspace, key), shared by the map, the order and the per-operation
+/// index so a key's text is stored once.
+type KeyId = Arc<(String, String)>;
 
 #[derive(Debug, Default)]
 struct Inner {
     map: HashMap<KeyId, Entry>,
     /// Insertion order (all entries share one TTL, so the front expires first).
     order: VecDeque<(Instant, KeyId, u64)>,
+    /// The keys bound to each operation (for [`KeyStore::forget_ops`]).
+    by_op: HashMap<Arc<str>, HashSet<KeyId>>,
     next_generation: u64,
 }
 
@@ -87,9 +93,9 @@ impl KeyStore {
     pub(crate) fn begin(&self, workspace: &str, key: &str, op_id: &str, now: Instant) -> Begin {
         let mut inner = self.lock();
         self.expire(&mut inner, now);
-        let id: KeyId = (workspace.to_string(), key.to_string());
+        let id: KeyId = Arc::new((workspace.to_string(), key.to_string()));
         if let Some(entry) = inner.map.get(&id) {
-            return match (&entry.slot, entry.op_id == op_id) {
+            return match (&entry.slot, &*entry.op_id == op_id) {
                 (Slot::Done(stored), true) => Begin::Replay(Arc::clone(stored)),
                 (Slot::Done(stored), false) => Begin::OtherOperation(Some(Arc::clone(stored))),
                 (Slot::InFlight, true) => Begin::InFlight,
@@ -104,15 +110,24 @@ impl KeyStore {
         }
         inner.next_generation += 1;
         let generation = inner.next_generation;
+        let op_id: Arc<str> = match inner.by_op.get_key_value(op_id) {
+            Some((shared, _)) => Arc::clone(shared),
+            None => Arc::from(op_id),
+        };
+        inner
+            .by_op
+            .entry(Arc::clone(&op_id))
+            .or_default()
+            .insert(Arc::clone(&id));
         inner.map.insert(
-            id.clone(),
+            Arc::clone(&id),
             Entry {
-                op_id: op_id.to_string(),
+                op_id,
                 slot: Slot::InFlight,
                 generation,
             },
         );
-        inner.order.push_back((now, id.clone(), generation));
+        inner.order.push_back((now, Arc::clone(&id), generation));
         // Aborted reservations leave stale order entries; compact now and then.
         if inner.order.len() > self.capacity.saturating_mul(2).max(64) {
             let Inner { map, order, .. } = &mut *inner;
@@ -151,6 +166,22 @@ impl KeyStore {
         }
     }
 
+    /// Forgets every key bound to these operations (they were evicted:
+    /// their ids now answer 404, and their keys are free again).
+    pub(crate) fn forget_ops(&self, op_ids: &[String]) {
+        if op_ids.is_empty() {
+            return;
+        }
+        let mut inner = self.lock();
+        for op in op_ids {
+            if let Some(keys) = inner.by_op.remove(op.as_str()) {
+                for id in keys {
+                    inner.map.remove(&id);
+                }
+            }
+        }
+    }
+
     /// Keys currently remembered (in flight or done).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
@@ -163,8 +194,13 @@ fn remove_if_generation(inner: &mut Inner, id: &KeyId, generation: u64) {
         .map
         .get(id)
         .is_some_and(|e| e.generation == generation)
+        && let Some(entry) = inner.map.remove(id)
+        && let Some(keys) = inner.by_op.get_mut(&entry.op_id)
     {
-        inner.map.remove(id);
+        keys.remove(id);
+        if keys.is_empty() {
+            inner.by_op.remove(&entry.op_id);
+        }
     }
 }
 
@@ -299,10 +335,33 @@ mod tests {
         }
         assert_eq!(store.len(), 0);
         assert!(store.lock().order.len() <= 65);
+        assert!(store.lock().by_op.is_empty());
         store.record("ws", "r", "op_a", stored("r"), now);
         assert!(matches!(
             store.begin("ws", "r", "op_a", now),
             Begin::Replay(_)
         ));
+    }
+
+    #[test]
+    fn forgetting_an_operation_frees_its_keys_only() {
+        let store = KeyStore::new(Duration::from_secs(60), 10);
+        let now = Instant::now();
+        fresh(store.begin("ws", "k1", "op_a", now)).finish(stored("a1"));
+        fresh(store.begin("ws", "k2", "op_a", now)).finish(stored("a2"));
+        fresh(store.begin("ws", "k3", "op_b", now)).finish(stored("b"));
+        let in_flight = fresh(store.begin("ws", "k4", "op_a", now));
+        store.forget_ops(&["op_a".to_string()]);
+        assert_eq!(store.len(), 1);
+        // The key of an evicted operation is free for another one.
+        drop(fresh(store.begin("ws", "k1", "op_c", now)));
+        assert!(matches!(
+            store.begin("ws", "k3", "op_b", now),
+            Begin::Replay(_)
+        ));
+        // A reservation of a forgotten operation records nothing.
+        in_flight.finish(stored("late"));
+        drop(fresh(store.begin("ws", "k4", "op_c", now)));
+        assert_eq!(store.lock().by_op.len(), 1);
     }
 }

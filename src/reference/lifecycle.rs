@@ -2,13 +2,15 @@
 //! from its plan, its creation time and any cancel request, read on the
 //! [`Clock`]. No background task per operation is needed: `:wait` sleeps
 //! until [`Snapshot::terminal_at`] (and is woken when a cancel moves it).
+//! That holds for `Tempo::Live` too: a live operation's progress is a pure
+//! function of the time since its creation ([`Plan::Live`]).
 //!
 //! Digest §2.1: `done` iff terminal; `error` set for FAILED/CANCELLED only;
 //! `response` only for SUCCEEDED with `response.type == metadata.type`;
 //! `last_error` set by a failed step and cleared on a successful retry;
 //! `completed_at` null iff not done; timestamps Unix seconds.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::clock::Clock;
 
@@ -26,6 +28,52 @@ pub(crate) enum Plan {
     /// RUNNING; at step 1 the `apply` step fails (last_error set), at step 2
     /// its retry succeeds (last_error cleared), at step 3 SUCCEEDED.
     Retrying,
+    /// `Tempo::Live`'s `running` fixture: one of [`LIVE_STEPS`] completes
+    /// every live step; step `fail_step` fails once (last_error set) and
+    /// its retry completes at the next live step (last_error cleared);
+    /// SUCCEEDED after [`LIVE_EVENTS`] live steps.
+    Live {
+        /// Index into [`LIVE_STEPS`] of the step that fails once.
+        fail_step: u8,
+    },
+}
+
+/// The steps of a live operation, in order.
+pub(crate) const LIVE_STEPS: &[&str] = &[
+    "validate",
+    "reserve",
+    "provision",
+    "configure",
+    "apply",
+    "verify",
+    "publish",
+    "notify",
+    "finalize",
+];
+
+/// Visible changes of a live operation: one per step plus the retry.
+pub(crate) const LIVE_EVENTS: u64 = LIVE_STEPS.len() as u64 + 1;
+
+/// Message of the live operation's failed attempt.
+pub(crate) const LIVE_RETRY_MESSAGE: &str = "transient upstream error; retrying";
+
+/// How long after becoming done the `changes-after-done` fault's
+/// finaliser rewrites the operation.
+pub(crate) const FINALISER_DELAY: Duration = Duration::from_millis(400);
+
+impl Plan {
+    /// The live plan of the operation `id`. The failing step is picked from
+    /// the id (deterministic, no shared RNG) among steps 1–3, the first
+    /// half, so every live operation shows its failure within ~0.8 s.
+    pub(crate) fn live(id: &str) -> Plan {
+        // FNV-1a: stable across runs and platforms, unlike std's hasher.
+        let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        Plan::Live {
+            fail_step: 1 + u8::try_from(hash % 3).unwrap_or(0),
+        }
+    }
 }
 
 /// Events of the retrying plan (fail, retry succeeds, succeed).
@@ -34,6 +82,11 @@ const RETRYING_EVENTS: u64 = 3;
 /// The allowed fixture states, in the wire spelling.
 pub(crate) const FIXTURE_STATES: &[&str] =
     &["running", "succeeded", "failed", "cancelled", "retrying"];
+
+/// The fixture states of the alternate dialect: no `retrying` (its
+/// operations' steps never fail; only `Tempo::Live` shows a retry).
+pub(crate) const ALTERNATE_FIXTURE_STATES: &[&str] =
+    &["running", "succeeded", "failed", "cancelled"];
 
 impl Plan {
     /// The plan for a fixture state (`running`, ...).
@@ -141,6 +194,8 @@ pub(crate) struct Snapshot {
     pub revision: u64,
     /// When the operation will become done, if that is already scheduled.
     pub terminal_at: Option<Instant>,
+    /// When the operation became done (None while RUNNING).
+    pub done_at: Option<Instant>,
     /// True once a cancel was accepted.
     pub cancel_requested: bool,
 }
@@ -163,6 +218,9 @@ const RETRY_STEP_MESSAGE: &str = "upstream timeout; retrying";
 pub(crate) struct LifecycleFaults {
     /// `last-error-sticky`: a successful retry does not clear last_error.
     pub last_error_sticky: bool,
+    /// `changes-after-done`: a finaliser rewrites `completed_at` once,
+    /// [`FINALISER_DELAY`] after the operation became done.
+    pub changes_after_done: bool,
 }
 
 /// The operation of `plan`, created at `created`, as seen at `now`.
@@ -177,6 +235,7 @@ pub(crate) fn snapshot(
     let mut snap = match plan {
         Plan::Succeeded | Plan::Failed | Plan::Cancelled => terminal_fixture(clock, plan, created),
         Plan::Running | Plan::Retrying => in_flight(clock, plan, created, m, now, faults),
+        Plan::Live { fail_step } => live(clock, fail_step, created, m, now, faults),
     };
     if let Some(forced) = m.forced
         && now >= forced.at
@@ -187,6 +246,16 @@ pub(crate) fn snapshot(
         snap.has_response = false;
         snap.completed_at = Some(at.max(snap.started_at));
         snap.terminal_at = None;
+        snap.done_at = Some(snap.done_at.map_or(forced.at, |d| d.min(forced.at)));
+        snap.revision += 1;
+    }
+    if faults.changes_after_done
+        && let Some(done_at) = snap.done_at
+        && now >= done_at + FINALISER_DELAY
+    {
+        // The bug: a finaliser job stamps its own (later) second over the
+        // completion time of an operation that was already done.
+        snap.completed_at = snap.completed_at.map(|c| c + 1);
         snap.revision += 1;
     }
     snap
@@ -253,6 +322,7 @@ fn terminal_fixture(clock: &Clock, plan: Plan, created: Instant) -> Snapshot {
         steps,
         revision: 1,
         terminal_at: None,
+        done_at: Some(created),
         cancel_requested: false,
     }
 }
@@ -347,14 +417,19 @@ fn in_flight(
         error = Some(CANCELLED_MESSAGE);
         completed_at = Some(at);
     }
+    let plan_end = (plan == Plan::Retrying).then(|| clock.boundary(created, RETRYING_EVENTS));
     let terminal_at = if state.is_terminal() {
         None
     } else {
-        let plan_end = (plan == Plan::Retrying).then(|| clock.boundary(created, RETRYING_EVENTS));
         match (settle, plan_end) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    };
+    let done_at = if state.is_terminal() {
+        settled.or(plan_end)
+    } else {
+        None
     };
     let revision = 1
         + k
@@ -371,6 +446,143 @@ fn in_flight(
         steps,
         revision,
         terminal_at,
+        done_at,
+        cancel_requested: cancel_at.is_some(),
+    }
+}
+
+/// A `Tempo::Live` operation at `now`: step `i` of [`LIVE_STEPS`] starts
+/// when step `i - 1` completes and completes one live step later, except
+/// step `fail` which fails after one live step and completes (retried) after
+/// a second. An accepted cancel drains on the lifecycle step grid as for
+/// every other operation; if the natural end comes first, it wins.
+fn live(
+    clock: &Clock,
+    fail: u8,
+    created: Instant,
+    m: &Mutable,
+    now: Instant,
+    faults: LifecycleFaults,
+) -> Snapshot {
+    let fail = usize::from(fail);
+    let s0 = clock.unix_secs(created);
+    let t = |k: u64| clock.unix_secs(clock.live_boundary(created, k));
+    let natural_end = clock.live_boundary(created, LIVE_EVENTS);
+    let cancel_at = m.cancel_at.filter(|c| *c <= now && *c < natural_end);
+    let settle = cancel_at
+        .filter(|_| m.cancel_settles)
+        .map(|c| clock.next_boundary(created, c))
+        .filter(|s| *s < natural_end);
+    let settled = settle.filter(|s| now >= *s);
+    let finished = settled.is_none() && now >= natural_end;
+    // Live steps that happened: those strictly before a settle (at the
+    // settle the cancellation wins), all of them once naturally finished.
+    let k = match settled {
+        Some(s) => clock.live_steps_before(created, s),
+        None => clock.live_steps_between(created, now),
+    }
+    .min(LIVE_EVENTS);
+    // The live step at which step `i` completes.
+    let completes = |i: usize| {
+        let i = i as u64;
+        if i < fail as u64 { i + 1 } else { i + 2 }
+    };
+    let mut steps = Vec::with_capacity(LIVE_STEPS.len() + 1);
+    let mut last_error = None;
+    for (i, name) in LIVE_STEPS.iter().copied().enumerate() {
+        let start = if i == 0 { 0 } else { completes(i - 1) };
+        if start > k {
+            break;
+        }
+        let done = completes(i);
+        let mut view = StepView {
+            name,
+            status: StepStatus::Running,
+            started_at: t(start),
+            completed_at: None,
+            error_message: None,
+            retryable: false,
+        };
+        if done <= k {
+            view.status = StepStatus::Completed;
+            view.completed_at = Some(t(done));
+            if i == fail && faults.last_error_sticky {
+                last_error = Some((LIVE_RETRY_MESSAGE, name));
+            }
+        } else if i == fail && k > start {
+            // Failed once; the retry completes at the next live step.
+            view.status = StepStatus::Failed;
+            view.completed_at = Some(t(start + 1));
+            view.error_message = Some(LIVE_RETRY_MESSAGE);
+            view.retryable = true;
+            last_error = Some((LIVE_RETRY_MESSAGE, name));
+        }
+        steps.push(view);
+    }
+    if let Some(c) = cancel_at {
+        for _ in 0..1 + m.extra_cancels {
+            steps.push(StepView {
+                name: "cancel",
+                status: StepStatus::Running,
+                started_at: clock.unix_secs(c),
+                completed_at: None,
+                error_message: None,
+                retryable: false,
+            });
+        }
+    }
+    let end = if finished { Some(natural_end) } else { settled };
+    let mut state = State::Running;
+    let mut error = None;
+    let mut completed_at = None;
+    if let Some(end) = end {
+        let at = clock.unix_secs(end).max(s0);
+        // The worker drained what was in progress: running steps complete,
+        // and a failed step's retry (the step in progress) succeeds.
+        for st in steps
+            .iter_mut()
+            .filter(|st| st.status != StepStatus::Completed)
+        {
+            let retried = st.status == StepStatus::Failed;
+            st.status = StepStatus::Completed;
+            st.completed_at = Some(at.max(st.completed_at.unwrap_or(at)));
+            if retried {
+                st.error_message = None;
+                st.retryable = false;
+                if !faults.last_error_sticky {
+                    last_error = None;
+                }
+            }
+        }
+        state = if finished {
+            State::Succeeded
+        } else {
+            error = Some(CANCELLED_MESSAGE);
+            State::Cancelled
+        };
+        completed_at = Some(at);
+    }
+    let terminal_at = if state.is_terminal() {
+        None
+    } else {
+        Some(settle.map_or(natural_end, |s| s.min(natural_end)))
+    };
+    let revision = 1
+        + k
+        + u64::from(cancel_at.is_some())
+        + u64::from(m.extra_cancels)
+        + u64::from(settled.is_some());
+    Snapshot {
+        state,
+        error,
+        last_error,
+        started_at: s0,
+        completed_at,
+        has_response: state == State::Succeeded,
+        steps,
+        revision,
+        terminal_at,
+        done_at: end,
         cancel_requested: cancel_at.is_some(),
     }
 }
@@ -486,5 +698,187 @@ mod tests {
         }
         assert_eq!(Plan::from_fixture("retrying"), Some(Plan::Retrying));
         assert_eq!(Plan::from_fixture("paused"), None);
+    }
+
+    const LIVE: Duration = Duration::from_millis(200);
+
+    fn live_at(clock: &Clock, fail: u8, m: &Mutable, created: Instant, ms: u64) -> Snapshot {
+        let f = LifecycleFaults::default();
+        let now = created + Duration::from_millis(ms);
+        snapshot(clock, Plan::Live { fail_step: fail }, created, m, now, f)
+    }
+
+    #[test]
+    fn live_fail_step_is_deterministic_and_early() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..200 {
+            let id = format!("op_{i:016x}");
+            let plan = Plan::live(&id);
+            assert_eq!(plan, Plan::live(&id));
+            let Plan::Live { fail_step } = plan else {
+                panic!("not live")
+            };
+            assert!((1..=3).contains(&fail_step));
+            seen.insert(fail_step);
+        }
+        assert_eq!(seen.len(), 3, "every early step is picked for some id");
+    }
+
+    #[test]
+    fn live_operations_change_every_step_fail_once_and_succeed_in_two_seconds() {
+        let clock = Clock::with_live_step(STEP, LIVE);
+        let created = clock.now();
+        let m = Mutable::default();
+        let fail = 2;
+        let mut last = live_at(&clock, fail, &m, created, 0);
+        assert_eq!(last.revision, 1);
+        assert_eq!(last.terminal_at, Some(created + LIVE * 10));
+        let mut saw_failure = false;
+        for tick in 1..=LIVE_EVENTS {
+            let s = live_at(&clock, fail, &m, created, tick * 200 + 10);
+            assert_eq!(
+                s.revision,
+                last.revision + 1,
+                "one visible change per live step"
+            );
+            assert_ne!(s, last);
+            assert_eq!(s.started_at, last.started_at);
+            // Steps only move forward.
+            assert!(s.steps.len() >= last.steps.len());
+            for (a, b) in last.steps.iter().zip(&s.steps) {
+                assert_eq!(a.name, b.name);
+                assert!(b.started_at >= a.started_at);
+                assert!(b.completed_at >= a.completed_at);
+            }
+            if tick == 3 {
+                // Step 2 ("provision") failed at its first end.
+                let failed = &s.steps[2];
+                assert_eq!(failed.status, StepStatus::Failed);
+                assert_eq!(failed.error_message, Some(LIVE_RETRY_MESSAGE));
+                assert_eq!(s.last_error, Some((LIVE_RETRY_MESSAGE, "provision")));
+                saw_failure = true;
+            }
+            if tick == 4 {
+                assert_eq!(s.steps[2].status, StepStatus::Completed);
+                assert_eq!(s.steps[2].error_message, None);
+                assert_eq!(s.last_error, None, "cleared by the successful retry");
+            }
+            if tick < LIVE_EVENTS {
+                assert_eq!(s.state, State::Running);
+                assert!(s.completed_at.is_none() && s.done_at.is_none());
+            }
+            last = s;
+        }
+        assert!(saw_failure);
+        assert_eq!(last.state, State::Succeeded);
+        assert!(last.has_response && last.error.is_none() && last.last_error.is_none());
+        assert_eq!(last.done_at, Some(created + LIVE * 10));
+        assert_eq!(last.steps.len(), LIVE_STEPS.len());
+        assert!(last.steps.iter().all(|s| s.status == StepStatus::Completed));
+        assert_eq!(
+            last.completed_at,
+            last.steps[LIVE_STEPS.len() - 1].completed_at
+        );
+        let later = live_at(&clock, fail, &m, created, 60_000);
+        assert_eq!(later, last, "done operations are immutable");
+    }
+
+    #[test]
+    fn a_cancel_during_live_progress_drains_then_settles() {
+        let clock = Clock::with_live_step(STEP, LIVE);
+        let created = clock.now();
+        // Fail step 1 fails at 400 ms; cancel at 450 ms while it is failed.
+        let m = Mutable {
+            cancel_at: Some(created + Duration::from_millis(450)),
+            cancel_settles: true,
+            ..Mutable::default()
+        };
+        let accepted = live_at(&clock, 1, &m, created, 460);
+        assert_eq!(accepted.state, State::Running);
+        assert!(accepted.last_error.is_some());
+        assert_eq!(accepted.terminal_at, Some(created + STEP * 5));
+        let settled = live_at(&clock, 1, &m, created, 500);
+        assert_eq!(settled.state, State::Cancelled);
+        assert_eq!(settled.error, Some(CANCELLED_MESSAGE));
+        assert_eq!(settled.done_at, Some(created + STEP * 5));
+        assert_eq!(settled.last_error, None, "the drained retry succeeded");
+        assert!(
+            settled
+                .steps
+                .iter()
+                .all(|s| s.status == StepStatus::Completed)
+        );
+        assert!(settled.revision > accepted.revision);
+        assert_eq!(live_at(&clock, 1, &m, created, 9_000), settled);
+        // A cancel whose drain would end after the natural end: SUCCEEDED.
+        let late = Mutable {
+            cancel_at: Some(created + Duration::from_millis(1_950)),
+            cancel_settles: true,
+            ..Mutable::default()
+        };
+        let done = live_at(&clock, 1, &late, created, 2_100);
+        assert_eq!(done.state, State::Succeeded);
+        assert!(done.steps.iter().all(|s| s.status == StepStatus::Completed));
+        assert!(done.steps.iter().any(|s| s.name == "cancel"));
+    }
+
+    #[test]
+    fn live_faults_keep_last_error_and_change_after_done() {
+        let clock = Clock::with_live_step(STEP, LIVE);
+        let created = clock.now();
+        let m = Mutable::default();
+        let sticky = LifecycleFaults {
+            last_error_sticky: true,
+            ..LifecycleFaults::default()
+        };
+        let at = |ms: u64, f| {
+            let plan = Plan::Live { fail_step: 1 };
+            snapshot(
+                &clock,
+                plan,
+                created,
+                &m,
+                created + Duration::from_millis(ms),
+                f,
+            )
+        };
+        assert!(at(1_000, sticky).last_error.is_some());
+        assert!(at(2_100, sticky).last_error.is_some());
+        let finaliser = LifecycleFaults {
+            changes_after_done: true,
+            ..LifecycleFaults::default()
+        };
+        let done = at(2_000, finaliser);
+        assert_eq!(done.state, State::Succeeded);
+        assert_eq!(
+            at(2_399, finaliser),
+            done,
+            "normal until the finaliser runs"
+        );
+        let rewritten = at(2_400, finaliser);
+        assert_eq!(rewritten.completed_at, done.completed_at.map(|c| c + 1));
+        assert_eq!(rewritten.revision, done.revision + 1);
+        assert_eq!(at(9_000, finaliser), rewritten, "changes once");
+        // Terminal fixtures too.
+        let (c, s) = at_with(&clock, Plan::Succeeded, finaliser, 399);
+        assert_eq!(s.revision, 1);
+        let later = snapshot(
+            &clock,
+            Plan::Succeeded,
+            c,
+            &m,
+            c + Duration::from_millis(400),
+            finaliser,
+        );
+        assert_eq!(later.revision, 2);
+    }
+
+    fn at_with(clock: &Clock, plan: Plan, f: LifecycleFaults, ms: u64) -> (Instant, Snapshot) {
+        let created = clock.now();
+        let now = created + Duration::from_millis(ms);
+        (
+            created,
+            snapshot(clock, plan, created, &Mutable::default(), now, f),
+        )
     }
 }

@@ -29,7 +29,7 @@ pub(crate) async fn list(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Reply {
-    let ws = app.authenticate(&headers)?;
+    let grant = app.authenticate(&headers)?;
     let context = app.context(&headers)?;
     let query = query.as_deref();
     let limit = match query_param(query, "limit") {
@@ -56,7 +56,10 @@ pub(crate) async fn list(
         }
     };
     let before = match query_param(query, "cursor") {
+        // AIP-158: an empty page token means the first page, like an
+        // absent one (clients that template `cursor={next}` send it empty).
         None => None,
+        Some(raw) if raw.is_empty() => None,
         Some(raw) => Some(cursor::decode(&raw).ok_or_else(|| {
             ApiError::new(
                 ErrorKind::InvalidCursor,
@@ -94,7 +97,9 @@ pub(crate) async fn list(
         // "Required when owner_type is set. Ignored otherwise." (D-LIST)
         (None, _) => None,
     };
-    app.check_context(context, ws)?;
+    let ws = app.workspace(grant, context)?;
+    let now = app.clock.now();
+    app.sweep(now);
     let scope = if app.has(Fault::ListCrossWorkspace) {
         Scope::All
     } else {
@@ -119,11 +124,11 @@ pub(crate) async fn list(
     if app.has(Fault::ListOldestFirst) {
         items.reverse();
     }
-    let now = app.clock.now();
     let opts = RenderOpts {
         steps: app.has(Fault::ListIncludesSteps),
         shown_id: None,
         faults: app.faults,
+        dialect: app.dialect,
     };
     let mut body = Vec::with_capacity(64 + items.len() * 700);
     body.extend_from_slice(b"{\"data\":[");

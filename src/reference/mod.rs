@@ -35,8 +35,14 @@ mod routes;
 mod server;
 mod store;
 mod wait;
+mod world;
 
-pub use config::{ALPHA_TOKEN, BETA_TOKEN, EMBEDDED_STEP_LENGTH, ReferenceConfig, TokenGrant};
+pub use config::{
+    ALPHA_TOKEN, BETA_TOKEN, BROAD_TOKEN, BROAD_WORKSPACES, DEFAULT_IDEMPOTENCY_CAPACITY,
+    DEFAULT_MAX_OPERATIONS, DEFAULT_RETENTION, EMBEDDED_STEP_LENGTH, LIVE_STEP, ReferenceConfig,
+    TokenGrant,
+};
 pub use errors::{ERROR_CODES, ErrorCode, ErrorKind};
 pub use faults::{Fault, FaultInfo, UnknownFault, closest_fault, fault, faults, faults_named};
 pub use server::{ReferenceServer, router};
+pub use world::{Dialect, Tempo, UnknownWorld};

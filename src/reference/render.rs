@@ -5,11 +5,12 @@
 //! Serialised once per request, straight to bytes.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::faults::{Fault, FaultSet};
 use super::lifecycle::{Snapshot, State};
 use super::store::OpRecord;
+use super::world::Dialect;
 
 /// `organization_id` of every operation.
 pub(crate) const ORGANIZATION_ID: &str = "org_acme";
@@ -23,6 +24,9 @@ pub(crate) struct RenderOpts<'a> {
     pub shown_id: Option<&'a str>,
     /// Faults switched on.
     pub faults: FaultSet,
+    /// The alternate dialect sends `response: null` on SUCCEEDED (the
+    /// schema allows null; digest §6.7).
+    pub dialect: Dialect,
 }
 
 #[derive(Serialize)]
@@ -60,8 +64,8 @@ struct Operation<'a> {
     state: &'a str,
     done: bool,
     html_url: String,
-    metadata: &'a Value,
-    response: Option<&'a Value>,
+    metadata: &'a RawValue,
+    response: Option<&'a RawValue>,
     error: Option<ErrorBody<'a>>,
     last_error: Option<LastError<'a>>,
     started_at: u64,
@@ -113,9 +117,10 @@ fn build<'a>(rec: &'a OpRecord, snap: &'a Snapshot, opts: RenderOpts<'a>) -> Ope
             message: "cancellation requested",
         });
     }
-    let response = (snap.has_response
+    let typed_result = snap.has_response && opts.dialect == Dialect::Akua;
+    let response = (typed_result
         || (snap.state == State::Failed && f.has(Fault::ResponseOnFailure)))
-    .then_some(&rec.response);
+    .then_some(&*rec.response);
     let completed_at = if f.has(Fault::CompletedAtMissing) {
         None
     } else {

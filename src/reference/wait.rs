@@ -19,11 +19,14 @@ use super::routes::Reply;
 const WAIT_DEFAULT_SECS: u64 = 30;
 const WAIT_MAX_SECS: u64 = 60;
 
+/// How late the `wait-answers-late` fault's flush queue sends answers.
+const LATE_FLUSH: Duration = Duration::from_secs(3);
+
 /// Handles `:wait` for the operation `id`.
 pub(crate) async fn wait(app: &App, id: &str, headers: &HeaderMap, query: Option<&str>) -> Reply {
     let anonymous =
         app.has(Fault::AuthOptionalOnWait) && !headers.contains_key(header::AUTHORIZATION);
-    let ws = if anonymous {
+    let grant = if anonymous {
         None
     } else {
         Some(app.authenticate(headers)?)
@@ -50,9 +53,10 @@ pub(crate) async fn wait(app: &App, id: &str, headers: &HeaderMap, query: Option
             }
         }
     };
-    if let Some(ws) = ws {
-        app.check_context(context, ws)?;
-    }
+    let ws = match grant {
+        Some(grant) => Some(app.workspace(grant, context)?),
+        None => None,
+    };
     let found = app.lookup(id, ws)?;
     let rec = &found.rec;
     let start = app.clock.now();
@@ -71,6 +75,10 @@ pub(crate) async fn wait(app: &App, id: &str, headers: &HeaderMap, query: Option
         if snap.done() || now >= deadline {
             let (resp, _) =
                 app.operation_response(StatusCode::OK, rec, &snap, found.shown_id, true);
+            if app.has(Fault::WaitAnswersLate) {
+                // The bug: answers go through a flush queue that drains late.
+                tokio::time::sleep(LATE_FLUSH).await;
+            }
             return Ok(resp);
         }
         if app.has(Fault::WaitNoWake) {

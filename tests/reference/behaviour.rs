@@ -961,10 +961,10 @@ async fn fixtures_follow_the_provider_contract() {
 #[tokio::test]
 async fn configured_tokens_replace_the_defaults() {
     let r = Ref::start(ReferenceConfig {
-        tokens: vec![opconform::reference::TokenGrant {
-            token: "sk_custom".into(),
-            workspace: "ws_custom".into(),
-        }],
+        tokens: vec![opconform::reference::TokenGrant::workspace(
+            "sk_custom",
+            "ws_custom",
+        )],
         ..config()
     })
     .await;
@@ -1015,5 +1015,154 @@ async fn the_schema_checks_are_live() {
     let mut string_code = err.clone();
     string_code["errors"][0]["code"] = json!("not_found");
     assert!(!violations(Kind::Error, &string_code).is_empty());
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn the_broad_token_selects_its_workspace_with_akua_context() {
+    use opconform::reference::BROAD_TOKEN;
+    let r = Ref::start(config()).await;
+    let gamma = [("akua-context", "ws_gamma")];
+    // Without the header the broad token acts in ws_alpha, its first.
+    let alpha_op = r.fixture_as(BROAD_TOKEN, json!({"state": "running"})).await;
+    assert_eq!(alpha_op["workspace_id"], "ws_alpha");
+    assert_eq!(r.get_op(&id_of(&alpha_op)).await.status, 200);
+    // With ws_gamma it creates, reads, lists and cancels there.
+    let r_gamma = r
+        .send(
+            Method::POST,
+            "/__fixtures/operations",
+            Some(BROAD_TOKEN),
+            &gamma,
+            Some(r#"{"state":"running"}"#),
+        )
+        .await;
+    assert_eq!(r_gamma.status, 201);
+    let gamma_id = id_of(&r_gamma.json());
+    assert_eq!(r_gamma.json()["workspace_id"], "ws_gamma");
+    let get = format!("/v1/operations/{gamma_id}");
+    let seen = r
+        .send(Method::GET, &get, Some(BROAD_TOKEN), &gamma, None)
+        .await;
+    assert_eq!(seen.status, 200);
+    // ws_gamma's operation is not ws_alpha's: 404 without the header, and
+    // for the alpha token.
+    assert_eq!(r.get(&get, BROAD_TOKEN).await.status, 404);
+    assert_eq!(r.get(&get, ALPHA_TOKEN).await.status, 404);
+    let list = r
+        .send(
+            Method::GET,
+            "/v1/operations",
+            Some(BROAD_TOKEN),
+            &gamma,
+            None,
+        )
+        .await
+        .json();
+    let items = list["data"].as_array().expect("data");
+    assert!(!items.is_empty() && items.iter().all(|o| o["workspace_id"] == "ws_gamma"));
+    let cancel = format!("/v1/operations/{gamma_id}:cancel");
+    let c = r
+        .send(Method::POST, &cancel, Some(BROAD_TOKEN), &gamma, None)
+        .await;
+    assert_eq!(c.status, 202);
+    // A workspace the broad token does not cover: 403 (akua), no effect.
+    let beta = [("akua-context", "ws_beta")];
+    let beta_id = id_of(&r.fixture_as(BETA_TOKEN, json!({"state": "running"})).await);
+    for (m, p) in [
+        (Method::GET, format!("/v1/operations/{beta_id}")),
+        (Method::POST, format!("/v1/operations/{beta_id}:cancel")),
+        (Method::GET, "/v1/operations".to_string()),
+    ] {
+        let resp = r.send(m.clone(), &p, Some(BROAD_TOKEN), &beta, None).await;
+        assert_eq!(resp.status, 403, "{m} {p}");
+    }
+    let beta_op = r
+        .get(&format!("/v1/operations/{beta_id}"), BETA_TOKEN)
+        .await;
+    assert_eq!(beta_op.json()["state"], "RUNNING");
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn every_405_names_exactly_the_allowed_methods() {
+    use opconform::reference::{Dialect, Tempo};
+    for dialect in Dialect::ALL {
+        let r = Ref::start(super::support::world(dialect, Tempo::Frozen)).await;
+        let id = r.fixture("running").await;
+        let item = format!("/v1/operations/{id}");
+        let mut cases = vec![
+            (Method::POST, item.clone(), "GET, HEAD"),
+            (Method::DELETE, item.clone(), "GET, HEAD"),
+            (Method::PUT, item.clone(), "GET, HEAD"),
+            (Method::PATCH, item.clone(), "GET, HEAD"),
+            (Method::OPTIONS, item.clone(), "GET, HEAD"),
+            (Method::GET, "/__fixtures/operations".to_string(), "POST"),
+            (Method::PUT, "/__fixtures/operations".to_string(), "POST"),
+        ];
+        for verb in ["cancel", "wait"] {
+            let p = format!("{item}:{verb}");
+            for m in [
+                Method::GET,
+                Method::HEAD,
+                Method::OPTIONS,
+                Method::PUT,
+                Method::DELETE,
+                Method::PATCH,
+            ] {
+                cases.push((m, p.clone(), "POST"));
+            }
+        }
+        if dialect == Dialect::Akua {
+            for m in [Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS] {
+                cases.push((m, "/v1/operations".to_string(), "GET, HEAD"));
+            }
+        }
+        for (m, p, allow) in cases {
+            let resp = r.send(m.clone(), &p, Some(ALPHA_TOKEN), &[], None).await;
+            assert_eq!(resp.status, 405, "{dialect}: {m} {p}");
+            assert_eq!(
+                resp.header("allow").as_deref(),
+                Some(allow),
+                "{dialect}: {m} {p}"
+            );
+        }
+        // And the methods named are served.
+        assert_eq!(r.get_op(&id).await.status, 200);
+        let head = r
+            .send(Method::HEAD, &item, Some(ALPHA_TOKEN), &[], None)
+            .await;
+        assert_eq!(head.status, 200);
+        // An unknown custom method names no resource: 404, any method.
+        for m in [Method::GET, Method::POST, Method::DELETE] {
+            let p = format!("{item}:delete");
+            let resp = r.send(m.clone(), &p, Some(ALPHA_TOKEN), &[], None).await;
+            assert_eq!(resp.status, 404, "{dialect}: {m} {p}");
+        }
+        r.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_empty_cursor_is_the_first_page() {
+    // AIP-158: an empty page token asks for the first page.
+    let r = Ref::start(config()).await;
+    let owner = format!("inst_{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
+    for _ in 0..3 {
+        r.fixture_as(
+            ALPHA_TOKEN,
+            json!({"state": "succeeded", "owner_type": "install", "owner_id": owner}),
+        )
+        .await;
+    }
+    let q = format!("/v1/operations?owner_type=install&owner_id={owner}&limit=2");
+    let first = r.get(&q, ALPHA_TOKEN).await;
+    let empty = r.get(&format!("{q}&cursor="), ALPHA_TOKEN).await;
+    assert_eq!(empty.status, 200);
+    assert_eq!(empty.bytes, first.bytes);
+    assert_eq!(empty.json()["has_more"], true);
+    // A cursor that is not ours is still refused.
+    let bad = r.get(&format!("{q}&cursor=%20"), ALPHA_TOKEN).await;
+    assert_eq!(bad.status, 400);
     r.stop().await;
 }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use opconform::reference::{ALPHA_TOKEN, ReferenceConfig, ReferenceServer};
+use opconform::reference::{ALPHA_TOKEN, Dialect, ReferenceConfig, ReferenceServer};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -51,6 +51,17 @@ fn validators() -> &'static Validators {
     })
 }
 
+/// akua's published OpenAPI document, `shared/contract/akua-openapi-public.json`
+/// beside the repository (`../shared`), or beside one of its parents (a git
+/// worktree lives deeper than the main checkout).
+pub fn published_openapi() -> Option<std::path::PathBuf> {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .skip(1)
+        .map(|dir| dir.join("shared/contract/akua-openapi-public.json"))
+        .find(|p| p.is_file())
+}
+
 /// Every violation of `body` against `kind`'s published schema.
 pub fn violations(kind: Kind, body: &Value) -> Vec<String> {
     let v = validators();
@@ -63,6 +74,41 @@ pub fn violations(kind: Kind, body: &Value) -> Vec<String> {
         .iter_errors(body)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect()
+}
+
+/// Every violation of `body` against the alternate dialect's envelope,
+/// D-INTRO's `{"error": {"code": "<string>", "message": "<string>"}}`.
+pub fn simple_envelope_violations(body: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    let Some(obj) = body.as_object() else {
+        return vec!["not a JSON object".into()];
+    };
+    if obj.len() != 1 {
+        errors.push(format!(
+            "top-level keys {:?}, expected only error",
+            obj.keys()
+        ));
+    }
+    match obj.get("error").and_then(Value::as_object) {
+        None => errors.push("no error object".into()),
+        Some(e) => {
+            let code = e.get("code").and_then(Value::as_str).unwrap_or("");
+            if code.is_empty()
+                || !code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                errors.push(format!(
+                    "code {:?} is not a snake_case string",
+                    e.get("code")
+                ));
+            }
+            if !e.get("message").is_some_and(Value::is_string) {
+                errors.push("message is not a string".into());
+            }
+        }
+    }
+    errors
 }
 
 /// Panics with every violation when `body` does not satisfy `kind`.
@@ -109,6 +155,8 @@ pub struct Ref {
     pub client: reqwest::Client,
     /// Validate every body against S-OAS (off for faulted servers).
     pub validate: bool,
+    /// The dialect the server answers in (its error envelope).
+    pub dialect: Dialect,
 }
 
 /// A test config: 50 ms steps, everything else default.
@@ -127,6 +175,7 @@ impl Ref {
     /// A server with `config` whose bodies are all schema-checked.
     pub async fn start(config: ReferenceConfig) -> Ref {
         let validate = config.faults.is_empty();
+        let dialect = config.dialect;
         let server = ReferenceServer::start(config, loopback())
             .await
             .expect("bind loopback");
@@ -141,6 +190,7 @@ impl Ref {
             server,
             client,
             validate,
+            dialect,
         }
     }
 
@@ -209,7 +259,19 @@ impl Ref {
         } else {
             Kind::Operation
         };
-        assert_valid(kind, &body);
+        if kind == Kind::Error && self.dialect == Dialect::Alternate {
+            let errors = simple_envelope_violations(&body);
+            assert!(
+                errors.is_empty(),
+                "{method} {path}: not the alternate envelope: {errors:?}\n{body:#}"
+            );
+        } else {
+            assert_valid(kind, &body);
+        }
+        if r.status == 405 {
+            let allow = r.header("allow").unwrap_or_default();
+            assert!(!allow.is_empty(), "{method} {path}: 405 without Allow");
+        }
         if kind == Kind::Operation {
             let etag = r.header("etag").unwrap_or_default();
             assert!(
@@ -310,4 +372,21 @@ pub fn id_of(op: &Value) -> String {
 /// The first `errors[].code` of an envelope.
 pub fn error_code(r: &Resp) -> i64 {
     r.json()["errors"][0]["code"].as_i64().unwrap_or(-1)
+}
+
+/// The `error.code` of an alternate-dialect envelope.
+pub fn error_name(r: &Resp) -> String {
+    r.json()["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The test config in a dialect and tempo.
+pub fn world(dialect: Dialect, tempo: opconform::reference::Tempo) -> ReferenceConfig {
+    ReferenceConfig {
+        dialect,
+        tempo,
+        ..config()
+    }
 }

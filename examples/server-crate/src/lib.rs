@@ -29,14 +29,8 @@ pub fn app() -> Router {
 pub fn operations_api() -> Router {
     opconform::reference::router(ReferenceConfig {
         tokens: vec![
-            TokenGrant {
-                token: TEST_TOKEN.into(),
-                workspace: "ws_alpha".into(),
-            },
-            TokenGrant {
-                token: OTHER_TOKEN.into(),
-                workspace: "ws_beta".into(),
-            },
+            TokenGrant::workspace(TEST_TOKEN, "ws_alpha"),
+            TokenGrant::workspace(OTHER_TOKEN, "ws_beta"),
         ],
         // Jobs advance one step every 100 ms: cancels settle within a
         // fraction of a second, and a client polling every 50 ms still sees
