@@ -1,6 +1,5 @@
 //! `opconform run`.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +10,7 @@ use crate::contract::{Mode, Schemas};
 use crate::exit::ExitStatus;
 use crate::model::CaseOutcome;
 use crate::redact::Redactor;
-use crate::reference::{self, ReferenceConfig, ReferenceServer};
+use crate::reference;
 use crate::report::{self, console};
 use crate::run::{self, Engine, FailOn, RunOptions, Target};
 
@@ -94,9 +93,57 @@ pub struct RunArgs {
     /// reference].
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub settle_window: Option<Duration>,
+    /// Which world the embedded reference serves (only without --target).
+    #[command(flatten)]
+    pub world: WorldArgs,
     /// libtest options: FILTER, --skip, --exact, --list, --test-threads ...
     #[command(flatten)]
     pub libtest: LibtestArgs,
+}
+
+/// `--dialect` and `--tempo` of the embedded reference.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct WorldArgs {
+    /// The embedded reference answers in akua's documented dialect or the
+    /// alternate one (every other choice lenient mode accepts: 200 cancels,
+    /// 412 stale If-Match, `{"error": ...}` envelopes, no list, ...).
+    #[arg(long, value_name = "DIALECT", default_value = "akua", value_parser = parse_dialect)]
+    pub dialect: reference::Dialect,
+    /// The embedded reference's operations stay put (`frozen`) or move on
+    /// their own (`live`: a step every ~200 ms, a retried step, done in ~2 s).
+    #[arg(long, value_name = "TEMPO", default_value = "frozen", value_parser = parse_tempo)]
+    pub tempo: reference::Tempo,
+}
+
+impl WorldArgs {
+    /// The world these flags name.
+    pub fn world(&self) -> run::World {
+        run::World {
+            dialect: self.dialect,
+            tempo: self.tempo,
+        }
+    }
+
+    /// Refuses a world other than the default together with a target.
+    pub(crate) fn check(&self, target_url: Option<&str>) -> Result<(), ExitStatus> {
+        if target_url.is_some() && self.world() != run::World::default() {
+            eprintln!(
+                "error: --dialect and --tempo choose the embedded reference's world; they cannot be used with --target"
+            );
+            return Err(ExitStatus::BadInput);
+        }
+        Ok(())
+    }
+}
+
+fn parse_dialect(s: &str) -> Result<reference::Dialect, String> {
+    s.parse()
+        .map_err(|e: reference::UnknownWorld| e.to_string())
+}
+
+fn parse_tempo(s: &str) -> Result<reference::Tempo, String> {
+    s.parse()
+        .map_err(|e: reference::UnknownWorld| e.to_string())
 }
 
 /// The `cargo test` options, forwarded to libtest-mimic.
@@ -257,6 +304,7 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
     };
     let target_url = args.target.target_url(&profile);
     TargetArgs::check_faults(target_url.as_deref(), &args.faults)?;
+    args.world.check(target_url.as_deref())?;
     let faults = reference::faults_named(&args.faults).map_err(|e| {
         eprintln!("error: {e}");
         ExitStatus::BadInput
@@ -390,33 +438,15 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
     let (target, server) = match remote {
         Some(t) => (t, None),
         None => {
-            let config = ReferenceConfig {
-                step_length: reference::EMBEDDED_STEP_LENGTH,
-                faults: faults.clone(),
-                fixtures: true,
-                ..ReferenceConfig::default()
-            };
-            let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
-            let server = rt
-                .block_on(ReferenceServer::start(config, addr))
+            let world = args.world.world();
+            let (mut target, server) = rt
+                .block_on(run::launch_embedded(world, faults.clone()))
                 .map_err(|e| {
                     eprintln!("error: failed to start the embedded reference server: {e}");
                     ExitStatus::TargetUnreachable
                 })?;
-            (
-                Target {
-                    base_url: server.base_url(),
-                    token: Some(reference::ALPHA_TOKEN.to_string()),
-                    foreign_token: Some(reference::BETA_TOKEN.to_string()),
-                    broad_token: None,
-                    context: args.target.context.clone(),
-                    fixtures_url: Some(server.fixtures_url()),
-                    static_ops: Vec::new(),
-                    embedded: true,
-                    faults: faults.iter().map(|f| f.name.to_string()).collect(),
-                },
-                Some(server),
-            )
+            target.context = args.target.context.clone();
+            (target, Some(server))
         }
     };
     let engine = Arc::new(Engine::new(target, options, schemas).map_err(|e| {

@@ -6,12 +6,12 @@ use std::time::Duration;
 use crate::contract::Mode;
 use crate::exit::ExitStatus;
 use crate::reference::{self, FaultInfo};
-use crate::run::{self, Detection, KillMatrix, RunOptions};
+use crate::run::{self, Detection, Expected, KillMatrix, RunOptions};
 
 /// Arguments of `opconform selftest`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  opconform selftest\n  opconform selftest --fault done-lags-state --fault wait-no-wake\n  opconform selftest --cases cases/ --cases my-cases/ --concurrency 2\n  opconform selftest --settle-deadline 30"
+    after_help = "Examples:\n  opconform selftest\n  opconform selftest --dialect alternate --tempo live\n  opconform selftest --fault done-lags-state --fault wait-no-wake\n  opconform selftest --cases cases/ --cases my-cases/ --concurrency 2\n  opconform selftest --settle-deadline 30"
 )]
 pub struct SelftestArgs {
     /// Test only this fault (repeatable; default: every catalogued fault).
@@ -21,7 +21,7 @@ pub struct SelftestArgs {
     #[arg(long = "cases", value_name = "PATH")]
     pub cases: Vec<PathBuf>,
     /// Cases run at once against each reference instance.
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = 8)]
     pub concurrency: usize,
     /// Faulty reference instances run at once (each gets its own server).
     #[arg(long, value_name = "N", default_value_t = 4)]
@@ -31,10 +31,18 @@ pub struct SelftestArgs {
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub settle_deadline: u64,
     /// Run the suite in lenient mode. By default selftest runs it in strict
-    /// mode: the reference implements akua's own conventions, so
-    /// strict-only invariants count, and several faults break only those.
-    #[arg(long)]
+    /// mode against the akua dialect (the reference implements akua's own
+    /// conventions, so strict-only invariants count, and several faults
+    /// break only those) and in lenient mode against the alternate one
+    /// (which takes the other documented choices).
+    #[arg(long, conflicts_with = "strict")]
     pub lenient: bool,
+    /// Run the suite in strict mode whatever the dialect.
+    #[arg(long)]
+    pub strict: bool,
+    /// Which world the reference serves: its dialect and tempo.
+    #[command(flatten)]
+    pub world: super::run::WorldArgs,
 }
 
 /// Runs `opconform selftest`.
@@ -53,29 +61,41 @@ fn selftest_main(args: SelftestArgs) -> Result<ExitStatus, ExitStatus> {
             ExitStatus::BadInput
         })?
     };
-    let cases = super::run::load(&args.cases)?;
+    let world = args.world.world();
+    let mut cases = super::run::load(&args.cases)?;
+    let skipped_list = !world.has_list();
+    if skipped_list {
+        // The dialect has no list endpoint (`--skip list`).
+        cases.retain(|c| !c.name.contains("list"));
+    }
     let rt = super::run::runtime()?;
+    let mode = if args.lenient {
+        Mode::Lenient
+    } else if args.strict || world.dialect == reference::Dialect::Akua {
+        Mode::Strict
+    } else {
+        Mode::Lenient
+    };
     let options = RunOptions {
-        mode: if args.lenient {
-            Mode::Lenient
-        } else {
-            Mode::Strict
-        },
+        mode,
         settle_deadline: Duration::from_secs(args.settle_deadline),
+        settle_window: run::EMBEDDED_SETTLE_WINDOW,
         ..RunOptions::default()
     };
     println!(
-        "selftest: {} faults, suite in {} mode{}",
+        "selftest: {} faults, reference world {}, suite in {} mode{}",
         faults.len(),
+        world.name(),
         mode_name(options.mode),
-        if args.lenient {
-            ""
+        if skipped_list {
+            " (list cases skipped: this dialect has no list endpoint)"
         } else {
-            " (--lenient for the lenient reading)"
+            ""
         }
     );
     let matrix = rt
-        .block_on(run::selftest(
+        .block_on(run::selftest_in(
+            world,
             &cases,
             &options,
             &faults,
@@ -86,7 +106,7 @@ fn selftest_main(args: SelftestArgs) -> Result<ExitStatus, ExitStatus> {
             eprintln!("error: failed to {e}");
             ExitStatus::TargetUnreachable
         })?;
-    print!("{}", render(&matrix, options.mode));
+    print!("{}", render(&matrix));
     Ok(if matrix.passes() {
         ExitStatus::Success
     } else {
@@ -102,23 +122,23 @@ fn mode_name(mode: Mode) -> &'static str {
 }
 
 /// The kill matrix as text.
-fn render(m: &KillMatrix, mode: Mode) -> String {
+fn render(m: &KillMatrix) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let r = &m.reference;
+    let inconclusive = r.count("inconclusive");
+    let reference_ok =
+        m.reference_failures.is_empty() && inconclusive <= run::REFERENCE_INCONCLUSIVE_ALLOWED;
     let _ = writeln!(
         out,
-        "reference: {} ({} passed, {} failed, {} flaky, {} skipped, {} inconclusive)",
-        if m.reference_failures.is_empty() {
-            "ok"
-        } else {
-            "FAILED"
-        },
+        "reference: {} ({} passed, {} failed, {} flaky, {} skipped, {} inconclusive; at most {} inconclusive allowed)",
+        if reference_ok { "ok" } else { "FAILED" },
         r.count("passed"),
         r.count("failed"),
         r.count("flaky"),
         r.count("skipped"),
-        r.count("inconclusive"),
+        inconclusive,
+        run::REFERENCE_INCONCLUSIVE_ALLOWED,
     );
     for name in &m.reference_failures {
         let _ = writeln!(out, "  reference failed: {name}");
@@ -131,46 +151,52 @@ fn render(m: &KillMatrix, mode: Mode) -> String {
         .unwrap_or(5)
         .max(5);
     let _ = writeln!(out, "\n{:<width$}  verdict", "fault");
-    let (mut detected, mut missed, mut generated) = (0, 0, 0);
+    let (mut detected, mut missed, mut unseen) = (0, 0, 0);
     for row in &m.rows {
         let verdict = match &row.detection {
-            Detection::Detected { by } => {
-                detected += 1;
-                format!("detected by {}", by.join(", "))
-            }
-            Detection::OtherInvariantsOnly { by } => {
-                format!(
-                    "MISSED: detected by OTHER invariants only: {} (breaks {})",
-                    by.join(", "),
-                    row.breaks.join(", ")
-                )
-            }
-            Detection::Missed => format!("MISSED (breaks {})", row.breaks.join(", ")),
+            Detection::Detected { by } => format!("detected by {}", by.join(", ")),
+            Detection::FlakyOnly { by } => format!(
+                "only flaky: {} failed once, not on confirmation (not a kill)",
+                by.join(", ")
+            ),
+            Detection::OtherInvariantsOnly { by } => format!(
+                "detected by OTHER invariants only: {} (breaks {})",
+                by.join(", "),
+                row.breaks.join(", ")
+            ),
+            Detection::Missed => format!("not detected (breaks {})", row.breaks.join(", ")),
         };
-        if !row.detected() {
-            if row.generated_only {
-                generated += 1;
-            } else {
-                missed += 1;
+        let tag = match row.expected {
+            Expected::Visible if row.detected() => {
+                detected += 1;
+                String::new()
             }
-        }
-        let tag = if row.generated_only && !row.detected() {
-            " [generated-only: fuzz is expected to find it]"
-        } else {
-            ""
+            Expected::Visible => {
+                missed += 1;
+                " [MISSED]".to_string()
+            }
+            Expected::GeneratedOnly => {
+                unseen += 1;
+                " [generated-only: fuzz is expected to find it]".to_string()
+            }
+            Expected::Absent(why) => {
+                unseen += 1;
+                format!(" [absent in this world: {why}]")
+            }
+            Expected::LenientAccepts(why) => {
+                unseen += 1;
+                format!(" [lenient mode accepts it: {why}]")
+            }
         };
         let _ = writeln!(out, "{:<width$}  {verdict}{tag}", row.fault);
     }
     let _ = writeln!(
         out,
-        "\nselftest result ({} mode): {}. {detected} detected; {missed} missed; {generated} generated-only not detected; reference {}",
-        mode_name(mode),
+        "\nselftest result ({}, {} mode): {}. {detected} detected; {missed} missed; {unseen} not visible here; reference {}",
+        m.world.name(),
+        mode_name(m.mode),
         if m.passes() { "ok" } else { "FAILED" },
-        if m.reference_failures.is_empty() {
-            "clean"
-        } else {
-            "failing"
-        }
+        if reference_ok { "clean" } else { "failing" }
     );
     out
 }

@@ -4,6 +4,8 @@
 //! ship; the reference switches it on with a small `if app.has(Fault::X)`
 //! branch where that bug would live.
 
+use super::world::{Dialect, Tempo};
+
 /// One catalogued fault: a realistic implementer bug the reference can
 /// switch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +79,7 @@ fault_catalogue! {
         ["OP-ETAG-HEADER"], false;
     ChangesAfterDone = "changes-after-done",
         "a finaliser job rewrites completed_at (a second later) ~400 ms after the operation became done",
-        ["OP-IMMUTABLE-DONE"], false;
+        ["OP-IMMUTABLE-DONE", "HIST-COMPLETED-AT-ONCE"], false;
     EtagFrozen = "etag-frozen",
         "the ETag is computed once at creation and never changes while the operation does",
         ["ETAG-CHANGES"], false;
@@ -215,14 +217,62 @@ fault_catalogue! {
         "an unknown id containing '-' crashes the lookup (500) instead of 404",
         ["CANCEL-NOT-FOUND"], true;
     KeyLen49To63Rejected = "key-len-49-63-rejected",
-        "Idempotency-Keys of 49-63 characters are rejected (stale 48-char limit; only 64 was patched)",
-        ["CANCEL-202-ENVELOPE"], true;
+        "Idempotency-Keys of 49-63 characters are rejected (stale 48-char limit; only 64 was patched), before the id is looked up",
+        ["CANCEL-202-ENVELOPE", "CANCEL-NOT-FOUND"], true;
     IfMatchListFirstOnly = "ifmatch-list-first-only",
         "an If-Match list is compared by its first tag only",
         ["CANCEL-IFMATCH-CURRENT"], true;
 }
 
 impl Fault {
+    /// Why the fault changes nothing in a world of the reference (so no
+    /// suite can see it there), or `None` when it acts there.
+    pub fn absent_in(self, dialect: Dialect, tempo: Tempo) -> Option<&'static str> {
+        use Fault as F;
+        match (self, dialect, tempo) {
+            (
+                F::ListDropsPageBoundary
+                | F::ListOldestFirst
+                | F::ListIncludesSteps
+                | F::ListCursorOnLastPage
+                | F::ListLimitIgnored
+                | F::ListLimitZeroAccepted
+                | F::ListOwnerTypeAlone
+                | F::ListCrossWorkspace,
+                Dialect::Alternate,
+                _,
+            ) => Some("the alternate dialect has no list endpoint"),
+            (F::ColonEncoded404, Dialect::Alternate, _) => {
+                Some("the alternate dialect routes only a literal `:` by design")
+            }
+            (F::LastErrorSticky, Dialect::Alternate, Tempo::Frozen) => {
+                Some("no step ever fails there: no `retrying` fixture, nothing moves")
+            }
+            _ => None,
+        }
+    }
+
+    /// Why the lenient reading accepts what the fault does (so only a
+    /// strict run can see it), or `None` when lenient mode sees it too.
+    pub fn lenient_accepts(self) -> Option<&'static str> {
+        use Fault as F;
+        match self {
+            F::EtagMissing => {
+                Some("an ETag header is akua's convention (OP-ETAG-HEADER is strict-only)")
+            }
+            F::ReplayNewBody => Some("AIP-155 allows a replay to return the current state"),
+            F::ColonEncoded404 => Some("RFC 3986 does not make %3A and `:` equivalent"),
+            F::Recancel409 => {
+                Some("409 is a fair answer to a second cancel while the first drains")
+            }
+            F::IfMatchBeforeTerminal => {
+                Some("409 and 412 are tolerated for a stale If-Match on a done operation")
+            }
+            F::IdLenUnchecked => Some("404 is tolerated for an over-length id (no such operation)"),
+            _ => None,
+        }
+    }
+
     /// The catalogue entry of this fault.
     pub fn info(self) -> &'static FaultInfo {
         &FAULTS[self as usize]

@@ -5,6 +5,7 @@ mod bundled;
 mod checks;
 mod client;
 mod clock;
+mod embedded;
 mod engine;
 mod eventually;
 mod explain;
@@ -35,6 +36,7 @@ pub(crate) use client::describe;
 #[cfg(test)]
 pub(crate) use client::{RawResponse, Sent};
 pub use clock::rfc3339;
+pub use embedded::{World, embedded_config, embedded_target, launch_embedded};
 pub use engine::Engine;
 pub use options::{DEFAULT_SETTLE_WINDOW, EMBEDDED_SETTLE_WINDOW, FailOn, RunOptions, Target};
 pub(crate) use pacing::Pacer;
@@ -50,8 +52,9 @@ pub use request::{INVALID_AUTH, MALFORMED_AUTH, WRONG_SCHEME};
 pub use run_all::{DEADLINE_REASON, assemble, not_run, run_all, run_with_deadline};
 pub use safety::{guard as cancel_guard, is_cancel};
 pub use selftest::{
-    Detection, FaultRow, KillMatrix, Launched, SelftestError, detection, failed_invariants,
-    launch_reference, selftest, selftest_parallel, selftest_with,
+    Detection, Expected, FaultRow, KillMatrix, Launched, REFERENCE_INCONCLUSIVE_ALLOWED,
+    SelftestError, detection, failed_invariants, flaky_invariants, launch_reference,
+    launch_reference_in, selftest, selftest_in, selftest_parallel, selftest_with,
 };
 #[cfg(test)]
 pub(crate) use step::{StepJudge, judge_response};

@@ -3,13 +3,15 @@
 
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::case::PlannedCase;
+use crate::contract::Mode;
 use crate::contract::Schemas;
 use crate::model::{CaseOutcome, RunResult, Verdict};
-use crate::reference::{self, FaultInfo, ReferenceConfig, ReferenceServer};
+use crate::reference::{Fault, FaultInfo, ReferenceServer};
+
+use super::embedded::World;
 
 use super::engine::Engine;
 use super::options::{RunOptions, Target};
@@ -43,6 +45,12 @@ pub enum Detection {
         /// The failed invariants among the fault's `breaks`.
         by: Vec<String>,
     },
+    /// Its invariants failed only in flaky cases (seen once, not on the
+    /// confirmation): not a decisive kill.
+    FlakyOnly {
+        /// The invariants among the fault's `breaks` that failed.
+        by: Vec<String>,
+    },
     /// Only invariants outside the fault's `breaks` failed (counts as missed).
     OtherInvariantsOnly {
         /// The failed invariants.
@@ -63,22 +71,70 @@ pub struct FaultRow {
     pub breaks: Vec<&'static str>,
     /// Only generated inputs (fuzz) are expected to find it.
     pub generated_only: bool,
-    /// Every invariant that failed against it.
+    /// Whether this world and mode can see it at all.
+    pub expected: Expected,
+    /// Every invariant that failed against it in a failed case.
     pub failed_invariants: Vec<String>,
     /// The verdict.
     pub detection: Detection,
 }
 
 impl FaultRow {
-    /// True when one of the fault's own invariants failed.
+    /// True when one of the fault's own invariants failed in a failed case.
     pub fn detected(&self) -> bool {
         matches!(self.detection, Detection::Detected { .. })
     }
+
+    /// True when the row counts against the selftest: a fault the world and
+    /// mode can see was not killed decisively.
+    pub fn missed(&self) -> bool {
+        self.expected == Expected::Visible && !self.detected()
+    }
 }
+
+/// Whether a world and mode can see a fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// The fixed cases must kill it.
+    Visible,
+    /// Only generated inputs (fuzz) are expected to find it.
+    GeneratedOnly,
+    /// It changes nothing in this world of the reference (why).
+    Absent(&'static str),
+    /// The lenient reading accepts what it does (why): only strict sees it.
+    LenientAccepts(&'static str),
+}
+
+impl Expected {
+    /// What `world` and `mode` can see of `fault`.
+    pub fn of(fault: &FaultInfo, world: World, mode: Mode) -> Expected {
+        let Some(f) = Fault::from_info(fault) else {
+            return Expected::Visible;
+        };
+        if let Some(why) = f.absent_in(world.dialect, world.tempo) {
+            Expected::Absent(why)
+        } else if fault.generated_only {
+            Expected::GeneratedOnly
+        } else if let Some(why) = f.lenient_accepts().filter(|_| mode == Mode::Lenient) {
+            Expected::LenientAccepts(why)
+        } else {
+            Expected::Visible
+        }
+    }
+}
+
+/// Inconclusive trials the clean reference may have and still pass: a
+/// live world moves, and a trial may keep meeting operations that finish
+/// by themselves.
+pub const REFERENCE_INCONCLUSIVE_ALLOWED: usize = 2;
 
 /// The result of a selftest.
 #[derive(Debug, Clone)]
 pub struct KillMatrix {
+    /// The reference's world.
+    pub world: World,
+    /// The suite's reading.
+    pub mode: Mode,
     /// The run against the clean reference.
     pub reference: RunResult,
     /// Cases that failed (or were flaky) against the clean reference.
@@ -88,11 +144,14 @@ pub struct KillMatrix {
 }
 
 impl KillMatrix {
-    /// True when the reference passed everything and every fault outside the
-    /// generated-only group was detected.
+    /// True when the reference passed (no failed or flaky case, at most
+    /// [`REFERENCE_INCONCLUSIVE_ALLOWED`] inconclusive ones) and every fault
+    /// this world and mode can see was killed decisively by one of the
+    /// invariants it breaks.
     pub fn passes(&self) -> bool {
         self.reference_failures.is_empty()
-            && self.rows.iter().all(|r| r.generated_only || r.detected())
+            && self.reference.count("inconclusive") <= REFERENCE_INCONCLUSIVE_ALLOWED
+            && !self.rows.iter().any(FaultRow::missed)
     }
 
     /// Did `invariant` fail against `fault`?
@@ -112,11 +171,21 @@ pub struct Launched {
     pub server: Option<ReferenceServer>,
 }
 
-/// Invariants with a failing check in a failed or flaky case.
+/// Invariants with a failing check in a failed case (a decisive verdict:
+/// flaky cases do not count, see [`flaky_invariants`]).
 pub fn failed_invariants(result: &RunResult) -> Vec<String> {
+    invariants_failing_in(result, &CaseOutcome::Failed)
+}
+
+/// Invariants with a failing check in a flaky case.
+pub fn flaky_invariants(result: &RunResult) -> Vec<String> {
+    invariants_failing_in(result, &CaseOutcome::Flaky)
+}
+
+fn invariants_failing_in(result: &RunResult, outcome: &CaseOutcome) -> Vec<String> {
     let mut out = BTreeSet::new();
     for case in &result.cases {
-        if matches!(case.outcome, CaseOutcome::Failed | CaseOutcome::Flaky) {
+        if &case.outcome == outcome {
             for check in case.steps.iter().flat_map(|s| &s.checks) {
                 if check.verdict == Verdict::Fail {
                     out.insert(check.invariant.clone());
@@ -127,15 +196,21 @@ pub fn failed_invariants(result: &RunResult) -> Vec<String> {
     out.into_iter().collect()
 }
 
-/// Classifies the failed invariants of a run against `fault`.
-pub fn detection(fault: &FaultInfo, failed: &[String]) -> Detection {
-    let by: Vec<String> = failed
-        .iter()
-        .filter(|i| fault.breaks.contains(&i.as_str()))
-        .cloned()
-        .collect();
+/// Classifies the invariants that failed against `fault`: in failed cases
+/// (`failed`) and only in flaky ones (`flaky`).
+pub fn detection(fault: &FaultInfo, failed: &[String], flaky: &[String]) -> Detection {
+    let own = |list: &[String]| -> Vec<String> {
+        list.iter()
+            .filter(|i| fault.breaks.contains(&i.as_str()))
+            .cloned()
+            .collect()
+    };
+    let by = own(failed);
+    let flaky_by = own(flaky);
     if !by.is_empty() {
         Detection::Detected { by }
+    } else if !flaky_by.is_empty() {
+        Detection::FlakyOnly { by: flaky_by }
     } else if !failed.is_empty() {
         Detection::OtherInvariantsOnly {
             by: failed.to_vec(),
@@ -158,13 +233,24 @@ where
     F: Fn(Option<&'static FaultInfo>) -> Fut,
     Fut: Future<Output = Result<Launched, SelftestError>>,
 {
-    selftest_parallel(cases, options, faults, concurrency, 1, launch).await
+    selftest_parallel(
+        World::default(),
+        cases,
+        options,
+        faults,
+        concurrency,
+        1,
+        launch,
+    )
+    .await
 }
 
 /// [`selftest_with`], with up to `faults_at_once` faulty targets running at
 /// the same time (each on its own instance, so they cannot interfere except
 /// through CPU time). Rows keep the order of `faults`.
+#[allow(clippy::too_many_arguments)]
 pub async fn selftest_parallel<F, Fut>(
+    world: World,
     cases: &[PlannedCase],
     options: &RunOptions,
     faults: &[&'static FaultInfo],
@@ -211,16 +297,20 @@ where
     for (fault, result) in runs {
         let result = result?;
         let failed = failed_invariants(&result);
+        let flaky = flaky_invariants(&result);
         rows.push(FaultRow {
             fault: fault.name,
             summary: fault.summary,
             breaks: fault.breaks.to_vec(),
             generated_only: fault.generated_only,
-            detection: detection(fault, &failed),
+            expected: Expected::of(fault, world, options.mode),
+            detection: detection(fault, &failed, &flaky),
             failed_invariants: failed,
         });
     }
     Ok(KillMatrix {
+        world,
+        mode: options.mode,
         reference,
         reference_failures,
         rows,
@@ -273,43 +363,34 @@ where
     done.into_iter().map(|(_, out)| out).collect()
 }
 
-/// The embedded reference as a selftest target: loopback, 20 ms steps,
-/// fixtures on, both workspaces' tokens.
-pub async fn launch_reference(
+/// The embedded reference in `world` as a selftest target (see
+/// [`super::embedded`]).
+pub async fn launch_reference_in(
+    world: super::embedded::World,
     fault: Option<&'static FaultInfo>,
 ) -> Result<Launched, SelftestError> {
-    let config = ReferenceConfig {
-        step_length: reference::EMBEDDED_STEP_LENGTH,
-        faults: fault.into_iter().collect(),
-        fixtures: true,
-        ..ReferenceConfig::default()
-    };
-    let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
-    let server = ReferenceServer::start(config, addr)
+    let (target, server) = super::embedded::launch_embedded(world, fault.into_iter().collect())
         .await
         .map_err(|source| SelftestError::Launch {
             fault: fault.map(|f| f.name),
             source,
         })?;
-    let target = Target {
-        base_url: server.base_url(),
-        token: Some(reference::ALPHA_TOKEN.to_string()),
-        foreign_token: Some(reference::BETA_TOKEN.to_string()),
-        broad_token: None,
-        context: None,
-        fixtures_url: Some(server.fixtures_url()),
-        static_ops: Vec::new(),
-        embedded: true,
-        faults: fault.map(|f| vec![f.name.to_string()]).unwrap_or_default(),
-    };
     Ok(Launched {
         target,
         server: Some(server),
     })
 }
 
-/// [`selftest_parallel`] against the embedded reference: `concurrency`
-/// cases at once per instance, `faults_at_once` faulty instances at once.
+/// The embedded reference (akua dialect, frozen tempo) as a selftest target.
+pub async fn launch_reference(
+    fault: Option<&'static FaultInfo>,
+) -> Result<Launched, SelftestError> {
+    launch_reference_in(super::embedded::World::default(), fault).await
+}
+
+/// [`selftest_parallel`] against the embedded reference in its default
+/// world: `concurrency` cases at once per instance, `faults_at_once` faulty
+/// instances at once.
 pub async fn selftest(
     cases: &[PlannedCase],
     options: &RunOptions,
@@ -317,13 +398,34 @@ pub async fn selftest(
     concurrency: usize,
     faults_at_once: usize,
 ) -> Result<KillMatrix, SelftestError> {
-    selftest_parallel(
+    selftest_in(
+        World::default(),
         cases,
         options,
         faults,
         concurrency,
         faults_at_once,
-        launch_reference,
+    )
+    .await
+}
+
+/// [`selftest`] against the embedded reference in `world`.
+pub async fn selftest_in(
+    world: World,
+    cases: &[PlannedCase],
+    options: &RunOptions,
+    faults: &[&'static FaultInfo],
+    concurrency: usize,
+    faults_at_once: usize,
+) -> Result<KillMatrix, SelftestError> {
+    selftest_parallel(
+        world,
+        cases,
+        options,
+        faults,
+        concurrency,
+        faults_at_once,
+        |fault| launch_reference_in(world, fault),
     )
     .await
 }
@@ -378,17 +480,24 @@ mod tests {
     #[test]
     fn detection_prefers_own_invariants() {
         assert_eq!(
-            detection(&FAULT, &["B".into(), "C".into()]),
+            detection(&FAULT, &["B".into(), "C".into()], &[]),
             Detection::Detected {
                 by: vec!["B".into()]
             }
         );
         assert_eq!(
-            detection(&FAULT, &["C".into()]),
+            detection(&FAULT, &["C".into()], &[]),
             Detection::OtherInvariantsOnly {
                 by: vec!["C".into()]
             }
         );
-        assert_eq!(detection(&FAULT, &[]), Detection::Missed);
+        assert_eq!(detection(&FAULT, &[], &[]), Detection::Missed);
+        // Failing only in flaky cases is not a kill.
+        assert_eq!(
+            detection(&FAULT, &[], &["A".into()]),
+            Detection::FlakyOnly {
+                by: vec!["A".into()]
+            }
+        );
     }
 }

@@ -103,42 +103,9 @@ fn catalogued_breaks(fault: &str) -> &'static [&'static str] {
         .breaks
 }
 
-/// Invariants a fault demonstrably breaks that its catalogue entry
-/// (`src/reference/faults.rs`, being rewritten elsewhere) does not list yet:
-/// (fault, invariant, why). Each belongs in the fault's `breaks`;
-/// `fault_gaps_are_still_gaps` fails once it is there, so the list cannot
-/// go stale.
-const NOT_YET_IN_BREAKS: &[(&str, &str, &str)] = &[(
-    "key-len-49-63-rejected",
-    "CANCEL-NOT-FOUND",
-    "the key length is checked before the lookup, so a cancel of an unknown id \
-     with a 49-63 character key answers 400, not 404 (seed 1 finds this first)",
-)];
-
-/// What a counterexample found against `fault` may blame.
+/// What a counterexample found against `fault` may blame: its `breaks`.
 fn breaks(fault: &str) -> Vec<&'static str> {
-    let mut all = catalogued_breaks(fault).to_vec();
-    all.extend(
-        NOT_YET_IN_BREAKS
-            .iter()
-            .filter(|(f, _, _)| *f == fault)
-            .map(|(_, i, _)| *i),
-    );
-    all
-}
-
-#[test]
-fn fault_gaps_are_still_gaps() {
-    for (fault, invariant, why) in NOT_YET_IN_BREAKS {
-        assert!(
-            !catalogued_breaks(fault).contains(invariant),
-            "{fault} now lists {invariant} in its breaks: remove it from NOT_YET_IN_BREAKS ({why})"
-        );
-        assert!(
-            opconform::contract::ids().contains(invariant),
-            "{invariant} is not an invariant"
-        );
-    }
+    catalogued_breaks(fault).to_vec()
 }
 
 /// A counterexample found against `fault` blames what the fault breaks:

@@ -37,28 +37,7 @@ fn cfg(dialect: Dialect, tempo: Tempo) -> ReferenceConfig {
 
 /// Why `fault` cannot show in this world, when its feature is absent there.
 fn absent_in(fault: Fault, dialect: Dialect, tempo: Tempo) -> Option<&'static str> {
-    use Fault as F;
-    match (fault, dialect, tempo) {
-        (
-            F::ListDropsPageBoundary
-            | F::ListOldestFirst
-            | F::ListIncludesSteps
-            | F::ListCursorOnLastPage
-            | F::ListLimitIgnored
-            | F::ListLimitZeroAccepted
-            | F::ListOwnerTypeAlone
-            | F::ListCrossWorkspace,
-            Dialect::Alternate,
-            _,
-        ) => Some("the alternate dialect has no list endpoint"),
-        (F::ColonEncoded404, Dialect::Alternate, _) => {
-            Some("the alternate dialect routes only a literal `:` by design")
-        }
-        (F::LastErrorSticky, Dialect::Alternate, Tempo::Frozen) => {
-            Some("no step ever fails there: no `retrying` fixture, nothing live")
-        }
-        _ => None,
-    }
+    fault.absent_in(dialect, tempo)
 }
 
 async fn private_owner_ops(r: &Ref, n: usize) -> (String, Vec<String>) {
