@@ -361,13 +361,18 @@ pub fn apply(steps: &[Step]) -> Result<(), String> {
         for argv in step.commands() {
             eprintln!("xtask: {}", shell_line(&argv));
             let mut command = Command::new(&argv[0]);
+            if matches!(step, Step::Apt(_)) {
+                // Another apt-get (a parallel build's set-up, unattended
+                // upgrades after boot) holds the dpkg lock for minutes at
+                // most: wait for it rather than fail at once. Not in the
+                // printed commands: a person sees the error and retries.
+                command.args(["-o", "DPkg::Lock::Timeout=600"]);
+                command.env("DEBIAN_FRONTEND", "noninteractive");
+            }
             command.args(&argv[1..]);
             // apt-get and pip narrate every package; their errors go to
             // stderr, which stays.
             command.stdout(Stdio::null());
-            if matches!(step, Step::Apt(_)) {
-                command.env("DEBIAN_FRONTEND", "noninteractive");
-            }
             let status = command
                 .status()
                 .map_err(|e| format!("could not start `{}`: {e}", argv[0]))?;
