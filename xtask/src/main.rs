@@ -4,7 +4,8 @@
 //!
 //! - `cargo xtask test [ARGS]`: installs what the test suite needs and this
 //!   machine lacks (or says exactly how, and stops), then `cargo test
-//!   --locked --workspace [ARGS]`, and closes with one summary line.
+//!   --locked --workspace --no-fail-fast [ARGS]`, and closes with one
+//!   summary line.
 //! - `cargo xtask ci`: what `.ci/run` runs: the same set-up, `cargo fmt`
 //!   and `cargo clippy` checks, then the tests as above.
 //! - `cargo xtask extract-schema [--check] [--from FILE]`: writes (or checks)
@@ -25,7 +26,7 @@ usage: cargo xtask <task>
 
 tasks:
   test [ARGS]       install what the tests need (or print how), then
-                    `cargo test --locked --workspace [ARGS]`
+                    `cargo test --locked --workspace --no-fail-fast [ARGS]`
   ci                set-up, `cargo fmt --check`, `cargo clippy -D warnings`, then the tests
   extract-schema    write tests/data/akua-operations.schema.json from
                     ../shared/contract/akua-openapi-public.json
@@ -153,12 +154,17 @@ fn cargo_test(schemathesis: &Path, args: &[String]) -> (Result<(), String>, Tota
     let mut totals = Totals::default();
     let mut command = cargo();
     command
-        .args(["test", "--locked", "--workspace"])
+        // --no-fail-fast: one failing binary must not hide the others'
+        // results (CI shows every failure in one run).
+        .args(["test", "--locked", "--workspace", "--no-fail-fast"])
         .args(args)
         // The fidelity test's Schemathesis (see the reference tests).
         .env("SCHEMATHESIS", schemathesis)
         .stdout(Stdio::piped());
-    eprintln!("xtask: cargo test --locked --workspace {}", args.join(" "));
+    eprintln!(
+        "xtask: cargo test --locked --workspace --no-fail-fast {}",
+        args.join(" ")
+    );
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(e) => return (Err(format!("could not start cargo: {e}")), totals),
