@@ -1,9 +1,8 @@
 //! Contract artefacts end to end: bundled schemas and akua's own OpenAPI
 //! document (the repository's extract of it, and the document itself when
 //! it is beside the clone; see `support::akua`) agree on valid and broken
-//! bodies; wrong documents fail with
-//! errors that name the file and the component; `opconform invariants`
-//! prints the catalogue.
+//! bodies; wrong documents fail with errors that name the file and the
+//! component; `opconform invariants` prints the catalogue.
 
 use std::path::{Path, PathBuf};
 
