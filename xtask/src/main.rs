@@ -71,6 +71,23 @@ fn target_dir() -> PathBuf {
 fn cargo() -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command.current_dir(workspace_root());
+    // `cargo run` gave us xtask's CARGO_PKG_* and CARGO_MANIFEST_*. Build
+    // scripts that watch them (ring's does) would see a change from a plain
+    // `cargo test` and rebuild, with everything above them, at every switch.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&key.as_ref())
+        {
+            command.env_remove(key.as_ref());
+        }
+    }
     command
 }
 
