@@ -14,9 +14,8 @@
 mod extract;
 mod setup;
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use setup::{Action, Host};
@@ -135,83 +134,27 @@ fn prepare() -> Result<Prepared, ExitCode> {
     })
 }
 
-/// Totals of libtest's `test result:` lines.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Totals {
-    passed: u64,
-    failed: u64,
-    ignored: u64,
-}
-
-impl Totals {
-    /// Adds `line` when it is a libtest closing line.
-    fn add(&mut self, line: &str) {
-        let Some(rest) = line.trim_end().strip_prefix("test result: ") else {
-            return;
-        };
-        let counts = rest.split_once(". ").map_or(rest, |(_, c)| c);
-        for part in counts.split("; ") {
-            let Some((n, word)) = part.split_once(' ') else {
-                continue;
-            };
-            let Ok(n) = n.parse::<u64>() else { continue };
-            match word {
-                "passed" => self.passed += n,
-                "failed" => self.failed += n,
-                "ignored" => self.ignored += n,
-                _ => {}
-            }
-        }
-    }
-}
-
-/// `cargo test --locked --workspace ARGS`, its output passed through as it
-/// comes and its result lines added up.
-fn cargo_test(schemathesis: &Path, args: &[String]) -> (Result<(), String>, Totals) {
-    let mut totals = Totals::default();
-    let mut command = cargo();
-    command
+/// `cargo test --locked --workspace --no-fail-fast ARGS`, with the venv's
+/// Schemathesis.
+fn cargo_test(schemathesis: &Path, args: &[String]) -> Result<(), String> {
+    eprintln!(
+        "xtask: cargo test --locked --workspace --no-fail-fast {}",
+        args.join(" ")
+    );
+    let status = cargo()
         // --no-fail-fast: one failing binary must not hide the others'
         // results (CI shows every failure in one run).
         .args(["test", "--locked", "--workspace", "--no-fail-fast"])
         .args(args)
         // The fidelity test's Schemathesis (see the reference tests).
         .env("SCHEMATHESIS", schemathesis)
-        .stdout(Stdio::piped());
-    eprintln!(
-        "xtask: cargo test --locked --workspace --no-fail-fast {}",
-        args.join(" ")
-    );
-    let mut child = match command.spawn() {
-        Ok(child) => child,
-        Err(e) => return (Err(format!("could not start cargo: {e}")), totals),
-    };
-    let mut stdout = child.stdout.take().expect("stdout is piped");
-    let mut out = std::io::stdout();
-    let mut buf = [0u8; 8192];
-    let mut line = Vec::new();
-    // Forward chunks, not lines, so a running test's `test x ... ` shows at once.
-    while let Ok(n) = stdout.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        let _ = out.write_all(&buf[..n]);
-        let _ = out.flush();
-        for &b in &buf[..n] {
-            if b == b'\n' {
-                totals.add(&String::from_utf8_lossy(&line));
-                line.clear();
-            } else {
-                line.push(b);
-            }
-        }
+        .status()
+        .map_err(|e| format!("could not start cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo test failed ({status})"))
     }
-    let result = match child.wait() {
-        Ok(status) if status.success() => Ok(()),
-        Ok(status) => Err(format!("cargo test failed ({status})")),
-        Err(e) => Err(format!("waiting for cargo test: {e}")),
-    };
-    (result, totals)
 }
 
 fn minutes(d: Duration) -> String {
@@ -229,7 +172,6 @@ fn summary(
     prepared: &Prepared,
     checks: &str,
     tests: &Result<(), String>,
-    totals: &Totals,
     start: Instant,
 ) -> String {
     let installed = if prepared.installed.is_empty() {
@@ -246,10 +188,7 @@ fn summary(
         Err(e) => format!("FAILED: {e}"),
     };
     format!(
-        "xtask {task}: {checks}{verdict} ({} passed, {} failed, {} ignored); installed {installed}; wall time {}",
-        totals.passed,
-        totals.failed,
-        totals.ignored,
+        "xtask {task}: {checks}{verdict}; installed {installed}; wall time {}",
         minutes(start.elapsed())
     )
 }
@@ -260,11 +199,8 @@ fn test(args: &[String]) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let (result, totals) = cargo_test(&prepared.schemathesis, args);
-    println!(
-        "{}",
-        summary("test", &prepared, "", &result, &totals, start)
-    );
+    let result = cargo_test(&prepared.schemathesis, args);
+    println!("{}", summary("test", &prepared, "", &result, start));
     if result.is_ok() {
         ExitCode::SUCCESS
     } else {
@@ -305,17 +241,10 @@ fn ci() -> ExitCode {
             }
         }
     }
-    let (result, totals) = cargo_test(&prepared.schemathesis, &[]);
+    let result = cargo_test(&prepared.schemathesis, &[]);
     println!(
         "{}",
-        summary(
-            "ci",
-            &prepared,
-            "fmt ok, clippy ok, ",
-            &result,
-            &totals,
-            start
-        )
+        summary("ci", &prepared, "fmt ok, clippy ok, ", &result, start)
     );
     if result.is_ok() {
         ExitCode::SUCCESS
@@ -385,27 +314,6 @@ fn extract_schema(args: &[String]) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn totals_add_up_libtest_result_lines_and_nothing_else() {
-        let mut t = Totals::default();
-        for line in [
-            "test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.50s",
-            "test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.00s",
-            "test totals::x ... ok",
-            "running 5 tests",
-        ] {
-            t.add(line);
-        }
-        assert_eq!(
-            t,
-            Totals {
-                passed: 15,
-                failed: 2,
-                ignored: 1
-            }
-        );
-    }
 
     #[test]
     fn minutes_reads_like_a_stopwatch() {
