@@ -310,7 +310,10 @@ fn instructions(missing: &[Need], steps: &[Step], host: &Host, why: &str) -> Str
     for need in missing {
         let _ = writeln!(text, "  - {}", need.what());
     }
-    let _ = writeln!(text, "`cargo xtask test` cannot install it itself: {why}.");
+    let _ = writeln!(
+        text,
+        "`cargo xtask test` cannot install these itself: {why}."
+    );
     let mut commands: Vec<String> = Vec::new();
     for step in steps {
         match step {
@@ -330,7 +333,9 @@ fn instructions(missing: &[Need], steps: &[Step], host: &Host, why: &str) -> Str
         }
     }
     commands.push("cargo xtask test".into());
-    text.push_str("Then run, from the repository's folder:\n\n");
+    let by_hand = !debian && steps.iter().any(|s| matches!(s, Step::Apt(_)));
+    text.push_str(if by_hand { "Then run" } else { "Run" });
+    text.push_str(", from the repository's folder:\n\n");
     for command in commands {
         let _ = writeln!(text, "    {command}");
     }
@@ -619,8 +624,8 @@ mod tests {
              \x20 - xmllint: libxml2's command-line tool (the JUnit schema test)\n\
              \x20 - cc: a C compiler (mimalloc, the allocator, is C)\n\
              \x20 - Schemathesis 4.32.5 (the fidelity test), in its own venv\n\
-             `cargo xtask test` cannot install it itself: it is not running as root.\n\
-             Then run, from the repository's folder:\n\
+             `cargo xtask test` cannot install these itself: it is not running as root.\n\
+             Run, from the repository's folder:\n\
              \n\
              \x20   sudo apt-get update\n\
              \x20   sudo apt-get install -y chromium libxml2-utils build-essential\n\
@@ -669,7 +674,11 @@ mod tests {
                 "{instructions}"
             );
             assert!(
-                instructions.contains("Install with the system's package manager"),
+                instructions.contains(
+                    "Install with the system's package manager: Chromium (or Google Chrome), \
+                     xmllint (libxml2), a C compiler (gcc or clang), python3 with venv, as \
+                     listed above.\nThen run, from the repository's folder:\n"
+                ),
                 "{instructions}"
             );
             assert!(!instructions.contains("apt-get"), "{instructions}");
