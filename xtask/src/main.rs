@@ -28,7 +28,7 @@ tasks:
                     `cargo test --locked --workspace --no-fail-fast [ARGS]`
   ci                set-up, `cargo fmt --check`, `cargo clippy -D warnings`, then the tests
   extract-schema    write tests/data/akua-operations.schema.json from
-                    ../shared/contract/akua-openapi-public.json
+                    shared/contract/akua-openapi-public.json in a folder above
                     (--check: compare instead; --from FILE: another copy)
 ";
 
@@ -262,7 +262,7 @@ fn extract_schema(args: &[String]) -> ExitCode {
         match (arg.as_str(), args.as_slice().first()) {
             ("--check", _) => check = true,
             ("--from", Some(path)) => {
-                from = PathBuf::from(path);
+                from = Some(PathBuf::from(path));
                 args.next();
             }
             _ => {
@@ -271,6 +271,14 @@ fn extract_schema(args: &[String]) -> ExitCode {
             }
         }
     }
+    let Some(from) = from else {
+        eprintln!(
+            "xtask extract-schema: no {} in any folder above {}; pass --from FILE",
+            extract::PUBLISHED,
+            root.display()
+        );
+        return ExitCode::FAILURE;
+    };
     let made = std::fs::read_to_string(&from)
         .map_err(|e| format!("read {}: {e}", from.display()))
         .and_then(|text| {
