@@ -20,7 +20,7 @@ pub fn extract() -> PathBuf {
 /// The published document, when this clone has the project's `shared`
 /// folder beside it or further up: a checkout at `/work/main` finds
 /// `/work/shared`, and so does a worktree one level deeper
-/// (`/work/wt/NAME`), where a fixed `../shared` would miss it.
+/// (`/work/wt/NAME`), where a fixed path one folder up would miss it.
 pub fn published() -> Option<PathBuf> {
     const REL: &str = "shared/contract/akua-openapi-public.json";
     super::crate_dir()
