@@ -1,7 +1,8 @@
 //! Contract artefacts end to end: bundled schemas and akua's own OpenAPI
-//! document agree on valid and broken bodies; wrong documents fail with
-//! errors that name the file and the component; `opconform invariants`
-//! prints the catalogue.
+//! document (the repository's extract of it, and the document itself when
+//! it is beside the clone; see `support::akua`) agree on valid and broken
+//! bodies; wrong documents fail with errors that name the file and the
+//! component; `opconform invariants` prints the catalogue.
 
 use std::path::{Path, PathBuf};
 
@@ -10,11 +11,21 @@ use opconform::case::BodyKind;
 use opconform::contract::{self, Schemas};
 use serde_json::{Value, json};
 
-use super::support::akua_openapi;
+use crate::support::akua;
 
-fn akua_doc() -> Value {
-    let text = std::fs::read_to_string(akua_openapi()).expect("the shared contract is readable");
-    serde_json::from_str(&text).expect("the shared contract is JSON")
+/// akua's document(s) to check against, parsed: the repository's extract,
+/// and the published document when it is beside the clone.
+fn akua_docs() -> Vec<(PathBuf, Value)> {
+    akua::documents()
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+            let doc = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+            (path, doc)
+        })
+        .collect()
 }
 
 fn write_doc(dir: &Path, name: &str, doc: &Value) -> PathBuf {
@@ -179,9 +190,12 @@ fn bundled_schemas_accept_valid_bodies_and_reject_broken_ones() {
 
 #[test]
 fn akua_openapi_schemas_agree_with_the_bundled_ones() {
-    let schemas = Schemas::from_openapi(&akua_openapi()).expect("akua's document loads");
-    assert!(schemas.notes().is_empty(), "{:?}", schemas.notes());
-    assert_agrees_with_contract(&schemas, "openapi");
+    for path in akua::documents() {
+        let schemas = Schemas::from_openapi(&path)
+            .unwrap_or_else(|e| panic!("{} loads: {e}", path.display()));
+        assert!(schemas.notes().is_empty(), "{:?}", schemas.notes());
+        assert_agrees_with_contract(&schemas, &path.display().to_string());
+    }
 }
 
 #[test]
@@ -239,38 +253,40 @@ fn to_nullable_style(value: &mut Value) {
 #[test]
 fn jul_2026_nullable_style_documents_load_and_accept_nulls() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut doc = akua_doc();
-    to_nullable_style(&mut doc);
-    assert_eq!(
-        doc["components"]["schemas"]["Operation"]["properties"]["completed_at"]["nullable"],
-        json!(true)
-    );
-    let path = write_doc(dir.path(), "jul.json", &doc);
-    let schemas = Schemas::from_openapi(&path).expect("nullable-style document loads");
-    assert_agrees_with_contract(&schemas, "jul-2026");
+    for (source, mut doc) in akua_docs() {
+        to_nullable_style(&mut doc);
+        assert_eq!(
+            doc["components"]["schemas"]["Operation"]["properties"]["completed_at"]["nullable"],
+            json!(true)
+        );
+        let path = write_doc(dir.path(), "jul.json", &doc);
+        let schemas = Schemas::from_openapi(&path).expect("nullable-style document loads");
+        assert_agrees_with_contract(&schemas, &format!("jul-2026 {}", source.display()));
+    }
 }
 
 #[test]
 fn a_document_without_an_error_schema_falls_back_and_says_so() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut doc = akua_doc();
-    if let Some(s) = doc["components"]["schemas"].as_object_mut() {
-        s.remove("ApiErrorResponse");
+    for (source, mut doc) in akua_docs() {
+        if let Some(s) = doc["components"]["schemas"].as_object_mut() {
+            s.remove("ApiErrorResponse");
+        }
+        let path = write_doc(dir.path(), "noerr.json", &doc);
+        let schemas = Schemas::from_openapi(&path).expect("loads with the bundled error schema");
+        assert_eq!(schemas.notes().len(), 1);
+        assert!(
+            schemas.notes()[0].contains("noerr.json"),
+            "{:?}",
+            schemas.notes()
+        );
+        assert!(
+            schemas.notes()[0].contains("bundled error schema"),
+            "{:?}",
+            schemas.notes()
+        );
+        assert_agrees_with_contract(&schemas, &format!("fallback {}", source.display()));
     }
-    let path = write_doc(dir.path(), "noerr.json", &doc);
-    let schemas = Schemas::from_openapi(&path).expect("loads with the bundled error schema");
-    assert_eq!(schemas.notes().len(), 1);
-    assert!(
-        schemas.notes()[0].contains("noerr.json"),
-        "{:?}",
-        schemas.notes()
-    );
-    assert!(
-        schemas.notes()[0].contains("bundled error schema"),
-        "{:?}",
-        schemas.notes()
-    );
-    assert_agrees_with_contract(&schemas, "fallback");
 }
 
 fn load_error(doc_text: &str, name: &str) -> String {
@@ -285,15 +301,16 @@ fn load_error(doc_text: &str, name: &str) -> String {
 
 #[test]
 fn wrong_documents_fail_with_the_file_and_the_missing_component() {
-    let mut doc = akua_doc();
-    if let Some(s) = doc["components"]["schemas"].as_object_mut() {
-        s.remove("OperationList");
+    for (_, mut doc) in akua_docs() {
+        if let Some(s) = doc["components"]["schemas"].as_object_mut() {
+            s.remove("OperationList");
+        }
+        let text = serde_json::to_string(&doc).expect("serialises");
+        let err = load_error(&text, "nolist.json");
+        assert!(err.starts_with("load schema "), "{err}");
+        assert!(err.contains("nolist.json"), "{err}");
+        assert!(err.contains("components.schemas.OperationList"), "{err}");
     }
-    let text = serde_json::to_string(&doc).expect("serialises");
-    let err = load_error(&text, "nolist.json");
-    assert!(err.starts_with("load schema "), "{err}");
-    assert!(err.contains("nolist.json"), "{err}");
-    assert!(err.contains("components.schemas.OperationList"), "{err}");
 
     let err = load_error("{\"openapi\": \"3.1.0\",\n  \"components\": ", "cut.json");
     assert!(err.contains("cut.json") && err.contains("line 2"), "{err}");

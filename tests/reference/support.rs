@@ -1,6 +1,7 @@
 //! Helpers of the reference tests: a server on port 0, a client that checks
-//! every body it sees against akua's published schemas (S-OAS, loaded from
-//! the shared contract folder, never copied), and small request builders.
+//! every body it sees against akua's published schemas (S-OAS: the document
+//! beside the clone when it is there, else the repository's extract of it;
+//! see `support::akua`), and small request builders.
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -27,7 +28,7 @@ struct Validators {
 fn validators() -> &'static Validators {
     static V: OnceLock<Validators> = OnceLock::new();
     V.get_or_init(|| {
-        let path = crate::support::akua_openapi();
+        let path = crate::support::akua::preferred();
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         let doc: Value = serde_json::from_str(&text).expect("the OpenAPI document is JSON");

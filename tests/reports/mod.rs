@@ -28,6 +28,9 @@ fn read(path: &Path) -> String {
 }
 
 /// Finds a tool or fails the test with the fix; never skips silently.
+/// `cargo xtask test` (README's test command) installs what is missing, or
+/// prints the exact commands when it cannot; `package` is the Debian name,
+/// for whoever installs by hand.
 fn require_tool(names: &[&str], package: &str) -> PathBuf {
     for name in names {
         if let Ok(out) = Command::new("sh")
@@ -42,8 +45,8 @@ fn require_tool(names: &[&str], package: &str) -> PathBuf {
         }
     }
     panic!(
-        "`{}` is not installed; this test needs it. Install it with \
-         `apt-get update && apt-get install -y {package}` (CI's .ci/run installs it)",
+        "`{}` is not installed; this test needs it. Run the tests with `cargo xtask test`, \
+         which installs it (Debian/Ubuntu package `{package}`) or prints how",
         names[0]
     );
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by several test modules: the fake Operations API the
 //! runner and CLI tests serve, and the file and corpus helpers.
 
+pub mod akua;
 pub mod fake;
 
 use std::future::Future;
@@ -10,20 +11,6 @@ use std::time::{Duration, Instant};
 /// The crate's root folder.
 pub fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// akua's published OpenAPI document, from the project's `shared/contract`
-/// folder: the nearest ancestor of the crate that has one. A checkout at
-/// `/work/main` finds `/work/shared`, and so does a worktree one level
-/// deeper (`/work/wt/NAME`), where a fixed `../shared` would miss it.
-pub fn akua_openapi() -> PathBuf {
-    const REL: &str = "shared/contract/akua-openapi-public.json";
-    let dir = crate_dir();
-    dir.ancestors()
-        .skip(1)
-        .map(|a| a.join(REL))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("no {REL} in any folder above {}", dir.display()))
 }
 
 /// Writes `text` to `dir/name` and returns the path.
