@@ -61,6 +61,12 @@ pub struct Case {
     /// provider (static `--op` ids have fixed owners) and are skipped without one.
     #[serde(default)]
     pub owner: Option<OwnerType>,
+    /// Whose workspace the fixtures are created in: the run's token
+    /// (default) or `foreign`, the second workspace's token (then the case
+    /// needs one, and its fixtures belong to someone else: e.g. to check
+    /// that a broad token cannot reach a workspace it does not cover).
+    #[serde(default)]
+    pub fixtures_as: FixturesAs,
     /// Capabilities the case needs beyond the fixtures; the case is skipped
     /// with the reason when one is missing.
     #[serde(default)]
@@ -193,6 +199,17 @@ pub enum Requirement {
     /// A broad (multi-workspace) token (`AKUA_BROAD_TOKEN`) that selects its
     /// workspace with `akua-context`.
     BroadToken,
+}
+
+/// Whose token creates a case's fixtures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixturesAs {
+    /// The run's token: the workspace under test.
+    #[default]
+    Token,
+    /// The second workspace's token (`AKUA_FOREIGN_TOKEN`).
+    Foreign,
 }
 
 /// Table expansion: the case becomes one trial per row.

@@ -275,7 +275,68 @@ pub fn body_rules(
         }
         BodyKind::Error => push(contract::check_error(&obs(value)), ""),
     }
+    if endpoint == Endpoint::Wait && kind == BodyKind::Operation {
+        out.extend(wait_timing(exchange, value, mode));
+    }
     out
+}
+
+/// Rounding of the server's second-granular clocks (`Date`,
+/// `completed_at`) plus the time the answer took to arrive.
+const SERVER_CLOCK_SLACK_SECS: i64 = 3;
+
+/// WAIT-WAKES and WAIT-IMMEDIATE-IF-DONE on one `:wait` answer, judged on
+/// the server's own clock: an answer that came at its timeout showing the
+/// operation done, although the server's `Date` says the operation
+/// completed seconds before, held on after the transition (or after a done
+/// operation, if it was done before the wait began). Nothing is judged
+/// without a `Date` header, a `completed_at`, or when the answer came
+/// before its timeout.
+fn wait_timing(exchange: &Exchange, body: &Value, mode: Mode) -> Option<Finding> {
+    let resp = exchange.response.as_ref()?;
+    if body.get("done") != Some(&Value::Bool(true)) {
+        return None;
+    }
+    let completed = body.get("completed_at")?.as_i64()?;
+    let date = httpdate::parse_http_date(resp.header("date")?).ok()?;
+    let date = i64::try_from(date.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs()).ok()?;
+    let timeout_secs: u64 = url::Url::parse(&exchange.request.url)
+        .ok()
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "timeout")
+                .and_then(|(_, v)| v.parse().ok())
+        })
+        .unwrap_or(30);
+    // Answered before its timeout: it did not hold on.
+    if exchange.elapsed_ms + 500 < timeout_secs * 1000 {
+        return None;
+    }
+    let gap = date - completed;
+    if gap < SERVER_CLOCK_SLACK_SECS {
+        return None;
+    }
+    let began = date - i64::try_from(exchange.elapsed_ms.div_ceil(1000)).unwrap_or(0);
+    let (invariant, what) = if completed >= began - 1 {
+        (
+            "WAIT-WAKES",
+            "after the operation completed during the wait",
+        )
+    } else {
+        (
+            "WAIT-IMMEDIATE-IF-DONE",
+            "on an operation that was done before the wait began",
+        )
+    };
+    Some(finding(
+        invariant,
+        false,
+        "a :wait answers as soon as the operation is done",
+        format!(
+            "it held its whole {timeout_secs} s timeout {what}: the server's Date is {gap} s after completed_at"
+        ),
+        mode,
+    ))
 }
 
 fn outcome_finding(
@@ -425,6 +486,47 @@ mod tests {
             &with,
         );
         assert!(failed(&f).is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn a_wait_that_held_past_the_transition_is_caught_on_the_server_clock() {
+        let schemas = Schemas::bundled().expect("schemas");
+        let mut op = crate::contract::samples::cancelled();
+        op["completed_at"] = serde_json::json!(1_767_000_030);
+        let at = |secs: u64| {
+            httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        };
+        let wait = |date: &str, elapsed_ms: u64| {
+            let mut ex = exchange(200, &[("content-type", "application/json"), ("date", date)]);
+            ex.request.url = "http://h/v1/operations/op_x:wait?timeout=5".into();
+            ex.elapsed_ms = elapsed_ms;
+            ex
+        };
+        let judge = |ex: &Exchange| {
+            let f = body_rules(
+                &schemas,
+                Mode::Lenient,
+                Endpoint::Wait,
+                BodyKind::Operation,
+                Body::Json(&op),
+                ex,
+            );
+            failed(&f)
+                .into_iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        // Held its 5 s while the operation completed 4 s before the answer.
+        assert_eq!(judge(&wait(&at(1_767_000_034), 5_000)), ["WAIT-WAKES"]);
+        // Held its 5 s on an operation done long before it began.
+        assert_eq!(
+            judge(&wait(&at(1_767_000_300), 5_000)),
+            ["WAIT-IMMEDIATE-IF-DONE"]
+        );
+        // Woke at once: nothing to say.
+        assert!(judge(&wait(&at(1_767_000_034), 40)).is_empty());
+        // Held to the timeout, but the operation completed at its end.
+        assert!(judge(&wait(&at(1_767_000_031), 5_000)).is_empty());
     }
 
     #[test]

@@ -252,7 +252,7 @@ fn apply_cancel(
             m.cancel_settles = !app.has(Fault::CancelNeverSettles);
         } else if app.has(Fault::Recancel409) {
             return Err(ApiError::new(
-                ErrorKind::PreconditionFailed,
+                ErrorKind::CancelInProgress,
                 "cancellation is already in progress",
             ));
         } else if duplicate_write {

@@ -52,6 +52,8 @@ pub enum ErrorKind {
     PreconditionFailed,
     /// The operation is already done (cancel rejected).
     AlreadyDone,
+    /// A cancellation is already in progress (fault `recancel-409` only).
+    CancelInProgress,
     /// Unexpected failure.
     Internal,
 }
@@ -172,6 +174,12 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         status: 422,
         code: 4001,
         name: "operation_done",
+    },
+    ErrorCode {
+        kind: ErrorKind::CancelInProgress,
+        status: 409,
+        code: 3004,
+        name: "conflict",
     },
     ErrorCode {
         kind: ErrorKind::Internal,

@@ -248,6 +248,10 @@ impl Fault {
             (F::LastErrorSticky, Dialect::Alternate, Tempo::Frozen) => {
                 Some("no step ever fails there: no `retrying` fixture, nothing moves")
             }
+            (F::CancelNeverSettles, _, Tempo::Live) => Some(
+                "operations finish by themselves within ~2 s, well inside the settle deadline, \
+                 and SUCCEEDED after an accepted cancel is within the contract",
+            ),
             _ => None,
         }
     }

@@ -399,6 +399,10 @@ impl Engine {
         // One fresh owner per attempt: a retry must not see the fixtures of
         // the attempt before it in an owner-filtered list.
         let owner = planned.case.owner.map(OwnerVars::fresh);
+        let fixture_token = match planned.case.fixtures_as {
+            crate::case::FixturesAs::Token => self.creds.token.as_deref(),
+            crate::case::FixturesAs::Foreign => self.creds.foreign_token.as_deref(),
+        };
         let acquired = self
             .fixtures
             .acquire(
@@ -406,7 +410,7 @@ impl Engine {
                 cancels,
                 owner.as_ref(),
                 &self.client,
-                self.creds.token.as_deref(),
+                fixture_token,
                 self.options.request_timeout,
             )
             .await;
@@ -471,6 +475,22 @@ impl Engine {
     }
 
     fn unmet_requirement(&self, planned: &PlannedCase) -> Option<String> {
+        if planned.case.fixtures_as == crate::case::FixturesAs::Foreign {
+            if self.creds.foreign_token.is_none() {
+                return Some(
+                    "its fixtures belong to a second workspace: pass --foreign-token or set \
+                     AKUA_FOREIGN_TOKEN"
+                        .into(),
+                );
+            }
+            if !self.fixtures.has_provider() {
+                return Some(
+                    "its fixtures belong to a second workspace: needs a fixture provider \
+                     (--fixtures URL)"
+                        .into(),
+                );
+            }
+        }
         for req in &planned.case.requires {
             match req {
                 Requirement::ForeignToken if self.creds.foreign_token.is_none() => {

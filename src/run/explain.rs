@@ -149,12 +149,37 @@ impl Engine {
                     .headers
                     .iter()
                     .any(|(k, _)| k.eq_ignore_ascii_case("idempotency-key"));
+                // The read the step made right after the refusal (the
+                // operation may have moved on since); else one now.
+                let after = check.exchange.and_then(|x| self.read_after(step, x, &id));
+                let (now, etag) = match after {
+                    Some(read) => read,
+                    None => self.reread(&id, step).await.ok_or(None)?,
+                };
+                let state = state_of(&now);
+                let done = now.get("done") == Some(&Value::Bool(true));
+                let current = |tag: &str| seen_tags.iter().any(|(op, t)| op == &id && t == tag);
+                if let Some(sent) = if_match.filter(|t| current(t))
+                    && accepted("CANCEL-IFMATCH-STALE").contains(&status)
+                {
+                    return match etag {
+                        Some(tag) if tag == sent && !done => Err(Some(format!(
+                            "a read right after shows the same ETag {tag} and state {state}: \
+                             the If-Match was current"
+                        ))),
+                        Some(tag) => Ok(format!(
+                            "fixture `{name}` changed between reading its ETag and the cancel \
+                             (ETag {sent} -> {tag}, state {state})"
+                        )),
+                        None => Err(Some("a read right after shows no ETag".into())),
+                    };
+                }
                 if accepted("CANCEL-TERMINAL-422").contains(&status) {
-                    let (now, _) = self.reread(&id, step).await.ok_or(None)?;
-                    if now.get("done") != Some(&Value::Bool(true)) {
-                        return Err(Some("a re-read shows the operation still running".into()));
+                    if !done {
+                        return Err(Some(format!(
+                            "a read right after shows the operation still {state}"
+                        )));
                     }
-                    let state = state_of(&now);
                     if !ctx.cancel_accepted.contains(name) && !reached {
                         return Ok(format!(
                             "fixture `{name}` finished by itself ({state}) before the cancel reached it"
@@ -167,24 +192,6 @@ impl Engine {
                         ));
                     }
                     return Err(None);
-                }
-                let current = |tag: &str| seen_tags.iter().any(|(op, t)| op == &id && t == tag);
-                if let Some(sent) = if_match.filter(|t| current(t))
-                    && accepted("CANCEL-IFMATCH-STALE").contains(&status)
-                {
-                    let (now, etag) = self.reread(&id, step).await.ok_or(None)?;
-                    let state = state_of(&now);
-                    return match etag {
-                        Some(tag) if tag == sent && state == "RUNNING" => Err(Some(format!(
-                            "a re-read shows the same ETag {tag} and state {state}: \
-                             the If-Match was current"
-                        ))),
-                        Some(tag) => Ok(format!(
-                            "fixture `{name}` changed between reading its ETag and the cancel \
-                             (ETag {sent} -> {tag}, state {state})"
-                        )),
-                        None => Err(Some("a re-read shows no ETag".into())),
-                    };
                 }
                 Err(None)
             }
@@ -209,6 +216,28 @@ impl Engine {
             }
             CheckKind::Other | CheckKind::Unchanged | CheckKind::Expectation => Err(None),
         }
+    }
+
+    /// The first successful GET of `id` the step made after its exchange
+    /// `index`: the body and its ETag.
+    fn read_after(
+        &self,
+        step: &StepResult,
+        index: usize,
+        id: &str,
+    ) -> Option<(Value, Option<String>)> {
+        step.exchanges.iter().skip(index + 1).find_map(|e| {
+            let route = self.route_of(e);
+            let resp = e.response.as_ref()?;
+            if route.endpoint != Endpoint::Get
+                || route.op_id.as_deref().map(canonical).as_deref() != Some(id)
+                || resp.status != 200
+            {
+                return None;
+            }
+            let body = serde_json::from_str(&resp.body_excerpt).ok()?;
+            Some((body, resp.header("etag").map(str::to_string)))
+        })
     }
 
     /// A fresh GET of `id`, recorded in `step`: the body and its ETag.

@@ -129,6 +129,23 @@ impl Engine {
         }
         ctx.last_responses = raws.iter().map(|(_, r)| r.clone()).collect();
 
+        // A cancel of a running fixture refused (4xx): read the operation at
+        // once, while the evidence is fresh. Its state and ETag tell an
+        // operation that moved by itself (done, or another ETag) from a
+        // refusal the target had no reason for.
+        if built.route.endpoint == Endpoint::Cancel
+            && raws.iter().any(|(_, r)| (400..500).contains(&r.status))
+            && let Some(name) = fixture_named(ctx, &built.route)
+            && matches!(
+                ctx.fixture_states.get(&name),
+                Some(crate::case::FixtureState::Running | crate::case::FixtureState::Retrying)
+            )
+            && let Some(f) = ctx.vars.fixtures.get(&name)
+        {
+            let id = f.id.clone();
+            self.read_fixture(&id, &mut result).await;
+        }
+
         // An accepted cancel: the fixture may now legitimately finish.
         if built.route.endpoint == Endpoint::Cancel
             && raws.iter().any(|(_, r)| (200..300).contains(&r.status))
