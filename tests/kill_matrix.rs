@@ -1,41 +1,51 @@
-//! The selftest kill matrix as an expected-results table (nextest's
-//! fixture-data model): every catalogued fault against the real embedded
-//! reference, the bundled cases in strict mode, compared with
-//! `tests/data/kill_matrix.toml` (each listed invariant must fail).
+//! The selftest kill matrix in every world of the reference, against an
+//! expected-results table written from the contract
+//! (`tests/data/kill_matrix.toml`, nextest's fixture-data model).
+//!
+//! Runs: strict in akua/frozen (every non-generated fault is visible), and
+//! lenient in all four worlds (akua|alternate x frozen|live). In each run:
+//! the clean reference passes (no failed or flaky case, at most two
+//! inconclusive trials); every fault the table says the run can see is
+//! killed decisively (a FAILED case, not flaky, not inconclusive) by an
+//! invariant of its `caught_by`; and no fault the table says it cannot see
+//! fails anything (that would be a false alarm against a fair server).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use opconform::contract::Mode;
-use opconform::reference::{self, FaultInfo};
-use opconform::run::{self, FaultRow, RunOptions};
+use opconform::reference::{self, Dialect, FaultInfo, Tempo};
+use opconform::run::{self, Detection, Expected, KillMatrix, RunOptions, World};
 
 const TABLE: &str = "tests/data/kill_matrix.toml";
-const GENERATED_ONLY: &str = "generated-only";
 
-/// What the table says about one fault.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Expected {
-    /// These invariants of the fault's `breaks` fail (sorted).
-    CaughtBy(Vec<String>),
-    /// Only generated inputs find it; the fixed cases must not.
-    GeneratedOnly,
+/// One fault's row of the table.
+#[derive(Debug, Clone, Default)]
+struct Row {
+    caught_by: Vec<String>,
+    lenient_accepts: Option<String>,
+    unseen: BTreeMap<String, String>,
+    generated_only: bool,
 }
 
-impl std::fmt::Display for Expected {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Expected::GeneratedOnly => write!(f, "\"{GENERATED_ONLY}\""),
-            Expected::CaughtBy(ids) => {
-                let quoted: Vec<String> = ids.iter().map(|i| format!("\"{i}\"")).collect();
-                write!(f, "[{}]", quoted.join(", "))
-            }
+impl Row {
+    /// Whether a run in `world` and `mode` can see the fault, and if not why.
+    fn visible(&self, world: World, mode: Mode) -> Result<(), String> {
+        if self.generated_only {
+            return Err("generated-only".into());
+        }
+        if let Some(why) = self.unseen.get(&world.name()) {
+            return Err(format!("unseen in {}: {why}", world.name()));
+        }
+        match (&self.lenient_accepts, mode) {
+            (Some(why), Mode::Lenient) => Err(format!("lenient accepts it: {why}")),
+            _ => Ok(()),
         }
     }
 }
 
-fn load_table() -> BTreeMap<String, Expected> {
+fn load_table() -> BTreeMap<String, Row> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(TABLE);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{TABLE}: {e}"));
     let doc: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{TABLE}: {e}"));
@@ -43,177 +53,235 @@ fn load_table() -> BTreeMap<String, Expected> {
         .get("faults")
         .and_then(toml::Value::as_table)
         .unwrap_or_else(|| panic!("{TABLE}: no [faults] table"));
+    let strings = |v: Option<&toml::Value>, name: &str, key: &str| -> Vec<String> {
+        v.and_then(toml::Value::as_array)
+            .unwrap_or_else(|| panic!("{TABLE}: {name}.{key} must be a list"))
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .unwrap_or_else(|| panic!("{TABLE}: {name}.{key}: not a string: {i}"))
+                    .to_string()
+            })
+            .collect()
+    };
     faults
         .iter()
         .map(|(name, v)| {
-            let expected = match v {
-                toml::Value::String(s) if s == GENERATED_ONLY => Expected::GeneratedOnly,
-                toml::Value::Array(items) => {
-                    let mut ids: Vec<String> = items
-                        .iter()
-                        .map(|i| {
-                            i.as_str()
-                                .unwrap_or_else(|| panic!("{TABLE}: {name}: not a string: {i}"))
-                                .to_string()
-                        })
-                        .collect();
-                    ids.sort();
-                    assert!(!ids.is_empty(), "{TABLE}: {name}: empty list");
-                    Expected::CaughtBy(ids)
-                }
-                other => panic!(
-                    "{TABLE}: {name} = {other}: expected a list of invariant IDs or \"{GENERATED_ONLY}\""
-                ),
+            let t = v
+                .as_table()
+                .unwrap_or_else(|| panic!("{TABLE}: {name} must be a table"));
+            for key in t.keys() {
+                assert!(
+                    ["caught_by", "lenient_accepts", "unseen", "generated_only"]
+                        .contains(&key.as_str()),
+                    "{TABLE}: {name}: unknown key {key}"
+                );
+            }
+            let row = Row {
+                caught_by: strings(t.get("caught_by"), name, "caught_by"),
+                lenient_accepts: t
+                    .get("lenient_accepts")
+                    .and_then(toml::Value::as_str)
+                    .map(str::to_string),
+                unseen: t
+                    .get("unseen")
+                    .and_then(toml::Value::as_table)
+                    .map(|u| {
+                        u.iter()
+                            .map(|(w, why)| {
+                                (w.clone(), why.as_str().unwrap_or_default().to_string())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                generated_only: t
+                    .get("generated_only")
+                    .and_then(toml::Value::as_bool)
+                    .unwrap_or(false),
             };
-            (name.clone(), expected)
+            assert!(
+                !row.caught_by.is_empty(),
+                "{TABLE}: {name}: empty caught_by"
+            );
+            (name.clone(), row)
         })
         .collect()
 }
 
-/// What a selftest row shows, in the table's terms; `Err` is a stale
-/// generated-only classification.
-fn observed(row: &FaultRow) -> Result<Expected, String> {
-    let mut caught: Vec<String> = row
-        .failed_invariants
-        .iter()
-        .filter(|i| row.breaks.contains(&i.as_str()))
-        .cloned()
-        .collect();
-    caught.sort();
-    if row.generated_only {
-        return if caught.is_empty() {
-            Ok(Expected::GeneratedOnly)
-        } else {
-            Err(format!(
-                "{} is generated-only but the bundled cases catch it by {caught:?}: \
-                 drop its generated_only flag in src/reference/faults.rs",
-                row.fault
-            ))
-        };
-    }
-    Ok(Expected::CaughtBy(caught))
-}
-
-/// True when the run caught every invariant the table requires (more of
-/// the fault's `breaks` may fail too: some are only evidenced when timing
-/// makes them visible, e.g. started_at order across a second boundary).
-fn caught_at_least(want: &Expected, got: &Expected) -> bool {
-    match (want, got) {
-        (Expected::GeneratedOnly, Expected::GeneratedOnly) => true,
-        (Expected::CaughtBy(w), Expected::CaughtBy(g)) => w.iter().all(|i| g.contains(i)),
-        _ => false,
-    }
-}
-
 #[test]
-fn table_comparison_flags_misses_but_not_extra_catches() {
-    let list = |ids: &[&str]| Expected::CaughtBy(ids.iter().map(|s| s.to_string()).collect());
-    assert!(caught_at_least(&list(&["A"]), &list(&["A", "B"])));
-    assert!(!caught_at_least(&list(&["A", "B"]), &list(&["A"])));
-    assert!(!caught_at_least(&list(&["A"]), &list(&[])));
-    assert!(caught_at_least(
-        &Expected::GeneratedOnly,
-        &Expected::GeneratedOnly
-    ));
-    assert!(!caught_at_least(&Expected::GeneratedOnly, &list(&["A"])));
-    assert!(!caught_at_least(&list(&["A"]), &Expected::GeneratedOnly));
-}
-
-#[test]
-fn table_names_every_catalogued_fault_and_agrees_on_generated_only() {
+fn the_table_names_every_fault_and_agrees_with_what_the_reference_says_of_itself() {
+    // The table is written from the contract; the reference describes its
+    // own faults (`breaks`, where they are absent, what lenient accepts).
+    // Both must tell the same story.
     let table = load_table();
+    let worlds: Vec<String> = World::ALL.iter().map(|w| w.name()).collect();
     for info in reference::faults() {
-        match table.get(info.name) {
-            None => panic!("{TABLE} lacks fault {}", info.name),
-            Some(Expected::GeneratedOnly) => assert!(
-                info.generated_only,
-                "{TABLE} lists {} as generated-only; the catalogue does not",
+        let row = table
+            .get(info.name)
+            .unwrap_or_else(|| panic!("{TABLE} lacks fault {}", info.name));
+        for id in &row.caught_by {
+            assert!(
+                info.breaks.contains(&id.as_str()),
+                "{TABLE}: {} is caught by {id}, which its catalogue entry does not break ({:?})",
+                info.name,
+                info.breaks
+            );
+        }
+        assert_eq!(
+            row.generated_only, info.generated_only,
+            "{}: generated-only differs",
+            info.name
+        );
+        for w in row.unseen.keys() {
+            assert!(
+                worlds.contains(w),
+                "{TABLE}: {}: unknown world {w}",
                 info.name
-            ),
-            Some(Expected::CaughtBy(ids)) => {
-                assert!(
-                    !info.generated_only,
-                    "{} is generated-only in the catalogue",
-                    info.name
+            );
+        }
+        for world in World::ALL {
+            for mode in [Mode::Strict, Mode::Lenient] {
+                let table_says = row.visible(world, mode).is_ok();
+                let reference_says = Expected::of(info, world, mode) == Expected::Visible;
+                assert_eq!(
+                    table_says,
+                    reference_says,
+                    "{} in {} ({mode:?}): the table says {:?}, the reference says {:?}",
+                    info.name,
+                    world.name(),
+                    row.visible(world, mode),
+                    Expected::of(info, world, mode)
                 );
-                for id in ids {
-                    assert!(
-                        info.breaks.contains(&id.as_str()),
-                        "{TABLE}: {} lists {id}, which is not in its breaks {:?}",
-                        info.name,
-                        info.breaks
-                    );
-                }
             }
         }
     }
     assert_eq!(
         table.len(),
         reference::faults().len(),
-        "{TABLE} names unknown faults"
+        "{TABLE} names faults the catalogue does not have"
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_matrix_matches_the_expected_results_table() {
+#[test]
+fn visibility_reads_the_row() {
+    let row = Row {
+        caught_by: vec!["A".into()],
+        lenient_accepts: Some("fair".into()),
+        unseen: [("alternate/live".to_string(), "no list".to_string())].into(),
+        generated_only: false,
+    };
+    let w = |dialect, tempo| World { dialect, tempo };
+    assert!(
+        row.visible(w(Dialect::Akua, Tempo::Frozen), Mode::Strict)
+            .is_ok()
+    );
+    assert!(
+        row.visible(w(Dialect::Akua, Tempo::Frozen), Mode::Lenient)
+            .is_err()
+    );
+    assert!(
+        row.visible(w(Dialect::Alternate, Tempo::Live), Mode::Strict)
+            .is_err()
+    );
+    let generated = Row {
+        generated_only: true,
+        ..Row::default()
+    };
+    assert!(generated.visible(World::default(), Mode::Strict).is_err());
+}
+
+/// The selftest of `world` in `mode`, judged against the table.
+async fn matrix_matches_the_table(world: World, mode: Mode) {
     let table = load_table();
-    let cases = run::load_bundled().expect("bundled cases load");
+    let mut cases = run::load_bundled().expect("bundled cases load");
+    if !world.has_list() {
+        cases.retain(|c| !c.name.contains("list"));
+    }
     let faults: Vec<&'static FaultInfo> = reference::faults().iter().collect();
     let options = RunOptions {
-        mode: Mode::Strict,
-        // The reference settles a cancel within one 100 ms step; 2 s caps
-        // every `eventually` so faults that never settle cost 2 s, not 5.
-        settle_deadline: Duration::from_secs(2),
+        mode,
+        // The reference settles a cancel within one 100 ms step; 3 s caps
+        // every `eventually` so faults that never settle cost 3 s.
+        settle_deadline: Duration::from_secs(3),
+        settle_window: run::EMBEDDED_SETTLE_WINDOW,
         ..RunOptions::default()
     };
-    let matrix = run::selftest(&cases, &options, &faults, 4, 6)
+    let matrix = run::selftest_in(world, &cases, &options, &faults, 8, 6)
         .await
         .expect("selftest runs");
+    let problems = compare(&matrix, &table);
     assert!(
-        matrix.reference_failures.is_empty(),
-        "the clean reference fails: {:?}",
-        matrix.reference_failures
+        problems.is_empty(),
+        "the kill matrix of {} ({mode:?}) differs from {TABLE}:\n{}\n",
+        world.name(),
+        problems.join("\n")
     );
-    let mut diff: Vec<String> = Vec::new();
+    assert!(matrix.passes(), "selftest of {} fails", world.name());
+}
+
+/// Every difference between a run and the table, one line each.
+fn compare(matrix: &KillMatrix, table: &BTreeMap<String, Row>) -> Vec<String> {
+    let mut out = Vec::new();
+    if !matrix.reference_failures.is_empty() {
+        out.push(format!(
+            "! the clean reference fails: {:?}",
+            matrix.reference_failures
+        ));
+    }
+    let inconclusive = matrix.reference.count("inconclusive");
+    if inconclusive > run::REFERENCE_INCONCLUSIVE_ALLOWED {
+        out.push(format!(
+            "! the clean reference has {inconclusive} inconclusive trials"
+        ));
+    }
     for row in &matrix.rows {
-        let got = match observed(row) {
-            Ok(got) => got,
-            Err(stale) => {
-                diff.push(format!("! {stale}"));
-                continue;
-            }
+        let Some(want) = table.get(row.fault) else {
+            out.push(format!("+ {} is not in the table", row.fault));
+            continue;
         };
-        match table.get(row.fault) {
-            None => diff.push(format!(
-                "+ {} = {got}    (new fault, not in the table)",
-                row.fault
-            )),
-            Some(want) if !caught_at_least(want, &got) => {
-                let note = match &got {
-                    Expected::CaughtBy(ids) if ids.is_empty() => format!(
-                        "NEWLY MISSED; failed invariants: {:?}",
-                        row.failed_invariants
-                    ),
-                    _ => "caught differently".to_string(),
-                };
-                diff.push(format!(
-                    "~ {}: table {want}, run {got}    ({note})",
-                    row.fault
-                ));
+        let killed_by: Vec<&String> = match &row.detection {
+            Detection::Detected { by } => {
+                by.iter().filter(|i| want.caught_by.contains(i)).collect()
             }
-            Some(_) => {}
+            _ => Vec::new(),
+        };
+        match want.visible(matrix.world, matrix.mode) {
+            Ok(()) if killed_by.is_empty() => out.push(format!(
+                "~ {}: not killed decisively by any of {:?}: {:?} (failed in failed cases: {:?})",
+                row.fault, want.caught_by, row.detection, row.failed_invariants
+            )),
+            Ok(()) => {}
+            Err(why) if !row.failed_invariants.is_empty() => out.push(format!(
+                "~ {}: {why}, yet the run failed {:?}: a false alarm, or a stale row",
+                row.fault, row.failed_invariants
+            )),
+            Err(_) => {}
         }
     }
-    for name in table.keys() {
-        if !matrix.rows.iter().any(|r| r.fault == name) {
-            diff.push(format!("- {name}    (in the table, not catalogued)"));
-        }
-    }
-    assert!(
-        diff.is_empty(),
-        "the kill matrix differs from {TABLE}:\n{}\n",
-        diff.join("\n")
-    );
-    // Every non-generated fault is caught, so the CLI's selftest passes too.
-    assert!(matrix.passes());
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_matrix_akua_frozen_strict() {
+    matrix_matches_the_table(World::default(), Mode::Strict).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_matrix_akua_frozen_lenient() {
+    matrix_matches_the_table(World::ALL[0], Mode::Lenient).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_matrix_akua_live_lenient() {
+    matrix_matches_the_table(World::ALL[1], Mode::Lenient).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_matrix_alternate_frozen_lenient() {
+    matrix_matches_the_table(World::ALL[2], Mode::Lenient).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_matrix_alternate_live_lenient() {
+    matrix_matches_the_table(World::ALL[3], Mode::Lenient).await;
 }
