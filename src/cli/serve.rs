@@ -27,7 +27,7 @@ Examples:
   opconform serve --addr 127.0.0.1:18080 --step-ms 50
   opconform serve --fault done-lags-state --fault wait-no-wake
   opconform serve --token sk_akua_test_alpha=ws_alpha --token sk_other=ws_other
-  opconform serve --token sk_broad=ws_alpha,ws_gamma   (a broad token)
+  opconform serve --token sk_broad=ws_alpha,ws_gamma
   opconform serve --dialect alternate --tempo live
   opconform serve --retention 60 --max-operations 5000
   opconform serve --list-faults

@@ -71,7 +71,7 @@ pub(crate) async fn start(target: Target) -> Result<(run::Target, Option<Served>
             base_url,
             token: target.token,
             foreign_token: target.foreign_token,
-            broad_token: None,
+            broad_token: target.broad_token,
             context: target.context,
             fixtures_url,
             static_ops: target.static_ops,

@@ -34,6 +34,7 @@ pub struct Target {
     pub(crate) endpoint: Endpoint,
     pub(crate) token: Option<String>,
     pub(crate) foreign_token: Option<String>,
+    pub(crate) broad_token: Option<String>,
     pub(crate) context: Option<String>,
     pub(crate) fixtures: Option<String>,
     pub(crate) static_ops: Vec<(FixtureState, String)>,
@@ -59,6 +60,7 @@ impl Target {
             endpoint,
             token: None,
             foreign_token: None,
+            broad_token: None,
             context: None,
             fixtures: None,
             static_ops: Vec::new(),
@@ -112,6 +114,7 @@ impl Target {
         let mut target = Target::router(reference::router(config))
             .token(reference::ALPHA_TOKEN)
             .foreign_token(reference::BETA_TOKEN)
+            .broad_token(reference::BROAD_TOKEN)
             .fixtures(DEFAULT_FIXTURES_PATH);
         target.embedded = true;
         target.faults = faults;
@@ -140,6 +143,14 @@ impl Target {
     /// A second workspace's token, for the isolation cases (skipped without).
     pub fn foreign_token(mut self, token: impl Into<String>) -> Target {
         self.foreign_token = Some(token.into());
+        self
+    }
+
+    /// A broad (multi-workspace) token that covers the workspace under test
+    /// (and not the foreign token's), for the `akua-context` cases; they
+    /// are skipped without one.
+    pub fn broad_token(mut self, token: impl Into<String>) -> Target {
+        self.broad_token = Some(token.into());
         self
     }
 
@@ -178,6 +189,7 @@ impl std::fmt::Debug for Target {
             .field("endpoint", &endpoint)
             .field("token", &hidden(&self.token))
             .field("foreign_token", &hidden(&self.foreign_token))
+            .field("broad_token", &hidden(&self.broad_token))
             .field("context", &self.context)
             .field("fixtures", &self.fixtures)
             .field("static_ops", &self.static_ops)

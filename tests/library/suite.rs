@@ -77,13 +77,18 @@ async fn any_tower_service_can_be_the_target() {
             Target::service(service)
                 .token(reference::ALPHA_TOKEN)
                 .foreign_token(reference::BETA_TOKEN)
+                .broad_token(reference::BROAD_TOKEN)
                 .fixtures("/__fixtures/operations"),
         )
         .run()
         .await
         .expect("the suite runs");
     assert!(result.passed(), "{}", Suite::explain(&result));
-    assert_eq!(result.count("skipped"), 0, "the foreign token was not used");
+    assert_eq!(
+        result.count("skipped"),
+        0,
+        "the foreign or broad token was not used"
+    );
     assert!(!result.target.embedded);
 }
 
