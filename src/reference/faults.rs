@@ -248,7 +248,15 @@ impl Fault {
             (F::LastErrorSticky, Dialect::Alternate, Tempo::Frozen) => {
                 Some("no step ever fails there: no `retrying` fixture, nothing moves")
             }
-            (F::CancelNeverSettles, _, Tempo::Live) => Some(
+            _ => None,
+        }
+    }
+
+    /// Why what the fault does in a world, though visible, breaks no rule
+    /// there (so no conformance run may fail it), or `None`.
+    pub fn within_contract_in(self, _dialect: Dialect, tempo: Tempo) -> Option<&'static str> {
+        match (self, tempo) {
+            (Fault::CancelNeverSettles, Tempo::Live) => Some(
                 "operations finish by themselves within ~2 s, well inside the settle deadline, \
                  and SUCCEEDED after an accepted cancel is within the contract",
             ),

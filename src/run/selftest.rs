@@ -110,7 +110,10 @@ impl Expected {
     pub fn of(fault: &FaultInfo, world: World, mode: Mode) -> Expected {
         // A fault of another server (a test double) knows no worlds.
         let f = Fault::from_info(fault);
-        if let Some(why) = f.and_then(|f| f.absent_in(world.dialect, world.tempo)) {
+        if let Some(why) = f.and_then(|f| {
+            f.absent_in(world.dialect, world.tempo)
+                .or_else(|| f.within_contract_in(world.dialect, world.tempo))
+        }) {
             Expected::Absent(why)
         } else if fault.generated_only {
             Expected::GeneratedOnly
