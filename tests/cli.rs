@@ -526,3 +526,55 @@ async fn bundled_suite_passes_fully_against_the_embedded_reference() {
         assert!(passed >= 70, "only {passed} cases passed: {closing}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_1_when_a_violation_was_seen_once_unless_flaky_cases_are_allowed() {
+    // The first cancel gets a 500, the confirmation attempt's a 202: flaky.
+    let case = r#"
+[[case]]
+name = "cancel_once"
+fixture = "running"
+invariants = ["CANCEL-202-ENVELOPE"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.status = "CANCEL-202-ENVELOPE"
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(dir.path(), "flaky.toml", case);
+    let f = fake::start(Behaviour {
+        fail_first_cancels: 1,
+        ..Behaviour::default()
+    })
+    .await;
+    let out = opconform(against(&f, &cases), Some(fake::TOKEN)).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("0 passed; 0 failed; 0 skipped; 0 inconclusive; 1 flaky"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("a violation seen once is a violation"),
+        "{stdout}"
+    );
+    // The table and the closing line agree.
+    assert!(
+        stdout.contains("CANCEL-202-ENVELOPE            FAILED"),
+        "{stdout}"
+    );
+    let f = fake::start(Behaviour {
+        fail_first_cancels: 1,
+        ..Behaviour::default()
+    })
+    .await;
+    let mut args = against(&f, &cases);
+    args.push("--allow-flaky".into());
+    let out = opconform(args, Some(fake::TOKEN)).await;
+    let (stdout, stderr) = text(&out);
+    // Allowed, but nothing passed either: an empty verification.
+    assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("CANCEL-202-ENVELOPE            flaky"),
+        "{stdout}"
+    );
+}

@@ -16,11 +16,23 @@ pub fn planned(toml_text: &str) -> Vec<PlannedCase> {
     let file: CaseFile = toml::from_str(toml_text).unwrap();
     file.cases
         .into_iter()
-        .map(|case| PlannedCase {
-            name: format!("t::{}", case.name),
-            file: "t.toml".into(),
-            case,
-            table_row: None,
+        .flat_map(|case| {
+            // A table expands into one trial per row, as the planner does.
+            let rows: Vec<Option<opconform::case::TableRow>> = match &case.table {
+                Some(t) => opconform::case::table_rows(t)
+                    .into_iter()
+                    .map(Some)
+                    .collect(),
+                None => vec![None],
+            };
+            rows.into_iter()
+                .map(|table_row| PlannedCase {
+                    name: format!("t::{}", case.name),
+                    file: "t.toml".into(),
+                    case: case.clone(),
+                    table_row,
+                })
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -1139,4 +1151,77 @@ async fn a_repeated_cancel_that_meets_a_settled_operation_is_drift_not_a_failure
     let r = run(&fast, RunOptions::default(), &one(&replay)).await;
     assert_eq!(r.outcome, CaseOutcome::Failed, "{:?}", r.outcome);
     assert!(failing(&r)[0].contains("status 422"), "{:?}", failing(&r));
+}
+
+/// A case that sends a 65-character key from a `lengths` table (no fill),
+/// against a server that accepts it (the bug) and answers a key reused on
+/// another operation with 422, as the IETF draft says. Were the key the
+/// same on the confirmation attempt, its 422 would look like the rejection
+/// the case expects and the violation would pass as flaky.
+const KEY_65: &str = r#"
+[[case]]
+name = "key_65"
+fixture = "running"
+table = { name = "key", lengths = [65] }
+invariants = ["CANCEL-KEY-BOUNDS"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel", headers = { idempotency-key = "{{ table.value }}" } }
+expect.status = "CANCEL-KEY-BOUNDS"
+"#;
+
+#[tokio::test]
+async fn a_remembered_value_is_fresh_on_the_confirmation_attempt() {
+    let f = fake::start(Behaviour {
+        key_reuse_status: Some(422),
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&f, RunOptions::default(), &one(KEY_65)).await;
+    assert_eq!(r.outcome, CaseOutcome::Failed, "{:?}", failing(&r));
+    let keys = f.shared.sent_keys.lock().unwrap().clone();
+    assert_eq!(keys.len(), 2, "{keys:?} {:?}", failing(&r));
+    assert_ne!(keys[0], keys[1], "the confirmation reused the key");
+    assert!(keys.iter().all(|k| k.len() == 65), "{keys:?}");
+    // The evidence of both attempts is kept.
+    assert_eq!(r.other_attempts.len(), 1);
+    assert_eq!(r.other_attempts[0].ended, "failed");
+}
+
+/// A cancel that fails once (a 500) and then works: flaky, and flaky
+/// fails the run unless allowed.
+const CANCEL_ONCE: &str = r#"
+[[case]]
+name = "cancel_once"
+fixture = "running"
+invariants = ["CANCEL-202-ENVELOPE"]
+[[case.step]]
+request = { method = "POST", path = "/operations/{{ op.id }}:cancel" }
+expect.status = "CANCEL-202-ENVELOPE"
+"#;
+
+#[tokio::test]
+async fn a_violation_seen_once_is_flaky_and_fails_the_run() {
+    let f = fake::start(Behaviour {
+        fail_first_cancels: 1,
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&f, RunOptions::default(), &one(CANCEL_ONCE)).await;
+    assert_eq!(r.outcome, CaseOutcome::Flaky);
+    // The verdict shows the failing attempt; the passing one is kept too.
+    assert!(
+        failing(&r).iter().any(|c| c.contains("status 500")),
+        "{:?}",
+        failing(&r)
+    );
+    assert_eq!(r.other_attempts[0].ended, "passed");
+    assert!(opconform::run::case_fails(
+        &r,
+        opconform::run::FailOn::Should
+    ));
+    let allowed = opconform::run::Gate {
+        fail_on: opconform::run::FailOn::Should,
+        allow_flaky: true,
+    };
+    assert!(!opconform::run::case_fails(&r, allowed));
 }

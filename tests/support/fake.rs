@@ -47,6 +47,9 @@ pub struct Behaviour {
     /// An accepted cancel settles at once (the 202 body still shows
     /// RUNNING), so a second cancel finds the operation done.
     pub settle_at_once: bool,
+    /// A key already used on another operation is answered with this
+    /// status (the IETF draft's 422), before anything else.
+    pub key_reuse_status: Option<u16>,
 }
 
 #[derive(Debug, Default)]
@@ -61,6 +64,8 @@ pub struct Shared {
     pub requests: Mutex<Vec<String>>,
     /// The body of every fixture request, parsed.
     pub fixture_bodies: Mutex<Vec<Value>>,
+    /// Every Idempotency-Key a cancel carried, in order.
+    pub sent_keys: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -309,6 +314,9 @@ async fn verb(
                 .get("idempotency-key")
                 .and_then(|v| v.to_str().ok())
                 .map(String::from);
+            if let Some(k) = &key {
+                s.sent_keys.lock().unwrap().push(k.clone());
+            }
             let n = s.cancels.fetch_add(1, Ordering::SeqCst);
             if n < s.behaviour.fail_first_cancels {
                 return error(500, "internal error");
@@ -317,6 +325,11 @@ async fn verb(
                 if let Some((for_id, body)) = s.keys.lock().unwrap().get(k).cloned() {
                     if for_id == id && !s.behaviour.vary_cancel_bodies {
                         return json_response(s.behaviour.cancel_status.unwrap_or(202), body);
+                    }
+                    if for_id != id
+                        && let Some(status) = s.behaviour.key_reuse_status
+                    {
+                        return error(status, "idempotency key reused on another operation");
                     }
                 }
             }
