@@ -53,6 +53,7 @@
 //! # }
 //! ```
 
+pub mod audit;
 pub mod case;
 pub mod cli;
 pub mod contract;
