@@ -62,8 +62,15 @@ pub struct AuditOptions {
     pub retention: Duration,
     /// How long an operation that is not done is kept without a sighting.
     pub idle: Duration,
-    /// Most operations followed at once (least recently seen dropped).
+    /// Most operations followed at once.
     pub max_operations: usize,
+    /// Estimated bytes the followed histories may hold. Beyond it (or
+    /// beyond `max_operations`) operations are dropped early: done ones
+    /// first (longest done first), then the least recently seen. The
+    /// estimate is from the bodies a history keeps (its last and first
+    /// done representation, one per distinct ETag); parsed JSON takes about
+    /// eight times its text.
+    pub memory_budget: usize,
     /// How long an Idempotency-Key is remembered after its first 2xx use.
     pub key_window: Duration,
     /// Most keys remembered at once (oldest dropped).
@@ -89,6 +96,7 @@ impl Default for AuditOptions {
             retention: Duration::from_secs(600),
             idle: Duration::from_secs(3600),
             max_operations: 20_000,
+            memory_budget: 64 * 1024 * 1024,
             key_window: Duration::from_secs(24 * 3600),
             max_keys: 200_000,
             settle_deadline: Duration::from_secs(30),
@@ -155,6 +163,10 @@ pub struct AuditStats {
     pub headers_not_recorded: u64,
     /// Operations whose history was followed.
     pub operations: u64,
+    /// Operations dropped before their retention ended, to stay within
+    /// `max_operations` and `memory_budget` (later reads of them start a
+    /// new history).
+    pub dropped_early: u64,
     /// Entries or lines that could not be read.
     pub input_errors: u64,
 }
@@ -253,7 +265,34 @@ struct OpTrack {
     /// A cancel refused for its If-Match while the operation was seen
     /// RUNNING, not yet followed by an accepted cancel.
     stale_refusal: Option<(i64, Evidence)>,
+    /// Hashes of the distinct ETags its GET reads carried (the history
+    /// keeps one representation per tag, up to 64).
+    tags: Vec<u64>,
+    /// Estimated bytes its history holds.
+    weight: usize,
+    /// The body hash of the last representation given to the history, and
+    /// of the last GET given to it with its ETag's hash.
+    last_fed: Option<u64>,
+    last_get: Option<(u64, u64)>,
 }
+
+/// Parsed JSON is about this many times its text, in memory.
+const VALUE_EXPANSION: usize = 8;
+/// What an operation's history holds besides bodies.
+const HISTORY_OVERHEAD: usize = 2048;
+
+/// One finding of the judge as cached: passes and skips by invariant,
+/// failures with their text.
+#[derive(Debug)]
+struct Cached {
+    index: usize,
+    verdict: Verdict,
+    expected: String,
+    actual: String,
+}
+
+/// Most verdicts cached (the cache is emptied when full).
+const JUDGE_CACHE: usize = 4096;
 
 /// What is remembered of an Idempotency-Key's first 2xx use.
 struct KeyUse {
@@ -282,6 +321,7 @@ pub struct Auditor<'s> {
     schemas: &'s Schemas,
     opts: AuditOptions,
     index: HashMap<&'static str, usize>,
+    ids: Vec<&'static str>,
     tallies: Vec<Tally>,
     window: BinaryHeap<Reverse<Pending>>,
     watermark: i64,
@@ -296,6 +336,11 @@ pub struct Auditor<'s> {
     input_errors: Vec<InputError>,
     /// Violations found since the last `push` or `flush` returned.
     found: Vec<Violation>,
+    /// The estimated bytes of every followed history.
+    weight: usize,
+    /// The judge's verdicts by what they depend on (a polled operation
+    /// answers the same bytes many times).
+    judge_cache: HashMap<u64, std::rc::Rc<[Cached]>>,
 }
 
 /// The seven documented `owner_type` values.
@@ -419,6 +464,8 @@ struct Ctx<'r> {
     bare: bool,
     key: Option<&'r str>,
     if_match: Option<&'r str>,
+    /// Hash of the response body's bytes.
+    body_hash: u64,
 }
 
 impl<'s> Auditor<'s> {
@@ -431,6 +478,7 @@ impl<'s> Auditor<'s> {
             schemas,
             opts,
             index,
+            ids: ids.clone(),
             tallies,
             window: BinaryHeap::new(),
             watermark: i64::MIN,
@@ -444,6 +492,8 @@ impl<'s> Auditor<'s> {
             stats: AuditStats::default(),
             input_errors: Vec::new(),
             found: Vec::new(),
+            weight: 0,
+            judge_cache: HashMap::new(),
         }
     }
 
@@ -476,8 +526,8 @@ impl<'s> Auditor<'s> {
             if top.ended > self.watermark && self.window.len() <= self.opts.reorder_window {
                 break;
             }
-            if let Some(Reverse(p)) = self.window.pop() {
-                self.process(&p.record);
+            if let Some(Reverse(mut p)) = self.window.pop() {
+                self.process(&mut p.record);
             }
         }
         std::mem::take(&mut self.found)
@@ -486,8 +536,8 @@ impl<'s> Auditor<'s> {
     /// Releases every record waiting in the reorder window (at the end of
     /// the input, or when a followed file is idle).
     pub fn flush(&mut self) -> Vec<Violation> {
-        while let Some(Reverse(p)) = self.window.pop() {
-            self.process(&p.record);
+        while let Some(Reverse(mut p)) = self.window.pop() {
+            self.process(&mut p.record);
         }
         std::mem::take(&mut self.found)
     }
@@ -554,7 +604,7 @@ impl<'s> Auditor<'s> {
         self.found.push(v);
     }
 
-    fn process(&mut self, rec: &Record) {
+    fn process(&mut self, rec: &mut Record) {
         let req = &rec.exchange.request;
         let path = rec.path_and_query();
         let base = self.opts.base_path.trim_end_matches('/').to_string();
@@ -583,9 +633,11 @@ impl<'s> Auditor<'s> {
         let route = judge::route::route_of_url(&req.method, &req.url, base);
         let kind = judge::inferred_kind(route.endpoint, resp.status);
         let parsed = match (rec.body, kind) {
-            (BodyState::Complete, Some(_)) => {
-                Some(serde_json::from_str::<Value>(&resp.body_excerpt))
-            }
+            (BodyState::Complete, Some(_)) => Some(
+                rec.body_json
+                    .take()
+                    .unwrap_or_else(|| parse_body(&resp.body_excerpt)),
+            ),
             _ => None,
         };
         let evidence = rec.evidence();
@@ -593,35 +645,65 @@ impl<'s> Auditor<'s> {
         // 1. The one judge: bodies, headers, error envelopes. A body the
         // recording does not hold whole is not judged (kind None): only
         // the rules over any response are.
-        let parse_error = match &parsed {
-            Some(Err(e)) => Some(e.to_string()),
-            _ => None,
+        let judged_body = match &parsed {
+            Some(Ok(v)) => Some(judge::Body::Json(v)),
+            Some(Err(e)) => Some(judge::Body::NotJson(e)),
+            None => None,
         };
-        let judged_body = match (&parsed, &parse_error) {
-            (Some(Ok(v)), _) => Some(judge::Body::Json(v)),
-            (_, Some(e)) => Some(judge::Body::NotJson(e)),
-            _ => None,
+        // The judge's verdict depends on the body, the status, the endpoint
+        // and a few headers (and, for a list, the query): cached by those,
+        // since a polled operation answers the same bytes many times. A
+        // :wait is judged afresh (its timing rules read the clock headers
+        // and the duration).
+        let body_hash = hash_bytes(resp.body_excerpt.as_bytes());
+        let key =
+            (route.endpoint != Endpoint::Wait).then(|| judge_key(&route, kind, rec, body_hash));
+        let cached = key.and_then(|k| self.judge_cache.get(&k).cloned());
+        let findings = match cached {
+            Some(hit) => hit,
+            None => {
+                let fresh: std::rc::Rc<[Cached]> = judge::response(
+                    self.schemas,
+                    self.opts.mode,
+                    route.endpoint,
+                    judged_body.and(kind),
+                    judged_body.unwrap_or(judge::Body::Incomplete("")),
+                    &rec.exchange,
+                )
+                .into_iter()
+                .filter_map(|f| {
+                    let index = *self.index.get(f.invariant.as_str())?;
+                    let failed = f.verdict == Verdict::Fail;
+                    Some(Cached {
+                        index,
+                        verdict: f.verdict,
+                        expected: if failed { f.expected } else { String::new() },
+                        actual: if failed { f.actual } else { String::new() },
+                    })
+                })
+                .collect();
+                if let Some(k) = key {
+                    if self.judge_cache.len() >= JUDGE_CACHE {
+                        self.judge_cache.clear();
+                    }
+                    self.judge_cache.insert(k, fresh.clone());
+                }
+                fresh
+            }
         };
-        let findings = judge::response(
-            self.schemas,
-            self.opts.mode,
-            route.endpoint,
-            judged_body.and(kind),
-            judged_body.unwrap_or(judge::Body::Incomplete("")),
-            &rec.exchange,
-        );
-        for f in findings {
-            if !rec.response_headers_known && HEADER_RULES.contains(&f.invariant.as_str()) {
+        for f in findings.iter() {
+            let id = self.ids[f.index];
+            if !rec.response_headers_known && HEADER_RULES.contains(&id) {
                 // Gateways often log no response headers: not judged.
                 continue;
             }
             match f.verdict {
-                Verdict::Pass => self.pass(&f.invariant),
-                Verdict::Skip => self.skip(&f.invariant),
+                Verdict::Pass => self.tallies[f.index].passed += 1,
+                Verdict::Skip => self.tallies[f.index].skipped += 1,
                 Verdict::Fail => self.fail(
-                    &f.invariant,
-                    f.expected,
-                    f.actual,
+                    id,
+                    f.expected.clone(),
+                    f.actual.clone(),
                     vec![evidence.clone()],
                     rec,
                 ),
@@ -649,6 +731,7 @@ impl<'s> Auditor<'s> {
             bare,
             key: rec.request_header("idempotency-key"),
             if_match: rec.request_header("if-match"),
+            body_hash,
             route,
         };
         let expect = self.expect(&ctx);
@@ -736,15 +819,22 @@ impl<'s> Auditor<'s> {
                 }
             }
         }
-        let url = url::Url::parse(&rec.exchange.request.url)
-            .or_else(|_| url::Url::parse(&format!("http://recorded{}", rec.exchange.request.url)));
-        let query: Vec<(String, String)> = url
-            .map(|u| {
-                u.query_pairs()
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        // Only :wait and the list read their query.
+        let query: Vec<(String, String)> = match endpoint {
+            Endpoint::Wait | Endpoint::List => rec
+                .exchange
+                .request
+                .url
+                .split_once('?')
+                .map(|(_, q)| q.split('#').next().unwrap_or(""))
+                .map(|q| {
+                    url::form_urlencoded::parse(q.as_bytes())
+                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
         let param = |name: &str| {
             query
                 .iter()
@@ -1319,6 +1409,7 @@ impl<'s> Auditor<'s> {
         let lag_ms = u64::try_from(self.opts.lag_tolerance.as_millis()).unwrap_or(u64::MAX);
         if !self.ops.contains_key(op) {
             self.stats.operations += 1;
+            self.weight += HISTORY_OVERHEAD;
         }
         let t = self.ops.entry(op.to_string()).or_insert_with(|| OpTrack {
             history: OpHistory::new(Tolerance { lag_ms }),
@@ -1329,6 +1420,10 @@ impl<'s> Auditor<'s> {
             accepted_cancel: None,
             settle_judged: false,
             stale_refusal: None,
+            tags: Vec::new(),
+            weight: HISTORY_OVERHEAD,
+            last_fed: None,
+            last_get: None,
         });
         t.last_seen_ms = t.last_seen_ms.max(now);
         t
@@ -1336,6 +1431,12 @@ impl<'s> Auditor<'s> {
 
     fn feed_history(&mut self, ctx: &Ctx<'_>) {
         let Some(body) = &ctx.body else { return };
+        let text_len = ctx
+            .rec
+            .exchange
+            .response
+            .as_ref()
+            .map_or(0, |r| r.body_excerpt.len());
         if !(200..300).contains(&ctx.status) {
             return;
         }
@@ -1353,13 +1454,22 @@ impl<'s> Auditor<'s> {
         match ctx.route.endpoint {
             Endpoint::List => {
                 if let Some(items) = body.get("data").and_then(Value::as_array) {
+                    let item_len = text_len / items.len().max(1);
                     for item in items {
-                        self.sight(ctx, Endpoint::List, path, None, item);
+                        self.sight(ctx, Endpoint::List, path, None, item, item_len, None);
                     }
                 }
             }
             Endpoint::Get | Endpoint::Wait | Endpoint::Cancel => {
-                self.sight(ctx, ctx.route.endpoint, path, etag, body);
+                self.sight(
+                    ctx,
+                    ctx.route.endpoint,
+                    path,
+                    etag,
+                    body,
+                    text_len,
+                    Some(ctx.body_hash),
+                );
             }
             Endpoint::Other => {}
         }
@@ -1372,6 +1482,8 @@ impl<'s> Auditor<'s> {
         path: &str,
         etag: Option<&str>,
         body: &Value,
+        text_len: usize,
+        bytes: Option<u64>,
     ) {
         let Some(id) = body.get("id").and_then(Value::as_str) else {
             return;
@@ -1383,14 +1495,45 @@ impl<'s> Auditor<'s> {
             i64::try_from((self.opts.settle_deadline + self.opts.lag_tolerance).as_millis())
                 .unwrap_or(i64::MAX);
         let t = self.track(&op, at);
-        let breaches = t.history.observe(Sighting {
-            at_ms: u64::try_from(at).unwrap_or(0),
-            endpoint,
-            path,
-            etag,
-            body,
-            src: ctx.evidence.clone(),
-        });
+        // The same bytes as the representation the history saw last add
+        // nothing to it (a polled operation answers them again and again):
+        // not given again, unless a GET's ETag is new for them (the ETag
+        // rules) or a last_error is set (its rule counts how long it lasts).
+        let tag_hash = etag.map(|e| hash_bytes(e.as_bytes()));
+        let repeat = bytes.is_some()
+            && bytes == t.last_fed
+            && body.get("last_error").is_none_or(Value::is_null)
+            && (endpoint != Endpoint::Get
+                || matches!((t.last_get, bytes, tag_hash), (Some(g), Some(b), Some(e)) if g == (b, e)));
+        let breaches = if repeat {
+            Vec::new()
+        } else {
+            t.last_fed = bytes;
+            if endpoint == Endpoint::Get {
+                t.last_get = bytes.zip(tag_hash);
+            }
+            t.history.observe(Sighting {
+                at_ms: u64::try_from(at).unwrap_or(0),
+                endpoint,
+                path,
+                etag,
+                body,
+                src: ctx.evidence.clone(),
+            })
+        };
+        // What the history now holds, estimated (it never lets go of a
+        // body before the operation is dropped).
+        if endpoint == Endpoint::Get
+            && let Some(tag) = etag
+        {
+            let h = hash_bytes(tag.as_bytes());
+            if !t.tags.contains(&h) && t.tags.len() < 64 {
+                t.tags.push(h);
+            }
+        }
+        let estimate = HISTORY_OVERHEAD + VALUE_EXPANSION * text_len * (2 + t.tags.len());
+        let grown = estimate.saturating_sub(t.weight);
+        t.weight += grown;
         let done = body.get("done") == Some(&Value::Bool(true));
         let state = body.get("state").and_then(Value::as_str).unwrap_or("");
         t.last_done = done;
@@ -1428,6 +1571,7 @@ impl<'s> Auditor<'s> {
                 settle = Some((false, accepted_ev, at - accepted_at));
             }
         }
+        self.weight += grown;
         for b in breaches {
             self.fail(b.invariant, b.expected, b.actual, b.evidence, rec);
         }
@@ -1455,20 +1599,22 @@ impl<'s> Auditor<'s> {
     }
 
     /// Drops what bounded memory cannot keep: done operations past the
-    /// retention, idle ones past the idle period, the least recently seen
-    /// beyond the cap; keys past their window or beyond their cap.
+    /// retention, idle ones past the idle period; beyond the count cap or
+    /// the memory budget, done operations first (longest done first), then
+    /// the least recently seen; keys past their window or beyond their cap.
     fn sweep(&mut self) {
         let now = self.now_ms;
         let every = 1000.min(self.opts.retention.as_millis() as i64 / 4).max(1);
-        let over =
-            self.ops.len() > self.opts.max_operations || self.keys.len() > self.opts.max_keys;
+        let over = self.ops.len() > self.opts.max_operations
+            || self.weight > self.opts.memory_budget
+            || self.keys.len() > self.opts.max_keys;
         if !over && now.saturating_sub(self.last_sweep_ms) < every {
             return;
         }
         self.last_sweep_ms = now;
         let retention = self.opts.retention.as_millis() as i64;
         let idle = self.opts.idle.as_millis() as i64;
-        let mut gone: Vec<String> = self
+        let expired: Vec<String> = self
             .ops
             .iter()
             .filter(|(_, t)| match &t.done_seen {
@@ -1477,18 +1623,28 @@ impl<'s> Auditor<'s> {
             })
             .map(|(k, _)| k.clone())
             .collect();
-        let cap = self.opts.max_operations;
-        if self.ops.len() - gone.len() > cap {
-            // Down to 90% of the cap, least recently seen first.
-            let mut seen: Vec<(i64, &String)> =
-                self.ops.iter().map(|(k, t)| (t.last_seen_ms, k)).collect();
-            seen.sort_unstable();
-            let excess = self.ops.len() - cap * 9 / 10;
-            gone.extend(seen.into_iter().take(excess).map(|(_, k)| k.clone()));
+        for k in expired {
+            self.drop_op(&k);
         }
-        for k in gone {
-            if let Some(t) = self.ops.remove(&k) {
-                self.count_history(&t);
+        let (cap, budget) = (self.opts.max_operations, self.opts.memory_budget);
+        if self.ops.len() > cap || self.weight > budget {
+            // Down to 90% of both, in one pass (amortised): done operations
+            // first, longest done first; then the least recently seen.
+            let mut order: Vec<(bool, i64, String)> = self
+                .ops
+                .iter()
+                .map(|(k, t)| match &t.done_seen {
+                    Some((at, _)) => (false, *at, k.clone()),
+                    None => (true, t.last_seen_ms, k.clone()),
+                })
+                .collect();
+            order.sort_unstable();
+            for (.., k) in order {
+                if self.ops.len() <= cap * 9 / 10 && self.weight <= budget / 10 * 9 {
+                    break;
+                }
+                self.drop_op(&k);
+                self.stats.dropped_early += 1;
             }
         }
         let window = self.opts.key_window.as_millis() as i64;
@@ -1500,6 +1656,13 @@ impl<'s> Auditor<'s> {
             let (_, nth, _) = ages.select_nth_unstable(cut);
             let nth = *nth;
             self.keys.retain(|_, k| k.ended_ms > nth);
+        }
+    }
+
+    fn drop_op(&mut self, op: &str) {
+        if let Some(t) = self.ops.remove(op) {
+            self.weight = self.weight.saturating_sub(t.weight);
+            self.count_history(&t);
         }
     }
 
@@ -1664,6 +1827,37 @@ impl<'s> Auditor<'s> {
             late,
         )
     }
+}
+
+/// A response body parsed (the parser's message when it is not JSON).
+pub(crate) fn parse_body(text: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| e.to_string())
+}
+
+/// What the judge's verdict on one response depends on: endpoint,
+/// status, body kind and bytes, the headers its rules read (Content-Type,
+/// ETag, Allow) and, for a list, the query (LIST-LIMIT reads `limit`).
+fn judge_key(
+    route: &Route,
+    kind: Option<crate::case::BodyKind>,
+    rec: &Record,
+    body_hash: u64,
+) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    route.endpoint.hash(&mut h);
+    kind.map(|k| k as u8).hash(&mut h);
+    rec.body.hash(&mut h);
+    if let Some(r) = &rec.exchange.response {
+        r.status.hash(&mut h);
+        body_hash.hash(&mut h);
+        for name in ["content-type", "etag", "allow"] {
+            r.header(name).hash(&mut h);
+        }
+    }
+    if route.endpoint == Endpoint::List {
+        rec.path_and_query().hash(&mut h);
+    }
+    h.finish()
 }
 
 /// Response rules that read headers: not judged when the recording has

@@ -93,11 +93,50 @@ fn now_rfc3339() -> String {
     time::format_ms(ms)
 }
 
+/// Records read by the reading thread, handed over in batches.
+type Batch = Vec<Result<Record, InputError>>;
+
+/// Records per batch between the reading and the judging thread.
+const BATCH: usize = 256;
+/// Batches in flight between them (bounds the memory of the hand-over).
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// The records of one input, or its one error.
+fn records_of(
+    input: &Input,
+    parser: &Result<Arc<LineParser>, String>,
+) -> Box<dyn Iterator<Item = Result<Record, InputError>> + Send> {
+    let fail = |message: String| {
+        Box::new(std::iter::once(Err(InputError {
+            file: input.shown.as_str().into(),
+            position: Position::File,
+            message,
+            fatal: true,
+        })))
+    };
+    match detect_format(&input.path) {
+        InputFormat::Har => match HarReader::open(&input.path, &input.shown) {
+            Ok(r) => Box::new(r),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        },
+        InputFormat::JsonLines => match parser {
+            Err(msg) => fail(msg.clone()),
+            Ok(p) => match JsonlReader::open(&input.path, &input.shown, p.clone()) {
+                Ok(r) => Box::new(r),
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            },
+        },
+    }
+}
+
 /// Audits `inputs` to their ends, in order, as one recording (one history
 /// across files: pass a rotated log's parts oldest first). Each violation
 /// is handed to `on_violation` as it is found; each input error to
 /// `on_error`. A file that cannot be read is an input error; the other
 /// files are still audited.
+///
+/// Two threads: one reads and parses (HAR entries, JSON Lines and their
+/// schema), one judges; a few batches of records between them.
 pub fn audit_files(
     inputs: &[Input],
     schemas: &Schemas,
@@ -109,36 +148,39 @@ pub fn audit_files(
     let clock = Instant::now();
     let mut auditor = Auditor::new(schemas, options);
     let parser = LineParser::new().map(Arc::new);
-    for input in inputs {
-        let records: Box<dyn Iterator<Item = Result<Record, InputError>>> =
-            match detect_format(&input.path) {
-                InputFormat::Har => match HarReader::open(&input.path, &input.shown) {
-                    Ok(r) => Box::new(r),
-                    Err(e) => Box::new(std::iter::once(Err(e))),
-                },
-                InputFormat::JsonLines => match &parser {
-                    Err(msg) => Box::new(std::iter::once(Err(InputError {
-                        file: input.shown.as_str().into(),
-                        position: Position::File,
-                        message: msg.clone(),
-                        fatal: true,
-                    }))),
-                    Ok(p) => match JsonlReader::open(&input.path, &input.shown, p.clone()) {
-                        Ok(r) => Box::new(r),
-                        Err(e) => Box::new(std::iter::once(Err(e))),
-                    },
-                },
-            };
-        for item in records {
-            match item {
-                Ok(record) => auditor.push(record).iter().for_each(&mut on_violation),
-                Err(e) => {
-                    on_error(&e);
-                    auditor.input_error(e);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+        let parser = &parser;
+        scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            for input in inputs {
+                for mut item in records_of(input, parser) {
+                    if let Ok(record) = &mut item {
+                        record.parse_body_ahead();
+                    }
+                    batch.push(item);
+                    if batch.len() == BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        if tx.send(full).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            let _ = tx.send(batch);
+        });
+        for batch in rx {
+            for item in batch {
+                match item {
+                    Ok(record) => auditor.push(record).iter().for_each(&mut on_violation),
+                    Err(e) => {
+                        on_error(&e);
+                        auditor.input_error(e);
+                    }
                 }
             }
         }
-    }
+    });
     let meta = AuditMeta {
         inputs: inputs.iter().map(|i| i.shown.clone()).collect(),
         started_at,

@@ -81,7 +81,7 @@ impl InputError {
 }
 
 /// How much of a response body the recording holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BodyState {
     /// The whole body.
     Complete,
@@ -117,6 +117,9 @@ pub struct Record {
     /// (the value itself is dropped): Idempotency-Keys are scoped by it.
     /// Recordings that redact tokens make every caller one caller.
     pub caller: u64,
+    /// The response body parsed ahead, by [`Record::parse_body_ahead`] (on
+    /// a reading thread), or `None`: the audit parses it when it needs to.
+    pub body_json: Option<Result<serde_json::Value, String>>,
 }
 
 impl Record {
@@ -129,6 +132,20 @@ impl Record {
     /// The request's path and query as sent (after the authority).
     pub fn path_and_query(&self) -> &str {
         path_and_query(&self.exchange.request.url)
+    }
+
+    /// Parses a whole JSON-looking response body now (a reading thread
+    /// does, so the judging thread does not).
+    pub fn parse_body_ahead(&mut self) {
+        if self.body != BodyState::Complete {
+            return;
+        }
+        if let Some(r) = &self.exchange.response {
+            let looks_json = r.body_excerpt.trim_start().starts_with(['{', '[']);
+            if looks_json {
+                self.body_json = Some(super::check::parse_body(&r.body_excerpt));
+            }
+        }
     }
 
     /// The first request header with this name (case-insensitive).
