@@ -59,6 +59,7 @@ pub mod contract;
 mod diagnostic;
 pub mod exit;
 pub mod fuzz;
+pub mod gate;
 pub mod harness;
 pub mod history;
 pub mod judge;
@@ -68,6 +69,9 @@ pub mod redact;
 pub mod reference;
 pub mod report;
 pub mod run;
+pub mod selftest;
 mod suggest;
+pub mod target;
+pub mod vocab;
 
 pub use harness::{Suite, SuiteError, Target, harness_main};

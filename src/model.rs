@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::contract::Mode;
+use crate::vocab::Mode;
 
 /// One whole run of the suite (or of a fuzz session) against one target.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

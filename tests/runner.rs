@@ -684,7 +684,7 @@ async fn probe_tells_reachable_from_unreachable() {
 mod selftest {
     use super::*;
     use opconform::reference::FaultInfo;
-    use opconform::run::{Detection, Launched, SelftestError};
+    use opconform::selftest::{Detection, Launched, SelftestError};
 
     static CANCEL_200: FaultInfo = FaultInfo {
         name: "cancel-200",
@@ -759,9 +759,10 @@ expect.unchanged = "op"
     async fn kill_matrix_expected_results() {
         let cases = planned(SUITE);
         let faults = [&CANCEL_200, &MUTATES, &WRONG_BREAKS, &INVISIBLE];
-        let m = opconform::run::selftest_with(&cases, &RunOptions::default(), &faults, 2, launch)
-            .await
-            .unwrap();
+        let m =
+            opconform::selftest::selftest_with(&cases, &RunOptions::default(), &faults, 2, launch)
+                .await
+                .unwrap();
         assert!(
             m.reference_failures.is_empty(),
             "{:?}",
@@ -816,7 +817,7 @@ expect.unchanged = "op"
         );
         // Detected only by other invariants counts as missed.
         assert!(!m.passes());
-        let m2 = opconform::run::selftest_with(
+        let m2 = opconform::selftest::selftest_with(
             &cases,
             &RunOptions::default(),
             &[&CANCEL_200, &INVISIBLE],
@@ -832,19 +833,20 @@ expect.unchanged = "op"
     #[tokio::test]
     async fn a_failing_reference_fails_the_selftest() {
         let cases = planned(SUITE);
-        let m = opconform::run::selftest_with(&cases, &RunOptions::default(), &[], 1, |_| async {
-            let f = fake::start(Behaviour {
-                cancel_status: Some(200),
-                ..Behaviour::default()
+        let m =
+            opconform::selftest::selftest_with(&cases, &RunOptions::default(), &[], 1, |_| async {
+                let f = fake::start(Behaviour {
+                    cancel_status: Some(200),
+                    ..Behaviour::default()
+                })
+                .await;
+                Ok(Launched {
+                    target: target(&f),
+                    server: None,
+                })
             })
-            .await;
-            Ok(Launched {
-                target: target(&f),
-                server: None,
-            })
-        })
-        .await
-        .unwrap();
+            .await
+            .unwrap();
         assert_eq!(m.reference_failures, vec!["t::cancel_running"]);
         assert!(!m.passes());
     }

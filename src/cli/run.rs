@@ -117,8 +117,8 @@ pub struct WorldArgs {
 
 impl WorldArgs {
     /// The world these flags name.
-    pub fn world(&self) -> run::World {
-        run::World {
+    pub fn world(&self) -> crate::target::World {
+        crate::target::World {
             dialect: self.dialect,
             tempo: self.tempo,
         }
@@ -126,7 +126,7 @@ impl WorldArgs {
 
     /// Refuses a world other than the default together with a target.
     pub(crate) fn check(&self, target_url: Option<&str>) -> Result<(), ExitStatus> {
-        if target_url.is_some() && self.world() != run::World::default() {
+        if target_url.is_some() && self.world() != crate::target::World::default() {
             eprintln!(
                 "error: --dialect and --tempo choose the embedded reference's world; they cannot be used with --target"
             );
@@ -440,7 +440,7 @@ fn run_main(args: RunArgs) -> Result<ExitStatus, ExitStatus> {
         None => {
             let world = args.world.world();
             let (mut target, server) = rt
-                .block_on(run::launch_embedded(world, faults.clone()))
+                .block_on(crate::target::launch_embedded(world, faults.clone()))
                 .map_err(|e| {
                     eprintln!("error: failed to start the embedded reference server: {e}");
                     ExitStatus::TargetUnreachable

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::contract::Endpoint;
+use crate::vocab::Endpoint;
 
 /// The invariants this module judges, in catalogue order.
 pub const INVARIANTS: [&str; 8] = [

@@ -20,9 +20,9 @@ pub mod route;
 
 use serde_json::Value;
 
-use crate::case::BodyKind;
 use crate::contract::{self, Check, Endpoint, Invariant, Mode, Observation, Outcome, Schemas};
 use crate::model::{Exchange, RecordedResponse, Verdict};
+use crate::vocab::BodyKind;
 
 /// One judged rule for one response.
 #[derive(Debug, Clone, PartialEq, Eq)]

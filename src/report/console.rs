@@ -109,7 +109,7 @@ fn waived_failures(result: &RunResult, id: &str) -> u32 {
 pub fn invariant_summary(
     result: &RunResult,
     redactor: &Redactor,
-    gate: impl Into<crate::run::Gate>,
+    gate: impl Into<crate::gate::Gate>,
 ) -> String {
     let gate = gate.into();
     let mut out = String::from("\ninvariants:\n");
@@ -126,7 +126,7 @@ pub fn invariant_summary(
             continue;
         }
         let waived = waived_failures(result, &t.id);
-        let counts = gate.fail_on.counts(crate::run::level_of(&t.id));
+        let counts = gate.fail_on.counts(crate::gate::level_of(&t.id));
         let counted_flaky = t.flaky > 0 && !gate.allow_flaky;
         let mark = if (t.failed > waived || counted_flaky) && counts {
             "FAILED"
@@ -311,7 +311,7 @@ mod tests {
                 ..case(CaseOutcome::Skipped { reason: "r".into() })
             },
         ]);
-        let s = invariant_summary(&result, &Redactor::default(), crate::run::FailOn::Should);
+        let s = invariant_summary(&result, &Redactor::default(), crate::gate::FailOn::Should);
         assert!(s.contains("CANCEL-TERMINAL-422"), "{s}");
         assert!(s.contains("FAILED"), "{s}");
         assert!(s.contains("cancel::terminal"), "{s}");

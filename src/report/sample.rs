@@ -5,11 +5,11 @@
 //! exchanges and failing checks), skipped, inconclusive, flaky, waived and
 //! not run. Times and versions are fixed so snapshots are stable.
 
-use crate::contract::Mode;
 use crate::model::{
     CaseOutcome, CaseResult, CheckResult, Exchange, RecordedRequest, RecordedResponse, RunResult,
     StepResult, TargetInfo, Verdict,
 };
+use crate::vocab::Mode;
 
 const BASE: &str = "https://staging.akua.example/v1";
 

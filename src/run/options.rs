@@ -3,12 +3,12 @@
 use std::time::Duration;
 
 use crate::case::FixtureState;
-use crate::contract::{Level, Mode};
+use crate::contract::Mode;
 use crate::redact::Redactor;
 
 use super::pacing::PacingOptions;
 use super::transport::TransportOptions;
-use super::waive::Waivers;
+use crate::gate::Waivers;
 
 /// The system under test and the credentials and fixtures to use on it.
 #[derive(Debug, Clone, Default)]
@@ -56,25 +56,7 @@ pub const DEFAULT_SETTLE_WINDOW: Duration = Duration::from_secs(2);
 /// after an operation is done.
 pub const EMBEDDED_SETTLE_WINDOW: Duration = Duration::from_millis(500);
 
-/// How failures of SHOULD invariants count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FailOn {
-    /// Only MUST failures fail the run; SHOULD failures are warnings.
-    Must,
-    /// Any failed MUST or SHOULD fails the run (default).
-    #[default]
-    Should,
-}
-
-impl FailOn {
-    /// True when a failed check of an invariant at `level` fails the run.
-    pub fn counts(self, level: Level) -> bool {
-        match self {
-            FailOn::Should => true,
-            FailOn::Must => level == Level::Must,
-        }
-    }
-}
+pub use crate::gate::FailOn;
 
 /// Knobs of one run.
 #[derive(Debug, Clone)]
@@ -141,13 +123,6 @@ impl Default for RunOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fail_on_must_ignores_should() {
-        assert!(FailOn::Must.counts(Level::Must));
-        assert!(!FailOn::Must.counts(Level::Should));
-        assert!(FailOn::Should.counts(Level::Should));
-    }
 
     #[test]
     fn redactor_covers_both_tokens_and_secrets() {

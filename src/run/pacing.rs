@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
-use crate::profile::Rate;
+use crate::target::Rate;
 
 /// Reason given to cases (and recorded on requests not sent) once the
 /// target stopped answering.

@@ -1,14 +1,42 @@
-//! Which results fail the run (`--fail-on`, `--allow-flaky`) and when a
-//! run verified nothing.
+//! The gate: which results fail a run (`--fail-on`, `--allow-flaky`,
+//! waivers) and when a run verified nothing. One place, used by the
+//! runner, the fuzzer, the reports and the CLI alike, so a report never
+//! reads a result differently from the exit code.
+
+mod date;
+mod waive;
+mod waiver;
+
+pub use date::{Date, DateError, today_utc};
+pub use waive::Waivers;
+pub use waiver::{Waiver, WaiverStatus};
 
 use crate::contract::{self, Level};
 use crate::model::{CaseOutcome, CaseResult, RunResult, Verdict};
 
-use super::options::FailOn;
-
 /// The level of an invariant (unknown IDs count as MUST).
 pub fn level_of(id: &str) -> Level {
     contract::find(id).map(|i| i.level).unwrap_or(Level::Must)
+}
+
+/// How failures of SHOULD invariants count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    /// Only MUST failures fail the run; SHOULD failures are warnings.
+    Must,
+    /// Any failed MUST or SHOULD fails the run (default).
+    #[default]
+    Should,
+}
+
+impl FailOn {
+    /// True when a failed check of an invariant at `level` fails the run.
+    pub fn counts(self, level: Level) -> bool {
+        match self {
+            FailOn::Should => true,
+            FailOn::Must => level == Level::Must,
+        }
+    }
 }
 
 /// What fails a run: the levels that count, and whether a flaky case (a
@@ -93,6 +121,13 @@ pub fn run_incomplete(result: &RunResult) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fail_on_must_ignores_should() {
+        assert!(FailOn::Must.counts(Level::Must));
+        assert!(!FailOn::Must.counts(Level::Should));
+        assert!(FailOn::Should.counts(Level::Should));
+    }
     use crate::model::{CheckResult, StepResult};
 
     fn failed_case(invariant: &str) -> CaseResult {

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use crate::reference::{self, Dialect, FaultInfo, ReferenceConfig, ReferenceServer, Tempo};
 
-use super::options::Target;
+use crate::run::Target;
 
 /// Which of the reference's worlds: the documented choices it makes and
 /// whether its operations move on their own.

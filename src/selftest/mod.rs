@@ -11,11 +11,11 @@ use crate::contract::Schemas;
 use crate::model::{CaseOutcome, RunResult, Verdict};
 use crate::reference::{Fault, FaultInfo, ReferenceServer};
 
-use super::embedded::World;
+use crate::target::World;
 
-use super::engine::Engine;
-use super::options::{RunOptions, Target};
-use super::run_all::run_all;
+use crate::run::Engine;
+use crate::run::run_all;
+use crate::run::{RunOptions, Target};
 
 /// Selftest could not run.
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +31,7 @@ pub enum SelftestError {
     },
     /// The engine could not be built.
     #[error(transparent)]
-    Client(#[from] super::client::ClientError),
+    Client(#[from] crate::run::ClientError),
     /// Schemas could not be loaded.
     #[error(transparent)]
     Schemas(#[from] crate::contract::SchemaError),
@@ -371,10 +371,10 @@ where
 /// The embedded reference in `world` as a selftest target (see
 /// [`super::embedded`]).
 pub async fn launch_reference_in(
-    world: super::embedded::World,
+    world: World,
     fault: Option<&'static FaultInfo>,
 ) -> Result<Launched, SelftestError> {
-    let (target, server) = super::embedded::launch_embedded(world, fault.into_iter().collect())
+    let (target, server) = crate::target::launch_embedded(world, fault.into_iter().collect())
         .await
         .map_err(|source| SelftestError::Launch {
             fault: fault.map(|f| f.name),
@@ -390,7 +390,7 @@ pub async fn launch_reference_in(
 pub async fn launch_reference(
     fault: Option<&'static FaultInfo>,
 ) -> Result<Launched, SelftestError> {
-    launch_reference_in(super::embedded::World::default(), fault).await
+    launch_reference_in(World::default(), fault).await
 }
 
 /// [`selftest_parallel`] against the embedded reference in its default
