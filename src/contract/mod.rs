@@ -12,7 +12,7 @@ mod render;
 mod schemas;
 mod status;
 
-pub use catalogue::{CATALOGUE_VERSION, catalogue, find, ids};
+pub use catalogue::{CATALOGUE_VERSION, catalogue, find, id, ids};
 pub use checks::{check_error, check_list, check_operation};
 pub use invariant::{
     Basis, Check, Endpoint, Invariant, Level, Mode, Observation, Outcome, StatusSets,
