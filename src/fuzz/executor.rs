@@ -292,6 +292,11 @@ impl Executor {
         &self.redactor
     }
 
+    /// The run's shared fixtures, by slot (empty without a provider).
+    pub fn shared_fixtures(&self) -> &HashMap<Slot, Fixture> {
+        &self.shared
+    }
+
     /// True when fixtures can be created.
     pub fn has_fixtures(&self) -> bool {
         self.target.fixtures_url.is_some()

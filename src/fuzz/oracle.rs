@@ -394,7 +394,7 @@ pub(crate) fn is_star(value: &str) -> bool {
 }
 
 /// The seven documented `owner_type` values.
-const OWNER_TYPES: &[&str] = &[
+pub(crate) const OWNER_TYPES: &[&str] = &[
     "install",
     "repository_change_request",
     "repository",
