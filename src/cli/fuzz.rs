@@ -329,15 +329,18 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
     );
     for (i, cx) in outcome.counterexamples.iter().enumerate() {
         let origin = match (cx.source, cx.replayable) {
-            (Source::Regression, _) => "regression (replayed)",
-            (Source::Generated, true) => "counterexample",
-            (Source::Generated, false) => "history breach across the session (not shrunk)",
+            (Source::Regression, _) => "regression (replayed)".to_string(),
+            (Source::Generated, true) => {
+                format!("counterexample, shrunk in {} steps", cx.shrink_steps)
+            }
+            (Source::Generated, false) => {
+                "history breach across the session's requests, not shrunk".to_string()
+            }
         };
         println!(
-            "\n---- failure {} of {found}: {origin}, seed {}, shrunk in {} steps, {} duplicates ----",
+            "\n---- failure {} of {found}: {origin}, seed {}, {} duplicates ----",
             i + 1,
             cx.seed,
-            cx.shrink_steps,
             cx.duplicates
         );
         // Checks quote response bodies: everything printed is redacted.

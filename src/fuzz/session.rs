@@ -184,6 +184,10 @@ pub struct FuzzOutcome {
     pub counterexamples: Vec<Counterexample>,
     /// Failing generated inputs that were one of `counterexamples` again.
     pub duplicates: u64,
+    /// Failing generated inputs shrunk: every new failure, and each that
+    /// shrank onto one already found (the rest of the duplicates were
+    /// recognised without shrinking).
+    pub shrunk: u64,
     /// True when generation stopped because `max_failures` distinct
     /// failures were known.
     pub stopped_at_max: bool,
@@ -339,6 +343,7 @@ pub fn run(
             replayed: 0,
             counterexamples: Vec::new(),
             duplicates: 0,
+            shrunk: 0,
             stopped_at_max: false,
             persisted: false,
             result: empty_result(&exec, config.mode),
@@ -604,6 +609,7 @@ impl Attribute for Session<'_> {
             return Ok(self.enough());
         }
         let shrunk = shrink(&f.req, &f.checked, &headline)?;
+        self.out.shrunk += 1;
         let shape = stateless_shape(&shrunk.req, &shrunk.checked);
         let key = FailureKey {
             property: headline.property,
@@ -700,6 +706,7 @@ fn generate_stateful(
             };
         }
         let (actions, mut run) = best;
+        session.out.shrunk += 1;
         headline_first(&mut run.violations, &headline);
         let key = FailureKey {
             property: headline.property,
