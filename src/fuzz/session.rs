@@ -30,9 +30,9 @@ use super::input::FuzzRequest;
 use super::model::{Action, TraceStep, run_sequence, sequence};
 use super::property::{Property, Violation};
 use super::regressions::{self, Input, Regression, RegressionError};
-use super::shape::{FailureKey, RequestShape, Shape, sequence_shape};
+use super::shape::{FailureKey, Shape, sequence_shape};
 use super::sightings::SharedHistory;
-use super::stateless::{self, Attribute, Failing, Shrunk};
+use super::stateless::{self, Attribute, Attributed, Failing, Shrunk};
 
 /// Distinct failures a session collects unless told otherwise
 /// (`--max-failures`): every distinct failure is worth reporting (as
@@ -364,7 +364,7 @@ pub fn run(
                 let c = rt.block_on(check_one(judge, req, None))?;
                 session.out.requests += c.requests;
                 if !c.violations.is_empty() {
-                    let shape = stateless_shape(req, &c);
+                    let shape = stateless::shape_of(req, &c);
                     let replayable = !matches!(shape, Shape::History(_));
                     let cx = session.stateless_cx(
                         Source::Regression,
@@ -443,7 +443,7 @@ impl Session<'_> {
     }
 
     /// One more failing input that is failure `i` again.
-    fn duplicate(&mut self, i: usize) {
+    fn count_duplicate(&mut self, i: usize) {
         if let Some(cx) = self.out.counterexamples.get_mut(i) {
             cx.duplicates += 1;
         }
@@ -564,36 +564,37 @@ impl Session<'_> {
 /// Why a stateless history breach has no case file.
 const NOT_REPLAYABLE: &str = "It is a history breach seen across the session's requests on a shared fixture: no single request replays it, so it is not persisted either. `opconform fuzz --stateful` finds such breaches as call sequences, which shrink and replay.";
 
-/// The shape of a failing stateless input: a history breach of a shared
-/// fixture is that fixture's, whatever request showed it; anything else
-/// is the request's.
-fn stateless_shape(req: &FuzzRequest, c: &Checked) -> Shape {
-    match (c.violations.first(), c.history_slot) {
-        (Some(v), Some(slot)) if v.property == Property::History => Shape::History(slot),
-        _ => Shape::Request(RequestShape::of(req)),
-    }
-}
-
 impl Attribute for Session<'_> {
+    fn duplicate(&mut self, i: usize) -> bool {
+        self.count_duplicate(i);
+        self.enough()
+    }
+
     fn attribute(
         &mut self,
         f: Failing,
         shrink: &mut dyn FnMut(&FuzzRequest, &Checked, &Violation) -> Result<Shrunk, ExecError>,
-    ) -> Result<bool, FuzzError> {
+    ) -> Result<Attributed, FuzzError> {
         let Some(headline) = f.checked.violations.first().cloned() else {
-            return Ok(self.enough());
+            return Ok(Attributed {
+                enough: self.enough(),
+                raw: None,
+            });
         };
-        let shape = stateless_shape(&f.req, &f.checked);
         let raw = FailureKey {
             property: headline.property,
             invariant: headline.invariant.clone(),
-            shape: shape.clone(),
+            shape: stateless::shape_of(&f.req, &f.checked),
+        };
+        let attributed = |session: &Self, raw: FailureKey, i: usize| Attributed {
+            enough: session.enough(),
+            raw: Some((raw, i)),
         };
         if let Some(i) = self.found.duplicate_of(&raw) {
-            self.duplicate(i);
-            return Ok(self.enough());
+            self.count_duplicate(i);
+            return Ok(attributed(self, raw, i));
         }
-        if let Shape::History(_) = shape {
+        if let Shape::History(_) = raw.shape {
             // Not one input's doing: reported as seen, not shrunk.
             let cx = self.stateless_cx(
                 Source::Generated,
@@ -601,24 +602,25 @@ impl Attribute for Session<'_> {
                 f.checked,
                 0,
                 self.config.seed,
-                shape,
+                raw.shape.clone(),
                 Some(f.index),
                 false,
             );
+            let i = self.found.len();
             self.add(cx)?;
-            return Ok(self.enough());
+            return Ok(attributed(self, raw, i));
         }
         let shrunk = shrink(&f.req, &f.checked, &headline)?;
         self.out.shrunk += 1;
-        let shape = stateless_shape(&shrunk.req, &shrunk.checked);
+        let shape = stateless::shape_of(&shrunk.req, &shrunk.checked);
         let key = FailureKey {
             property: headline.property,
             invariant: headline.invariant.clone(),
             shape: shape.clone(),
         };
-        if let Some(i) = self.found.shrunk_duplicate_of(raw, &key) {
-            self.duplicate(i);
-            return Ok(self.enough());
+        if let Some(i) = self.found.shrunk_duplicate_of(raw.clone(), &key) {
+            self.count_duplicate(i);
+            return Ok(attributed(self, raw, i));
         }
         let cx = self.stateless_cx(
             Source::Generated,
@@ -630,8 +632,9 @@ impl Attribute for Session<'_> {
             Some(f.index),
             true,
         );
+        let i = self.found.len();
         self.add(cx)?;
-        Ok(self.enough())
+        Ok(attributed(self, raw, i))
     }
 }
 
@@ -684,7 +687,7 @@ fn generate_stateful(
             shape: Shape::Sequence(sequence_shape(&run.trace)),
         };
         if let Some(i) = session.found.duplicate_of(&raw) {
-            session.duplicate(i);
+            session.count_duplicate(i);
             continue;
         }
         let same =
@@ -714,7 +717,7 @@ fn generate_stateful(
             shape: Shape::Sequence(sequence_shape(&run.trace)),
         };
         if let Some(i) = session.found.shrunk_duplicate_of(raw, &key) {
-            session.duplicate(i);
+            session.count_duplicate(i);
             continue;
         }
         let cx = session.stateful_cx(

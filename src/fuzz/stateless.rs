@@ -15,9 +15,9 @@
 //! the first failing input found stops generation at once (the first
 //! failure in index order is always new); inputs before it still finish.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use proptest::strategy::{Strategy, ValueTree};
@@ -28,8 +28,9 @@ use crate::contract::Schemas;
 use super::check::{Checked, Judge, check_one};
 use super::executor::{ExecError, Executor};
 use super::input::FuzzRequest;
-use super::property::Violation;
+use super::property::{Property, Violation};
 use super::session::{FuzzConfig, FuzzError, Progress, client_runtime, input_runner};
+use super::shape::{FailureKey, RequestShape, Shape};
 use super::sightings::SharedHistory;
 use super::strategies::{StrategyOptions, request};
 
@@ -51,17 +52,60 @@ pub struct Failing {
     pub checked: Checked,
 }
 
-/// What the attributing side decides about one failing input, in index
-/// order.
+/// The shape of a failing stateless input: a history breach of a shared
+/// fixture is that fixture's, whatever request showed it; anything else is
+/// the request's.
+pub fn shape_of(req: &FuzzRequest, c: &Checked) -> Shape {
+    match (c.violations.first(), c.history_slot) {
+        (Some(v), Some(slot)) if v.property == Property::History => Shape::History(slot),
+        _ => Shape::Request(RequestShape::of(req)),
+    }
+}
+
+/// The key of a failing stateless input (`None` when nothing failed).
+pub fn key_of(req: &FuzzRequest, c: &Checked) -> Option<FailureKey> {
+    let headline = c.violations.first()?;
+    Some(FailureKey {
+        property: headline.property,
+        invariant: headline.invariant.clone(),
+        shape: shape_of(req, c),
+    })
+}
+
+/// What attributing one failing input decided.
+pub struct Attributed {
+    /// The session has found enough distinct failures.
+    pub enough: bool,
+    /// The input's own key and the failure it was attributed to: an input
+    /// of the same key finished later is that failure again.
+    pub raw: Option<(FailureKey, usize)>,
+}
+
+/// What the attributing side decides about failing inputs, in index order.
 pub trait Attribute {
     /// Attributes `failing`; `shrink` shrinks it (the smallest failing
-    /// input keeping `headline`, its result, steps and requests). Returns
-    /// true when the session has found enough distinct failures.
+    /// input keeping `headline`'s property and invariant).
     fn attribute(
         &mut self,
         failing: Failing,
         shrink: &mut dyn FnMut(&FuzzRequest, &Checked, &Violation) -> Result<Shrunk, ExecError>,
-    ) -> Result<bool, FuzzError>;
+    ) -> Result<Attributed, FuzzError>;
+
+    /// Counts one more failing input as failure `i` (one whose key was
+    /// already attributed); returns whether the session has enough.
+    fn duplicate(&mut self, i: usize) -> bool;
+}
+
+/// A failing input waiting for its turn.
+enum Pending {
+    /// To attribute.
+    Failing(Box<Failing>),
+    /// Its key was already attributed to this failure when it finished:
+    /// kept as this mark only (a badly broken target fails most inputs,
+    /// and they wait while a failure is shrunk). Only inputs after the
+    /// one that fixed the key can finish after it, so attributing in
+    /// index order would find the same.
+    Duplicate(usize),
 }
 
 /// A shrunk input.
@@ -91,13 +135,24 @@ struct Shared<'a> {
     /// (`u64::MAX` once it stopped).
     low: Vec<AtomicU64>,
     /// Failing inputs not yet attributed, by index.
-    failing: Mutex<BTreeMap<u64, Failing>>,
+    failing: Mutex<BTreeMap<u64, Pending>>,
     wake: Condvar,
+    /// Keys of failing inputs attributed so far, and to which failure.
+    known: RwLock<HashMap<FailureKey, usize>>,
 }
 
 impl Shared<'_> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Failing>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Pending>> {
         self.failing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The failure inputs of key `key` were attributed to, if any.
+    fn known(&self, key: &FailureKey) -> Option<usize> {
+        self.known
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .copied()
     }
 }
 
@@ -155,6 +210,7 @@ pub fn generate(
         low: (0..shards).map(AtomicU64::new).collect(),
         failing: Mutex::new(BTreeMap::new()),
         wake: Condvar::new(),
+        known: RwLock::new(HashMap::new()),
     };
     let siblings = (0..shards)
         .map(|_| exec.sibling())
@@ -274,22 +330,34 @@ fn attribute_in_order(
             .map(|l| l.load(Ordering::Acquire))
             .min()
             .unwrap_or(u64::MAX);
-        let ready: Vec<Failing> = {
+        let ready: Vec<(u64, Pending)> = {
             let mut failing = shared.lock();
             let later = failing.split_off(&watermark);
             std::mem::replace(&mut *failing, later)
-                .into_values()
+                .into_iter()
                 .collect()
         };
-        for f in ready {
+        for (index, pending) in ready {
             // Past the N-th distinct failure: not counted.
-            if f.index >= shared.limit.load(Ordering::Relaxed) {
+            if index >= shared.limit.load(Ordering::Relaxed) {
                 continue;
             }
-            let index = f.index;
-            let enough = attribute.attribute(f, &mut |req, first, headline| {
-                shrink(req, index, first, headline)
-            })?;
+            let enough = match pending {
+                Pending::Duplicate(i) => attribute.duplicate(i),
+                Pending::Failing(f) => {
+                    let done = attribute.attribute(*f, &mut |req, first, headline| {
+                        shrink(req, index, first, headline)
+                    })?;
+                    if let Some((key, i)) = done.raw {
+                        shared
+                            .known
+                            .write()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(key, i);
+                    }
+                    done.enough
+                }
+            };
             if enough {
                 shared.limit.fetch_min(index + 1, Ordering::Relaxed);
             }
@@ -387,15 +455,16 @@ fn shard(
                             // failure: nothing after it is needed.
                             shared.limit.fetch_min(index + 1, Ordering::Relaxed);
                         }
-                        let mut failing = shared.lock();
-                        failing.insert(
-                            index,
-                            Failing {
+                        let pending = match key_of(&req, &checked).and_then(|k| shared.known(&k)) {
+                            Some(i) => Pending::Duplicate(i),
+                            None => Pending::Failing(Box::new(Failing {
                                 index,
                                 req,
                                 checked,
-                            },
-                        );
+                            })),
+                        };
+                        let mut failing = shared.lock();
+                        failing.insert(index, pending);
                         shared.wake.notify_all();
                     }
                 }
