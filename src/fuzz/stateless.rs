@@ -14,6 +14,10 @@
 //! and failing inputs after `j` are not counted. With `--max-failures 1`
 //! the first failing input found stops generation at once (the first
 //! failure in index order is always new); inputs before it still finish.
+//!
+//! A failing input whose key was attributed already when it finished waits
+//! as a mark, not with its recorded exchange: a badly broken target fails
+//! most inputs, and they wait while a new failure is shrunk.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
