@@ -20,7 +20,7 @@ const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Arguments of `opconform fuzz`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  opconform fuzz --cases 5000 --seed 42\n  opconform fuzz --stateful --cases 200\n  opconform fuzz --fault id-dash-500 --emit-case cases/found.toml\n  opconform fuzz --target https://api.example.test/v1 --fixtures https://api.example.test/__fixtures/operations --time 60\n  opconform fuzz --profile staging --rate 50/s --cases 2000\n  opconform fuzz --target https://localhost:8443/v1 --ca-cert dev-ca.pem --max-body 65536 --secret ws_j572abc123def456\n\nThe target options (--target, --profile, --config, tokens, --context, --fixtures, --rate, --ca-cert, --insecure, --max-body, --secret, --wait-for-target, --request-timeout) are those of `opconform run`, read from the same opconform.toml profiles (flag > profile > default). Redirects are never followed: a redirect status is judged like any other, so --follow-redirects is refused.\n\nCounterexamples are appended to the regressions file (default .opconform/fuzz-regressions.jsonl) and replayed first on every later run."
+    after_help = "Examples:\n  opconform fuzz --cases 5000 --seed 42\n  opconform fuzz --stateful --cases 200\n  opconform fuzz --fault id-dash-500 --emit-case cases/found.toml\n  opconform fuzz --fault id-dash-500 --fault ifmatch-list-first-only --max-failures 5 --seed 1\n  opconform fuzz --stateful --fault cancel-terminal-mutates --max-failures 1\n  opconform fuzz --target https://api.example.test/v1 --fixtures https://api.example.test/__fixtures/operations --time 60\n  opconform fuzz --profile staging --rate 50/s --cases 2000\n  opconform fuzz --target https://localhost:8443/v1 --ca-cert dev-ca.pem --max-body 65536 --secret ws_j572abc123def456\n\nThe target options (--target, --profile, --config, tokens, --context, --fixtures, --rate, --ca-cert, --insecure, --max-body, --secret, --wait-for-target, --request-timeout) are those of `opconform run`, read from the same opconform.toml profiles (flag > profile > default). Redirects are never followed: a redirect status is judged like any other, so --follow-redirects is refused.\n\nA session keeps going after a failure: it collects distinct failures (a different property or invariant, or a different shape of the shrunk input: endpoint, method, which request parts are set and their classes, never literal values) up to --max-failures, shrinks each, and counts a failing input that is one of them again as a duplicate without shrinking it. Failures are attributed in input order, so a seed names the same failures at any --concurrency. --max-failures 1 stops at the first failing input.\n\nProperties: no 5xx, no hang, statuses in the contract's set, in-bounds input never rejected, out-of-bounds input never accepted, bodies and error envelopes, the stateful model, and `history`: every Operation body received (sequences' fixtures; the session's shared fixtures when stateless) is fed into its operation's history, whose lifecycle rules (done never reverts, done operations never change, steps only move forward, ETags change with the representation, ...) are those `opconform run` judges.\n\nEach distinct failure is appended to the regressions file (default .opconform/fuzz-regressions.jsonl) and replayed first on every later run; --emit-case FILE writes all of them as one case file, one case each (fuzz_seed_S, fuzz_seed_S_2, ...). A history breach seen across a stateless session's requests has no single-request replay: it is reported, not persisted or emitted (--stateful finds such breaches as sequences)."
 )]
 pub struct FuzzArgs {
     /// Which target, with which credentials and transport settings (the
@@ -61,9 +61,18 @@ pub struct FuzzArgs {
     /// Neither replay nor write the regressions file.
     #[arg(long)]
     pub no_regressions: bool,
-    /// Write the counterexample as a case file (TOML) here.
+    /// Write every counterexample as one case file (TOML) here, one case
+    /// each.
     #[arg(long, value_name = "FILE")]
     pub emit_case: Option<PathBuf>,
+    /// Stop once this many distinct failures are known (replayed
+    /// regressions that still fail included); 1 stops at the first failing
+    /// input. The default reports every distinct failure a session meets,
+    /// as Schemathesis does, while bounding the shrinking a badly broken
+    /// target costs (each new failure is shrunk; a bug usually shows as
+    /// one to three shapes).
+    #[arg(long, value_name = "N", default_value_t = fuzz::DEFAULT_MAX_FAILURES)]
+    pub max_failures: usize,
     /// Reports to write: any of junit,json,md,html.
     #[arg(long, value_name = "FORMATS")]
     pub report: Option<String>,
@@ -114,6 +123,9 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
     if args.concurrency == 0 {
         return Err(bad("--concurrency must be at least 1"));
     }
+    if args.max_failures == 0 {
+        return Err(bad("--max-failures must be at least 1"));
+    }
     let faults = reference::faults_named(&args.faults).map_err(bad)?;
     let seed = args.seed.unwrap_or_else(|| {
         let u = uuid::Uuid::new_v4();
@@ -139,6 +151,7 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
             .request_timeout
             .or(profile.request_timeout)
             .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+        max_failures: args.max_failures,
         ..FuzzConfig::default()
     };
     // Read and checked before anything is sent (exit 2, the file named).
@@ -295,24 +308,40 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
     } else {
         0.0
     };
+    let found = outcome.counterexamples.len();
     println!(
-        "fuzz: {} regressions replayed; {} inputs, {} requests ({} generated in {:.2} s, {:.0} req/s), {} skipped (unsendable, or a cancel the guard refused)",
+        "fuzz: {} regressions replayed; {} inputs, {} requests ({} generated in {:.2} s, {:.0} req/s), {} skipped (unsendable, or a cancel the guard refused); {} distinct {} ({} duplicates){}",
         outcome.replayed,
         outcome.cases,
         outcome.requests,
         outcome.generated_requests,
         secs,
         rate,
-        outcome.skipped
+        outcome.skipped,
+        found,
+        if found == 1 { "failure" } else { "failures" },
+        outcome.duplicates,
+        if outcome.stopped_at_max {
+            format!(", stopped at --max-failures {}", config.max_failures)
+        } else {
+            String::new()
+        }
     );
-    for cx in &outcome.counterexamples {
-        let origin = match cx.source {
-            Source::Regression => "regression (replayed)",
-            Source::Generated => "counterexample",
+    for (i, cx) in outcome.counterexamples.iter().enumerate() {
+        let origin = match (cx.source, cx.replayable) {
+            (Source::Regression, _) => "regression (replayed)".to_string(),
+            (Source::Generated, true) => {
+                format!("counterexample, shrunk in {} steps", cx.shrink_steps)
+            }
+            (Source::Generated, false) => {
+                "history breach across the session's requests, not shrunk".to_string()
+            }
         };
         println!(
-            "\n---- {origin}, seed {}, shrunk in {} steps ----",
-            cx.seed, cx.shrink_steps
+            "\n---- failure {} of {found}: {origin}, seed {}, {} duplicates ----",
+            i + 1,
+            cx.seed,
+            cx.duplicates
         );
         // Checks quote response bodies: everything printed is redacted.
         let r = |s: &str| redactor.redact(s).into_owned();
@@ -325,6 +354,7 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
                 r(&v.actual)
             );
         }
+        println!("  shape: {}", cx.shape);
         match serde_json::to_string(&cx.input) {
             Ok(j) => println!("  input: {}", r(&j)),
             Err(e) => println!("  input: (not serialisable: {e})"),
@@ -337,7 +367,7 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
         && let Some(p) = &config.regressions
     {
         println!(
-            "regression saved to {} (replayed first next time)",
+            "regressions saved to {} (replayed first next time)",
             p.display()
         );
     }
@@ -350,14 +380,28 @@ fn fuzz_main(args: FuzzArgs) -> Result<ExitStatus, ExitStatus> {
     };
     // Requests were sent: a file that cannot be written is not bad input (2).
     let mut status = verdict;
-    if let (Some(path), Some(cx)) = (&args.emit_case, outcome.counterexamples.first()) {
-        match std::fs::write(path, redactor.redact(&cx.case_file).as_bytes()) {
-            Ok(()) => println!("case file written to {}", path.display()),
+    let cases = outcome
+        .counterexamples
+        .iter()
+        .filter(|c| c.replayable)
+        .count();
+    match (&args.emit_case, outcome.case_file()) {
+        (Some(path), Some(text)) => match std::fs::write(path, redactor.redact(&text).as_bytes()) {
+            Ok(()) => println!(
+                "case file written to {} ({cases} {})",
+                path.display(),
+                if cases == 1 { "case" } else { "cases" }
+            ),
             Err(e) => {
                 eprintln!("error: failed to write {}: {e}", path.display());
                 status = verdict.with_report_not_written();
             }
-        }
+        },
+        (Some(path), None) if !outcome.counterexamples.is_empty() => println!(
+            "no case file written to {}: no failure of this session replays as a case",
+            path.display()
+        ),
+        _ => {}
     }
     if !formats.is_empty() {
         match report::write_reports_redacted(&outcome.result, &formats, &args.out, &redactor) {

@@ -145,7 +145,7 @@ fn runner_verdict(
             key_seen: false,
         },
     );
-    let text = super::emit_case::stateless(req, &exp, exec, 1, "agreement", &[]);
+    let text = super::emit_case::stateless(req, &exp, exec, 1, 1, "agreement", &[]);
     let loaded = crate::case::load::load_bytes(
         Path::new("agreement.toml"),
         text.as_bytes(),

@@ -292,6 +292,11 @@ impl Executor {
         &self.redactor
     }
 
+    /// The run's shared fixtures, by slot (empty without a provider).
+    pub fn shared_fixtures(&self) -> &HashMap<Slot, Fixture> {
+        &self.shared
+    }
+
     /// True when fixtures can be created.
     pub fn has_fixtures(&self) -> bool {
         self.target.fixtures_url.is_some()
@@ -650,14 +655,41 @@ impl Executor {
     /// or proxy might read the path, so that nothing the session sends can
     /// cancel an operation it did not create (the id must then carry
     /// `opconform`, be empty or be longer than any id; see `run::safety`).
+    /// A wrong method on an operation (`DELETE /operations/7`) is held to
+    /// the runner's rule for any request that may change an operation
+    /// (`run::request::may_name`): it names a fabricated id too.
     pub fn may_send(&self, req: &FuzzRequest, prepared: &Prepared) -> bool {
         if matches!(req.id, IdSpec::Fixture { .. }) {
             return true;
         }
-        match guard_shortcut(req, prepared) {
+        let guarded = match guard_shortcut(req, prepared) {
             Some(answer) => answer,
             None => self.guard(prepared),
+        };
+        // The contract's methods on the contract's paths are a read, a
+        // `:wait` or a cancel, which the guard has judged.
+        guarded && (req.method == req.verb.method() || self.may_change(prepared))
+    }
+
+    /// The runner's rule for a request that may change an operation: a GET
+    /// or HEAD, a `:wait`, or one naming a fabricated id (marked, empty, or
+    /// longer than any id).
+    fn may_change(&self, prepared: &Prepared) -> bool {
+        if matches!(prepared.method, "GET" | "HEAD") {
+            return true;
         }
+        let base_path = self
+            .base()
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+            .unwrap_or("");
+        let route = crate::judge::route::route_of_url(prepared.method, &prepared.url, base_path);
+        route.endpoint == crate::contract::Endpoint::Wait
+            || route.op_id.is_none_or(|id| {
+                id.is_empty()
+                    || id.chars().count() > crate::fuzz::oracle::ID_MAX
+                    || contains_ignore_case(&id, "opconform")
+            })
     }
 
     /// The runner's cancel guard itself.
@@ -1093,6 +1125,25 @@ mod tests {
             Verb::Cancel,
             IdSpec::RawSegment("opconform%FF".into())
         ));
+        // A wrong method on an operation may change it: a fabricated id
+        // only, as the runner sends (`DELETE /operations/7` never goes).
+        let wrong = |method: Method, id: &str| {
+            let mut r = FuzzRequest::plain(Verb::Wait, Slot::Succeeded);
+            r.method = method;
+            r.id = lit(id);
+            e.may_send(&r, &e.render(&r, None))
+        };
+        for m in [Method::Put, Method::Delete, Method::Patch] {
+            assert!(!wrong(m, "op_"), "{m:?}");
+            assert!(!wrong(m, "7"), "{m:?}");
+            assert!(wrong(m, "op_opconform-x"), "{m:?}");
+            assert!(wrong(m, ""), "{m:?}");
+        }
+        assert!(wrong(Method::Get, "7"));
+        let mut r = FuzzRequest::plain(Verb::Get, Slot::Succeeded);
+        r.method = Method::Post;
+        r.id = lit("7");
+        assert!(!e.may_send(&r, &e.render(&r, None)), "POST /operations/7");
         // Reads and the session's own fixtures always go.
         assert!(send(Verb::Get, lit("7")));
         assert!(send(
