@@ -55,6 +55,7 @@
 
 pub mod case;
 pub mod cli;
+pub mod clock;
 pub mod contract;
 mod diagnostic;
 pub mod exit;
@@ -74,4 +75,5 @@ mod suggest;
 pub mod target;
 pub mod vocab;
 
-pub use harness::{Suite, SuiteError, Target, harness_main};
+pub use harness::{Suite, SuiteError, harness_main};
+pub use target::TargetSpec;

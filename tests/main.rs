@@ -7,6 +7,7 @@ mod contract;
 mod fuzz;
 mod hostile;
 mod kill_matrix;
+mod layering;
 mod library;
 mod profile;
 mod reference;

@@ -7,7 +7,8 @@ use std::time::Duration;
 use opconform::case::{CaseFile, PlannedCase};
 use opconform::contract::{Mode, Schemas};
 use opconform::model::{CaseOutcome, CaseResult, Verdict};
-use opconform::run::{Engine, RunOptions, Target};
+use opconform::run::{Engine, RunOptions};
+use opconform::target::Target;
 
 use super::support::fake::{self, Behaviour, Fake};
 
@@ -403,11 +404,13 @@ invariants = ["OP-SCHEMA-REQUIRED"]
 request = { method = "GET", path = "/operations/{{ op.id }}" }
 expect.status = [200]
 "#);
-    let options = RunOptions {
+    let capped = Target {
         body_cap: 64 * 1024,
-        ..RunOptions::default()
+        ..target(&f)
     };
-    let r = run(&f, options, &case).await;
+    let r = engine_with(capped, RunOptions::default())
+        .run_case(&case)
+        .await;
     assert_eq!(r.outcome, CaseOutcome::Failed);
     let ex = &r.steps[0].exchanges[0];
     assert!(
@@ -733,7 +736,7 @@ mod selftest {
         let f = fake::start(behaviour(fault)).await;
         Ok(Launched {
             target: target(&f),
-            server: None,
+            served: None,
         })
     }
 
@@ -842,7 +845,7 @@ expect.unchanged = "op"
                 .await;
                 Ok(Launched {
                     target: target(&f),
-                    server: None,
+                    served: None,
                 })
             })
             .await

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::exit::ExitStatus;
 
+mod common;
 mod completions;
 mod fuzz;
 mod invariants;

@@ -249,7 +249,7 @@ pub fn stateless(
     let mut headers = BTreeMap::new();
     match &req.context {
         Some(ContextSpec::Workspace) => {
-            if let Some(ws) = &exec.target().workspace {
+            if let Some(ws) = &exec.target().context {
                 headers.insert("akua-context".to_string(), literal(ws));
             }
         }

@@ -6,8 +6,9 @@
 //! emitted as case files.
 //!
 //! ```no_run
-//! use opconform::fuzz::{FuzzConfig, FuzzTarget, run};
-//! let target = FuzzTarget { base_url: "http://127.0.0.1:8080/v1".into(), ..FuzzTarget::default() };
+//! use opconform::fuzz::{FuzzConfig, run};
+//! use opconform::target::Target;
+//! let target = Target::at("http://127.0.0.1:8080/v1");
 //! let outcome = run(&FuzzConfig { cases: 200, seed: 1, ..FuzzConfig::default() }, target, &|_| {}).unwrap();
 //! assert!(outcome.counterexamples.is_empty());
 //! ```
@@ -35,7 +36,7 @@ mod strategies;
 mod wire;
 
 pub use dump::dump_requests;
-pub use executor::{DEFAULT_BODY_CAP, ExecError, FuzzTarget};
+pub use executor::ExecError;
 pub use input::{
     AuthSpec, ContextSpec, DupHeader, FuzzRequest, IdSpec, IfMatchSpec, Method, STALE_TAG, Slot,
     Verb,

@@ -11,7 +11,7 @@ use crate::contract::{Mode, StatusSets, find};
 use super::input::{AuthSpec, ContextSpec, FuzzRequest, IdSpec, IfMatchSpec, Slot, Verb};
 
 /// Longest path id (S-OAS: 1–53).
-pub const ID_MAX: usize = 53;
+pub const ID_MAX: usize = crate::contract::ID_MAX_CHARS;
 /// Longest `akua-context` (1–53).
 pub const CONTEXT_MAX: usize = 53;
 /// Longest `idempotency-key` and `if-match` (1–64).

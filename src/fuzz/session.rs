@@ -24,7 +24,7 @@ use crate::report::reproducer;
 
 use super::check::{Checked, Judge, check_one};
 use super::emit_case;
-use super::executor::{ExecError, Executor, FuzzTarget};
+use super::executor::{ExecError, Executor};
 use super::found::{Found, headline_first};
 use super::input::FuzzRequest;
 use super::model::{Action, TraceStep, run_sequence, sequence};
@@ -33,6 +33,7 @@ use super::regressions::{self, Input, Regression, RegressionError};
 use super::shape::{FailureKey, Shape, sequence_shape};
 use super::sightings::SharedHistory;
 use super::stateless::{self, Attribute, Attributed, Failing, Shrunk};
+use crate::target::Target;
 
 /// Distinct failures a session collects unless told otherwise
 /// (`--max-failures`): every distinct failure is worth reporting (as
@@ -304,7 +305,7 @@ pub(super) fn client_runtime() -> std::io::Result<tokio::runtime::Runtime> {
 /// worker threads).
 pub fn run(
     config: &FuzzConfig,
-    target: FuzzTarget,
+    target: Target,
     progress: &dyn Fn(Progress),
 ) -> Result<FuzzOutcome, FuzzError> {
     let started = Instant::now();
@@ -466,7 +467,7 @@ impl Session<'_> {
                     property: v.property,
                     invariant: v.invariant.clone(),
                     seed: cx.seed,
-                    found_at: crate::run::rfc3339(SystemTime::now()),
+                    found_at: crate::clock::rfc3339(SystemTime::now()),
                 },
             )?;
         }
@@ -755,7 +756,7 @@ fn empty_result(exec: &Executor, mode: Mode) -> RunResult {
             faults: t.faults.clone(),
         },
         mode,
-        started_at: crate::run::rfc3339(SystemTime::now()),
+        started_at: crate::clock::rfc3339(SystemTime::now()),
         duration_ms: 0,
         cases: Vec::new(),
         invariants: Vec::new(),
@@ -787,7 +788,7 @@ fn result(
     started: Instant,
 ) -> RunResult {
     let mut r = empty_result(exec, config.mode);
-    r.started_at = crate::run::rfc3339(started_at);
+    r.started_at = crate::clock::rfc3339(started_at);
     r.duration_ms = started.elapsed().as_millis() as u64;
     let checked = checked_properties(config.stateful);
     // Every property a counterexample broke has its case, checked or not.

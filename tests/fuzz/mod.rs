@@ -15,12 +15,13 @@ use assert_cmd::Command;
 use opconform::case;
 use opconform::contract::{Mode, Schemas};
 use opconform::fuzz::{
-    self, Counterexample, FuzzConfig, FuzzOutcome, FuzzRequest, FuzzTarget, IdSpec, Input,
-    Property, Regression, Slot, Source, Verb,
+    self, Counterexample, FuzzConfig, FuzzOutcome, FuzzRequest, IdSpec, Input, Property,
+    Regression, Slot, Source, Verb,
 };
 use opconform::model::{CaseOutcome, CaseResult, Verdict};
 use opconform::reference::{self, FaultInfo, ReferenceConfig, ReferenceServer};
-use opconform::run::{Engine, RunOptions, Target};
+use opconform::run::{Engine, RunOptions};
+use opconform::target::Target;
 
 struct Env {
     rt: tokio::runtime::Runtime,
@@ -53,21 +54,14 @@ impl Env {
         }
     }
 
-    fn target(&self) -> FuzzTarget {
+    fn target(&self) -> Target {
         let s = self.server.as_ref().expect("server");
-        FuzzTarget {
-            base_url: s.base_url(),
+        Target {
             token: Some(reference::ALPHA_TOKEN.into()),
-            workspace: Some("ws_alpha".into()),
+            context: Some("ws_alpha".into()),
             fixtures_url: Some(s.fixtures_url()),
             embedded: true,
-            faults: Vec::new(),
-            ca_cert_pem: None,
-            insecure: false,
-            max_body: None,
-            rate: None,
-            secrets: Vec::new(),
-            wait_for_target: None,
+            ..Target::at(s.base_url())
         }
     }
 
