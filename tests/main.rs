@@ -1,6 +1,7 @@
 //! The one integration-test binary. Each module tests one area over real HTTP
 //! against loopback servers the tests start.
 
+mod book;
 mod cases;
 mod cli;
 mod contract;
