@@ -2,12 +2,14 @@
 //! against loopback servers the tests start.
 
 mod audit;
+mod book;
 mod cases;
 mod cli;
 mod contract;
 mod fuzz;
 mod hostile;
 mod kill_matrix;
+mod layering;
 mod library;
 mod profile;
 mod reference;
