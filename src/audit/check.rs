@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::contract::{self, Endpoint, Mode, Schemas, StatusSets};
+use crate::contract::{self, Endpoint, Mode, Schemas, StatusSets, id};
 use crate::history::{self, OpHistory, Sighting, Tolerance};
 use crate::judge::{self, route::Route};
 use crate::model::{
@@ -274,6 +274,15 @@ struct OpTrack {
     /// of the last GET given to it with its ETag's hash.
     last_fed: Option<u64>,
     last_get: Option<(u64, u64)>,
+}
+
+/// How big a representation given to a history is: its text's length and
+/// the hash of its bytes (`None` for a list item, which has no bytes of its
+/// own).
+#[derive(Clone, Copy)]
+struct Size {
+    text_len: usize,
+    bytes: Option<u64>,
 }
 
 /// Parsed JSON is about this many times its text, in memory.
@@ -795,20 +804,20 @@ impl<'s> Auditor<'s> {
             }
             let len = id.chars().count();
             if len == 0 || len > 53 {
-                bounds.push("REQ-ID-BOUNDS");
+                bounds.push(id::REQ_ID_BOUNDS);
             }
         }
         if let Some(v) = rec.request_header("akua-context") {
             match header_len(v) {
                 None => return Expect::Silent,
-                Some(n) if n == 0 || n > 53 => bounds.push("REQ-CONTEXT-BOUNDS"),
+                Some(n) if n == 0 || n > 53 => bounds.push(id::REQ_CONTEXT_BOUNDS),
                 Some(_) => {}
             }
         }
         if endpoint == Endpoint::Cancel {
             for (value, id) in [
-                (ctx.key, "CANCEL-KEY-BOUNDS"),
-                (ctx.if_match, "CANCEL-IFMATCH-BOUNDS"),
+                (ctx.key, id::CANCEL_KEY_BOUNDS),
+                (ctx.if_match, id::CANCEL_IFMATCH_BOUNDS),
             ] {
                 if let Some(v) = value {
                     match header_len(v) {
@@ -847,7 +856,7 @@ impl<'s> Auditor<'s> {
                 if let Some(t) = param("timeout")
                     && !parse_uint(t).is_some_and(|n| (1..=60).contains(&n))
                 {
-                    bounds.push("WAIT-TIMEOUT-REJECT");
+                    bounds.push(id::WAIT_TIMEOUT_REJECT);
                 }
             }
             Endpoint::List => {
@@ -855,15 +864,15 @@ impl<'s> Auditor<'s> {
                     match parse_uint(l) {
                         Some(n) if (1..=100).contains(&n) => {}
                         Some(n) if n > 100 => {
-                            bounds.push("LIST-LIMIT-BOUNDS");
+                            bounds.push(id::LIST_LIMIT_BOUNDS);
                             lenient_200 = true;
                         }
-                        _ => bounds.push("LIST-LIMIT-BOUNDS"),
+                        _ => bounds.push(id::LIST_LIMIT_BOUNDS),
                     }
                 }
                 match (param("owner_type"), param("owner_id")) {
-                    (Some(t), _) if !OWNER_TYPES.contains(&t) => bounds.push("LIST-OWNER-PAIR"),
-                    (Some(_), None) => bounds.push("LIST-OWNER-PAIR"),
+                    (Some(t), _) if !OWNER_TYPES.contains(&t) => bounds.push(id::LIST_OWNER_PAIR),
+                    (Some(_), None) => bounds.push(id::LIST_OWNER_PAIR),
                     // "Ignored otherwise" (prose) vs requires-together.
                     (None, Some(_)) => return Expect::Silent,
                     _ => {}
@@ -881,7 +890,7 @@ impl<'s> Auditor<'s> {
             .contains("%3a");
         let mut acc = Accepted::new(mode);
         acc.throttle();
-        acc.add_id("AUTH-401");
+        acc.add_id(id::AUTH_401);
         if colon_encoded && mode == Mode::Lenient {
             // A server that does not decode %3A sees another resource
             // (PATH-COLON-ENCODING is strict-only).
@@ -893,53 +902,53 @@ impl<'s> Auditor<'s> {
             }
             if rec.request_header("akua-context").is_some() {
                 // A foreign akua-context may be refused first.
-                acc.add_id("AUTH-CONTEXT-FOREIGN");
+                acc.add_id(id::AUTH_CONTEXT_FOREIGN);
             }
             if lenient_200 && mode == Mode::Lenient {
                 acc.codes(&[200]);
             }
             return Expect::Bounds(first, acc.finish());
         }
-        acc.add_id("AUTH-403");
+        acc.add_id(id::AUTH_403);
         match endpoint {
             Endpoint::Cancel => {
                 for id in [
-                    "CANCEL-202-ENVELOPE",
-                    "CANCEL-TERMINAL-422",
-                    "CANCEL-NOT-FOUND",
-                    "CANCEL-AGAIN-ACCEPTED",
+                    id::CANCEL_202_ENVELOPE,
+                    id::CANCEL_TERMINAL_422,
+                    id::CANCEL_NOT_FOUND,
+                    id::CANCEL_AGAIN_ACCEPTED,
                 ] {
                     acc.add_id(id);
                 }
                 if ctx.if_match.is_some() {
                     for id in [
-                        "CANCEL-IFMATCH-STALE",
-                        "CANCEL-IFMATCH-PRECEDENCE",
-                        "CANCEL-IFMATCH-CURRENT",
+                        id::CANCEL_IFMATCH_STALE,
+                        id::CANCEL_IFMATCH_PRECEDENCE,
+                        id::CANCEL_IFMATCH_CURRENT,
                     ] {
                         acc.add_id(id);
                     }
                 }
                 if ctx.key.is_some() {
                     for id in [
-                        "CANCEL-REPLAY-IDEMPOTENT",
-                        "CANCEL-KEY-MISUSE",
-                        "CANCEL-KEY-CONCURRENT",
+                        id::CANCEL_REPLAY_IDEMPOTENT,
+                        id::CANCEL_KEY_MISUSE,
+                        id::CANCEL_KEY_CONCURRENT,
                     ] {
                         acc.add_id(id);
                     }
                 }
             }
             Endpoint::Wait => {
-                acc.add_id("WAIT-200-ALWAYS");
-                acc.add_id("WAIT-404");
+                acc.add_id(id::WAIT_200_ALWAYS);
+                acc.add_id(id::WAIT_404);
             }
             Endpoint::Get => {
-                acc.add_id("GET-200");
-                acc.add_id("CANCEL-NOT-FOUND");
+                acc.add_id(id::GET_200);
+                acc.add_id(id::CANCEL_NOT_FOUND);
             }
             Endpoint::List => {
-                acc.add_id("LIST-200");
+                acc.add_id(id::LIST_200);
                 if param("cursor").is_some() || unknown_params {
                     // An expired or foreign cursor, an unknown parameter:
                     // the contract does not say; a rejection is fair.
@@ -959,17 +968,19 @@ impl<'s> Auditor<'s> {
             Expect::Bounds(id, set) => (*id, set, "the request breaks a documented bound"),
             Expect::InBounds(set) => {
                 let id = match endpoint {
-                    Endpoint::Cancel if status == 400 && ctx.key.is_none() => "CANCEL-KEY-OPTIONAL",
-                    Endpoint::Cancel => "CANCEL-202-ENVELOPE",
+                    Endpoint::Cancel if status == 400 && ctx.key.is_none() => {
+                        id::CANCEL_KEY_OPTIONAL
+                    }
+                    Endpoint::Cancel => id::CANCEL_202_ENVELOPE,
                     Endpoint::Wait
                         if matches!(status, 400 | 422)
                             && ctx.rec.path_and_query().contains("timeout=") =>
                     {
-                        "WAIT-TIMEOUT-BOUNDS"
+                        id::WAIT_TIMEOUT_BOUNDS
                     }
-                    Endpoint::Wait => "WAIT-200-ALWAYS",
-                    Endpoint::Get => "GET-200",
-                    Endpoint::List => "LIST-200",
+                    Endpoint::Wait => id::WAIT_200_ALWAYS,
+                    Endpoint::Get => id::GET_200,
+                    Endpoint::List => id::LIST_200,
                     Endpoint::Other => return,
                 };
                 (id, set, "an in-bounds request")
@@ -978,13 +989,13 @@ impl<'s> Auditor<'s> {
         if accepted.contains(&status) {
             self.pass(id);
             if endpoint == Endpoint::Cancel && ctx.key.is_none() && (200..300).contains(&status) {
-                self.pass("CANCEL-KEY-OPTIONAL");
+                self.pass(id::CANCEL_KEY_OPTIONAL);
             }
             if endpoint == Endpoint::Wait
                 && matches!(expect, Expect::InBounds(_))
                 && ctx.rec.path_and_query().contains("timeout=")
             {
-                self.pass("WAIT-TIMEOUT-BOUNDS");
+                self.pass(id::WAIT_TIMEOUT_BOUNDS);
             }
             return;
         }
@@ -1011,9 +1022,9 @@ impl<'s> Auditor<'s> {
         if let (Some(op), Some(id)) = (&ctx.op, body.get("id").and_then(Value::as_str)) {
             let names = canonical(id) == *op;
             let inv = match endpoint {
-                Endpoint::Cancel => "CANCEL-202-ENVELOPE",
-                Endpoint::Wait => "WAIT-200-ALWAYS",
-                _ => "GET-200",
+                Endpoint::Cancel => id::CANCEL_202_ENVELOPE,
+                Endpoint::Wait => id::WAIT_200_ALWAYS,
+                _ => id::GET_200,
             };
             // A cancel answered with another operation's body is a key
             // replay gone wrong (CANCEL-KEY-MISUSE says so when the key
@@ -1028,7 +1039,7 @@ impl<'s> Auditor<'s> {
             );
             if ctx.bare && names {
                 self.judged(
-                    "OP-ID-CANONICAL",
+                    id::OP_ID_CANONICAL,
                     id.starts_with("op_"),
                     "the response id is op_<id> for a bare-id request",
                     format!("a request for the bare id got id \"{id}\""),
@@ -1055,7 +1066,7 @@ impl<'s> Auditor<'s> {
                         None => String::new(),
                     };
                     self.judged(
-                        "LIST-OWNER-FILTER",
+                        id::LIST_OWNER_FILTER,
                         bad.is_none(),
                         format!("every item has owner_type \"{t}\" and owner_id \"{o}\""),
                         actual,
@@ -1076,7 +1087,7 @@ impl<'s> Auditor<'s> {
                 // ±2 s (digest §5 #42).
                 if elapsed + 2000 < floor {
                     self.judged(
-                        "WAIT-HOLDS",
+                        id::WAIT_HOLDS,
                         false,
                         format!(
                             "a :wait on a RUNNING operation holds about its {timeout} s timeout"
@@ -1086,7 +1097,7 @@ impl<'s> Auditor<'s> {
                         rec,
                     );
                 } else {
-                    self.pass("WAIT-HOLDS");
+                    self.pass(id::WAIT_HOLDS);
                 }
             }
             _ => {}
@@ -1112,7 +1123,7 @@ impl<'s> Auditor<'s> {
         // A bare id and its op_ form name the same operation.
         if ctx.bare && self.ops.contains_key(&op) {
             self.judged(
-                "OP-ID-BARE-ALIAS",
+                id::OP_ID_BARE_ALIAS,
                 status != 404,
                 "a bare id names the same operation as its op_ form",
                 format!("404 for the bare id, although {op} was answered before"),
@@ -1126,7 +1137,7 @@ impl<'s> Auditor<'s> {
             && self.ops.contains_key(&op)
         {
             self.judged(
-                "PATH-COLON-ENCODING",
+                id::PATH_COLON_ENCODING,
                 !matches!(status, 404 | 405),
                 "%3Acancel and %3Await are routed like :cancel and :wait",
                 format!("status {status} for an operation answered before"),
@@ -1156,12 +1167,12 @@ impl<'s> Auditor<'s> {
                         rec.started_ms < prev.ended_ms && prev.started_ms < rec.ended_ms();
                     if overlap {
                         let mut acc = Accepted::new(mode);
-                        acc.add_id("CANCEL-KEY-CONCURRENT");
-                        acc.add_id("AUTH-401");
+                        acc.add_id(id::CANCEL_KEY_CONCURRENT);
+                        acc.add_id(id::AUTH_401);
                         acc.throttle();
                         let set = acc.finish();
                         self.judged(
-                            "CANCEL-KEY-CONCURRENT",
+                            id::CANCEL_KEY_CONCURRENT,
                             set.contains(&status),
                             format!(
                                 "a concurrent duplicate is answered with a status in {}",
@@ -1173,12 +1184,12 @@ impl<'s> Auditor<'s> {
                         );
                     } else {
                         let mut acc = Accepted::new(mode);
-                        acc.add_id("CANCEL-REPLAY-IDEMPOTENT");
-                        acc.add_id("AUTH-401");
+                        acc.add_id(id::CANCEL_REPLAY_IDEMPOTENT);
+                        acc.add_id(id::AUTH_401);
                         acc.throttle();
                         let set = acc.finish();
                         self.judged(
-                            "CANCEL-REPLAY-IDEMPOTENT",
+                            id::CANCEL_REPLAY_IDEMPOTENT,
                             set.contains(&status),
                             format!(
                                 "a replay with the same Idempotency-Key is answered {} like the first",
@@ -1196,7 +1207,7 @@ impl<'s> Auditor<'s> {
                         let now = resp.body_excerpt.as_bytes();
                         let same = first == (hash_bytes(now), now.len());
                         self.judged(
-                            "CANCEL-REPLAY-IDENTICAL",
+                            id::CANCEL_REPLAY_IDENTICAL,
                             same,
                             "a 2xx replay carries the first answer byte for byte",
                             format!(
@@ -1216,19 +1227,19 @@ impl<'s> Auditor<'s> {
                     let first_op = prev.op.clone();
                     if ok {
                         self.judged(
-                            "CANCEL-KEY-MISUSE",
+                            id::CANCEL_KEY_MISUSE,
                             false,
                             format!(
                                 "a key already used on {first_op} is refused on another operation ({})",
-                                set_text(&status_sets("CANCEL-KEY-MISUSE", mode))
+                                set_text(&status_sets(id::CANCEL_KEY_MISUSE, mode))
                             ),
                             format!("status {status} for {op}"),
                             evidence,
                             rec
                         );
                         replay = true;
-                    } else if status_sets("CANCEL-KEY-MISUSE", mode).contains(&status) {
-                        self.pass("CANCEL-KEY-MISUSE");
+                    } else if status_sets(id::CANCEL_KEY_MISUSE, mode).contains(&status) {
+                        self.pass(id::CANCEL_KEY_MISUSE);
                     }
                 }
                 None if ok => {
@@ -1263,23 +1274,23 @@ impl<'s> Auditor<'s> {
         {
             let (id, sets): (&str, &[&str]) = if ctx.if_match.is_some() {
                 (
-                    "CANCEL-IFMATCH-PRECEDENCE",
-                    &["CANCEL-IFMATCH-PRECEDENCE", "CANCEL-TERMINAL-422"],
+                    id::CANCEL_IFMATCH_PRECEDENCE,
+                    &[id::CANCEL_IFMATCH_PRECEDENCE, id::CANCEL_TERMINAL_422],
                 )
             } else {
-                ("CANCEL-TERMINAL-422", &["CANCEL-TERMINAL-422"])
+                (id::CANCEL_TERMINAL_422, &[id::CANCEL_TERMINAL_422])
             };
             let mut acc = Accepted::new(mode);
             for s in sets {
                 acc.add_id(s);
             }
             if ctx.key.is_some() {
-                acc.add_id("CANCEL-KEY-MISUSE");
+                acc.add_id(id::CANCEL_KEY_MISUSE);
             }
             // Credentials, access and retention come first.
-            acc.add_id("AUTH-401");
-            acc.add_id("AUTH-403");
-            acc.add_id("CANCEL-NOT-FOUND");
+            acc.add_id(id::AUTH_401);
+            acc.add_id(id::AUTH_403);
+            acc.add_id(id::CANCEL_NOT_FOUND);
             acc.throttle();
             let set = acc.finish();
             self.judged(
@@ -1315,7 +1326,7 @@ impl<'s> Auditor<'s> {
             t.settle_judged = false;
             if t.stale_refusal.take().is_some() {
                 // Another accepted cancel explains a later CANCELLED.
-                self.pass("CANCEL-IFMATCH-STALE");
+                self.pass(id::CANCEL_IFMATCH_STALE);
             }
         } else if matches!(status, 409 | 412)
             && ctx.if_match.is_some()
@@ -1373,7 +1384,7 @@ impl<'s> Auditor<'s> {
             chain_ids = chain.ids.clone();
             first_ev = chain.evidence.clone();
             self.judged(
-                "LIST-PAGING-COMPLETE",
+                id::LIST_PAGING_COMPLETE,
                 passed,
                 "following next_cursor lists every item once",
                 actual,
@@ -1456,7 +1467,11 @@ impl<'s> Auditor<'s> {
                 if let Some(items) = body.get("data").and_then(Value::as_array) {
                     let item_len = text_len / items.len().max(1);
                     for item in items {
-                        self.sight(ctx, Endpoint::List, path, None, item, item_len, None);
+                        let size = Size {
+                            text_len: item_len,
+                            bytes: None,
+                        };
+                        self.sight(ctx, Endpoint::List, path, None, item, size);
                     }
                 }
             }
@@ -1467,8 +1482,10 @@ impl<'s> Auditor<'s> {
                     path,
                     etag,
                     body,
-                    text_len,
-                    Some(ctx.body_hash),
+                    Size {
+                        text_len,
+                        bytes: Some(ctx.body_hash),
+                    },
                 );
             }
             Endpoint::Other => {}
@@ -1482,8 +1499,7 @@ impl<'s> Auditor<'s> {
         path: &str,
         etag: Option<&str>,
         body: &Value,
-        text_len: usize,
-        bytes: Option<u64>,
+        Size { text_len, bytes }: Size,
     ) {
         let Some(id) = body.get("id").and_then(Value::as_str) else {
             return;
@@ -1577,7 +1593,7 @@ impl<'s> Auditor<'s> {
         }
         if let Some((passed, refused_ev)) = stale {
             self.judged(
-                "CANCEL-IFMATCH-STALE",
+                id::CANCEL_IFMATCH_STALE,
                 passed,
                 "a cancel refused for its If-Match leaves the operation running (no other accepted cancel in the recording)",
                 format!("{op} turned CANCELLED after the refused cancel"),
@@ -1588,7 +1604,7 @@ impl<'s> Auditor<'s> {
         if let Some((passed, accepted_ev, after)) = settle {
             let deadline = self.opts.settle_deadline.as_secs();
             self.judged(
-                "CANCEL-SETTLES",
+                id::CANCEL_SETTLES,
                 passed,
                 format!("after an accepted cancel the operation is done within {deadline} s"),
                 format!("{op} still RUNNING {after} ms after the accepted cancel"),
@@ -1834,9 +1850,12 @@ pub(crate) fn parse_body(text: &str) -> Result<Value, String> {
     serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
-/// What the judge's verdict on one response depends on: endpoint,
-/// status, body kind and bytes, the headers its rules read (Content-Type,
-/// ETag, Allow) and, for a list, the query (LIST-LIMIT reads `limit`).
+/// What the judge's verdict on one response may depend on: endpoint,
+/// status, body kind and bytes, every response header but `Date` (only
+/// the `:wait` timing rules read it, and a `:wait` is never cached), and
+/// the request's method and URL (LIST-LIMIT reads `limit`). Deliberately
+/// wider than what today's rules read, so a new rule over a header cannot
+/// be served a stale verdict.
 fn judge_key(
     route: &Route,
     kind: Option<crate::case::BodyKind>,
@@ -1847,22 +1866,29 @@ fn judge_key(
     route.endpoint.hash(&mut h);
     kind.map(|k| k as u8).hash(&mut h);
     rec.body.hash(&mut h);
+    rec.response_headers_known.hash(&mut h);
     if let Some(r) = &rec.exchange.response {
         r.status.hash(&mut h);
         body_hash.hash(&mut h);
-        for name in ["content-type", "etag", "allow"] {
-            r.header(name).hash(&mut h);
+        for (name, value) in &r.headers {
+            if !name.eq_ignore_ascii_case("date") {
+                name.to_ascii_lowercase().hash(&mut h);
+                value.hash(&mut h);
+            }
         }
     }
-    if route.endpoint == Endpoint::List {
-        rec.path_and_query().hash(&mut h);
-    }
+    rec.exchange.request.method.hash(&mut h);
+    rec.exchange.request.url.hash(&mut h);
     h.finish()
 }
 
 /// Response rules that read headers: not judged when the recording has
 /// none.
-const HEADER_RULES: &[&str] = &["HTTP-JSON-CONTENT-TYPE", "OP-ETAG-HEADER", "HTTP-405-ALLOW"];
+const HEADER_RULES: &[&str] = &[
+    id::HTTP_JSON_CONTENT_TYPE,
+    id::OP_ETAG_HEADER,
+    id::HTTP_405_ALLOW,
+];
 
 fn status_sets(id: &str, mode: Mode) -> Vec<u16> {
     contract::find(id)

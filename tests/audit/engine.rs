@@ -8,7 +8,7 @@ use opconform::audit::{self, AuditOptions, Auditor, Input};
 use opconform::contract::{Mode, Schemas};
 use opconform::model::CaseOutcome;
 use opconform::reference::{self, ReferenceConfig};
-use opconform::{Suite, Target};
+use opconform::{Suite, TargetSpec};
 
 use super::support::{Line, audit_paths, failed, op, outcome};
 
@@ -30,7 +30,7 @@ async fn our_own_run_written_as_har_audits_clean_in_both_modes() {
     let result = Suite::bundled()
         .expect("bundled cases load")
         .strict(true)
-        .target(Target::reference(config))
+        .target(TargetSpec::reference(config))
         .run()
         .await
         .expect("the suite runs");
