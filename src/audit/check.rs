@@ -86,6 +86,11 @@ pub struct AuditOptions {
     pub listed_per_invariant: usize,
     /// Bytes of a body kept in a listed violation's exchange.
     pub excerpt_bytes: usize,
+    /// Longest JSON Lines line read (`--max-line-bytes`); a longer line is
+    /// an input error, skipped without being held in memory.
+    pub max_line_bytes: usize,
+    /// Largest HAR entry read; a larger one is an input error, skipped.
+    pub max_entry_bytes: usize,
 }
 
 impl Default for AuditOptions {
@@ -104,6 +109,8 @@ impl Default for AuditOptions {
             reorder_window: 4096,
             listed_per_invariant: 50,
             excerpt_bytes: 4096,
+            max_line_bytes: super::jsonl::DEFAULT_MAX_LINE_BYTES,
+            max_entry_bytes: super::har::DEFAULT_MAX_ENTRY_BYTES,
         }
     }
 }
@@ -184,19 +191,26 @@ pub struct AuditReport {
 }
 
 impl AuditReport {
-    /// The exit status, by `run`'s rules: a failed invariant (1) wins; then
-    /// input that could not be read (2: fix the recording); then nothing
-    /// verified (4); else success.
+    /// The exit status under the default gate (every failed MUST or SHOULD
+    /// counts, nothing verified is not a pass): see [`AuditReport::verdict`].
     pub fn exit_status(&self) -> crate::exit::ExitStatus {
+        self.verdict(crate::gate::Gate::default(), false)
+    }
+
+    /// The exit status, by `run`'s reading of a result
+    /// ([`crate::gate::conclude`]): a failed invariant that counts (1)
+    /// wins; then input that could not be read (2: fix the recording);
+    /// then nothing verified (4, unless `allow_empty`); else success.
+    pub fn verdict(&self, gate: crate::gate::Gate, allow_empty: bool) -> crate::exit::ExitStatus {
         use crate::exit::ExitStatus;
-        if self.result.failures().next().is_some() {
-            ExitStatus::InvariantFailed
-        } else if self.stats.input_errors > 0 {
-            ExitStatus::BadInput
-        } else if !self.result.passed() {
-            ExitStatus::NothingVerified
-        } else {
-            ExitStatus::Success
+        use crate::gate::Conclusion;
+        match crate::gate::conclude(&self.result, gate, allow_empty) {
+            Conclusion::Failed => ExitStatus::InvariantFailed,
+            _ if self.stats.input_errors > 0 => ExitStatus::BadInput,
+            Conclusion::Empty => ExitStatus::NothingVerified,
+            // Nothing in an audit is left not run.
+            Conclusion::Incomplete { .. } => ExitStatus::TargetUnreachable,
+            Conclusion::Passed => ExitStatus::Success,
         }
     }
 }
@@ -971,6 +985,7 @@ impl<'s> Auditor<'s> {
                     Endpoint::Cancel if status == 400 && ctx.key.is_none() => {
                         id::CANCEL_KEY_OPTIONAL
                     }
+                    Endpoint::Cancel if self.draining(ctx).is_some() => id::CANCEL_AGAIN_ACCEPTED,
                     Endpoint::Cancel => id::CANCEL_202_ENVELOPE,
                     Endpoint::Wait
                         if matches!(status, 400 | 422)
@@ -988,6 +1003,12 @@ impl<'s> Auditor<'s> {
         };
         if accepted.contains(&status) {
             self.pass(id);
+            if endpoint == Endpoint::Cancel
+                && (200..300).contains(&status)
+                && self.draining(ctx).is_some()
+            {
+                self.pass(id::CANCEL_AGAIN_ACCEPTED);
+            }
             if endpoint == Endpoint::Cancel && ctx.key.is_none() && (200..300).contains(&status) {
                 self.pass(id::CANCEL_KEY_OPTIONAL);
             }
@@ -1000,13 +1021,36 @@ impl<'s> Auditor<'s> {
             return;
         }
         let mode = judge::mode_name(self.opts.mode);
+        let mut evidence = Vec::new();
+        let mut why = why.to_string();
+        if id == id::CANCEL_AGAIN_ACCEPTED
+            && let Some(first) = self.draining(ctx)
+        {
+            evidence.push(first);
+            why = "another cancel of the operation was accepted before, and no read showed it done since".into();
+        }
+        evidence.push(ctx.evidence.clone());
         self.fail(
             id,
             format!("status in {} ({mode}; {why})", set_text(accepted)),
             format!("status {status}"),
-            vec![ctx.evidence.clone()],
+            evidence,
             ctx.rec,
         );
+    }
+
+    /// The accepted cancel of the operation `ctx` cancels (without
+    /// If-Match) again, when no read has shown it done since: the
+    /// operation is still draining as far as the traffic shows.
+    fn draining(&self, ctx: &Ctx<'_>) -> Option<Evidence> {
+        if ctx.if_match.is_some() {
+            return None;
+        }
+        let t = self.ops.get(ctx.op.as_deref()?)?;
+        match (&t.accepted_cancel, &t.done_seen, t.last_done) {
+            (Some((_, e)), None, false) => Some(e.clone()),
+            _ => None,
+        }
     }
 
     /// Rules over one exchange the judge does not make: the operation a
@@ -1206,10 +1250,24 @@ impl<'s> Auditor<'s> {
                     {
                         let now = resp.body_excerpt.as_bytes();
                         let same = first == (hash_bytes(now), now.len());
+                        // Two overlapping 2xx answers that differ are two
+                        // transitions (or the key was not held while the
+                        // first ran): the concurrency rule's business.
+                        let (inv, expected) = if overlap {
+                            (
+                                id::CANCEL_KEY_CONCURRENT,
+                                "a concurrent duplicate is refused (409) or answered with the first answer byte for byte",
+                            )
+                        } else {
+                            (
+                                id::CANCEL_REPLAY_IDENTICAL,
+                                "a 2xx replay carries the first answer byte for byte",
+                            )
+                        };
                         self.judged(
-                            id::CANCEL_REPLAY_IDENTICAL,
+                            inv,
                             same,
-                            "a 2xx replay carries the first answer byte for byte",
+                            expected,
                             format!(
                                 "the body differs from the first answer's ({} bytes, first {} bytes){}",
                                 now.len(),

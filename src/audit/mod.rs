@@ -17,7 +17,7 @@ pub mod jsonl;
 pub mod observability;
 pub mod record;
 mod scan;
-pub mod time;
+pub use crate::target::rfc3339 as time;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -105,6 +105,7 @@ const BATCHES_IN_FLIGHT: usize = 4;
 fn records_of(
     input: &Input,
     parser: &Result<Arc<LineParser>, String>,
+    limits: (usize, usize),
 ) -> Box<dyn Iterator<Item = Result<Record, InputError>> + Send> {
     let fail = |message: String| {
         Box::new(std::iter::once(Err(InputError {
@@ -116,13 +117,13 @@ fn records_of(
     };
     match detect_format(&input.path) {
         InputFormat::Har => match HarReader::open(&input.path, &input.shown) {
-            Ok(r) => Box::new(r),
+            Ok(r) => Box::new(r.max_entry_bytes(limits.1)),
             Err(e) => Box::new(std::iter::once(Err(e))),
         },
         InputFormat::JsonLines => match parser {
             Err(msg) => fail(msg.clone()),
             Ok(p) => match JsonlReader::open(&input.path, &input.shown, p.clone()) {
-                Ok(r) => Box::new(r),
+                Ok(r) => Box::new(r.max_line_bytes(limits.0)),
                 Err(e) => Box::new(std::iter::once(Err(e))),
             },
         },
@@ -146,6 +147,7 @@ pub fn audit_files(
 ) -> AuditReport {
     let started_at = now_rfc3339();
     let clock = Instant::now();
+    let limits = (options.max_line_bytes, options.max_entry_bytes);
     let mut auditor = Auditor::new(schemas, options);
     let parser = LineParser::new().map(Arc::new);
     std::thread::scope(|scope| {
@@ -154,7 +156,7 @@ pub fn audit_files(
         scope.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
             for input in inputs {
-                for mut item in records_of(input, parser) {
+                for mut item in records_of(input, parser, limits) {
                     if let Ok(record) = &mut item {
                         record.parse_body_ahead();
                     }

@@ -224,10 +224,8 @@ pub const TABLE: &[(&str, Observability, &str)] = &[
     ),
     (
         id::CANCEL_AGAIN_ACCEPTED,
-        NotObservable(
-            "whether the first cancel was still draining when the second arrived is not in the traffic: a 422 is right if the operation finished in between",
-        ),
-        "",
+        ExchangeSet,
+        "a cancel (without If-Match) after an accepted one, before any read showed the operation done, is accepted again (a 422 is not judged: the operation may have finished in between)",
     ),
     (
         id::CANCEL_KEY_OPTIONAL,

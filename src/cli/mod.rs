@@ -6,9 +6,11 @@ use clap::{Parser, Subcommand};
 
 use crate::exit::ExitStatus;
 
+mod audit;
 mod common;
 mod completions;
 mod fuzz;
+mod har;
 mod invariants;
 mod profile_merge;
 mod run;
@@ -24,7 +26,7 @@ mod target_args;
     version,
     about,
     long_about = None,
-    after_help = "Examples:\n  opconform run\n  opconform run --target https://api.example.test/v1 --fixtures https://api.example.test/__fixtures/operations --report junit,md\n  opconform selftest\n  opconform serve --addr 127.0.0.1:8080\n  opconform invariants --markdown\n\nExit codes: 0 passed, 1 an invariant failed (a flaky case too), 2 bad input (nothing sent), 3 target unreachable or deadline passed, 4 nothing verified (no case passed), 5 a report could not be written.\nIn Rust, run the suite from `cargo test`: see the README, \"opconform in your own cargo test\"."
+    after_help = "Examples:\n  opconform run\n  opconform run --target https://api.example.test/v1 --fixtures https://api.example.test/__fixtures/operations --report junit,md\n  opconform selftest\n  opconform serve --addr 127.0.0.1:8080\n  opconform invariants --markdown\n  opconform audit staging.har\n\nExit codes: 0 passed, 1 an invariant failed (a flaky case too), 2 bad input (nothing sent), 3 target unreachable or deadline passed, 4 nothing verified (no case passed), 5 a report could not be written.\nIn Rust, run the suite from `cargo test`: see the README, \"opconform in your own cargo test\"."
 )]
 pub struct Cli {
     /// What to do.
@@ -43,6 +45,8 @@ pub enum Command {
     Selftest(selftest::SelftestArgs),
     /// Property-based fuzzing of the endpoints.
     Fuzz(Box<fuzz::FuzzArgs>),
+    /// Check recorded traffic (HAR, JSON Lines) against the catalogue; sends nothing.
+    Audit(Box<audit::AuditArgs>),
     /// List the invariant catalogue.
     Invariants(invariants::InvariantsArgs),
     /// Print shell completions.
@@ -68,6 +72,7 @@ pub fn main() -> ExitStatus {
         Command::Serve(args) => serve::main(args),
         Command::Selftest(args) => selftest::main(args),
         Command::Fuzz(args) => fuzz::main(*args),
+        Command::Audit(args) => audit::main(*args),
         Command::Invariants(args) => invariants::main(args),
         Command::Completions(args) => completions::main(args),
     }

@@ -69,6 +69,10 @@ pub struct TargetArgs {
     /// Another secret to redact from all output (repeatable).
     #[arg(long = "secret", value_name = "VALUE", hide_env_values = true)]
     pub secrets: Vec<String>,
+    /// Record every exchange sent (redacted) as HAR 1.2 into FILE, for
+    /// `opconform audit`, a browser's developer tools or any HAR viewer.
+    #[arg(long, value_name = "FILE")]
+    pub har: Option<PathBuf>,
 }
 
 /// Seconds as `run` and `fuzz` take them: a positive number (fractions

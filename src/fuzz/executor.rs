@@ -663,7 +663,7 @@ impl Executor {
         let started = Instant::now();
         let outcome = tokio::time::timeout(p.deadline, self.exchange(p)).await;
         let elapsed = started.elapsed();
-        match outcome {
+        let observed = match outcome {
             Ok(Ok((status, headers, body, error))) => Observed {
                 status: Some(status),
                 headers,
@@ -691,7 +691,12 @@ impl Executor {
                 timed_out: true,
                 elapsed,
             },
+        };
+        // `--har`: the exchange as reports show it (redacted).
+        if let Some(recorder) = &self.target.recorder {
+            recorder.record(&self.record(p, &observed), None);
         }
+        observed
     }
 
     async fn exchange(

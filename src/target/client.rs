@@ -91,6 +91,8 @@ pub struct HttpClient {
     pub(crate) follow_redirects: bool,
     /// The start of the run: exchanges are stamped with their end from it.
     pub(crate) origin: Instant,
+    /// `--har`: every exchange recorded is written there too.
+    recorder: Option<super::har::Recorder>,
 }
 
 impl HttpClient {
@@ -112,6 +114,7 @@ impl HttpClient {
             pacer: Arc::new(Pacer::new(target.pacing.clone())),
             follow_redirects: target.transport.follow_redirects,
             origin: Instant::now(),
+            recorder: target.recorder.clone(),
         })
     }
 
@@ -165,17 +168,18 @@ impl HttpClient {
             Err(e) => (None, Some(e.message)),
         };
         let recorded_response = response.as_ref().map(|r| self.record_response(r));
-        Sent {
-            exchange: Exchange {
-                request: recorded,
-                response: recorded_response,
-                error: error.map(|e| self.redactor.redact(&e).into_owned()),
-                elapsed_ms,
-                retries: 0,
-                at_ms: self.origin.elapsed().as_millis() as u64,
-            },
-            response,
+        let exchange = Exchange {
+            request: recorded,
+            response: recorded_response,
+            error: error.map(|e| self.redactor.redact(&e).into_owned()),
+            elapsed_ms,
+            retries: 0,
+            at_ms: self.origin.elapsed().as_millis() as u64,
+        };
+        if let Some(r) = &self.recorder {
+            r.record(&exchange, None);
         }
+        Sent { exchange, response }
     }
 
     fn record_response(&self, r: &RawResponse) -> RecordedResponse {

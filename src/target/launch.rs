@@ -124,6 +124,7 @@ pub async fn launch(spec: TargetSpec) -> Result<Launched, LaunchError> {
             body_cap: spec.body_cap.max(1),
             secrets: spec.secrets,
             wait_for_target: spec.wait_for_target,
+            recorder: spec.recorder,
         },
         served,
     })
@@ -148,6 +149,7 @@ pub fn unlaunched(spec: &TargetSpec) -> Target {
         body_cap: spec.body_cap.max(1),
         secrets: spec.secrets.clone(),
         wait_for_target: spec.wait_for_target,
+        recorder: spec.recorder.clone(),
     }
 }
 

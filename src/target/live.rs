@@ -57,6 +57,8 @@ pub struct Target {
     /// Poll the target for up to this long until it answers before the
     /// first request (`--wait-for-target`); `None`: one probe.
     pub wait_for_target: Option<Duration>,
+    /// Where every exchange sent to it is recorded (`--har`), if anywhere.
+    pub recorder: Option<super::har::Recorder>,
 }
 
 impl Target {
@@ -107,6 +109,7 @@ impl std::fmt::Debug for Target {
             .field("body_cap", &self.body_cap)
             .field("secrets", &self.secrets.len())
             .field("wait_for_target", &self.wait_for_target)
+            .field("recorder", &self.recorder)
             .finish()
     }
 }

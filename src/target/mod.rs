@@ -8,10 +8,12 @@
 
 mod client;
 mod embedded;
+pub mod har;
 mod launch;
 mod live;
 mod pacing;
 mod rate;
+pub mod rfc3339;
 mod safety;
 mod spec;
 mod transport;
@@ -19,6 +21,7 @@ mod wait;
 
 pub use client::{ClientError, HttpClient, OutgoingRequest, RawResponse, Sent, describe};
 pub use embedded::{World, embedded_config};
+pub use har::{HarWriter, Recorder};
 pub use launch::{LaunchError, Launched, Served, launch, unlaunched};
 pub use live::{DEFAULT_BODY_CAP, EXCERPT_CAP, Target};
 pub use pacing::{Pacer, PacingOptions, STOPPED_REASON, Throttle, parse_retry_after};

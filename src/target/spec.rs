@@ -58,6 +58,7 @@ pub struct TargetSpec {
     pub(crate) body_cap: usize,
     pub(crate) secrets: Vec<String>,
     pub(crate) wait_for_target: Option<Duration>,
+    pub(crate) recorder: Option<super::har::Recorder>,
 }
 
 /// Where requests go.
@@ -89,6 +90,7 @@ impl TargetSpec {
             body_cap: DEFAULT_BODY_CAP,
             secrets: Vec::new(),
             wait_for_target: None,
+            recorder: None,
         }
     }
 
@@ -251,6 +253,13 @@ impl TargetSpec {
         self
     }
 
+    /// Record every exchange sent to the target into `recorder`'s HAR file
+    /// (`--har`). The runner and the fuzzer both honour it.
+    pub fn record(mut self, recorder: super::har::Recorder) -> TargetSpec {
+        self.recorder = Some(recorder);
+        self
+    }
+
     /// The URL of a [`TargetSpec::url`] target (`None` when opconform
     /// serves it).
     pub fn url_str(&self) -> Option<&str> {
@@ -293,6 +302,7 @@ impl std::fmt::Debug for TargetSpec {
             .field("body_cap", &self.body_cap)
             .field("secrets", &self.secrets.len())
             .field("wait_for_target", &self.wait_for_target)
+            .field("recorder", &self.recorder)
             .finish()
     }
 }

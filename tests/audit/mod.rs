@@ -4,4 +4,5 @@
 mod engine;
 mod har;
 mod jsonl;
+mod proof;
 mod support;

@@ -69,6 +69,7 @@ fn fuzz_main(args: &FuzzArgs) -> Result<ExitStatus, ExitStatus> {
         ExitStatus::InvariantFailed
     };
     let verdict = emit_case(&outcome, args.emit_case.as_deref(), &redactor, verdict);
+    let verdict = super::har::finish(s.recorder.as_ref(), verdict);
     Ok(common::write_reports(
         &outcome.result,
         &s.formats,

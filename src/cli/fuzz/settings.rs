@@ -32,6 +32,8 @@ pub(crate) struct FuzzSettings {
     pub formats: Vec<report::Format>,
     /// TLS certificates are not checked (a warning is printed).
     pub insecure: bool,
+    /// `--har`: where every exchange is recorded.
+    pub recorder: Option<crate::target::Recorder>,
 }
 
 pub(crate) fn bad(msg: impl std::fmt::Display) -> ExitStatus {
@@ -69,7 +71,11 @@ impl FuzzSettings {
             };
             TargetSpec::reference(config).context(EMBEDDED_WORKSPACE)
         };
-        let spec = args.target.spec(&profile, embedded, false, false)?;
+        let mut spec = args.target.spec(&profile, embedded, false, false)?;
+        let recorder = crate::cli::har::recorder(args.target.har.as_deref())?;
+        if let Some(r) = &recorder {
+            spec = spec.record(r.clone());
+        }
         let config = FuzzConfig {
             cases: args
                 .cases
@@ -100,6 +106,7 @@ impl FuzzSettings {
             spec,
             formats,
             insecure: args.target.insecure(&profile),
+            recorder,
         })
     }
 }

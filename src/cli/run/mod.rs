@@ -11,7 +11,7 @@ use crate::model::RunResult;
 use crate::report::console;
 use crate::run;
 
-pub use args::RunArgs;
+pub use args::{FailOnArg, RunArgs};
 use settings::RunSettings;
 
 use super::common;
@@ -68,6 +68,7 @@ fn run_main(args: &RunArgs) -> Result<ExitStatus, ExitStatus> {
     );
     // The verdict first: it stands whatever happens to the report files.
     let verdict = verdict(&result, conclusion);
+    let verdict = super::har::finish(s.recorder.as_ref(), verdict);
     Ok(common::write_reports(
         &result, &s.formats, &s.out, &redactor, verdict,
     ))

@@ -43,6 +43,8 @@ pub(crate) struct RunSettings {
     pub allow_empty: bool,
     /// TLS certificates are not checked (a warning is printed).
     pub insecure: bool,
+    /// `--har`: where every exchange is recorded.
+    pub recorder: Option<crate::target::Recorder>,
 }
 
 impl RunSettings {
@@ -85,6 +87,10 @@ impl RunSettings {
                 spec = spec.op(state, id);
             }
         }
+        let recorder = crate::cli::har::recorder(args.target.har.as_deref())?;
+        if let Some(r) = &recorder {
+            spec = spec.record(r.clone());
+        }
         let embedded = target_url.is_none();
         let options = run_options(args, &profile, embedded);
         let mut libtest = args.libtest.to_libtest();
@@ -114,6 +120,7 @@ impl RunSettings {
                 .unwrap_or_else(|| PathBuf::from("reports")),
             libtest,
             allow_empty: args.allow_empty,
+            recorder,
         })
     }
 }

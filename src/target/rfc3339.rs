@@ -53,7 +53,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 /// (some writers omit it; HAR requires it). `None` when it is not one.
 ///
 /// ```
-/// use opconform::audit::time::{format_ms, parse_ms};
+/// use opconform::target::rfc3339::{format_ms, parse_ms};
 /// let ms = parse_ms("2026-05-07T14:00:01.5+02:00").unwrap();
 /// assert_eq!(format_ms(ms), "2026-05-07T12:00:01.500Z");
 /// assert!(parse_ms("yesterday").is_none());
