@@ -289,7 +289,7 @@ impl<R: Read> HarReader<R> {
             Ok(Captured::OverCap) => Some(Err(self.error(
                 position,
                 format!(
-                    "the entry at byte {offset} is longer than the {} limit (skipped)",
+                    "the entry at byte {offset} is longer than the {} limit of --max-line-bytes (skipped; raise the limit to read it)",
                     super::record::human_bytes(self.max_entry as u64)
                 ),
                 false,

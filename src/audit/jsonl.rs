@@ -345,7 +345,7 @@ fn too_long(file: &Arc<str>, line_no: u64, len: u64, max: usize) -> InputError {
         file: file.clone(),
         position: Position::Line(line_no),
         message: format!(
-            "the line is {len} bytes, over the {} limit (skipped)",
+            "the line is {len} bytes, over the {} limit of --max-line-bytes (skipped; raise the limit to read it)",
             super::record::human_bytes(max as u64)
         ),
         fatal: false,
@@ -723,7 +723,7 @@ mod tests {
         );
         assert_eq!(
             errors[2],
-            "g.jsonl: line 4: the line is 308 bytes, over the 250-byte limit (skipped)"
+            "g.jsonl: line 4: the line is 308 bytes, over the 250-byte limit of --max-line-bytes (skipped; raise the limit to read it)"
         );
     }
 

@@ -660,6 +660,11 @@ impl Executor {
     /// Sends one request; never fails (transport errors are in the result).
     pub async fn send(&self, p: &Prepared) -> Observed {
         self.pace().await;
+        let wall_start = self
+            .target
+            .recorder
+            .as_ref()
+            .map(|_| crate::target::har::wall_ms());
         let started = Instant::now();
         let outcome = tokio::time::timeout(p.deadline, self.exchange(p)).await;
         let elapsed = started.elapsed();
@@ -693,8 +698,8 @@ impl Executor {
             },
         };
         // `--har`: the exchange as reports show it (redacted).
-        if let Some(recorder) = &self.target.recorder {
-            recorder.record(&self.record(p, &observed), None);
+        if let (Some(recorder), Some(at)) = (&self.target.recorder, wall_start) {
+            recorder.record(&self.record(p, &observed), at, None);
         }
         observed
     }

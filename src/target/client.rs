@@ -149,6 +149,7 @@ impl HttpClient {
                 .as_ref()
                 .map(|b| self.redactor.redact(b).into_owned()),
         };
+        let wall_start = self.recorder.as_ref().map(|_| super::har::wall_ms());
         let started = Instant::now();
         // A little slack over the request timeout, so that a body cut off by
         // it is still recorded with its response (see `exchange`).
@@ -176,8 +177,8 @@ impl HttpClient {
             retries: 0,
             at_ms: self.origin.elapsed().as_millis() as u64,
         };
-        if let Some(r) = &self.recorder {
-            r.record(&exchange, None);
+        if let (Some(r), Some(at)) = (&self.recorder, wall_start) {
+            r.record(&exchange, at, None);
         }
         Sent { exchange, response }
     }

@@ -277,8 +277,9 @@ impl<W: Write> HarWriter<W> {
     }
 }
 
-/// Unix milliseconds now.
-fn wall_ms() -> i64 {
+/// Unix milliseconds now: what a sender takes just before it sends, for
+/// [`Recorder::record`].
+pub fn wall_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(0))
@@ -336,10 +337,11 @@ impl Recorder {
         &self.path
     }
 
-    /// Appends `exchange` (recorded, so redacted), which ended just now,
+    /// Appends `exchange` (recorded, so redacted), sent at `started_ms`
+    /// ([`wall_ms`] taken just before sending: the recorded times must
+    /// contain the server's, or overlapping requests would look apart),
     /// with an optional comment.
-    pub fn record(&self, exchange: &Exchange, comment: Option<&str>) {
-        let started = wall_ms().saturating_sub(i64::try_from(exchange.elapsed_ms).unwrap_or(0));
+    pub fn record(&self, exchange: &Exchange, started: i64, comment: Option<&str>) {
         let mut state = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if state.error.is_some() {
             return;

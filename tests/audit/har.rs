@@ -20,7 +20,7 @@ fn har_schema() -> jsonschema::Validator {
         .expect("compiles")
 }
 
-fn assert_har_shape(text: &str) {
+pub(super) fn assert_har_shape(text: &str) {
     let value: serde_json::Value = serde_json::from_str(text).expect("our HAR is JSON");
     let errors: Vec<String> = har_schema()
         .iter_errors(&value)
@@ -335,6 +335,8 @@ fn bad_har_files_are_located_errors_and_good_entries_still_count() {
     assert_eq!(got.iter().filter(|r| r.is_ok()).count(), 1);
     assert_eq!(
         errors(&got),
-        ["t.har: log.entries[0]: the entry at byte 19 is longer than the 1 KiB limit (skipped)"]
+        [
+            "t.har: log.entries[0]: the entry at byte 19 is longer than the 1 KiB limit of --max-line-bytes (skipped; raise the limit to read it)"
+        ]
     );
 }

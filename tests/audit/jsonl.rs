@@ -121,7 +121,7 @@ fn each_bad_line_is_named_by_file_and_line_and_the_rest_is_audited() {
             format!("bad.jsonl: line 2: not valid JSON (truncated?): EOF while parsing a string at column {cut_at}"),
             "bad.jsonl: line 3: not an exchange (schemas/exchange.schema.json): \"time\" is a required property".to_string(),
             "bad.jsonl: line 4: `time` \"yesterday\" is not an RFC 3339 date-time".to_string(),
-            "bad.jsonl: line 5: the line is 16777226 bytes, over the 16 MiB limit (skipped)".to_string(),
+            "bad.jsonl: line 5: the line is 16777226 bytes, over the 16 MiB limit of --max-line-bytes (skipped; raise the limit to read it)".to_string(),
             format!("bad.jsonl: line 7: not valid JSON (truncated?): EOF while parsing a string at column {cut_at}"),
         ]
     );

@@ -284,12 +284,12 @@ fn hostile_result() -> RunResult {
     r
 }
 
-struct Chromium {
+pub(crate) struct Chromium {
     exe: PathBuf,
 }
 
 impl Chromium {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Chromium {
             exe: require_tool(
                 &["chromium", "chromium-browser", "google-chrome"],
@@ -338,7 +338,7 @@ impl Chromium {
         read(&out_path)
     }
 
-    fn dump_dom(&self, url: &str) -> String {
+    pub(crate) fn dump_dom(&self, url: &str) -> String {
         let dom = self.run(url, &["--dump-dom"]);
         assert!(
             dom.contains("</html>"),
@@ -367,7 +367,7 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     Some(&tag[at..at + tag[at..].find('"')?])
 }
 
-fn file_url(path: &Path, fragment: &str) -> String {
+pub(crate) fn file_url(path: &Path, fragment: &str) -> String {
     format!("file://{}{fragment}", path.display())
 }
 
