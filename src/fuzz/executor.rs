@@ -367,7 +367,13 @@ impl Executor {
         let fail = |message: String| ExecError::Fixture { state, message };
         let redact = |m: &str| self.redactor.redact(m).into_owned();
         self.pace().await;
-        let (status, etag, bytes) = if let Some(wire) = &self.fixture_wire {
+        let wall_start = self
+            .target
+            .recorder
+            .as_ref()
+            .map(|_| crate::target::har::wall_ms());
+        let started = Instant::now();
+        let (status, resp_headers, bytes) = if let Some(wire) = &self.fixture_wire {
             let mut headers = HeaderMap::with_capacity(3);
             headers.insert(
                 reqwest::header::CONTENT_TYPE,
@@ -407,11 +413,7 @@ impl Executor {
             if let Some(e) = error {
                 return Err(fail(redact(&e)));
             }
-            let etag = headers
-                .into_iter()
-                .find(|(k, _)| k == "etag")
-                .map(|(_, v)| v);
-            (status, etag, bytes::Bytes::from(bytes))
+            (status, headers, bytes::Bytes::from(bytes))
         } else {
             let mut req = self
                 .general()?
@@ -429,14 +431,45 @@ impl Executor {
                 }
             })?;
             let status = resp.status().as_u16();
-            let etag = resp
-                .headers()
-                .get("etag")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
+            let headers = crate::model::header_pairs(resp.headers());
             let bytes = resp.bytes().await.map_err(|e| fail(e.to_string()))?;
-            (status, etag, bytes)
+            (status, headers, bytes)
         };
+        if let (Some(recorder), Some(at)) = (&self.target.recorder, wall_start) {
+            // `--har`: the fixture request too, as the runner records it.
+            let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+            if let Some(t) = &self.target.token {
+                headers.push(("authorization".into(), redact(&format!("Bearer {t}"))));
+            }
+            let cut = bytes.len().min(EXCERPT_CAP);
+            let exchange = Exchange {
+                request: RecordedRequest {
+                    method: "POST".into(),
+                    url: redact(url),
+                    headers,
+                    body: Some(redact(&body.to_string())),
+                },
+                response: Some(RecordedResponse {
+                    status,
+                    headers: resp_headers
+                        .iter()
+                        .map(|(k, v)| (k.clone(), redact(v)))
+                        .collect(),
+                    body_excerpt: redact(&String::from_utf8_lossy(&bytes[..cut])),
+                    body_truncated: cut < bytes.len(),
+                    body_bytes: bytes.len() as u64,
+                }),
+                error: None,
+                elapsed_ms: started.elapsed().as_millis() as u64,
+                retries: 0,
+                at_ms: 0,
+            };
+            recorder.record(&exchange, at, None);
+        }
+        let etag = resp_headers
+            .into_iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("etag"))
+            .map(|(_, v)| v);
         if !(200..300).contains(&status) {
             return Err(fail(format!("the provider answered {status}")));
         }

@@ -248,7 +248,15 @@ fn fuzz_har_records_the_session_and_it_audits_clean() {
         "a token reached the HAR"
     );
     let v: serde_json::Value = serde_json::from_str(&har).expect("json");
-    assert!(v["log"]["entries"].as_array().expect("entries").len() > 100);
+    let entries = v["log"]["entries"].as_array().expect("entries");
+    assert!(entries.len() > 100, "{}", entries.len());
+    // The shared fixtures' creation is recorded too.
+    assert!(
+        entries.iter().any(|e| e["request"]["url"]
+            .as_str()
+            .is_some_and(|u| u.contains("/__fixtures/"))),
+        "no fixture request recorded"
+    );
     let out = opconform(dir.path())
         .args(["audit", "fz.har"])
         .output()

@@ -196,3 +196,34 @@ async fn each_fault_traffic_shows_fails_the_audit_with_an_invariant_it_breaks() 
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The book's table of what traffic shows (docs/src/audit.md) is the
+/// code's decision for every invariant, row for row.
+#[test]
+fn the_books_observability_table_is_the_codes() {
+    use opconform::audit::observability::{Observability, judged, observability};
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/src/audit.md");
+    let book = std::fs::read_to_string(&path).expect("docs/src/audit.md");
+    let mut stale = Vec::new();
+    for inv in opconform::contract::catalogue() {
+        let o = observability(inv.id).unwrap_or_else(|| panic!("{} is not decided", inv.id));
+        let how = match o {
+            Observability::NotObservable(why) => why.to_string(),
+            _ => judged(inv.id).to_string(),
+        };
+        let row = format!(
+            "| {} | {} | {} |",
+            inv.id,
+            o.label(),
+            how.replace('|', "\\|")
+        );
+        if !book.lines().any(|l| l == row) {
+            stale.push(row);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "docs/src/audit.md lacks these rows (regenerate the table):\n{}",
+        stale.join("\n")
+    );
+}
