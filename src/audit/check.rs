@@ -32,6 +32,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -307,15 +308,144 @@ const HISTORY_OVERHEAD: usize = 2048;
 /// One finding of the judge as cached: passes and skips by invariant,
 /// failures with their text.
 #[derive(Debug)]
-struct Cached {
+pub struct Cached {
     index: usize,
     verdict: Verdict,
     expected: String,
     actual: String,
 }
 
+/// What the one judge found on one response, shared by the responses
+/// with the same bytes.
+type Findings = Arc<[Cached]>;
+
+/// What [`Prejudge::prepare`] works out for a record ahead of the
+/// auditor: its body parsed (when its kind is known and it is whole), the
+/// hash of its bytes, and the one judge's findings.
+#[derive(Debug, Clone)]
+pub struct Ahead {
+    parsed: Option<Result<Value, String>>,
+    body_hash: u64,
+    findings: Findings,
+}
+
+/// The first, order-free half of judging one exchange: its body parsed and
+/// the one judge ([`judge::response`]) run on the response alone, with
+/// its verdicts cached by what they may depend on ([`judge_key`]). Runs on
+/// the reading thread of [`super::audit_files`], ahead of the [`Auditor`]
+/// (which runs it itself for a record that comes without).
+pub struct Prejudge<'s> {
+    schemas: &'s Schemas,
+    mode: Mode,
+    base: String,
+    index: HashMap<&'static str, usize>,
+    cache: HashMap<u64, Findings>,
+}
+
+impl<'s> Prejudge<'s> {
+    /// A prejudge for an audit with `opts`.
+    pub fn new(schemas: &'s Schemas, opts: &AuditOptions) -> Self {
+        Prejudge {
+            schemas,
+            mode: opts.mode,
+            base: opts.base_path.trim_end_matches('/').to_string(),
+            index: contract::ids()
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (*id, i))
+                .collect(),
+            cache: HashMap::new(),
+        }
+    }
+
+    /// Works out [`Record::ahead`] for an exchange with the Operations API
+    /// that has a response (the rest is left alone).
+    pub fn prepare(&mut self, rec: &mut Record) {
+        if rec.exchange.response.is_none() || !below_base(rec.path_and_query(), &self.base) {
+            return;
+        }
+        let ahead = self.ahead(rec);
+        rec.ahead = Some(Box::new(ahead));
+    }
+
+    fn ahead(&mut self, rec: &Record) -> Ahead {
+        let req = &rec.exchange.request;
+        let Some(resp) = &rec.exchange.response else {
+            return Ahead {
+                parsed: None,
+                body_hash: 0,
+                findings: Arc::new([]),
+            };
+        };
+        let route = judge::route::route_of_url(&req.method, &req.url, &self.base);
+        let kind = judge::inferred_kind(route.endpoint, resp.status);
+        let parsed = match (rec.body, kind) {
+            (BodyState::Complete, Some(_)) => Some(parse_body(&resp.body_excerpt)),
+            _ => None,
+        };
+        // A body the recording does not hold whole is not judged (kind
+        // None): only the rules over any response are.
+        let judged_body = match &parsed {
+            Some(Ok(v)) => Some(judge::Body::Json(v)),
+            Some(Err(e)) => Some(judge::Body::NotJson(e)),
+            None => None,
+        };
+        // Cached, since a polled operation answers the same bytes many
+        // times. A :wait is judged afresh (its timing rules read the clock
+        // headers and the duration).
+        let body_hash = hash_bytes(resp.body_excerpt.as_bytes());
+        let key =
+            (route.endpoint != Endpoint::Wait).then(|| judge_key(&route, kind, rec, body_hash));
+        if let Some(hit) = key.and_then(|k| self.cache.get(&k)) {
+            return Ahead {
+                parsed,
+                body_hash,
+                findings: hit.clone(),
+            };
+        }
+        let findings: Findings = judge::response(
+            self.schemas,
+            self.mode,
+            route.endpoint,
+            judged_body.and(kind),
+            judged_body.unwrap_or(judge::Body::Incomplete("")),
+            &rec.exchange,
+        )
+        .into_iter()
+        .filter_map(|f| {
+            let index = *self.index.get(f.invariant.as_str())?;
+            let failed = f.verdict == Verdict::Fail;
+            Some(Cached {
+                index,
+                verdict: f.verdict,
+                expected: if failed { f.expected } else { String::new() },
+                actual: if failed { f.actual } else { String::new() },
+            })
+        })
+        .collect();
+        if let Some(k) = key {
+            if self.cache.len() >= JUDGE_CACHE {
+                self.cache.clear();
+            }
+            self.cache.insert(k, findings.clone());
+        }
+        Ahead {
+            parsed,
+            body_hash,
+            findings,
+        }
+    }
+}
+
+/// True when `path` is `{base}/operations` or below it.
+fn below_base(path: &str, base: &str) -> bool {
+    path.strip_prefix(base)
+        .and_then(|below| below.strip_prefix("/operations"))
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
+}
+
 /// Most verdicts cached (the cache is emptied when full).
-const JUDGE_CACHE: usize = 4096;
+const JUDGE_CACHE: usize = 1024;
 
 /// What is remembered of an Idempotency-Key's first 2xx use.
 struct KeyUse {
@@ -341,7 +471,6 @@ const CHAINS: usize = 1024;
 /// The audit over a stream of records. Feed it with [`Auditor::push`] (and
 /// [`Auditor::input_error`]); end with [`Auditor::finish`].
 pub struct Auditor<'s> {
-    schemas: &'s Schemas,
     opts: AuditOptions,
     index: HashMap<&'static str, usize>,
     ids: Vec<&'static str>,
@@ -361,9 +490,8 @@ pub struct Auditor<'s> {
     found: Vec<Violation>,
     /// The estimated bytes of every followed history.
     weight: usize,
-    /// The judge's verdicts by what they depend on (a polled operation
-    /// answers the same bytes many times).
-    judge_cache: HashMap<u64, std::rc::Rc<[Cached]>>,
+    /// The one judge, for records that come without [`Record::ahead`].
+    prejudge: Prejudge<'s>,
 }
 
 /// The seven documented `owner_type` values.
@@ -497,8 +625,8 @@ impl<'s> Auditor<'s> {
         let ids = contract::ids();
         let index = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         let tallies = ids.iter().map(|_| Tally::default()).collect();
+        let prejudge = Prejudge::new(schemas, &opts);
         Auditor {
-            schemas,
             opts,
             index,
             ids: ids.clone(),
@@ -516,11 +644,16 @@ impl<'s> Auditor<'s> {
             input_errors: Vec::new(),
             found: Vec::new(),
             weight: 0,
-            judge_cache: HashMap::new(),
+            prejudge,
         }
     }
 
     /// Counts an entry or line that could not be read (kept for the report).
+    /// The options it audits with.
+    pub fn options(&self) -> &AuditOptions {
+        &self.opts
+    }
+
     pub fn input_error(&mut self, e: InputError) {
         self.stats.input_errors += 1;
         if self.input_errors.len() < INPUT_ERRORS_KEPT {
@@ -628,15 +761,8 @@ impl<'s> Auditor<'s> {
     }
 
     fn process(&mut self, rec: &mut Record) {
-        let req = &rec.exchange.request;
-        let path = rec.path_and_query();
         let base = self.opts.base_path.trim_end_matches('/').to_string();
-        let base = base.as_str();
-        let below = path.strip_prefix(base).unwrap_or("");
-        let ours = below
-            .strip_prefix("/operations")
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']));
-        if !ours || !path.starts_with(base) {
+        if !below_base(rec.path_and_query(), &base) {
             self.stats.ignored += 1;
             return;
         }
@@ -653,67 +779,19 @@ impl<'s> Auditor<'s> {
         if !rec.response_headers_known {
             self.stats.headers_not_recorded += 1;
         }
-        let route = judge::route::route_of_url(&req.method, &req.url, base);
-        let kind = judge::inferred_kind(route.endpoint, resp.status);
-        let parsed = match (rec.body, kind) {
-            (BodyState::Complete, Some(_)) => Some(
-                rec.body_json
-                    .take()
-                    .unwrap_or_else(|| parse_body(&resp.body_excerpt)),
-            ),
-            _ => None,
+        let req = &rec.exchange.request;
+        let route = judge::route::route_of_url(&req.method, &req.url, &base);
+        let Ahead {
+            parsed,
+            body_hash,
+            findings,
+        } = match rec.ahead.take() {
+            Some(ahead) => *ahead,
+            None => self.prejudge.ahead(rec),
         };
         let evidence = rec.evidence();
 
-        // 1. The one judge: bodies, headers, error envelopes. A body the
-        // recording does not hold whole is not judged (kind None): only
-        // the rules over any response are.
-        let judged_body = match &parsed {
-            Some(Ok(v)) => Some(judge::Body::Json(v)),
-            Some(Err(e)) => Some(judge::Body::NotJson(e)),
-            None => None,
-        };
-        // The judge's verdict depends on the body, the status, the endpoint
-        // and a few headers (and, for a list, the query): cached by those,
-        // since a polled operation answers the same bytes many times. A
-        // :wait is judged afresh (its timing rules read the clock headers
-        // and the duration).
-        let body_hash = hash_bytes(resp.body_excerpt.as_bytes());
-        let key =
-            (route.endpoint != Endpoint::Wait).then(|| judge_key(&route, kind, rec, body_hash));
-        let cached = key.and_then(|k| self.judge_cache.get(&k).cloned());
-        let findings = match cached {
-            Some(hit) => hit,
-            None => {
-                let fresh: std::rc::Rc<[Cached]> = judge::response(
-                    self.schemas,
-                    self.opts.mode,
-                    route.endpoint,
-                    judged_body.and(kind),
-                    judged_body.unwrap_or(judge::Body::Incomplete("")),
-                    &rec.exchange,
-                )
-                .into_iter()
-                .filter_map(|f| {
-                    let index = *self.index.get(f.invariant.as_str())?;
-                    let failed = f.verdict == Verdict::Fail;
-                    Some(Cached {
-                        index,
-                        verdict: f.verdict,
-                        expected: if failed { f.expected } else { String::new() },
-                        actual: if failed { f.actual } else { String::new() },
-                    })
-                })
-                .collect();
-                if let Some(k) = key {
-                    if self.judge_cache.len() >= JUDGE_CACHE {
-                        self.judge_cache.clear();
-                    }
-                    self.judge_cache.insert(k, fresh.clone());
-                }
-                fresh
-            }
-        };
+        // 1. The one judge: bodies, headers, error envelopes.
         for f in findings.iter() {
             let id = self.ids[f.index];
             if !rec.response_headers_known && HEADER_RULES.contains(&id) {

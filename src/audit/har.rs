@@ -467,7 +467,7 @@ fn parse_entry(bytes: &[u8], source: Source) -> Result<Record, String> {
         duration_known: duration.is_some(),
         response_headers_known: headers_known,
         caller,
-        body_json: None,
+        ahead: None,
     })
 }
 

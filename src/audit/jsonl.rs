@@ -253,7 +253,7 @@ fn to_record(mut map: Map<String, Value>, source: Source) -> Result<Record, Stri
         duration_known: duration.is_some(),
         response_headers_known: resp_headers.is_some_and(|h| !h.is_empty()),
         caller,
-        body_json: None,
+        ahead: None,
     })
 }
 

@@ -137,7 +137,9 @@ fn records_of(
 /// files are still audited.
 ///
 /// Two threads: one reads and parses (HAR entries, JSON Lines and their
-/// schema), one judges; a few batches of records between them.
+/// schema, the bodies) and runs the one judge on each response alone; the
+/// other judges in order (histories, sets); a few batches of records
+/// between them.
 pub fn audit_files(
     inputs: &[Input],
     schemas: &Schemas,
@@ -153,12 +155,13 @@ pub fn audit_files(
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
         let parser = &parser;
+        let mut prejudge = check::Prejudge::new(schemas, auditor.options());
         scope.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
             for input in inputs {
                 for mut item in records_of(input, parser, limits) {
                     if let Ok(record) = &mut item {
-                        record.parse_body_ahead();
+                        prejudge.prepare(record);
                     }
                     batch.push(item);
                     if batch.len() == BATCH {

@@ -117,9 +117,10 @@ pub struct Record {
     /// (the value itself is dropped): Idempotency-Keys are scoped by it.
     /// Recordings that redact tokens make every caller one caller.
     pub caller: u64,
-    /// The response body parsed ahead, by [`Record::parse_body_ahead`] (on
-    /// a reading thread), or `None`: the audit parses it when it needs to.
-    pub body_json: Option<Result<serde_json::Value, String>>,
+    /// What [`super::check::Prejudge`] worked out ahead (on the reading
+    /// thread): the body parsed and the one judge's findings. `None`: the
+    /// auditor works it out itself.
+    pub ahead: Option<Box<super::check::Ahead>>,
 }
 
 impl Record {
@@ -132,20 +133,6 @@ impl Record {
     /// The request's path and query as sent (after the authority).
     pub fn path_and_query(&self) -> &str {
         path_and_query(&self.exchange.request.url)
-    }
-
-    /// Parses a whole JSON-looking response body now (a reading thread
-    /// does, so the judging thread does not).
-    pub fn parse_body_ahead(&mut self) {
-        if self.body != BodyState::Complete {
-            return;
-        }
-        if let Some(r) = &self.exchange.response {
-            let looks_json = r.body_excerpt.trim_start().starts_with(['{', '[']);
-            if looks_json {
-                self.body_json = Some(super::check::parse_body(&r.body_excerpt));
-            }
-        }
     }
 
     /// The first request header with this name (case-insensitive).

@@ -29,6 +29,7 @@ fn audit_main(args: &AuditArgs) -> Result<ExitStatus, ExitStatus> {
     // Records are scrubbed as they are read (credential headers, tokens).
     let redactor = Redactor::new(Vec::<String>::new());
     let mut errors = print::Errors::default();
+    let mut violations = print::Violations::default();
     let report = match &s.follow {
         Some(tail) => {
             // Ctrl-C ends the tail; the runtime only waits for the signal.
@@ -54,14 +55,19 @@ fn audit_main(args: &AuditArgs) -> Result<ExitStatus, ExitStatus> {
                 ExitStatus::BadInput
             })?
         }
-        None => audit::audit_files(&s.inputs, &s.schemas, s.options, |_| {}, |e| errors.show(e)),
+        None => audit::audit_files(
+            &s.inputs,
+            &s.schemas,
+            s.options,
+            |v| violations.show(v),
+            |e| errors.show(e),
+        ),
     };
+    violations.finish();
     errors.finish();
     let conclusion = gate::conclude(&report.result, s.gate, s.allow_empty);
-    print!(
-        "{}",
-        console::run_summary(&report.result, &redactor, s.gate, conclusion)
-    );
+    let summary = console::run_summary(&report.result, &redactor, s.gate, conclusion);
+    print::out(summary.trim_end_matches('\n'));
     print::stats(&report);
     // The verdict first: it stands whatever happens to the report files.
     let verdict = report.verdict(s.gate, s.allow_empty);

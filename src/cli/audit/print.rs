@@ -39,6 +39,34 @@ impl Errors {
     }
 }
 
+/// Violations printed one by one (without `--follow`) before the rest are
+/// only counted: the reports list them all (up to 50 per invariant).
+const VIOLATIONS_SHOWN: u64 = 50;
+
+/// Violations on stdout as they are found, the first [`VIOLATIONS_SHOWN`].
+#[derive(Default)]
+pub(super) struct Violations {
+    seen: u64,
+}
+
+impl Violations {
+    pub(super) fn show(&mut self, v: &Violation) {
+        self.seen += 1;
+        if self.seen <= VIOLATIONS_SHOWN {
+            violation(v);
+        }
+    }
+
+    pub(super) fn finish(&self) {
+        if self.seen > VIOLATIONS_SHOWN {
+            out(&format!(
+                "... {} more violation(s) not shown (see --report)",
+                self.seen - VIOLATIONS_SHOWN
+            ));
+        }
+    }
+}
+
 /// `--follow` has started.
 pub(super) fn following(input: &Input) {
     eprintln!(
@@ -68,7 +96,7 @@ pub(super) fn stats(report: &AuditReport) {
     } else {
         String::new()
     };
-    println!(
+    out(&format!(
         "audit: {} exchange(s) read in {secs:.1} s{rate}: {} with the Operations API audited, \
          {} elsewhere ignored, {} without a response, {} bodies and {} header sets not recorded; \
          {} operation(s) followed; {} input error(s)",
@@ -80,5 +108,12 @@ pub(super) fn stats(report: &AuditReport) {
         s.headers_not_recorded,
         s.operations,
         s.input_errors
-    );
+    ));
+}
+
+/// `text` and a newline on stdout; a closed pipe (`| head`) is not an error.
+pub(super) fn out(text: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = writeln!(o, "{text}");
+    let _ = o.flush();
 }

@@ -52,6 +52,16 @@ impl AuditSettings {
                 args.files.len()
             )));
         }
+        if args.follow
+            && std::fs::metadata(&args.files[0]).is_ok_and(|m| m.is_file() && m.len() > 0)
+            && crate::audit::detect_format(&args.files[0]) == crate::audit::InputFormat::Har
+        {
+            return Err(bad(format!(
+                "{}: --follow tails JSON Lines, and this is a HAR file (one JSON document, \
+                 complete only when closed); audit it without --follow",
+                args.files[0].display()
+            )));
+        }
         for f in &args.files {
             if !args.follow && !f.is_file() {
                 return Err(bad(format!(
