@@ -4,7 +4,7 @@
 # under /usr/bin/time -v; then a file with a 2 GiB line. Targets (issue):
 # >= 50,000 exchanges/s and peak RSS <= 200 MiB. Exits 1 when one is missed.
 #
-#   benches/audit.sh                 # SIZE=BYTES to vary (default 1 GiB)
+#   benches/audit.sh                 # SIZE=BYTES to vary (default 1 GiB), RUNS=N (default 3; the median is reported)
 set -euo pipefail
 SIZE=${SIZE:-1073741824}
 cd "$(dirname "$0")/.."
@@ -18,16 +18,24 @@ trap 'rm -rf "$DIR"' EXIT
 ls -l "$DIR"
 
 missed=0
-audit() { # FILE: audits it, prints the figures, checks the targets
-  /usr/bin/time -v "$BIN" audit "$1" > "$DIR/out.txt" 2> "$DIR/time.txt" || true
-  cat "$DIR/out.txt"
-  grep -E 'Elapsed \(wall|Maximum resident|Percent of CPU' "$DIR/time.txt"
+RUNS=${RUNS:-3}
+audit() { # FILE: audits it RUNS times, prints each run and the median, checks the targets
+  local rates=() rsss=()
+  for i in $(seq "$RUNS"); do
+    /usr/bin/time -v "$BIN" audit "$1" > "$DIR/out.txt" 2> "$DIR/time.txt" || true
+    cat "$DIR/out.txt"
+    grep -E 'Elapsed \(wall|Maximum resident|Percent of CPU' "$DIR/time.txt"
+    rates+=("$(grep -oE '[0-9]+ exchanges/s' "$DIR/out.txt" | grep -oE '^[0-9]+')")
+    rsss+=("$(grep -oE 'Maximum resident set size \(kbytes\): [0-9]+' "$DIR/time.txt" | grep -oE '[0-9]+$')")
+  done
   local rate rss_kib
-  rate=$(grep -oE '[0-9]+ exchanges/s' "$DIR/out.txt" | grep -oE '^[0-9]+')
-  rss_kib=$(grep -oE 'Maximum resident set size \(kbytes\): [0-9]+' "$DIR/time.txt" | grep -oE '[0-9]+$')
+  rate=$(printf '%s\n' "${rates[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
+  rss_kib=$(printf '%s\n' "${rsss[@]}" | sort -n | tail -1)
+  echo "MEDIAN $(basename "$1"): ${rate} exchanges/s over $RUNS runs (${rates[*]}); peak RSS max $((rss_kib / 1024)) MiB; load: $(uptime | sed 's/.*load average: //')"
   if [ "${rate:-0}" -lt 50000 ]; then echo "MISSED: $rate exchanges/s < 50,000"; missed=1; fi
   if [ "${rss_kib:-999999999}" -gt $((200 * 1024)) ]; then echo "MISSED: peak RSS $rss_kib KiB > 200 MiB"; missed=1; fi
 }
+uptime
 audit "$DIR/traffic.jsonl"
 audit "$DIR/traffic.har"
 
