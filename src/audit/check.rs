@@ -444,6 +444,10 @@ fn below_base(path: &str, base: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
 }
 
+/// The resolution of recorded times (HAR and JSON Lines writers keep
+/// milliseconds): two exchanges closer than this may have overlapped.
+const CLOCK_RESOLUTION_MS: i64 = 1;
+
 /// Most verdicts cached (the cache is emptied when full).
 const JUDGE_CACHE: usize = 1024;
 
@@ -1285,8 +1289,11 @@ impl<'s> Auditor<'s> {
                     replay = true;
                     let evidence = vec![prev.evidence.clone(), ctx.evidence.clone()];
                     let prev_body = prev.body;
-                    let overlap =
-                        rec.started_ms < prev.ended_ms && prev.started_ms < rec.ended_ms();
+                    // Recorded times are whole milliseconds (starts and
+                    // durations cut down): only a start more than a
+                    // millisecond after the other's end is surely after it.
+                    let overlap = rec.started_ms <= prev.ended_ms + CLOCK_RESOLUTION_MS
+                        && prev.started_ms <= rec.ended_ms() + CLOCK_RESOLUTION_MS;
                     if overlap {
                         let mut acc = Accepted::new(mode);
                         acc.add_id(id::CANCEL_KEY_CONCURRENT);
