@@ -331,7 +331,7 @@ pub struct Ahead {
 
 /// The first, order-free half of judging one exchange: its body parsed and
 /// the one judge ([`judge::response`]) run on the response alone, with
-/// its verdicts cached by what they may depend on ([`judge_key`]). Runs on
+/// its verdicts cached by what they may depend on (`judge_key`). Runs on
 /// the reading thread of [`super::audit_files`], ahead of the [`Auditor`]
 /// (which runs it itself for a record that comes without).
 pub struct Prejudge<'s> {

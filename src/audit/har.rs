@@ -2,7 +2,7 @@
 //! reader over `log.entries` and a writer.
 //!
 //! **Reading.** A HAR file may be 1 GiB: it is never read whole. A byte
-//! scanner ([`super::scan`]) walks the top-level object to `log`, then to
+//! scanner (`scan`) walks the top-level object to `log`, then to
 //! `entries`, skipping every other member (`pages`, `creator`, in any order)
 //! without building it, and cuts out one entry at a time into a reused
 //! buffer that serde_json parses. Memory is one chunk plus the largest
