@@ -36,6 +36,7 @@ fn name(kind: BodyKind) -> &'static str {
     }
 }
 
+/// The `body` key.
 pub(crate) struct Kind;
 
 impl ExpectKind for Kind {

@@ -58,6 +58,7 @@ pub enum Via {
     Poll,
 }
 
+/// The `eventually` key.
 pub(crate) struct Kind;
 
 impl ExpectKind for Kind {

@@ -24,6 +24,7 @@ pub struct HeaderExpect {
     pub equals: Option<String>,
 }
 
+/// The `headers` key.
 pub(crate) struct Kind;
 
 impl ExpectKind for Kind {

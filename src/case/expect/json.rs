@@ -38,6 +38,7 @@ pub(super) fn planned_value(value: &toml::Value) -> String {
     }
 }
 
+/// The `json` key.
 pub(crate) struct Kind;
 
 impl ExpectKind for Kind {

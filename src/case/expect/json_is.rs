@@ -55,6 +55,7 @@ pub(crate) fn describe_found(pointer: &str, got: Option<&Value>) -> String {
     }
 }
 
+/// The `json_is` key.
 pub(crate) struct Kind;
 
 impl ExpectKind for Kind {

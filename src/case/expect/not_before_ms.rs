@@ -8,6 +8,7 @@ use super::super::semantic::Rules;
 use super::super::{Expect, Step};
 use super::kind::{ExpectKind, PlanLines, ResponseCx, check};
 
+/// The `not_before_ms` key.
 pub(crate) struct Kind;
 
 impl ExpectKind for Kind {

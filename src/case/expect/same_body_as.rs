@@ -8,6 +8,7 @@ use super::super::semantic::Rules;
 use super::super::{Expect, Step};
 use super::kind::{ExpectKind, Memo, PlanLines, StepCx, check};
 
+/// The `same_body_as` key.
 pub(crate) struct Kind;
 
 impl ExpectKind for Kind {

@@ -9,6 +9,7 @@ use super::super::semantic::Rules;
 use super::super::{Expect, Step};
 use super::kind::{ExpectKind, Memo, PlanLines, Read, StepCx, check};
 
+/// The `single_transition` key.
 pub(crate) struct Kind;
 
 impl ExpectKind for Kind {

@@ -73,6 +73,7 @@ fn describe_status(s: &StatusExpect, mode: Mode) -> String {
     }
 }
 
+/// The `status` and `invariant` keys.
 pub(crate) struct Kind;
 
 impl ExpectKind for Kind {

@@ -14,6 +14,7 @@ struct Before {
     body: Option<Value>,
 }
 
+/// The `unchanged` key.
 pub(crate) struct Kind;
 
 impl ExpectKind for Kind {

@@ -5,6 +5,7 @@ use crate::model::CheckResult;
 use super::super::Expect;
 use super::kind::{ExpectKind, PlanLines, ResponseCx, check};
 
+/// The `within_ms` key.
 pub(crate) struct Kind;
 
 impl ExpectKind for Kind {
