@@ -7,7 +7,8 @@ use std::time::Duration;
 use opconform::case::{CaseFile, PlannedCase};
 use opconform::contract::{Mode, Schemas};
 use opconform::model::{CaseOutcome, CaseResult, Verdict};
-use opconform::run::{Engine, RunOptions, Target};
+use opconform::run::{Engine, RunOptions};
+use opconform::target::Target;
 
 use super::support::fake::{self, Behaviour, Fake};
 
@@ -328,6 +329,46 @@ async fn a_fixture_that_always_finishes_by_itself_is_inconclusive() {
     assert_eq!(r.attempts, 3);
 }
 
+/// The bundled case's shape: `last_error` seen while a retried step runs.
+const LAST_ERROR_WHILE_RUNNING: &str = r#"
+[[case]]
+name = "last_error_seen"
+fixture = "retrying"
+invariants = ["OP-LAST-ERROR-SHAPE"]
+[[case.step]]
+request = { method = "GET", path = "/operations/{{ op.id }}" }
+expect = { status = [200], body = "operation", eventually = { json_is = { "/last_error" = "non_null" }, within_ms = 400, via = "poll", invariant = "OP-LAST-ERROR-SHAPE" } }
+"#;
+
+#[tokio::test]
+async fn a_transient_state_missed_because_the_operation_finished_is_not_a_violation() {
+    // The fixture finishes by itself before the first read: its last_error
+    // may have come and gone unseen. Before, this failed OP-LAST-ERROR-SHAPE
+    // (under load, against our own reference too).
+    let f = fake::start(Behaviour {
+        drift_first_fixtures: usize::MAX,
+        ..Behaviour::default()
+    })
+    .await;
+    let r = run(&f, RunOptions::default(), &one(LAST_ERROR_WHILE_RUNNING)).await;
+    match &r.outcome {
+        CaseOutcome::Inconclusive { reason } => {
+            assert!(reason.contains("finished by itself"), "{reason}")
+        }
+        other => panic!("expected inconclusive, got {other:?}: {:?}", failing(&r)),
+    }
+    // A fixture that stays RUNNING and never shows last_error within the
+    // budget is a failure: nothing of the target's movement explains it.
+    let still = fake::start(Behaviour::default()).await;
+    let r = run(
+        &still,
+        RunOptions::default(),
+        &one(LAST_ERROR_WHILE_RUNNING),
+    )
+    .await;
+    assert_eq!(r.outcome, CaseOutcome::Failed, "{:?}", failing(&r));
+}
+
 #[tokio::test]
 async fn drift_is_retried_on_a_fresh_fixture() {
     let f = fake::start(Behaviour {
@@ -403,11 +444,13 @@ invariants = ["OP-SCHEMA-REQUIRED"]
 request = { method = "GET", path = "/operations/{{ op.id }}" }
 expect.status = [200]
 "#);
-    let options = RunOptions {
+    let capped = Target {
         body_cap: 64 * 1024,
-        ..RunOptions::default()
+        ..target(&f)
     };
-    let r = run(&f, options, &case).await;
+    let r = engine_with(capped, RunOptions::default())
+        .run_case(&case)
+        .await;
     assert_eq!(r.outcome, CaseOutcome::Failed);
     let ex = &r.steps[0].exchanges[0];
     assert!(
@@ -733,7 +776,7 @@ mod selftest {
         let f = fake::start(behaviour(fault)).await;
         Ok(Launched {
             target: target(&f),
-            server: None,
+            served: None,
         })
     }
 
@@ -842,7 +885,7 @@ expect.unchanged = "op"
                 .await;
                 Ok(Launched {
                     target: target(&f),
-                    server: None,
+                    served: None,
                 })
             })
             .await

@@ -43,7 +43,7 @@ pub struct SelftestArgs {
     pub strict: bool,
     /// Which world the reference serves: its dialect and tempo.
     #[command(flatten)]
-    pub world: super::run::WorldArgs,
+    pub world: super::target_args::WorldArgs,
 }
 
 /// Runs `opconform selftest`.
@@ -63,13 +63,13 @@ fn selftest_main(args: SelftestArgs) -> Result<ExitStatus, ExitStatus> {
         })?
     };
     let world = args.world.world();
-    let mut cases = super::run::load(&args.cases)?;
+    let mut cases = super::common::load(&args.cases)?;
     let skipped_list = !world.has_list();
     if skipped_list {
         // The dialect has no list endpoint (`--skip list`).
         cases.retain(|c| !c.name.contains("list"));
     }
-    let rt = super::run::runtime()?;
+    let rt = super::common::runtime()?;
     let mode = if args.lenient {
         Mode::Lenient
     } else if args.strict || world.dialect == reference::Dialect::Akua {

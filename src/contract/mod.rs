@@ -17,6 +17,7 @@ pub use checks::{check_error, check_list, check_operation};
 pub use invariant::{
     Basis, Check, Endpoint, Invariant, Level, Mode, Observation, Outcome, StatusSets,
 };
+pub use operation::ID_MAX_CHARS;
 pub use render::{
     basis_label, catalogue_json, level_label, markdown_table, statuses_label, text_table,
 };

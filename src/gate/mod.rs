@@ -118,6 +118,43 @@ pub fn run_incomplete(result: &RunResult) -> bool {
         .any(|c| matches!(c.outcome, CaseOutcome::NotRun { .. }))
 }
 
+/// How a run ends under a gate: the one reading that the exit code, the
+/// closing line and the library's `passed` all follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conclusion {
+    /// Every check that counts passed and something was verified.
+    Passed,
+    /// A failure counts (a flaky case too, unless allowed).
+    Failed,
+    /// Cases were not run: the target stopped answering (`stopped`), or the
+    /// run deadline passed. Takes precedence over `Failed`: the run is
+    /// incomplete whatever it found so far.
+    Incomplete {
+        /// True when the target stopped answering (not the deadline).
+        stopped: bool,
+    },
+    /// Nothing failed and nothing was verified (no case passed), and empty
+    /// runs are not allowed.
+    Empty,
+}
+
+/// Reads `result` under `gate`; `allow_empty` lets a run that verified
+/// nothing pass (`--allow-empty`).
+pub fn conclude(result: &RunResult, gate: impl Into<Gate>, allow_empty: bool) -> Conclusion {
+    if run_incomplete(result) {
+        let stopped = result.cases.iter().any(|c| {
+            matches!(&c.outcome, CaseOutcome::NotRun { reason } if reason == crate::model::STOPPED_REASON)
+        });
+        Conclusion::Incomplete { stopped }
+    } else if run_fails(result, gate) {
+        Conclusion::Failed
+    } else if nothing_verified(result) && !allow_empty {
+        Conclusion::Empty
+    } else {
+        Conclusion::Passed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +215,72 @@ mod tests {
         assert!(!case_fails(&c, FailOn::Must));
         assert!(case_warns(&c, FailOn::Must));
         assert!(case_fails(&c, FailOn::Should));
+    }
+
+    fn with_outcomes(outcomes: Vec<CaseOutcome>) -> RunResult {
+        let cases: Vec<CaseResult> = outcomes
+            .into_iter()
+            .map(|outcome| {
+                let mut c = failed_case("OP-DONE-TERMINAL");
+                if outcome != CaseOutcome::Failed && outcome != CaseOutcome::Flaky {
+                    c.steps.clear();
+                }
+                c.outcome = outcome;
+                c
+            })
+            .collect();
+        RunResult {
+            tool_version: "0".into(),
+            catalogue_version: "0".into(),
+            target: crate::model::TargetInfo {
+                base_url: "http://x/v1".into(),
+                embedded: false,
+                faults: Vec::new(),
+            },
+            mode: crate::contract::Mode::Lenient,
+            started_at: "1970-01-01T00:00:00Z".into(),
+            duration_ms: 0,
+            invariants: Vec::new(),
+            cases,
+        }
+    }
+
+    #[test]
+    fn a_run_concludes_incomplete_before_failed_before_empty() {
+        let skipped = CaseOutcome::Skipped { reason: "r".into() };
+        let stopped = CaseOutcome::NotRun {
+            reason: crate::model::STOPPED_REASON.into(),
+        };
+        let late = CaseOutcome::NotRun {
+            reason: "deadline".into(),
+        };
+        let gate = Gate::default();
+        let at = |o: Vec<CaseOutcome>, allow_empty| conclude(&with_outcomes(o), gate, allow_empty);
+        assert_eq!(
+            at(vec![CaseOutcome::Failed, stopped.clone()], false),
+            Conclusion::Incomplete { stopped: true }
+        );
+        assert_eq!(
+            at(vec![CaseOutcome::Passed, late], false),
+            Conclusion::Incomplete { stopped: false }
+        );
+        assert_eq!(
+            at(vec![CaseOutcome::Flaky, skipped.clone()], false),
+            Conclusion::Failed
+        );
+        let allowed = Gate {
+            allow_flaky: true,
+            ..Gate::default()
+        };
+        assert_eq!(
+            conclude(&with_outcomes(vec![CaseOutcome::Flaky]), allowed, false),
+            Conclusion::Empty
+        );
+        assert_eq!(at(vec![skipped.clone()], false), Conclusion::Empty);
+        assert_eq!(at(vec![skipped.clone()], true), Conclusion::Passed);
+        assert_eq!(
+            at(vec![CaseOutcome::Passed, skipped], false),
+            Conclusion::Passed
+        );
     }
 }

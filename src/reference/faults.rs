@@ -145,7 +145,7 @@ fault_catalogue! {
         [id::CANCEL_TERMINAL_422], false;
     CancelTerminalMutates = "cancel-terminal-mutates",
         "cancel of a done operation answers 422 but rewrites it to CANCELLED",
-        [id::CANCEL_NO_SIDE_EFFECT_ON_DONE, id::OP_IMMUTABLE_DONE], false;
+        [id::CANCEL_NO_SIDE_EFFECT_ON_DONE, id::OP_IMMUTABLE_DONE, id::HIST_COMPLETED_AT_ONCE, id::ETAG_STABLE, id::ETAG_CHANGES], false;
     CancelNeverSettles = "cancel-never-settles",
         "an accepted cancel is never acted on: the operation stays RUNNING",
         [id::CANCEL_SETTLES], false;
@@ -216,7 +216,7 @@ fault_catalogue! {
     // --- narrow input bands: only generated inputs find these --------------------------
     IdDash500 = "id-dash-500",
         "an unknown id containing '-' crashes the lookup (500) instead of 404",
-        [id::CANCEL_NOT_FOUND], true;
+        [id::CANCEL_NOT_FOUND, id::WAIT_404], true;
     KeyLen49To63Rejected = "key-len-49-63-rejected",
         "Idempotency-Keys of 49-63 characters are rejected (stale 48-char limit; only 64 was patched), before the id is looked up",
         [id::CANCEL_202_ENVELOPE, id::CANCEL_NOT_FOUND], true;

@@ -3,25 +3,19 @@
 mod adjust;
 mod bundled;
 mod checks;
-mod client;
-mod clock;
 mod engine;
 mod explain;
 mod fixtures;
 mod observe;
 mod options;
-mod pacing;
 mod partition;
 mod plan_print;
 mod request;
 mod run_all;
-mod safety;
 mod step;
 mod step_io;
 mod template;
-mod transport;
 mod trials;
-mod wait;
 mod watch;
 
 pub use crate::gate::Waivers;
@@ -31,27 +25,15 @@ pub use crate::gate::{
 pub use adjust::settle;
 pub use bundled::{bundled_files, load_bundled, load_cases};
 pub use checks::accepted_statuses;
-pub use client::ClientError;
-pub(crate) use client::describe;
-#[cfg(test)]
-pub(crate) use client::{RawResponse, Sent};
-pub use clock::rfc3339;
 pub use engine::Engine;
-pub use options::{DEFAULT_SETTLE_WINDOW, EMBEDDED_SETTLE_WINDOW, FailOn, RunOptions, Target};
-pub(crate) use pacing::Pacer;
-pub use pacing::{PacingOptions, STOPPED_REASON, parse_retry_after};
+pub use options::{DEFAULT_SETTLE_WINDOW, EMBEDDED_SETTLE_WINDOW, FailOn, RunOptions};
 pub use partition::{Partition, PartitionError, select};
 pub use plan_print::plan_text;
 #[cfg(test)]
 pub(crate) use request::{Credentials, build as build_request};
 pub use request::{INVALID_AUTH, MALFORMED_AUTH, WRONG_SCHEME};
 pub use run_all::{DEADLINE_REASON, assemble, not_run, run_all, run_with_deadline};
-pub use safety::{guard as cancel_guard, is_cancel};
 #[cfg(test)]
 pub(crate) use step::{StepJudge, judge_response};
 pub use template::{FixtureVars, OwnerVars, Renderer, TemplateError, Vars};
-pub(crate) use transport::configure as configure_tls;
-pub use transport::{TransportError, TransportOptions, load_ca_cert, same_origin};
 pub use trials::{DEFAULT_CONCURRENCY, FailureRenderer, TrialRun, run_trials};
-pub(crate) use wait::poll_until_answers;
-pub use wait::wait_for_target;

@@ -14,10 +14,10 @@ use crate::judge::route::Route;
 use crate::model::{CheckResult, StepResult, Verdict};
 
 use super::checks::check;
-use super::client::{OutgoingRequest, RawResponse, Sent};
 use super::engine::{AttemptCtx, AttemptEnd, Engine};
 use super::request::{self, BuildError};
 use super::step_io::{EngineIo, VarTemplates, answer, judged};
+use crate::target::{OutgoingRequest, RawResponse, Sent};
 
 impl Engine {
     /// Runs one step. `None` means "go on"; otherwise how the attempt ends.

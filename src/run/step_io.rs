@@ -12,10 +12,10 @@ use crate::contract::Endpoint;
 use crate::judge::{self, inferred_kind};
 use crate::model::{CheckResult, StepResult};
 
-use super::client::{OutgoingRequest, RawResponse, Sent};
 use super::engine::{AttemptCtx, Engine, remaining};
 use super::request::join_url;
 use super::template::{Renderer, Vars};
+use crate::target::{OutgoingRequest, RawResponse, Sent};
 
 /// Slack added to a `:wait` request's own timeout before the client gives up.
 const WAIT_SLACK: Duration = Duration::from_secs(5);

@@ -9,13 +9,15 @@ use crate::case::PlannedCase;
 use crate::contract::Mode;
 use crate::contract::Schemas;
 use crate::model::{CaseOutcome, RunResult, Verdict};
-use crate::reference::{Fault, FaultInfo, ReferenceServer};
+use crate::reference::{Fault, FaultInfo};
 
 use crate::target::World;
 
 use crate::run::Engine;
+use crate::run::RunOptions;
 use crate::run::run_all;
-use crate::run::{RunOptions, Target};
+pub use crate::target::Launched;
+use crate::target::{LaunchError, TargetSpec};
 
 /// Selftest could not run.
 #[derive(Debug, thiserror::Error)]
@@ -25,13 +27,13 @@ pub enum SelftestError {
     Launch {
         /// The fault it was started with.
         fault: Option<&'static str>,
-        /// The I/O error.
+        /// Why.
         #[source]
-        source: std::io::Error,
+        source: LaunchError,
     },
     /// The engine could not be built.
     #[error(transparent)]
-    Client(#[from] crate::run::ClientError),
+    Client(#[from] crate::target::ClientError),
     /// Schemas could not be loaded.
     #[error(transparent)]
     Schemas(#[from] crate::contract::SchemaError),
@@ -167,15 +169,6 @@ impl KillMatrix {
     }
 }
 
-/// A target started for one selftest run.
-#[derive(Debug)]
-pub struct Launched {
-    /// Where it is and its credentials/fixtures.
-    pub target: Target,
-    /// The reference instance to shut down afterwards, if any.
-    pub server: Option<ReferenceServer>,
-}
-
 /// Invariants with a failing check in a failed case (a decisive verdict:
 /// flaky cases do not count, see [`flaky_invariants`]).
 pub fn failed_invariants(result: &RunResult) -> Vec<String> {
@@ -277,8 +270,8 @@ where
                 Schemas::bundled()?,
             )?);
             let result = run_all(engine, cases.to_vec(), concurrency).await;
-            if let Some(server) = launched.server {
-                server.shutdown().await;
+            if let Some(served) = launched.served {
+                served.shutdown().await;
             }
             Ok::<RunResult, SelftestError>(result)
         }
@@ -374,16 +367,12 @@ pub async fn launch_reference_in(
     world: World,
     fault: Option<&'static FaultInfo>,
 ) -> Result<Launched, SelftestError> {
-    let (target, server) = crate::target::launch_embedded(world, fault.into_iter().collect())
+    crate::target::launch(TargetSpec::embedded(world, fault.into_iter().collect()))
         .await
         .map_err(|source| SelftestError::Launch {
             fault: fault.map(|f| f.name),
             source,
-        })?;
-    Ok(Launched {
-        target,
-        server: Some(server),
-    })
+        })
 }
 
 /// The embedded reference (akua dialect, frozen tempo) as a selftest target.

@@ -1,13 +1,8 @@
-//! The embedded reference as a run's target: one place that starts it on
-//! loopback in a world (dialect and tempo), with faults, its fixture
-//! provider and its tokens. `opconform run` without `--target`, `selftest`
-//! and the kill-matrix tests all start it here.
+//! The embedded reference's worlds: the documented choices it makes
+//! (dialect) and whether its operations move on their own (tempo), and its
+//! configuration in one of them. [`super::TargetSpec::embedded`] serves it.
 
-use std::net::SocketAddr;
-
-use crate::reference::{self, Dialect, FaultInfo, ReferenceConfig, ReferenceServer, Tempo};
-
-use crate::run::Target;
+use crate::reference::{self, Dialect, FaultInfo, ReferenceConfig, Tempo};
 
 /// Which of the reference's worlds: the documented choices it makes and
 /// whether its operations move on their own.
@@ -63,32 +58,4 @@ pub fn embedded_config(world: World, faults: Vec<&'static FaultInfo>) -> Referen
         tempo: world.tempo,
         ..ReferenceConfig::default()
     }
-}
-
-/// The run target for a reference serving at `server`: its workspace,
-/// foreign and broad tokens, its fixture provider.
-pub fn embedded_target(server: &ReferenceServer, faults: &[&'static FaultInfo]) -> Target {
-    Target {
-        base_url: server.base_url(),
-        token: Some(reference::ALPHA_TOKEN.to_string()),
-        foreign_token: Some(reference::BETA_TOKEN.to_string()),
-        broad_token: Some(reference::BROAD_TOKEN.to_string()),
-        context: None,
-        fixtures_url: Some(server.fixtures_url()),
-        static_ops: Vec::new(),
-        embedded: true,
-        faults: faults.iter().map(|f| f.name.to_string()).collect(),
-    }
-}
-
-/// Starts the embedded reference on `127.0.0.1:0` in `world` with
-/// `faults`; returns its target and the server (shut it down after).
-pub async fn launch_embedded(
-    world: World,
-    faults: Vec<&'static FaultInfo>,
-) -> std::io::Result<(Target, ReferenceServer)> {
-    let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
-    let server = ReferenceServer::start(embedded_config(world, faults.clone()), addr).await?;
-    let target = embedded_target(&server, &faults);
-    Ok((target, server))
 }

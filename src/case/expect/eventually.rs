@@ -9,7 +9,7 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::CheckResult;
+use crate::model::{CheckKind, CheckResult};
 
 use super::super::issue::Issue;
 use super::super::semantic::Rules;
@@ -263,6 +263,17 @@ async fn observe(ev: &Eventually, invariant: &str, cx: &mut StepCx<'_>) -> Check
         mode,
     );
     c.elapsed_ms = Some(elapsed);
+    // A condition on the lifecycle alone (e.g. `/last_error` set while
+    // running) may have held between two reads of an operation that then
+    // finished by itself: the engine may explain it as movement.
+    if wanted
+        .iter()
+        .map(|(p, _)| *p)
+        .chain(ev.json_is.keys().map(String::as_str))
+        .all(|p| super::json::pointer_kind(p) == CheckKind::Lifecycle)
+    {
+        c.kind = CheckKind::Lifecycle;
+    }
     c
 }
 
@@ -326,6 +337,38 @@ mod tests {
             "{}",
             c.actual
         );
+    }
+
+    #[tokio::test]
+    async fn a_lifecycle_condition_missed_by_the_reads_is_a_lifecycle_check() {
+        // `/last_error` set while running may come and go between two reads
+        // of an operation that then finishes: the engine may explain that as
+        // the target's movement, so the check says it is about the lifecycle.
+        let mut missed = expect(Via::Poll);
+        let ev = missed.eventually.as_mut().expect("eventually");
+        ev.json.clear();
+        ev.json_is = [("/last_error".to_string(), JsonIs::NonNull)].into();
+        let mut io = FakeIo::with_op().answers([(
+            200,
+            json!({"state": "SUCCEEDED", "done": true, "last_error": null}),
+        )]);
+        last(&missed, &mut io.cx(&[])).await;
+        let c = &io.checks[0];
+        assert_eq!((c.verdict, c.kind), (Verdict::Fail, CheckKind::Lifecycle));
+        assert_eq!(
+            c.exchange,
+            Some(0),
+            "it points at the read that shows it done"
+        );
+
+        // A condition on anything else stays what it was: never explained.
+        let mut other = expect(Via::Poll);
+        let ev = other.eventually.as_mut().expect("eventually");
+        ev.json = [("/metadata/x".to_string(), toml::Value::from(1))].into();
+        let mut io =
+            FakeIo::with_op().answers([(200, json!({"state": "SUCCEEDED", "done": true}))]);
+        last(&other, &mut io.cx(&[])).await;
+        assert_ne!(io.checks[0].kind, CheckKind::Lifecycle);
     }
 
     #[tokio::test]

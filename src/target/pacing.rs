@@ -13,9 +13,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::target::Rate;
 
-/// Reason given to cases (and recorded on requests not sent) once the
-/// target stopped answering.
-pub const STOPPED_REASON: &str = "target stopped answering";
+pub use crate::model::STOPPED_REASON;
 
 /// How requests are paced and retried.
 #[derive(Debug, Clone)]
