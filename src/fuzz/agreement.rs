@@ -246,7 +246,7 @@ proptest! {
 
     #[test]
     fn the_runner_and_the_fuzzer_reach_the_same_verdict(
-        req in request(StrategyOptions { fixtures: true }),
+        req in request(StrategyOptions { fixtures: true, list: true }),
         (status, json_type, allow, kind) in response(),
         strict in any::<bool>(),
     ) {

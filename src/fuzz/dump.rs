@@ -31,6 +31,7 @@ pub fn dump_requests(
     let host = host_of(&exec.target().base_url);
     let strategy = request(StrategyOptions {
         fixtures: exec.has_fixtures(),
+        list: config.list,
     });
     let pt = proptest_config(config);
     let mut out = Vec::new();

@@ -95,7 +95,7 @@ pub enum Action {
 }
 
 /// Sequences of 1..=`max_len` actions.
-pub fn sequence(max_len: usize) -> BoxedStrategy<Vec<Action>> {
+pub fn sequence(max_len: usize, list: bool) -> BoxedStrategy<Vec<Action>> {
     let key = prop_oneof![
         3 => Just(KeyChoice::None),
         3 => (20usize..=64).prop_map(KeyChoice::Fresh),
@@ -113,7 +113,7 @@ pub fn sequence(max_len: usize) -> BoxedStrategy<Vec<Action>> {
         3 => (0usize..3).prop_map(|op| Action::Get { op }),
         5 => (0usize..3, key, tag).prop_map(|(op, key, tag)| Action::Cancel { op, key, tag }),
         1 => (0usize..3).prop_map(|op| Action::Wait { op }),
-        1 => Just(Action::List),
+        u32::from(list) => Just(Action::List),
     ];
     proptest::collection::vec(action, 1..=max_len.max(1)).boxed()
 }
@@ -639,7 +639,7 @@ mod tests {
 
     #[test]
     fn sequences_are_reproducible_and_shrink_to_one_action() {
-        let s = sequence(10);
+        let s = sequence(10, true);
         let tree_for = |seed| {
             let mut r = TestRunner::new_with_rng(
                 Config::default(),
