@@ -13,6 +13,7 @@
 //! same status and body; a key used on another operation is refused (409
 //! family); a stale If-Match is refused (409/412) and has no effect.
 
+use crate::contract::id;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -221,7 +222,7 @@ pub async fn run_sequence(
             fixture,
             phase,
             done_body: None,
-            blame: "OP-DONE-MONOTONIC",
+            blame: id::OP_DONE_MONOTONIC,
         });
     }
     let mut run = SequenceRun {
@@ -239,7 +240,7 @@ pub async fn run_sequence(
         let mut replayed_key = false;
         let (prepared, fixture_name, op_index, interpreted) = match action {
             Action::List => {
-                sets.add("LIST-200");
+                sets.add(id::LIST_200);
                 let p = exec.plain(
                     "GET",
                     &format!("/operations?owner_type=install&owner_id={owner}&limit=100"),
@@ -252,7 +253,7 @@ pub async fn run_sequence(
                 let holds = ops[op].phase == Phase::Running;
                 let m = &ops[op];
                 let (p, a) = if matches!(action, Action::Wait { .. }) && !holds {
-                    sets.add("WAIT-200-ALWAYS");
+                    sets.add(id::WAIT_200_ALWAYS);
                     (
                         exec.plain(
                             "POST",
@@ -262,7 +263,7 @@ pub async fn run_sequence(
                         Action::Wait { op },
                     )
                 } else {
-                    sets.add("GET-200");
+                    sets.add(id::GET_200);
                     (
                         exec.plain("GET", &format!("/operations/{}", m.fixture.id), Vec::new()),
                         Action::Get { op },
@@ -324,47 +325,47 @@ pub async fn run_sequence(
                 let normal = |sets: &mut Union| match &m.phase {
                     Phase::Done(_) => {
                         if stale != Some(false) {
-                            sets.add("CANCEL-IFMATCH-PRECEDENCE");
+                            sets.add(id::CANCEL_IFMATCH_PRECEDENCE);
                         }
-                        sets.add("CANCEL-TERMINAL-422");
+                        sets.add(id::CANCEL_TERMINAL_422);
                     }
                     Phase::Running => {
                         if stale != Some(true) {
                             sets.add(if spec.is_some() {
-                                "CANCEL-IFMATCH-CURRENT"
+                                id::CANCEL_IFMATCH_CURRENT
                             } else {
-                                "CANCEL-202-ENVELOPE"
+                                id::CANCEL_202_ENVELOPE
                             });
                         }
                         if stale != Some(false) {
-                            sets.add("CANCEL-IFMATCH-STALE");
+                            sets.add(id::CANCEL_IFMATCH_STALE);
                         }
                     }
                     Phase::CancelRequested => {
-                        sets.add("CANCEL-202-ENVELOPE");
-                        sets.add("CANCEL-TERMINAL-422");
+                        sets.add(id::CANCEL_202_ENVELOPE);
+                        sets.add(id::CANCEL_TERMINAL_422);
                         if spec.is_some() {
-                            sets.add("CANCEL-IFMATCH-STALE");
-                            sets.add("CANCEL-IFMATCH-PRECEDENCE");
+                            sets.add(id::CANCEL_IFMATCH_STALE);
+                            sets.add(id::CANCEL_IFMATCH_PRECEDENCE);
                         }
                     }
                 };
                 match &reuse {
-                    Some(u) if u.op != op && u.stored.is_some() => sets.add("CANCEL-KEY-MISUSE"),
+                    Some(u) if u.op != op && u.stored.is_some() => sets.add(id::CANCEL_KEY_MISUSE),
                     Some(u) if u.op == op && u.stored.is_some() && u.tag == *tag => {
                         // A replay: the first answer again, byte for byte.
                         let (status, _) = u.stored.clone().unwrap_or((202, Vec::new()));
-                        sets.attribute_to("CANCEL-REPLAY-IDEMPOTENT");
+                        sets.attribute_to(id::CANCEL_REPLAY_IDEMPOTENT);
                         if (200..300).contains(&status) {
-                            sets.add("CANCEL-REPLAY-IDEMPOTENT");
+                            sets.add(id::CANCEL_REPLAY_IDEMPOTENT);
                         }
                         sets.add_codes(&[status]);
                         same_body_as = key_steps.get(&u.key).copied();
                     }
                     Some(_) => {
                         normal(&mut sets);
-                        sets.add("CANCEL-KEY-MISUSE");
-                        sets.add("CANCEL-REPLAY-IDEMPOTENT");
+                        sets.add(id::CANCEL_KEY_MISUSE);
+                        sets.add(id::CANCEL_REPLAY_IDEMPOTENT);
                     }
                     None => normal(&mut sets),
                 }
@@ -388,7 +389,7 @@ pub async fn run_sequence(
         let seen = exec.send(&prepared).await;
         run.requests += 1;
         let exchange = exec.record(&prepared, &seen);
-        let (strict, lenient_extra, invariant) = sets.split("CANCEL-202-ENVELOPE");
+        let (strict, lenient_extra, invariant) = sets.split(id::CANCEL_202_ENVELOPE);
         let mut violations = check_step(
             exec,
             schemas,
@@ -430,9 +431,9 @@ pub async fn run_sequence(
                         m.phase = Phase::CancelRequested;
                     } else if !(200..300).contains(&status) {
                         m.blame = if matches!(m.phase, Phase::Done(_)) {
-                            "CANCEL-NO-SIDE-EFFECT-ON-DONE"
+                            id::CANCEL_NO_SIDE_EFFECT_ON_DONE
                         } else {
-                            "CANCEL-IFMATCH-STALE"
+                            id::CANCEL_IFMATCH_STALE
                         };
                     }
                     if let Some(k) = &sent_key
@@ -462,7 +463,7 @@ pub async fn run_sequence(
                             .unwrap_or_else(|| r.body_excerpt.clone().into_bytes());
                         if first_body != seen.body && violations.is_empty() {
                             violations.push(fail(
-                                "CANCEL-REPLAY-IDEMPOTENT",
+                                id::CANCEL_REPLAY_IDEMPOTENT,
                                 format!("the body of step {} again, byte for byte", j + 1),
                                 "a different body",
                             ));
@@ -512,7 +513,7 @@ pub async fn run_sequence(
                 match ops.iter_mut().find(|m| m.fixture.id == id) {
                     None => {
                         violations.push(fail(
-                            "LIST-OWNER-FILTER",
+                            id::LIST_OWNER_FILTER,
                             "only this sequence's operations",
                             format!("item {id}"),
                         ));
@@ -555,12 +556,12 @@ fn state_check(m: &mut OpModel, state: &str, body: &Value, full: bool) -> Option
             format!("state {state}"),
         )),
         Phase::CancelRequested if state != "RUNNING" && !TERMINAL.contains(&state) => Some(fail(
-            "CANCEL-SETTLES",
+            id::CANCEL_SETTLES,
             "RUNNING, or a terminal state after the accepted cancel",
             format!("state {state}"),
         )),
         Phase::Done(s) if s != state => Some(fail(
-            "OP-IMMUTABLE-DONE",
+            id::OP_IMMUTABLE_DONE,
             format!("state {s} (done operations never change)"),
             format!("state {state}"),
         )),
@@ -569,7 +570,7 @@ fn state_check(m: &mut OpModel, state: &str, body: &Value, full: bool) -> Option
                 None => m.done_body = Some(body.clone()),
                 Some(first) if first != body => {
                     return Some(fail(
-                        "OP-IMMUTABLE-DONE",
+                        id::OP_IMMUTABLE_DONE,
                         "the same object as the first read after done",
                         "a different object",
                     ));

@@ -6,6 +6,7 @@
 //! (401) or an out-of-bounds input (400 family) comes first; where the order
 //! is not documented, the sets are united rather than guessed.
 
+use crate::contract::id;
 use crate::contract::{Mode, StatusSets, find};
 
 use super::input::{AuthSpec, ContextSpec, FuzzRequest, IdSpec, IfMatchSpec, Slot, Verb};
@@ -269,10 +270,10 @@ fn expect_routed(req: &FuzzRequest, env: &OracleEnv) -> Expectation {
         }
         if odd {
             ambiguous = true;
-            extra.add("REQ-ID-BOUNDS");
-            extra.add("CANCEL-NOT-FOUND");
+            extra.add(id::REQ_ID_BOUNDS);
+            extra.add(id::CANCEL_NOT_FOUND);
         } else if len == 0 || len > ID_MAX {
-            bounds.add("REQ-ID-BOUNDS");
+            bounds.add(id::REQ_ID_BOUNDS);
             if len == 0 && req.verb == Verb::Get {
                 // `GET /operations/` is the collection with a trailing slash.
                 bounds.add_codes(&[404]);
@@ -288,10 +289,10 @@ fn expect_routed(req: &FuzzRequest, env: &OracleEnv) -> Expectation {
             HeaderShape::Unsendable => unsendable = true,
             HeaderShape::NonAscii => {
                 ambiguous = true;
-                extra.add("REQ-CONTEXT-BOUNDS");
-                extra.add("AUTH-CONTEXT-FOREIGN");
+                extra.add(id::REQ_CONTEXT_BOUNDS);
+                extra.add(id::AUTH_CONTEXT_FOREIGN);
             }
-            HeaderShape::Len(n) if n == 0 || n > CONTEXT_MAX => bounds.add("REQ-CONTEXT-BOUNDS"),
+            HeaderShape::Len(n) if n == 0 || n > CONTEXT_MAX => bounds.add(id::REQ_CONTEXT_BOUNDS),
             HeaderShape::Len(_) => foreign_context = true,
         },
     }
@@ -301,9 +302,9 @@ fn expect_routed(req: &FuzzRequest, env: &OracleEnv) -> Expectation {
                 HeaderShape::Unsendable => unsendable = true,
                 HeaderShape::NonAscii => {
                     ambiguous = true;
-                    extra.add("CANCEL-KEY-BOUNDS");
+                    extra.add(id::CANCEL_KEY_BOUNDS);
                 }
-                HeaderShape::Len(n) if n == 0 || n > TOKEN_MAX => bounds.add("CANCEL-KEY-BOUNDS"),
+                HeaderShape::Len(n) if n == 0 || n > TOKEN_MAX => bounds.add(id::CANCEL_KEY_BOUNDS),
                 HeaderShape::Len(_) => {}
             }
         }
@@ -312,10 +313,10 @@ fn expect_routed(req: &FuzzRequest, env: &OracleEnv) -> Expectation {
                 HeaderShape::Unsendable => unsendable = true,
                 HeaderShape::NonAscii => {
                     ambiguous = true;
-                    extra.add("CANCEL-IFMATCH-BOUNDS");
+                    extra.add(id::CANCEL_IFMATCH_BOUNDS);
                 }
                 HeaderShape::Len(n) if n == 0 || n > TOKEN_MAX => {
-                    bounds.add("CANCEL-IFMATCH-BOUNDS")
+                    bounds.add(id::CANCEL_IFMATCH_BOUNDS)
                 }
                 HeaderShape::Len(_) => {}
             }
@@ -325,9 +326,9 @@ fn expect_routed(req: &FuzzRequest, env: &OracleEnv) -> Expectation {
         // Two values of one header: the contract is silent (a list for
         // If-Match, an error or the first value elsewhere).
         ambiguous = true;
-        extra.add("CANCEL-KEY-BOUNDS");
-        extra.add("CANCEL-IFMATCH-STALE");
-        extra.add("AUTH-CONTEXT-FOREIGN");
+        extra.add(id::CANCEL_KEY_BOUNDS);
+        extra.add(id::CANCEL_IFMATCH_STALE);
+        extra.add(id::AUTH_CONTEXT_FOREIGN);
     }
 
     // Query parameters.
@@ -336,7 +337,7 @@ fn expect_routed(req: &FuzzRequest, env: &OracleEnv) -> Expectation {
             if let Some(t) = req.query_param("timeout")
                 && !parse_uint(t).is_some_and(|n| (1..=60).contains(&n))
             {
-                bounds.add("WAIT-TIMEOUT-REJECT");
+                bounds.add(id::WAIT_TIMEOUT_REJECT);
             }
         }
         Verb::List => {
@@ -345,19 +346,19 @@ fn expect_routed(req: &FuzzRequest, env: &OracleEnv) -> Expectation {
                     Some(n) if (1..=100).contains(&n) => {}
                     Some(n) if n > 100 => {
                         // AIP-158: above the maximum "should coerce down".
-                        bounds.add("LIST-LIMIT-BOUNDS");
+                        bounds.add(id::LIST_LIMIT_BOUNDS);
                         bounds.lenient.push(200);
                     }
-                    _ => bounds.add("LIST-LIMIT-BOUNDS"),
+                    _ => bounds.add(id::LIST_LIMIT_BOUNDS),
                 }
             }
             match (req.query_param("owner_type"), req.query_param("owner_id")) {
-                (Some(t), _) if !OWNER_TYPES.contains(&t) => bounds.add("LIST-OWNER-PAIR"),
-                (Some(_), None) => bounds.add("LIST-OWNER-PAIR"),
+                (Some(t), _) if !OWNER_TYPES.contains(&t) => bounds.add(id::LIST_OWNER_PAIR),
+                (Some(_), None) => bounds.add(id::LIST_OWNER_PAIR),
                 (None, Some(_)) => {
                     // "Ignored otherwise" (prose) vs requires-together.
                     ambiguous = true;
-                    extra.add("LIST-OWNER-PAIR");
+                    extra.add(id::LIST_OWNER_PAIR);
                 }
                 _ => {}
             }
@@ -366,11 +367,11 @@ fn expect_routed(req: &FuzzRequest, env: &OracleEnv) -> Expectation {
     }
 
     if unsendable {
-        return Union::default().finish(InputClass::Unsendable, mode, "AUTH-401");
+        return Union::default().finish(InputClass::Unsendable, mode, id::AUTH_401);
     }
     if req.auth != AuthSpec::Token {
         let mut u = Union::default();
-        u.add("AUTH-401");
+        u.add(id::AUTH_401);
         u.strict.extend_from_slice(&bounds.strict);
         u.lenient.extend_from_slice(&bounds.lenient);
         if ambiguous {
@@ -378,22 +379,22 @@ fn expect_routed(req: &FuzzRequest, env: &OracleEnv) -> Expectation {
             u.strict.extend_from_slice(&extra.strict);
             u.lenient.extend_from_slice(&extra.lenient);
         }
-        return u.finish(InputClass::Invalid, mode, "AUTH-401");
+        return u.finish(InputClass::Invalid, mode, id::AUTH_401);
     }
     if !bounds.is_empty() {
         if foreign_context {
-            bounds.add("AUTH-CONTEXT-FOREIGN");
+            bounds.add(id::AUTH_CONTEXT_FOREIGN);
         }
         if ambiguous {
             bounds.strict.extend_from_slice(&extra.strict);
             bounds.lenient.extend_from_slice(&extra.lenient);
         }
-        return bounds.finish(InputClass::Invalid, mode, "REQ-ID-BOUNDS");
+        return bounds.finish(InputClass::Invalid, mode, id::REQ_ID_BOUNDS);
     }
 
     let mut u = Union::default();
     if foreign_context {
-        u.add("AUTH-CONTEXT-FOREIGN");
+        u.add(id::AUTH_CONTEXT_FOREIGN);
     }
     // akua-context is not declared on :wait and list: ignoring it is fine.
     // Elsewhere a workspace-owned token implies its workspace ("only needed
@@ -411,7 +412,7 @@ fn expect_routed(req: &FuzzRequest, env: &OracleEnv) -> Expectation {
     } else {
         InputClass::Valid
     };
-    u.finish(class, mode, "GET-200")
+    u.finish(class, mode, id::GET_200)
 }
 
 /// True when an If-Match value is `*` as the server reads it (RFC 9110
@@ -438,18 +439,18 @@ fn normal(req: &FuzzRequest, env: &OracleEnv, u: &mut Union, id_has_colon: bool)
         _ => None,
     };
     match (req.verb, slot) {
-        (Verb::List, _) => u.add("LIST-200"),
-        (Verb::Get, Some(_)) => u.add("GET-200"),
-        (Verb::Wait, Some(_)) => u.add("WAIT-200-ALWAYS"),
-        (Verb::Wait, None) => u.add("WAIT-404"),
+        (Verb::List, _) => u.add(id::LIST_200),
+        (Verb::Get, Some(_)) => u.add(id::GET_200),
+        (Verb::Wait, Some(_)) => u.add(id::WAIT_200_ALWAYS),
+        (Verb::Wait, None) => u.add(id::WAIT_404),
         (Verb::Get, None) => {
-            u.add("CANCEL-NOT-FOUND");
+            u.add(id::CANCEL_NOT_FOUND);
             if id_has_colon {
                 // `GET /operations/x:y` names a custom method.
                 u.add_codes(&[405]);
             }
         }
-        (Verb::Cancel, None) => u.add("CANCEL-NOT-FOUND"),
+        (Verb::Cancel, None) => u.add(id::CANCEL_NOT_FOUND),
         (Verb::Cancel, Some(slot)) => {
             let stale = match &req.if_match {
                 None | Some(IfMatchSpec::Star) => Some(false),
@@ -462,30 +463,30 @@ fn normal(req: &FuzzRequest, env: &OracleEnv, u: &mut Union, id_has_colon: bool)
             };
             if slot.is_terminal() {
                 if stale != Some(false) {
-                    u.add("CANCEL-IFMATCH-PRECEDENCE");
+                    u.add(id::CANCEL_IFMATCH_PRECEDENCE);
                 }
-                u.add("CANCEL-TERMINAL-422");
+                u.add(id::CANCEL_TERMINAL_422);
             } else {
                 if stale != Some(true) {
                     if req.if_match.is_some() {
-                        u.add("CANCEL-IFMATCH-CURRENT");
+                        u.add(id::CANCEL_IFMATCH_CURRENT);
                     } else {
-                        u.add("CANCEL-202-ENVELOPE");
+                        u.add(id::CANCEL_202_ENVELOPE);
                     }
                 }
                 if stale != Some(false) {
-                    u.add("CANCEL-IFMATCH-STALE");
+                    u.add(id::CANCEL_IFMATCH_STALE);
                 }
                 if slot == Slot::Running {
                     // The shared running fixture may have been cancelled.
-                    u.add("CANCEL-TERMINAL-422");
+                    u.add(id::CANCEL_TERMINAL_422);
                 }
             }
             if env.key_seen && req.idempotency_key.is_some() {
-                u.add("CANCEL-KEY-MISUSE");
-                u.add("CANCEL-REPLAY-IDEMPOTENT");
-                u.add("CANCEL-KEY-CONCURRENT");
-                u.add("CANCEL-TERMINAL-422");
+                u.add(id::CANCEL_KEY_MISUSE);
+                u.add(id::CANCEL_REPLAY_IDEMPOTENT);
+                u.add(id::CANCEL_KEY_CONCURRENT);
+                u.add(id::CANCEL_TERMINAL_422);
             }
         }
     }
