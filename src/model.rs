@@ -370,7 +370,7 @@ impl RunResult {
     /// one case passed (an empty verification is not a pass): skipped,
     /// inconclusive and waived cases are allowed, as with `opconform run`'s
     /// exit code 0 under the default gate. For `--fail-on must` or
-    /// `--allow-flaky`, use [`crate::run::run_fails`].
+    /// `--allow-flaky`, use [`crate::gate::run_fails`].
     pub fn passed(&self) -> bool {
         self.failures().next().is_none()
             && self.count("flaky") == 0

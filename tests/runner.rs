@@ -678,7 +678,7 @@ expect.status = [422]
         result.cases[1].outcome,
         CaseOutcome::NotRun { .. }
     ));
-    assert!(opconform::run::run_incomplete(&result));
+    assert!(opconform::gate::run_incomplete(&result));
     assert_eq!(result.invariants.len(), opconform::contract::ids().len());
 }
 
@@ -1260,13 +1260,13 @@ async fn a_violation_seen_once_is_flaky_and_fails_the_run() {
         failing(&r)
     );
     assert_eq!(r.other_attempts[0].ended, "passed");
-    assert!(opconform::run::case_fails(
+    assert!(opconform::gate::case_fails(
         &r,
         opconform::run::FailOn::Should
     ));
-    let allowed = opconform::run::Gate {
+    let allowed = opconform::gate::Gate {
         fail_on: opconform::run::FailOn::Should,
         allow_flaky: true,
     };
-    assert!(!opconform::run::case_fails(&r, allowed));
+    assert!(!opconform::gate::case_fails(&r, allowed));
 }

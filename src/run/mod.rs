@@ -18,10 +18,6 @@ mod template;
 mod trials;
 mod watch;
 
-pub use crate::gate::Waivers;
-pub use crate::gate::{
-    Gate, case_fails, case_warns, level_of, nothing_verified, run_fails, run_incomplete,
-};
 pub use adjust::settle;
 pub use bundled::{bundled_files, load_bundled, load_cases};
 pub use checks::accepted_statuses;
