@@ -15,9 +15,11 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::model::{Exchange, RecordedRequest, RecordedResponse};
 use crate::redact::Redactor;
+use crate::target::fixture::{self, Refusal};
 use crate::target::{
     EXCERPT_CAP, Pacer, PacingOptions, Target, TransportOptions, WAIT_INTERVAL, describe,
 };
+use crate::vocab::FixtureState;
 
 use super::body_cache::BodyCache;
 use super::input::{
@@ -281,9 +283,7 @@ impl Executor {
                 Slot::Running,
             ] {
                 let owner = self.owner_id.clone();
-                let f = self
-                    .create_fixture(slot.fixture_state().as_str(), &owner)
-                    .await?;
+                let f = self.create_fixture(slot.fixture_state(), &owner).await?;
                 self.shared.insert(slot, f);
             }
         }
@@ -353,26 +353,25 @@ impl Executor {
     /// Creates one operation through the fixture provider.
     pub async fn create_fixture(
         &self,
-        state: &'static str,
+        fixture_state: FixtureState,
         owner_id: &str,
     ) -> Result<Fixture, ExecError> {
+        let state = fixture_state.as_str();
         let Some(url) = &self.target.fixtures_url else {
             return Err(ExecError::Fixture {
                 state,
                 message: "no fixture provider (--fixtures)".into(),
             });
         };
-        let body =
-            serde_json::json!({"state": state, "owner_type": "install", "owner_id": owner_id});
+        let body = fixture::request_body(fixture_state, Some(("install", owner_id)));
         let fail = |message: String| ExecError::Fixture { state, message };
         let redact = |m: &str| self.redactor.redact(m).into_owned();
         self.pace().await;
+        let mut headers = HeaderMap::with_capacity(3);
+        for (name, value) in fixture::REQUEST_HEADERS {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
         let (status, etag, bytes) = if let Some(wire) = &self.fixture_wire {
-            let mut headers = HeaderMap::with_capacity(3);
-            headers.insert(
-                reqwest::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
             if let Some(t) = &self.target.token {
                 let v = HeaderValue::from_str(&format!("Bearer {t}"))
                     .map_err(|_| fail("the token is not a valid header value".into()))?;
@@ -386,7 +385,7 @@ impl Executor {
                     &reqwest::Method::POST,
                     &target,
                     &headers,
-                    bytes::Bytes::from(body.to_string()),
+                    bytes::Bytes::from(body),
                     self.body_cap,
                 ),
             )
@@ -417,7 +416,8 @@ impl Executor {
                 .general()?
                 .post(url)
                 .timeout(self.request_timeout)
-                .json(&body);
+                .headers(headers)
+                .body(body);
             if let Some(t) = &self.target.token {
                 req = req.bearer_auth(t);
             }
@@ -437,19 +437,13 @@ impl Executor {
             let bytes = resp.bytes().await.map_err(|e| fail(e.to_string()))?;
             (status, etag, bytes)
         };
-        if !(200..300).contains(&status) {
-            return Err(fail(format!("the provider answered {status}")));
+        match fixture::read_answer(fixture_state, status, &bytes) {
+            Ok(provided) => Ok(Fixture {
+                id: provided.id,
+                etag,
+            }),
+            Err(Refusal::Unavailable(why) | Refusal::Drifted(why)) => Err(fail(redact(&why))),
         }
-        let value: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| fail(format!("body is not JSON: {e}")))?;
-        let id = value
-            .get("id")
-            .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| fail("the body has no string `id`".into()))?;
-        Ok(Fixture {
-            id: id.to_string(),
-            etag,
-        })
     }
 
     /// The idempotency key as this session sends it. Keys live for hours on
@@ -490,7 +484,9 @@ impl Executor {
             None => Ok(None),
             Some(Slot::FreshRunning) => {
                 let owner = self.fresh_owner_id.clone();
-                self.create_fixture("running", &owner).await.map(Some)
+                self.create_fixture(FixtureState::Running, &owner)
+                    .await
+                    .map(Some)
             }
             Some(slot) => Ok(self.shared.get(&slot).cloned()),
         }

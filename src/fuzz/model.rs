@@ -24,6 +24,7 @@ use serde_json::Value;
 
 use crate::contract::{Endpoint, Mode, Schemas};
 use crate::model::Exchange;
+use crate::vocab::FixtureState;
 
 use super::executor::{Executor, Fixture, Observed, Prepared, if_match_value};
 use super::input::STALE_TAG;
@@ -212,7 +213,11 @@ pub async fn run_sequence(
     let nonce = uuid::Uuid::new_v4().simple().to_string();
     let mut ops = Vec::new();
     for (_, state) in SEQUENCE_FIXTURES {
-        let fixture = exec.create_fixture(state, &owner).await?;
+        let fixture_state = match state {
+            "running" => FixtureState::Running,
+            _ => FixtureState::Succeeded,
+        };
+        let fixture = exec.create_fixture(fixture_state, &owner).await?;
         let phase = if state == "running" {
             Phase::Running
         } else {

@@ -8,6 +8,7 @@
 
 mod client;
 mod embedded;
+pub mod fixture;
 mod launch;
 mod live;
 mod pacing;
