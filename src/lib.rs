@@ -53,28 +53,52 @@
 //! # }
 //! ```
 
+// The library a user's tests call: `Suite`, `TargetSpec`, `harness_main`,
+// the result model, the reference server, the reports and the case-file
+// vocabulary they name; and the audit of recorded traffic.
 pub mod audit;
 pub mod case;
-pub mod cli;
-pub mod clock;
 pub mod contract;
-mod diagnostic;
 pub mod exit;
 pub mod fuzz;
-pub mod gate;
 pub mod harness;
-pub mod history;
-pub mod judge;
 pub mod model;
-pub mod profile;
-pub mod redact;
 pub mod reference;
 pub mod report;
-pub mod run;
-pub mod selftest;
-mod suggest;
 pub mod target;
+
+// The machinery behind them: public for this crate's integration tests,
+// benches and examples, hidden from the documentation, no stability promise.
+#[doc(hidden)]
+pub mod clock;
+#[doc(hidden)]
+pub mod gate;
+#[doc(hidden)]
+pub mod history;
+#[doc(hidden)]
+pub mod judge;
+#[doc(hidden)]
+pub mod profile;
+#[doc(hidden)]
+pub mod redact;
+#[doc(hidden)]
+pub mod run;
+#[doc(hidden)]
+pub mod selftest;
+#[doc(hidden)]
 pub mod vocab;
 
+mod cli;
+mod diagnostic;
+mod suggest;
+
 pub use harness::{Suite, SuiteError, harness_main};
+pub use run::{FailOn, RunOptions};
 pub use target::TargetSpec;
+
+/// The `opconform` binary's entry point (`src/main.rs`) and its clap
+/// definition (the shell-completion tests): not a library API.
+#[doc(hidden)]
+pub mod command_line {
+    pub use crate::cli::{Cli, main};
+}

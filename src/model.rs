@@ -370,7 +370,7 @@ impl RunResult {
     /// one case passed (an empty verification is not a pass): skipped,
     /// inconclusive and waived cases are allowed, as with `opconform run`'s
     /// exit code 0 under the default gate. For `--fail-on must` or
-    /// `--allow-flaky`, use [`crate::run::run_fails`].
+    /// `--allow-flaky`, use [`crate::gate::run_fails`].
     pub fn passed(&self) -> bool {
         self.failures().next().is_none()
             && self.count("flaky") == 0
@@ -501,5 +501,87 @@ mod tests {
         )]);
         assert!(!stopped.passed());
         assert_eq!(stopped.not_run().count(), 1);
+    }
+}
+
+/// Small values of the model for the crate's unit tests: one exchange, one
+/// check, a case of one step, a run of cases.
+#[cfg(test)]
+pub(crate) mod samples {
+    use super::*;
+
+    /// A `method url` exchange answered `status` with `headers` (no body).
+    pub(crate) fn exchange(
+        method: &str,
+        url: &str,
+        status: u16,
+        headers: &[(&str, &str)],
+    ) -> Exchange {
+        Exchange {
+            request: RecordedRequest {
+                method: method.into(),
+                url: url.into(),
+                headers: Vec::new(),
+                body: None,
+            },
+            response: Some(RecordedResponse {
+                status,
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                    .collect(),
+                body_excerpt: String::new(),
+                body_truncated: false,
+                body_bytes: 0,
+            }),
+            error: None,
+            elapsed_ms: 1,
+            retries: 0,
+            at_ms: 0,
+        }
+    }
+
+    /// A check of `invariant` with this verdict, pointing at `exchange`.
+    pub(crate) fn check(
+        invariant: &str,
+        verdict: Verdict,
+        expected: &str,
+        actual: &str,
+        exchange: Option<usize>,
+    ) -> CheckResult {
+        CheckResult {
+            invariant: invariant.into(),
+            verdict,
+            expected: expected.into(),
+            actual: actual.into(),
+            exchange,
+            elapsed_ms: None,
+            kind: Default::default(),
+        }
+    }
+
+    /// A case of file `f.toml` with one step of these exchanges and checks.
+    pub(crate) fn case(
+        name: &str,
+        outcome: CaseOutcome,
+        exchanges: Vec<Exchange>,
+        checks: Vec<CheckResult>,
+    ) -> CaseResult {
+        CaseResult {
+            name: name.into(),
+            file: "f.toml".into(),
+            description: None,
+            invariants: vec![],
+            outcome,
+            attempts: 1,
+            steps: vec![StepResult {
+                name: "s".into(),
+                exchanges,
+                checks,
+                duration_ms: 0,
+            }],
+            duration_ms: 0,
+            other_attempts: Vec::new(),
+        }
     }
 }

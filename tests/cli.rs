@@ -452,6 +452,33 @@ async fn run_without_target_uses_the_embedded_reference() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_in_a_world_without_a_list_endpoint_leaves_the_list_cases_out() {
+    // `--dialect alternate` offers no list endpoint (as a real server may
+    // not): `run` says so and leaves those cases out, as selftest does,
+    // instead of failing the reference it serves.
+    let args = [
+        "run",
+        "--dialect",
+        "alternate",
+        "--tempo",
+        "frozen",
+        "--skip",
+        "lifecycle::",
+    ]
+    .map(String::from)
+    .to_vec();
+    let out = opconform(args, None).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("offers no list endpoint") && stderr.contains("list cases are left out"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("list_"), "a list case ran:\n{stdout}");
+    assert!(stdout.contains("cancel_"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_malformed_case_file_exits_2_with_its_location_and_sends_nothing() {
     let f = fake::start(Behaviour::default()).await;
     let files = toml_files(&crate_dir().join("tests/data/malformed"));

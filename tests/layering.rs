@@ -19,9 +19,11 @@ const LAYERS: &[&[&str]] = &[
     &["model"],
     // What the API promises: schemas and the invariant catalogue.
     &["contract"],
-    // Reading the contract: one judge, histories, the gate, case files, and
-    // the reference server (which only names invariants).
-    &["judge", "history", "gate", "case", "reference"],
+    // Reading the contract: one judge of an exchange, histories, the gate,
+    // and the reference server (which only names invariants).
+    &["judge", "history", "gate", "reference"],
+    // Case files: each `expect` key checks through the judge.
+    &["case"],
     // Reaching a target: transport, pacing, the embedded reference.
     &["target"],
     // The reports: pure functions of a result.

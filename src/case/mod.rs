@@ -1,6 +1,7 @@
 //! Case files: model, loading, validation, templating checks, table expansion.
 
 mod error;
+pub(crate) mod expect;
 mod issue;
 pub(crate) mod load;
 pub mod model;
@@ -17,3 +18,4 @@ pub use model::*;
 pub use plan::{plan, table_rows};
 pub use schema::CASE_SCHEMA;
 pub use template::RESERVED_ROOTS;
+pub(crate) use template::placeholders;

@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::expect::{Eventually, Expect, HeaderExpect, JsonIs, StatusExpect, Via};
 pub use crate::vocab::{BodyKind, FixtureState, OwnerType};
 
 /// One loaded case file.
@@ -222,104 +223,6 @@ pub enum Auth {
     Broad,
 }
 
-/// Expectations on one response. Every check made is attributed to an
-/// invariant: `status` to the invariant it names (or `invariant`), body
-/// invariants to their own IDs, the rest to `invariant`, else to the case's
-/// first declared invariant.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Expect {
-    /// Accepted statuses.
-    #[serde(default)]
-    pub status: Option<StatusExpect>,
-    /// The invariant the step's non-status checks evidence.
-    #[serde(default)]
-    pub invariant: Option<String>,
-    /// The body must validate against this schema (`operation`, `error`,
-    /// `operation_list`); body invariants then run on it.
-    #[serde(default)]
-    pub body: Option<BodyKind>,
-    /// JSON-pointer equality: `{ "/id" = "{{ op.id }}", "/done" = false }`.
-    /// String values are templates.
-    #[serde(default)]
-    pub json: BTreeMap<String, toml::Value>,
-    /// JSON-pointer presence checks TOML cannot write as values:
-    /// `{ "/next_cursor" = "null", "/data/3" = "absent" }`.
-    #[serde(default)]
-    pub json_is: BTreeMap<String, JsonIs>,
-    /// Header expectations, by lowercase name.
-    #[serde(default)]
-    pub headers: BTreeMap<String, HeaderExpect>,
-    /// Name of a fixture that must be byte-identical (as JSON) before and
-    /// after this step (a rejected request had no effect).
-    #[serde(default)]
-    pub unchanged: Option<String>,
-    /// The body must equal a captured body (replay equality), compared as
-    /// bytes.
-    #[serde(default)]
-    pub same_body_as: Option<String>,
-    /// For `parallel` steps: every 2xx body is identical, and at most one
-    /// state transition happened.
-    #[serde(default)]
-    pub single_transition: bool,
-    /// The response must arrive within this many ms of sending.
-    #[serde(default)]
-    pub within_ms: Option<u64>,
-    /// The response must not arrive before this many ms (`:wait` holds).
-    #[serde(default)]
-    pub not_before_ms: Option<u64>,
-    /// A condition on a fixture reached within a deadline, after the step.
-    #[serde(default)]
-    pub eventually: Option<Eventually>,
-}
-
-/// Accepted statuses: an invariant ID (its catalogue sets, lenient or strict
-/// by mode), a list, or both sets spelled out.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum StatusExpect {
-    /// `status = "CANCEL-TERMINAL-422"`.
-    Invariant(String),
-    /// `status = [200, 202]` (same in both modes).
-    List(Vec<u16>),
-    /// `status = { strict = [202], lenient = [200] }` (`lenient` adds to
-    /// `strict`).
-    Sets {
-        /// Accepted in both modes.
-        strict: Vec<u16>,
-        /// Also accepted in lenient mode.
-        #[serde(default)]
-        lenient: Vec<u16>,
-    },
-}
-
-/// What a JSON pointer must point at, for checks a TOML value cannot
-/// express (TOML has no null).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JsonIs {
-    /// Present, with the value `null`.
-    Null,
-    /// Present, with any value but `null`.
-    NonNull,
-    /// Not present at all (e.g. `/data/3` on a page of three items).
-    Absent,
-    /// Present, with any value (including `null`).
-    Present,
-}
-
-/// One header expectation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HeaderExpect {
-    /// Must (true) or must not (false) be present.
-    #[serde(default)]
-    pub present: Option<bool>,
-    /// Must equal this (template).
-    #[serde(default)]
-    pub equals: Option<String>,
-}
-
 /// A value kept from a response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -333,46 +236,6 @@ pub struct Capture {
     /// Take the whole body, byte for byte.
     #[serde(default)]
     pub body: bool,
-}
-
-/// A condition on a fixture that must come true within a deadline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Eventually {
-    /// Fixture name (default `op`).
-    #[serde(default = "default_fixture_name")]
-    pub fixture: String,
-    /// JSON-pointer equality on the Operation, e.g. `{ "/done" = true }`.
-    /// The condition is `json` and `json_is` holding on one observation;
-    /// at least one of the two is non-empty.
-    #[serde(default)]
-    pub json: BTreeMap<String, toml::Value>,
-    /// JSON-pointer presence on the Operation, e.g. `{ "/last_error" = "non_null" }`.
-    #[serde(default)]
-    pub json_is: BTreeMap<String, JsonIs>,
-    /// Deadline in ms (the run's settle deadline caps it from above).
-    pub within_ms: u64,
-    /// `wait` (long-poll `:wait`) or `poll` (repeated GET).
-    #[serde(default)]
-    pub via: Via,
-    /// The invariant this evidences (default: the step's).
-    #[serde(default)]
-    pub invariant: Option<String>,
-}
-
-fn default_fixture_name() -> String {
-    "op".to_string()
-}
-
-/// How `eventually` observes the fixture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Via {
-    /// `POST :wait` long-polls (falls back to polling on a non-200).
-    #[default]
-    Wait,
-    /// `GET` every 50 ms.
-    Poll,
 }
 
 /// One trial after table expansion: what the runner executes.

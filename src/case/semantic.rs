@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::contract::Invariant;
 
+use super::expect::KINDS;
 use super::issue::Issue;
-use super::model::{Case, Eventually, StatusExpect, Step};
+use super::model::{Case, Step};
 use super::spans::escape;
 use super::template::{self, RESERVED_ROOTS, Scope, Uses};
 use crate::suggest::did_you_mean;
@@ -61,7 +62,7 @@ struct Checker<'c> {
     issues: Vec<Issue>,
 }
 
-impl Checker<'_> {
+impl<'c> Checker<'c> {
     fn case(&mut self, case: &Case) {
         let base = self.base.clone();
         if case.fixture.is_some() && case.fixtures.contains_key("op") {
@@ -225,141 +226,15 @@ impl Checker<'_> {
             }
         }
 
-        let expect = &step.expect;
-        let exp = format!("{ptr}/expect");
-        if let Some(StatusExpect::Invariant(id)) = &expect.status {
-            let at = format!("{exp}/status");
-            if let Some(inv) = self.invariant(&at, id)
-                && inv.statuses.is_none()
-            {
-                self.issues.push(
-                    Issue::value(at, format!("invariant {id} has no status sets in the catalogue"))
-                        .help("name a status invariant, or spell the codes out: `[200]` or `{ strict = [202], lenient = [200] }`"),
-                );
-            }
-        }
-        if let Some(id) = &expect.invariant {
-            self.invariant(&format!("{exp}/invariant"), id);
-        }
-        self.json_templates(&format!("{exp}/json"), &expect.json, scope, uses);
-        for (name, header) in &expect.headers {
-            let at = format!("{exp}/headers/{}", escape(name));
-            if header.present == Some(false) && header.equals.is_some() {
-                self.issues.push(
-                    Issue::value(
-                        at.clone(),
-                        format!("header \"{name}\" cannot be absent and equal a value"),
-                    )
-                    .help("drop `present = false` or `equals`"),
-                );
-            }
-            if let Some(equals) = &header.equals {
-                self.template(&format!("{at}/equals"), equals, scope, uses);
-            }
-        }
-        if let Some(name) = &expect.unchanged {
-            self.fixture_ref(&format!("{exp}/unchanged"), name, scope, "unchanged");
-        }
-        if let Some(name) = &expect.same_body_as {
-            let at = format!("{exp}/same_body_as");
-            if body_captures.contains(name.as_str()) {
-            } else if scope.captures.contains(name.as_str()) {
-                self.issues.push(
-                    Issue::value(at, format!("capture \"{name}\" is not a body capture")).help(
-                        format!("capture it with `capture.{name} = {{ body = true }}`"),
-                    ),
-                );
-            } else {
-                self.issues.push(
-                    Issue::value(
-                        at,
-                        format!(
-                            "same_body_as names capture \"{name}\", which no earlier step captures"
-                        ),
-                    )
-                    .help(format!(
-                        "add `capture.{name} = {{ body = true }}` to an earlier step"
-                    )),
-                );
-            }
-        }
-        if expect.single_transition && step.parallel.is_none() {
-            self.issues.push(
-                Issue::value(
-                    format!("{exp}/single_transition"),
-                    "single_transition needs a parallel step",
-                )
-                .help("add `parallel = 20` to the step"),
-            );
-        }
-        if let (Some(min), Some(max)) = (expect.not_before_ms, expect.within_ms)
-            && min >= max
-        {
-            self.issues.push(
-                Issue::value(
-                    format!("{exp}/not_before_ms"),
-                    format!("not_before_ms ({min}) must be below within_ms ({max})"),
-                )
-                .help("no response could satisfy both"),
-            );
-        }
-        if let Some(eventually) = &expect.eventually {
-            self.eventually(&format!("{exp}/eventually"), eventually, scope, uses);
-        }
-    }
-
-    fn eventually(&mut self, at: &str, ev: &Eventually, scope: &Scope<'_>, uses: &mut Uses) {
-        let fixture_at = format!("{at}/fixture");
-        if !scope.fixtures.contains(ev.fixture.as_str()) {
-            let mut issue = Issue::value(
-                fixture_at,
-                format!(
-                    "eventually observes fixture \"{}\", which the case does not declare",
-                    ev.fixture
-                ),
-            );
-            issue.help = Some(if ev.fixture == "op" {
-                "\"op\" is the default; declare `fixture = \"running\"` or set `fixture = \"NAME\"` here".into()
-            } else {
-                known_fixtures(scope)
-            });
-            self.issues.push(issue);
-        }
-        if ev.json.is_empty() && ev.json_is.is_empty() {
-            self.issues.push(
-                Issue::value(at, "eventually has no condition")
-                    .help("add `json = { \"/done\" = true }` or `json_is = { ... }`"),
-            );
-        }
-        self.json_templates(&format!("{at}/json"), &ev.json, scope, uses);
-        if let Some(id) = &ev.invariant {
-            self.invariant(&format!("{at}/invariant"), id);
-        }
-    }
-
-    fn json_templates(
-        &mut self,
-        at: &str,
-        json: &BTreeMap<String, toml::Value>,
-        scope: &Scope<'_>,
-        uses: &mut Uses,
-    ) {
-        for (pointer, value) in json {
-            if let toml::Value::String(s) = value {
-                self.template(&format!("{at}/{}", escape(pointer)), s, scope, uses);
-            }
-        }
-    }
-
-    fn fixture_ref(&mut self, at: &str, name: &str, scope: &Scope<'_>, field: &str) {
-        if !scope.fixtures.contains(name) {
-            self.issues.push(
-                Issue::value(
-                    at,
-                    format!("{field} names fixture \"{name}\", which the case does not declare"),
-                )
-                .help(known_fixtures(scope)),
-            );
+        let mut rules = Rules {
+            checker: self,
+            at: format!("{ptr}/expect"),
+            scope,
+            body_captures,
+            uses,
+        };
+        for kind in KINDS {
+            kind.validate(step, &mut rules);
         }
     }
 
@@ -371,7 +246,7 @@ impl Checker<'_> {
     }
 
     /// Reports an unknown ID; returns the invariant when it exists.
-    fn invariant(&mut self, at: &str, id: &str) -> Option<&Invariant> {
+    fn invariant(&mut self, at: &str, id: &str) -> Option<&'c Invariant> {
         let catalogue = self.catalogue;
         if let Some(found) = catalogue.iter().find(|inv| inv.id == id) {
             return Some(found);
@@ -385,19 +260,77 @@ impl Checker<'_> {
     }
 }
 
-fn known_fixtures(scope: &Scope<'_>) -> String {
-    if scope.fixtures.is_empty() {
-        "the case declares no fixtures; add `fixture = \"running\"` or `fixtures = { NAME = \"running\" }`".into()
-    } else {
-        format!(
-            "declared fixtures: {}",
-            scope
-                .fixtures
-                .iter()
-                .copied()
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+/// What the rules of one step's `expect` keys see (each kind's
+/// [`super::expect::ExpectKind::validate`]): where the table is, what is
+/// in scope there, and where issues go.
+pub(crate) struct Rules<'a, 'c> {
+    checker: &'a mut Checker<'c>,
+    /// JSON pointer of the step's `expect`.
+    at: String,
+    /// Fixtures, captures and table the step can name.
+    pub scope: &'a Scope<'a>,
+    /// Captures of earlier steps made with `body = true`.
+    pub body_captures: &'a BTreeSet<&'a str>,
+    uses: &'a mut Uses,
+}
+
+impl<'c> Rules<'_, 'c> {
+    /// The pointer of `expect`'s `key` (a path below it may follow).
+    pub(crate) fn at(&self, key: &str) -> String {
+        format!("{}/{key}", self.at)
+    }
+
+    /// Reports an issue.
+    pub(crate) fn push(&mut self, issue: Issue) {
+        self.checker.issues.push(issue);
+    }
+
+    /// Reports an unknown invariant ID at `at`; the invariant when it
+    /// exists.
+    pub(crate) fn invariant(&mut self, at: &str, id: &str) -> Option<&'c Invariant> {
+        self.checker.invariant(at, id)
+    }
+
+    /// Checks the template `source` at `at`.
+    pub(crate) fn template(&mut self, at: &str, source: &str) {
+        self.checker.template(at, source, self.scope, self.uses);
+    }
+
+    /// Checks the string values of a JSON-pointer table as templates.
+    pub(crate) fn json_templates(&mut self, at: &str, json: &BTreeMap<String, toml::Value>) {
+        for (pointer, value) in json {
+            if let toml::Value::String(s) = value {
+                self.template(&format!("{at}/{}", escape(pointer)), s);
+            }
+        }
+    }
+
+    /// Reports a fixture name the case does not declare; `field` names the
+    /// key in the message.
+    pub(crate) fn fixture_ref(&mut self, at: &str, name: &str, field: &str) {
+        if !self.scope.fixtures.contains(name) {
+            let help = self.known_fixtures();
+            self.push(
+                Issue::value(
+                    at,
+                    format!("{field} names fixture \"{name}\", which the case does not declare"),
+                )
+                .help(help),
+            );
+        }
+    }
+
+    /// The fixtures the case declares, as help text.
+    pub(crate) fn known_fixtures(&self) -> String {
+        let fixtures = &self.scope.fixtures;
+        if fixtures.is_empty() {
+            "the case declares no fixtures; add `fixture = \"running\"` or `fixtures = { NAME = \"running\" }`".into()
+        } else {
+            format!(
+                "declared fixtures: {}",
+                fixtures.iter().copied().collect::<Vec<_>>().join(", ")
+            )
+        }
     }
 }
 

@@ -182,9 +182,47 @@ fn check_variable(
     }
 }
 
+/// A template as the plan shows it: `{{ expr }}` becomes `<expr>`;
+/// everything else is kept (nothing is rendered in a dry run).
+pub(crate) fn placeholders(template: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                out.push('<');
+                out.push_str(after[..end].trim());
+                out.push('>');
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_replace_every_expression() {
+        assert_eq!(
+            placeholders("/operations/{{ op.id }}:cancel"),
+            "/operations/<op.id>:cancel"
+        );
+        assert_eq!(
+            placeholders("op_{{ uuid | replace('-', '') }}{{capture.etag}}"),
+            "op_<uuid | replace('-', '')><capture.etag>"
+        );
+        assert_eq!(placeholders("no {{ end"), "no {{ end");
+    }
 
     fn scope() -> Scope<'static> {
         Scope {

@@ -91,33 +91,12 @@ pub(crate) fn allow_on_405(response: &crate::model::RecordedResponse) -> Outcome
 pub(crate) mod tests {
     use super::*;
     use crate::contract::invariant::Mode;
-    use crate::model::{Exchange, RecordedRequest, RecordedResponse};
+    use crate::model::Exchange;
     use serde_json::{Value, json};
 
     /// An exchange with this URL, status and response headers.
     pub(crate) fn exchange(url: &str, status: u16, headers: &[(&str, &str)]) -> Exchange {
-        Exchange {
-            request: RecordedRequest {
-                method: "GET".into(),
-                url: url.into(),
-                headers: Vec::new(),
-                body: None,
-            },
-            response: Some(RecordedResponse {
-                status,
-                headers: headers
-                    .iter()
-                    .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-                    .collect(),
-                body_excerpt: String::new(),
-                body_truncated: false,
-                body_bytes: 0,
-            }),
-            error: None,
-            elapsed_ms: 1,
-            retries: 0,
-            at_ms: 0,
-        }
+        crate::model::samples::exchange("GET", url, status, headers)
     }
 
     fn run(

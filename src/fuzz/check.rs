@@ -2,6 +2,7 @@
 //! and body judged, and its Operation bodies on the session's shared
 //! fixtures fed into the session's history (`super::sightings`).
 
+use crate::contract::id;
 use std::time::Instant;
 
 use crate::contract::{Mode, Schemas};
@@ -169,7 +170,7 @@ fn judge_body_filtered(
         && !(req.query_param("owner_id") == Some(super::strategies::OWNER_PLACEHOLDER)
             && req.query_param("owner_type") == Some("install"))
     {
-        &["LIST-NEWEST-FIRST"]
+        &[id::LIST_NEWEST_FIRST]
     } else {
         &[]
     };

@@ -19,7 +19,7 @@ pub const TOKEN_PLACEHOLDER: &str = "{token}";
 /// creates their fixtures on `target` (shared ones, and a fresh running one
 /// per request that asks for it), and returns one line per sendable request:
 /// the raw HTTP/1.1 request with `%`, CR and LF percent-encoded and the
-/// token replaced by [`TOKEN_PLACEHOLDER`]. Requests
+/// token replaced by `TOKEN_PLACEHOLDER`. Requests
 /// the client would refuse are left out, as a session skips them.
 pub fn dump_requests(
     config: &FuzzConfig,
@@ -31,6 +31,7 @@ pub fn dump_requests(
     let host = host_of(&exec.target().base_url);
     let strategy = request(StrategyOptions {
         fixtures: exec.has_fixtures(),
+        list: config.list,
     });
     let pt = proptest_config(config);
     let mut out = Vec::new();

@@ -2,6 +2,7 @@
 //! in the format of `crate::case::model`, fixtures instead of literal ids,
 //! statuses as explicit strict/lenient sets taken from the oracle or model.
 
+use crate::contract::id;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -105,7 +106,7 @@ fn catalogued(id: &str) -> &str {
     if find(id).is_some() {
         id
     } else {
-        "ERR-ENVELOPE"
+        id::ERR_ENVELOPE
     }
 }
 
@@ -331,7 +332,9 @@ pub fn stateful(
     if needs_etag {
         out.push_str("requires = [\"etag\"]\n");
     }
-    let last = trace.last().map_or("CANCEL-202-ENVELOPE", |s| s.invariant);
+    let last = trace
+        .last()
+        .map_or(id::CANCEL_202_ENVELOPE, |s| s.invariant);
     let _ = writeln!(out, "invariants = [{}]", q(catalogued(last)));
     let replayed: BTreeSet<usize> = trace.iter().filter_map(|s| s.same_body_as).collect();
     let mut current: BTreeMap<&str, String> = BTreeMap::new();

@@ -15,9 +15,11 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::model::{Exchange, RecordedRequest, RecordedResponse};
 use crate::redact::Redactor;
+use crate::target::fixture::{self, Refusal};
 use crate::target::{
     EXCERPT_CAP, Pacer, PacingOptions, Target, TransportOptions, WAIT_INTERVAL, describe,
 };
+use crate::vocab::FixtureState;
 
 use super::body_cache::BodyCache;
 use super::input::{
@@ -281,9 +283,7 @@ impl Executor {
                 Slot::Running,
             ] {
                 let owner = self.owner_id.clone();
-                let f = self
-                    .create_fixture(slot.fixture_state().as_str(), &owner)
-                    .await?;
+                let f = self.create_fixture(slot.fixture_state(), &owner).await?;
                 self.shared.insert(slot, f);
             }
         }
@@ -353,32 +353,32 @@ impl Executor {
     /// Creates one operation through the fixture provider.
     pub async fn create_fixture(
         &self,
-        state: &'static str,
+        fixture_state: FixtureState,
         owner_id: &str,
     ) -> Result<Fixture, ExecError> {
+        let state = fixture_state.as_str();
         let Some(url) = &self.target.fixtures_url else {
             return Err(ExecError::Fixture {
                 state,
                 message: "no fixture provider (--fixtures)".into(),
             });
         };
-        let body =
-            serde_json::json!({"state": state, "owner_type": "install", "owner_id": owner_id});
+        let body = fixture::request_body(fixture_state, Some(("install", owner_id)));
         let fail = |message: String| ExecError::Fixture { state, message };
         let redact = |m: &str| self.redactor.redact(m).into_owned();
         self.pace().await;
-        let wall_start = self
+        // `--har`: the fixture request is recorded too, as the runner's.
+        let recording = self
             .target
             .recorder
             .as_ref()
-            .map(|_| crate::target::har::wall_ms());
+            .map(|_| (crate::target::har::wall_ms(), body.clone()));
         let started = Instant::now();
+        let mut headers = HeaderMap::with_capacity(3);
+        for (name, value) in fixture::REQUEST_HEADERS {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
         let (status, resp_headers, bytes) = if let Some(wire) = &self.fixture_wire {
-            let mut headers = HeaderMap::with_capacity(3);
-            headers.insert(
-                reqwest::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
             if let Some(t) = &self.target.token {
                 let v = HeaderValue::from_str(&format!("Bearer {t}"))
                     .map_err(|_| fail("the token is not a valid header value".into()))?;
@@ -392,7 +392,7 @@ impl Executor {
                     &reqwest::Method::POST,
                     &target,
                     &headers,
-                    bytes::Bytes::from(body.to_string()),
+                    bytes::Bytes::from(body),
                     self.body_cap,
                 ),
             )
@@ -419,7 +419,8 @@ impl Executor {
                 .general()?
                 .post(url)
                 .timeout(self.request_timeout)
-                .json(&body);
+                .headers(headers)
+                .body(body);
             if let Some(t) = &self.target.token {
                 req = req.bearer_auth(t);
             }
@@ -435,9 +436,11 @@ impl Executor {
             let bytes = resp.bytes().await.map_err(|e| fail(e.to_string()))?;
             (status, headers, bytes)
         };
-        if let (Some(recorder), Some(at)) = (&self.target.recorder, wall_start) {
-            // `--har`: the fixture request too, as the runner records it.
-            let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        if let (Some(recorder), Some((at, sent_body))) = (&self.target.recorder, recording) {
+            let mut headers: Vec<(String, String)> = fixture::REQUEST_HEADERS
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
             if let Some(t) = &self.target.token {
                 headers.push(("authorization".into(), redact(&format!("Bearer {t}"))));
             }
@@ -447,7 +450,7 @@ impl Executor {
                     method: "POST".into(),
                     url: redact(url),
                     headers,
-                    body: Some(redact(&body.to_string())),
+                    body: Some(redact(&sent_body)),
                 },
                 response: Some(RecordedResponse {
                     status,
@@ -470,19 +473,13 @@ impl Executor {
             .into_iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("etag"))
             .map(|(_, v)| v);
-        if !(200..300).contains(&status) {
-            return Err(fail(format!("the provider answered {status}")));
+        match fixture::read_answer(fixture_state, status, &bytes) {
+            Ok(provided) => Ok(Fixture {
+                id: provided.id,
+                etag,
+            }),
+            Err(Refusal::Unavailable(why) | Refusal::Drifted(why)) => Err(fail(redact(&why))),
         }
-        let value: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| fail(format!("body is not JSON: {e}")))?;
-        let id = value
-            .get("id")
-            .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| fail("the body has no string `id`".into()))?;
-        Ok(Fixture {
-            id: id.to_string(),
-            etag,
-        })
     }
 
     /// The idempotency key as this session sends it. Keys live for hours on
@@ -523,7 +520,9 @@ impl Executor {
             None => Ok(None),
             Some(Slot::FreshRunning) => {
                 let owner = self.fresh_owner_id.clone();
-                self.create_fixture("running", &owner).await.map(Some)
+                self.create_fixture(FixtureState::Running, &owner)
+                    .await
+                    .map(Some)
             }
             Some(slot) => Ok(self.shared.get(&slot).cloned()),
         }
@@ -1151,7 +1150,7 @@ mod tests {
         /// Where the shortcut answers, it answers as the guard does.
         #[test]
         fn the_guard_shortcut_agrees_with_the_guard(
-            req in crate::fuzz::strategies::request(crate::fuzz::StrategyOptions { fixtures: true })
+            req in crate::fuzz::strategies::request(crate::fuzz::StrategyOptions { fixtures: true, list: true })
         ) {
             let e = exec();
             let p = e.render(&req, None);

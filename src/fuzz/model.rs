@@ -13,6 +13,7 @@
 //! same status and body; a key used on another operation is refused (409
 //! family); a stale If-Match is refused (409/412) and has no effect.
 
+use crate::contract::id;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -23,6 +24,7 @@ use serde_json::Value;
 
 use crate::contract::{Endpoint, Mode, Schemas};
 use crate::model::Exchange;
+use crate::vocab::FixtureState;
 
 use super::executor::{Executor, Fixture, Observed, Prepared, if_match_value};
 use super::input::STALE_TAG;
@@ -95,7 +97,7 @@ pub enum Action {
 }
 
 /// Sequences of 1..=`max_len` actions.
-pub fn sequence(max_len: usize) -> BoxedStrategy<Vec<Action>> {
+pub fn sequence(max_len: usize, list: bool) -> BoxedStrategy<Vec<Action>> {
     let key = prop_oneof![
         3 => Just(KeyChoice::None),
         3 => (20usize..=64).prop_map(KeyChoice::Fresh),
@@ -113,7 +115,7 @@ pub fn sequence(max_len: usize) -> BoxedStrategy<Vec<Action>> {
         3 => (0usize..3).prop_map(|op| Action::Get { op }),
         5 => (0usize..3, key, tag).prop_map(|(op, key, tag)| Action::Cancel { op, key, tag }),
         1 => (0usize..3).prop_map(|op| Action::Wait { op }),
-        1 => Just(Action::List),
+        u32::from(list) => Just(Action::List),
     ];
     proptest::collection::vec(action, 1..=max_len.max(1)).boxed()
 }
@@ -211,7 +213,11 @@ pub async fn run_sequence(
     let nonce = uuid::Uuid::new_v4().simple().to_string();
     let mut ops = Vec::new();
     for (_, state) in SEQUENCE_FIXTURES {
-        let fixture = exec.create_fixture(state, &owner).await?;
+        let fixture_state = match state {
+            "running" => FixtureState::Running,
+            _ => FixtureState::Succeeded,
+        };
+        let fixture = exec.create_fixture(fixture_state, &owner).await?;
         let phase = if state == "running" {
             Phase::Running
         } else {
@@ -221,7 +227,7 @@ pub async fn run_sequence(
             fixture,
             phase,
             done_body: None,
-            blame: "OP-DONE-MONOTONIC",
+            blame: id::OP_DONE_MONOTONIC,
         });
     }
     let mut run = SequenceRun {
@@ -239,7 +245,7 @@ pub async fn run_sequence(
         let mut replayed_key = false;
         let (prepared, fixture_name, op_index, interpreted) = match action {
             Action::List => {
-                sets.add("LIST-200");
+                sets.add(id::LIST_200);
                 let p = exec.plain(
                     "GET",
                     &format!("/operations?owner_type=install&owner_id={owner}&limit=100"),
@@ -252,7 +258,7 @@ pub async fn run_sequence(
                 let holds = ops[op].phase == Phase::Running;
                 let m = &ops[op];
                 let (p, a) = if matches!(action, Action::Wait { .. }) && !holds {
-                    sets.add("WAIT-200-ALWAYS");
+                    sets.add(id::WAIT_200_ALWAYS);
                     (
                         exec.plain(
                             "POST",
@@ -262,7 +268,7 @@ pub async fn run_sequence(
                         Action::Wait { op },
                     )
                 } else {
-                    sets.add("GET-200");
+                    sets.add(id::GET_200);
                     (
                         exec.plain("GET", &format!("/operations/{}", m.fixture.id), Vec::new()),
                         Action::Get { op },
@@ -324,47 +330,47 @@ pub async fn run_sequence(
                 let normal = |sets: &mut Union| match &m.phase {
                     Phase::Done(_) => {
                         if stale != Some(false) {
-                            sets.add("CANCEL-IFMATCH-PRECEDENCE");
+                            sets.add(id::CANCEL_IFMATCH_PRECEDENCE);
                         }
-                        sets.add("CANCEL-TERMINAL-422");
+                        sets.add(id::CANCEL_TERMINAL_422);
                     }
                     Phase::Running => {
                         if stale != Some(true) {
                             sets.add(if spec.is_some() {
-                                "CANCEL-IFMATCH-CURRENT"
+                                id::CANCEL_IFMATCH_CURRENT
                             } else {
-                                "CANCEL-202-ENVELOPE"
+                                id::CANCEL_202_ENVELOPE
                             });
                         }
                         if stale != Some(false) {
-                            sets.add("CANCEL-IFMATCH-STALE");
+                            sets.add(id::CANCEL_IFMATCH_STALE);
                         }
                     }
                     Phase::CancelRequested => {
-                        sets.add("CANCEL-202-ENVELOPE");
-                        sets.add("CANCEL-TERMINAL-422");
+                        sets.add(id::CANCEL_202_ENVELOPE);
+                        sets.add(id::CANCEL_TERMINAL_422);
                         if spec.is_some() {
-                            sets.add("CANCEL-IFMATCH-STALE");
-                            sets.add("CANCEL-IFMATCH-PRECEDENCE");
+                            sets.add(id::CANCEL_IFMATCH_STALE);
+                            sets.add(id::CANCEL_IFMATCH_PRECEDENCE);
                         }
                     }
                 };
                 match &reuse {
-                    Some(u) if u.op != op && u.stored.is_some() => sets.add("CANCEL-KEY-MISUSE"),
+                    Some(u) if u.op != op && u.stored.is_some() => sets.add(id::CANCEL_KEY_MISUSE),
                     Some(u) if u.op == op && u.stored.is_some() && u.tag == *tag => {
                         // A replay: the first answer again, byte for byte.
                         let (status, _) = u.stored.clone().unwrap_or((202, Vec::new()));
-                        sets.attribute_to("CANCEL-REPLAY-IDEMPOTENT");
+                        sets.attribute_to(id::CANCEL_REPLAY_IDEMPOTENT);
                         if (200..300).contains(&status) {
-                            sets.add("CANCEL-REPLAY-IDEMPOTENT");
+                            sets.add(id::CANCEL_REPLAY_IDEMPOTENT);
                         }
                         sets.add_codes(&[status]);
                         same_body_as = key_steps.get(&u.key).copied();
                     }
                     Some(_) => {
                         normal(&mut sets);
-                        sets.add("CANCEL-KEY-MISUSE");
-                        sets.add("CANCEL-REPLAY-IDEMPOTENT");
+                        sets.add(id::CANCEL_KEY_MISUSE);
+                        sets.add(id::CANCEL_REPLAY_IDEMPOTENT);
                     }
                     None => normal(&mut sets),
                 }
@@ -388,7 +394,7 @@ pub async fn run_sequence(
         let seen = exec.send(&prepared).await;
         run.requests += 1;
         let exchange = exec.record(&prepared, &seen);
-        let (strict, lenient_extra, invariant) = sets.split("CANCEL-202-ENVELOPE");
+        let (strict, lenient_extra, invariant) = sets.split(id::CANCEL_202_ENVELOPE);
         let mut violations = check_step(
             exec,
             schemas,
@@ -430,9 +436,9 @@ pub async fn run_sequence(
                         m.phase = Phase::CancelRequested;
                     } else if !(200..300).contains(&status) {
                         m.blame = if matches!(m.phase, Phase::Done(_)) {
-                            "CANCEL-NO-SIDE-EFFECT-ON-DONE"
+                            id::CANCEL_NO_SIDE_EFFECT_ON_DONE
                         } else {
-                            "CANCEL-IFMATCH-STALE"
+                            id::CANCEL_IFMATCH_STALE
                         };
                     }
                     if let Some(k) = &sent_key
@@ -462,7 +468,7 @@ pub async fn run_sequence(
                             .unwrap_or_else(|| r.body_excerpt.clone().into_bytes());
                         if first_body != seen.body && violations.is_empty() {
                             violations.push(fail(
-                                "CANCEL-REPLAY-IDEMPOTENT",
+                                id::CANCEL_REPLAY_IDEMPOTENT,
                                 format!("the body of step {} again, byte for byte", j + 1),
                                 "a different body",
                             ));
@@ -512,7 +518,7 @@ pub async fn run_sequence(
                 match ops.iter_mut().find(|m| m.fixture.id == id) {
                     None => {
                         violations.push(fail(
-                            "LIST-OWNER-FILTER",
+                            id::LIST_OWNER_FILTER,
                             "only this sequence's operations",
                             format!("item {id}"),
                         ));
@@ -555,12 +561,12 @@ fn state_check(m: &mut OpModel, state: &str, body: &Value, full: bool) -> Option
             format!("state {state}"),
         )),
         Phase::CancelRequested if state != "RUNNING" && !TERMINAL.contains(&state) => Some(fail(
-            "CANCEL-SETTLES",
+            id::CANCEL_SETTLES,
             "RUNNING, or a terminal state after the accepted cancel",
             format!("state {state}"),
         )),
         Phase::Done(s) if s != state => Some(fail(
-            "OP-IMMUTABLE-DONE",
+            id::OP_IMMUTABLE_DONE,
             format!("state {s} (done operations never change)"),
             format!("state {state}"),
         )),
@@ -569,7 +575,7 @@ fn state_check(m: &mut OpModel, state: &str, body: &Value, full: bool) -> Option
                 None => m.done_body = Some(body.clone()),
                 Some(first) if first != body => {
                     return Some(fail(
-                        "OP-IMMUTABLE-DONE",
+                        id::OP_IMMUTABLE_DONE,
                         "the same object as the first read after done",
                         "a different object",
                     ));
@@ -639,7 +645,7 @@ mod tests {
 
     #[test]
     fn sequences_are_reproducible_and_shrink_to_one_action() {
-        let s = sequence(10);
+        let s = sequence(10, true);
         let tree_for = |seed| {
             let mut r = TestRunner::new_with_rng(
                 Config::default(),

@@ -70,6 +70,9 @@ pub struct FuzzConfig {
     /// regressions that still fail included); `1` stops at the first
     /// failing input. At least 1.
     pub max_failures: usize,
+    /// The target offers the list endpoint; `false` generates no list
+    /// request (a target that lacks it, as the alternate dialect does).
+    pub list: bool,
 }
 
 impl Default for FuzzConfig {
@@ -86,6 +89,7 @@ impl Default for FuzzConfig {
             request_timeout: Duration::from_secs(10),
             max_sequence_len: 12,
             max_failures: DEFAULT_MAX_FAILURES,
+            list: true,
         }
     }
 }
@@ -650,7 +654,7 @@ fn generate_stateful(
     progress: &dyn Fn(Progress),
     session: &mut Session<'_>,
 ) -> Result<(), FuzzError> {
-    let strategy = sequence(config.max_sequence_len);
+    let strategy = sequence(config.max_sequence_len, config.list);
     let mut runner = test_runner(config);
     let deadline = config.time.map(|t| Instant::now() + t);
     let run_one = |actions: &[Action]| {
@@ -890,7 +894,10 @@ mod tests {
             seed: 5,
             ..FuzzConfig::default()
         };
-        let s = request(StrategyOptions { fixtures: true });
+        let s = request(StrategyOptions {
+            fixtures: true,
+            list: true,
+        });
         let a = s.new_tree(&mut test_runner(&c)).expect("tree").current();
         let b = s.new_tree(&mut test_runner(&c)).expect("tree").current();
         assert_eq!(a, b);

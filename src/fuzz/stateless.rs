@@ -286,6 +286,7 @@ fn attribute_in_order(
     let config = shared.config;
     let strategy = request(StrategyOptions {
         fixtures: exec.has_fixtures(),
+        list: config.list,
     });
     let judge = Judge {
         exec,
@@ -401,6 +402,7 @@ fn shard(
     };
     let strategy = request(StrategyOptions {
         fixtures: exec.has_fixtures(),
+        list: config.list,
     });
     // This thread's share of the window (the first threads take the rest).
     let conc = config.concurrency.max(1) as u64;

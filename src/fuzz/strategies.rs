@@ -18,6 +18,9 @@ pub struct StrategyOptions {
     /// Fixtures exist (a fixture provider is available); without them only
     /// unknown ids and the list are generated.
     pub fixtures: bool,
+    /// The target offers the list endpoint (`GET /operations`); without it
+    /// no list request is generated.
+    pub list: bool,
 }
 
 /// Placeholder for the run's fixture owner id in generated query values.
@@ -543,13 +546,11 @@ pub fn request(options: StrategyOptions) -> BoxedStrategy<FuzzRequest> {
     // Each alternative boxed: the union's value tree then holds four
     // pointers instead of four inline trees, which generation spent its
     // time copying.
-    prop_oneof![
-        4 => cancel.boxed(),
-        2 => get.boxed(),
-        2 => wait.boxed(),
-        2 => list.boxed(),
-    ]
-    .boxed()
+    let mut verbs = vec![(4, cancel.boxed()), (2, get.boxed()), (2, wait.boxed())];
+    if options.list {
+        verbs.push((2, list.boxed()));
+    }
+    proptest::strategy::Union::new_weighted(verbs).boxed()
 }
 
 /// Keeps generated requests meaningful and fast: headers only where the
@@ -622,7 +623,10 @@ mod tests {
     }
 
     fn sample(n: usize, seed: u8) -> Vec<FuzzRequest> {
-        let s = request(StrategyOptions { fixtures: true });
+        let s = request(StrategyOptions {
+            fixtures: true,
+            list: true,
+        });
         let mut r = runner(seed);
         (0..n)
             .map(|_| s.new_tree(&mut r).expect("tree").current())
@@ -694,7 +698,10 @@ mod tests {
 
     #[test]
     fn shrinking_moves_towards_simpler_requests() {
-        let s = request(StrategyOptions { fixtures: true });
+        let s = request(StrategyOptions {
+            fixtures: true,
+            list: true,
+        });
         let mut r = runner(9);
         let mut tree = s.new_tree(&mut r).expect("tree");
         let mut steps = 0;
@@ -704,5 +711,34 @@ mod tests {
         let simple = tree.current();
         assert_eq!(simple.auth, AuthSpec::Token);
         assert_eq!(simple.duplicate, None);
+    }
+
+    #[test]
+    fn without_the_list_endpoint_no_list_request_is_generated() {
+        let mut r = runner(3);
+        let with = request(StrategyOptions {
+            fixtures: true,
+            list: true,
+        });
+        let without = request(StrategyOptions {
+            fixtures: true,
+            list: false,
+        });
+        let lists = |s: &BoxedStrategy<FuzzRequest>, r: &mut TestRunner| {
+            (0..500)
+                .filter(|_| s.new_tree(r).expect("tree").current().verb == Verb::List)
+                .count()
+        };
+        assert!(lists(&with, &mut r) > 20);
+        assert_eq!(lists(&without, &mut r), 0);
+        let seq = crate::fuzz::model::sequence(10, false);
+        for _ in 0..200 {
+            let actions = seq.new_tree(&mut r).expect("tree").current();
+            assert!(
+                !actions
+                    .iter()
+                    .any(|a| matches!(a, crate::fuzz::model::Action::List))
+            );
+        }
     }
 }

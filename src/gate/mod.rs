@@ -165,33 +165,18 @@ mod tests {
         assert!(!FailOn::Must.counts(Level::Should));
         assert!(FailOn::Should.counts(Level::Should));
     }
-    use crate::model::{CheckResult, StepResult};
+    use crate::model::samples;
 
     fn failed_case(invariant: &str) -> CaseResult {
-        CaseResult {
-            name: "f::c".into(),
-            file: "f.toml".into(),
-            description: None,
-            invariants: vec![invariant.into()],
-            outcome: CaseOutcome::Failed,
-            attempts: 2,
-            steps: vec![StepResult {
-                name: "s".into(),
-                exchanges: vec![],
-                checks: vec![CheckResult {
-                    invariant: invariant.into(),
-                    verdict: Verdict::Fail,
-                    expected: "a".into(),
-                    actual: "b".into(),
-                    exchange: None,
-                    elapsed_ms: None,
-                    kind: Default::default(),
-                }],
-                duration_ms: 0,
-            }],
-            duration_ms: 0,
-            other_attempts: Vec::new(),
-        }
+        let mut c = samples::case(
+            "f::c",
+            CaseOutcome::Failed,
+            vec![],
+            vec![samples::check(invariant, Verdict::Fail, "a", "b", None)],
+        );
+        c.invariants = vec![invariant.into()];
+        c.attempts = 2;
+        c
     }
 
     #[test]

@@ -72,37 +72,16 @@ impl Waivers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CheckResult, StepResult};
+    use crate::model::{CheckResult, samples};
 
     fn check(inv: &str, verdict: Verdict) -> CheckResult {
-        CheckResult {
-            invariant: inv.into(),
-            verdict,
-            expected: "e".into(),
-            actual: "a".into(),
-            exchange: None,
-            elapsed_ms: None,
-            kind: Default::default(),
-        }
+        samples::check(inv, verdict, "e", "a", None)
     }
 
     fn case(checks: Vec<CheckResult>) -> CaseResult {
-        CaseResult {
-            name: "f::c".into(),
-            file: "f.toml".into(),
-            description: None,
-            invariants: vec![],
-            outcome: CaseOutcome::Failed,
-            attempts: 2,
-            steps: vec![StepResult {
-                name: "s".into(),
-                exchanges: vec![],
-                checks,
-                duration_ms: 0,
-            }],
-            duration_ms: 0,
-            other_attempts: Vec::new(),
-        }
+        let mut c = samples::case("f::c", CaseOutcome::Failed, vec![], checks);
+        c.attempts = 2;
+        c
     }
 
     fn date(s: &str) -> Date {

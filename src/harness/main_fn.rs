@@ -75,15 +75,15 @@ where
                 }
                 // Same rule as `opconform run`: cases the deadline stopped
                 // are "ignored" trials, but the run is not a pass.
-                if run::run_incomplete(&trial_run.result) {
+                if crate::gate::run_incomplete(&trial_run.result) {
                     eprintln!("error: the run deadline passed before every case ran");
                     return ExitCode::FAILURE;
                 }
                 // An empty verification is not a pass (`opconform run`'s
                 // exit 4): every case skipped, inconclusive or throttled.
                 if !trial_run.result.cases.is_empty()
-                    && run::nothing_verified(&trial_run.result)
-                    && !run::run_fails(&trial_run.result, FailOn::Should)
+                    && crate::gate::nothing_verified(&trial_run.result)
+                    && !crate::gate::run_fails(&trial_run.result, FailOn::Should)
                 {
                     eprintln!(
                         "error: nothing was verified: no case passed (all skipped, inconclusive \

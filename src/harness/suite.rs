@@ -144,7 +144,7 @@ impl Suite {
 
     /// Which failures fail a trial under [`crate::harness_main`]
     /// (default [`FailOn::Should`]). [`RunResult::passed`] is always the
-    /// strict reading; use [`run::run_fails`] for `FailOn::Must`.
+    /// strict reading; use [`crate::gate::run_fails`] for `FailOn::Must`.
     pub fn fail_on(mut self, fail_on: FailOn) -> Suite {
         self.fail_on = fail_on;
         self

@@ -362,31 +362,12 @@ fn outcome_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::RecordedRequest;
 
     fn exchange(status: u16, headers: &[(&str, &str)]) -> Exchange {
-        Exchange {
-            request: RecordedRequest {
-                method: "POST".into(),
-                url: "http://h/v1/operations/op_x".into(),
-                headers: Vec::new(),
-                body: None,
-            },
-            response: Some(RecordedResponse {
-                status,
-                headers: headers
-                    .iter()
-                    .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-                    .collect(),
-                body_excerpt: String::new(),
-                body_truncated: false,
-                body_bytes: 0,
-            }),
-            error: None,
-            elapsed_ms: 0,
-            retries: 0,
-            at_ms: 0,
-        }
+        let mut e =
+            crate::model::samples::exchange("POST", "http://h/v1/operations/op_x", status, headers);
+        e.elapsed_ms = 0;
+        e
     }
 
     fn failed(findings: &[Finding]) -> Vec<&str> {

@@ -102,8 +102,17 @@ pub(crate) async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
     }
     let after_write = app.has(Fault::KeyRecordedAfterWrite);
     let mut reservation = None;
-    if let Some(key) = key.filter(|_| !after_write) {
-        match app.keys.begin(ws, key, &rec.id, app.clock.now()) {
+    if let Some(key) = key {
+        // The fault looks the key up but reserves it only after the write.
+        let looked_up = if after_write {
+            app.keys
+                .peek(ws, key, &rec.id, app.clock.now())
+                .unwrap_or(Begin::Unreserved)
+        } else {
+            app.keys.begin(ws, key, &rec.id, app.clock.now())
+        };
+        match looked_up {
+            Begin::Unreserved => {}
             Begin::Fresh(r) => reservation = Some(r),
             Begin::Replay(stored) => {
                 if app.has(Fault::ReplayNewBody) {

@@ -24,6 +24,8 @@ pub struct FaultInfo {
 macro_rules! fault_catalogue {
     ($( $variant:ident = $name:literal, $summary:literal, [$($inv:expr),+ $(,)?], $gen:literal; )+) => {
         /// Every fault, as a value the reference branches on.
+        // The summaries are plain text (`op_<id>` is not an HTML tag).
+        #[allow(rustdoc::invalid_html_tags)]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Fault {
             $(

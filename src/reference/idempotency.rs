@@ -40,6 +40,18 @@ struct Entry {
     generation: u64,
 }
 
+impl Entry {
+    /// What a request on `op_id` with this entry's key meets.
+    fn found(&self, op_id: &str) -> Begin {
+        match (&self.slot, &*self.op_id == op_id) {
+            (Slot::Done(stored), true) => Begin::Replay(Arc::clone(stored)),
+            (Slot::Done(stored), false) => Begin::OtherOperation(Some(Arc::clone(stored))),
+            (Slot::InFlight, true) => Begin::InFlight,
+            (Slot::InFlight, false) => Begin::OtherOperation(None),
+        }
+    }
+}
+
 /// (workspace, key), shared by the map, the order and the per-operation
 /// index so a key's text is stored once.
 type KeyId = Arc<(String, String)>;
@@ -65,6 +77,8 @@ pub(crate) enum Begin {
     OtherOperation(Option<Arc<StoredResponse>>),
     /// The first request with this key is still being processed.
     InFlight,
+    /// A new key, looked up without a reservation ([`KeyStore::peek`]).
+    Unreserved,
 }
 
 /// The bounded key store.
@@ -95,12 +109,7 @@ impl KeyStore {
         self.expire(&mut inner, now);
         let id: KeyId = Arc::new((workspace.to_string(), key.to_string()));
         if let Some(entry) = inner.map.get(&id) {
-            return match (&entry.slot, &*entry.op_id == op_id) {
-                (Slot::Done(stored), true) => Begin::Replay(Arc::clone(stored)),
-                (Slot::Done(stored), false) => Begin::OtherOperation(Some(Arc::clone(stored))),
-                (Slot::InFlight, true) => Begin::InFlight,
-                (Slot::InFlight, false) => Begin::OtherOperation(None),
-            };
+            return entry.found(op_id);
         }
         while inner.map.len() >= self.capacity {
             match inner.order.pop_front() {
@@ -138,6 +147,21 @@ impl KeyStore {
             id: Some(id),
             generation,
         })
+    }
+
+    /// Looks `key` up for a request on `op_id` without reserving it (the
+    /// `key-recorded-after-write` fault's path): `None` when it is new.
+    pub(crate) fn peek(
+        &self,
+        workspace: &str,
+        key: &str,
+        op_id: &str,
+        now: Instant,
+    ) -> Option<Begin> {
+        let mut inner = self.lock();
+        self.expire(&mut inner, now);
+        let id: KeyId = Arc::new((workspace.to_string(), key.to_string()));
+        inner.map.get(&id).map(|entry| entry.found(op_id))
     }
 
     /// Records a response for `op_id` under `key` without a reservation (the
@@ -253,6 +277,23 @@ mod tests {
             Begin::Fresh(r) => r,
             other => panic!("expected a fresh key, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn peek_finds_without_reserving() {
+        let store = KeyStore::new(Duration::from_secs(60), 10);
+        let now = Instant::now();
+        assert!(store.peek("ws", "k", "op_a", now).is_none());
+        assert_eq!(store.len(), 0, "a peek reserves nothing");
+        store.record("ws", "k", "op_a", stored("first"), now);
+        assert!(matches!(
+            store.peek("ws", "k", "op_a", now),
+            Some(Begin::Replay(_))
+        ));
+        assert!(matches!(
+            store.peek("ws", "k", "op_b", now),
+            Some(Begin::OtherOperation(Some(_)))
+        ));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Ids: `op_<id>` is canonical and bare ids are accepted (D-CANCEL: "Prefixed
-//! form op_<id> is canonical; bare IDs accepted during transition"); the
+//! form op_&lt;id&gt; is canonical; bare IDs accepted during transition"); the
 //! custom-method verb is split off the last `:` of the decoded path segment
 //! (axum 0.8 cannot route `/{id}:cancel`); owner types and their prefixes
 //! (digest §2, pairing inferred).

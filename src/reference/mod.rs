@@ -44,5 +44,5 @@ pub use config::{
 };
 pub use errors::{ERROR_CODES, ErrorCode, ErrorKind};
 pub use faults::{Fault, FaultInfo, UnknownFault, closest_fault, fault, faults, faults_named};
-pub use server::{ReferenceServer, router};
+pub use server::{ReferenceServer, Served, router};
 pub use world::{Dialect, Tempo, UnknownWorld};

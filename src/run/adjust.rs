@@ -61,7 +61,7 @@ fn throttled_only(case: &CaseResult) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CheckResult, Exchange, RecordedRequest, RecordedResponse, StepResult};
+    use crate::model::{Exchange, RecordedRequest, RecordedResponse, samples};
 
     fn exchange(status: Option<u16>, retry_after: bool, error: Option<&str>) -> Exchange {
         Exchange {
@@ -90,30 +90,18 @@ mod tests {
     }
 
     fn failed(ex: Exchange) -> CaseResult {
-        CaseResult {
-            name: "f::c".into(),
-            file: "f.toml".into(),
-            description: None,
-            invariants: vec![],
-            outcome: CaseOutcome::Failed,
-            attempts: 1,
-            steps: vec![StepResult {
-                name: "s".into(),
-                exchanges: vec![ex],
-                checks: vec![CheckResult {
-                    invariant: "X".into(),
-                    verdict: Verdict::Fail,
-                    expected: "status 200".into(),
-                    actual: "status 429".into(),
-                    exchange: Some(0),
-                    elapsed_ms: None,
-                    kind: Default::default(),
-                }],
-                duration_ms: 0,
-            }],
-            duration_ms: 0,
-            other_attempts: Vec::new(),
-        }
+        samples::case(
+            "f::c",
+            CaseOutcome::Failed,
+            vec![ex],
+            vec![samples::check(
+                "X",
+                Verdict::Fail,
+                "status 200",
+                "status 429",
+                Some(0),
+            )],
+        )
     }
 
     #[test]

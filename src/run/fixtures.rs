@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::case::{FixtureState, PlannedCase};
 
 use super::template::{FixtureVars, OwnerVars};
+use crate::target::fixture::{self, Refusal};
 use crate::target::{HttpClient, OutgoingRequest};
 
 /// The result of acquiring a case's fixtures.
@@ -93,10 +94,10 @@ impl FixtureSource {
                         Ok(vars) => {
                             fixtures.insert(name, vars);
                         }
-                        Err(ProvideError::Unavailable(why)) => {
+                        Err(Refusal::Unavailable(why)) => {
                             return Acquired::Unavailable(why);
                         }
-                        Err(ProvideError::Drifted(why)) => return Acquired::Drifted(why),
+                        Err(Refusal::Drifted(why)) => return Acquired::Drifted(why),
                     }
                 }
                 Acquired::Ready {
@@ -156,11 +157,6 @@ impl FixtureSource {
     }
 }
 
-enum ProvideError {
-    Unavailable(String),
-    Drifted(String),
-}
-
 async fn provide(
     client: &HttpClient,
     url: &str,
@@ -168,69 +164,34 @@ async fn provide(
     state: FixtureState,
     owner: Option<&OwnerVars>,
     timeout: Duration,
-) -> Result<FixtureVars, ProvideError> {
-    let mut body = serde_json::json!({ "state": state.as_str() });
-    if let Some(o) = owner {
-        body["owner_type"] = serde_json::Value::String(o.owner_type.clone());
-        body["owner_id"] = serde_json::Value::String(o.id.clone());
-    }
+) -> Result<FixtureVars, Refusal> {
+    let mut headers = vec![("authorization".to_string(), format!("Bearer {token}"))];
+    headers.extend(
+        fixture::REQUEST_HEADERS
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
     let req = OutgoingRequest {
         method: "POST".into(),
         url: url.to_string(),
-        headers: vec![
-            ("authorization".into(), format!("Bearer {token}")),
-            ("content-type".into(), "application/json".into()),
-            ("accept".into(), "application/json".into()),
-        ],
-        body: Some(body.to_string()),
+        headers,
+        body: Some(fixture::request_body(
+            state,
+            owner.map(|o| (o.owner_type.as_str(), o.id.as_str())),
+        )),
         timeout,
     };
     let sent = client.send(&req).await;
-    let what = state.as_str();
     let Some(resp) = sent.response else {
-        return Err(ProvideError::Unavailable(format!(
-            "fixture provider gave no `{what}` fixture: {}",
+        return Err(Refusal::Unavailable(format!(
+            "fixture provider gave no `{}` fixture: {}",
+            state.as_str(),
             sent.exchange.error.unwrap_or_default()
         )));
     };
-    if !(200..300).contains(&resp.status) {
-        let excerpt = sent
-            .exchange
-            .response
-            .map(|r| r.body_excerpt.chars().take(200).collect::<String>())
-            .unwrap_or_default();
-        return Err(ProvideError::Unavailable(
-            format!(
-                "fixture provider refused a `{what}` fixture: status {} {}",
-                resp.status,
-                excerpt.trim()
-            )
-            .trim_end()
-            .to_string(),
-        ));
-    }
-    let body = resp.json().unwrap_or_default();
-    let Some(id) = body
-        .get("id")
-        .and_then(|v| v.as_str())
-        .filter(|s| !s.is_empty())
-    else {
-        return Err(ProvideError::Unavailable(format!(
-            "fixture provider answered {} without an operation id for `{what}`",
-            resp.status
-        )));
-    };
-    if state == FixtureState::Running && body.get("done") == Some(&serde_json::Value::Bool(true)) {
-        return Err(ProvideError::Drifted(format!(
-            "the provider's `running` fixture {id} was already done"
-        )));
-    }
+    let provided = fixture::read_answer(state, resp.status, &resp.body)?;
     Ok(FixtureVars {
-        workspace_id: body
-            .get("workspace_id")
-            .and_then(|v| v.as_str())
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
-        ..FixtureVars::new(id, state.operation_state())
+        workspace_id: provided.workspace_id,
+        ..FixtureVars::new(&provided.id, state.operation_state())
     })
 }

@@ -4,7 +4,6 @@ mod adjust;
 mod bundled;
 mod checks;
 mod engine;
-mod eventually;
 mod explain;
 mod fixtures;
 mod observe;
@@ -14,14 +13,11 @@ mod plan_print;
 mod request;
 mod run_all;
 mod step;
+mod step_io;
 mod template;
 mod trials;
 mod watch;
 
-pub use crate::gate::Waivers;
-pub use crate::gate::{
-    Gate, case_fails, case_warns, level_of, nothing_verified, run_fails, run_incomplete,
-};
 pub use adjust::settle;
 pub use bundled::{bundled_files, load_bundled, load_cases};
 pub use checks::accepted_statuses;

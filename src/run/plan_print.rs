@@ -5,7 +5,8 @@
 
 use std::fmt::Write as _;
 
-use crate::case::{Auth, PlannedCase, Request};
+use crate::case::expect;
+use crate::case::{Auth, PlannedCase, Request, placeholders};
 
 use super::request::{INVALID_AUTH, MALFORMED_AUTH};
 use crate::target::Target;
@@ -70,22 +71,12 @@ pub fn plan_text(cases: &[PlannedCase], target: &Target) -> String {
             if let Some(body) = &step.request.body {
                 let _ = writeln!(out, "       body: {}", placeholders(body));
             }
-            if let Some(f) = &step.expect.unchanged {
-                let _ = writeln!(
-                    out,
-                    "     + GET {base}/operations/<{f}.id> before and after (unchanged)"
-                );
+            let lines = expect::plan(&step.expect, &base);
+            if !lines.summary.is_empty() {
+                let _ = writeln!(out, "     expect: {}", lines.summary.join("; "));
             }
-            if let Some(ev) = &step.expect.eventually {
-                let via = match ev.via {
-                    crate::case::Via::Wait => "POST :wait long-polls, then GET",
-                    crate::case::Via::Poll => "GET polls",
-                };
-                let _ = writeln!(
-                    out,
-                    "     + {via} {base}/operations/<{}.id> for up to {} ms (eventually)",
-                    ev.fixture, ev.within_ms
-                );
+            for line in lines.requests {
+                let _ = writeln!(out, "     {line}");
             }
         }
     }
@@ -129,46 +120,9 @@ fn headers(req: &Request, target: &Target) -> Vec<(String, String)> {
     out
 }
 
-/// `{{ expr }}` becomes `<expr>`; everything else is kept.
-fn placeholders(template: &str) -> String {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        match after.find("}}") {
-            Some(end) => {
-                out.push('<');
-                out.push_str(after[..end].trim());
-                out.push('>');
-                rest = &after[end + 2..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_replace_every_expression() {
-        assert_eq!(
-            placeholders("/operations/{{ op.id }}:cancel"),
-            "/operations/<op.id>:cancel"
-        );
-        assert_eq!(
-            placeholders("op_{{ uuid | replace('-', '') }}{{capture.etag}}"),
-            "op_<uuid | replace('-', '')><capture.etag>"
-        );
-        assert_eq!(placeholders("no {{ end"), "no {{ end");
-    }
 
     #[test]
     fn bundled_plan_shows_requests_and_no_token() {
@@ -187,5 +141,29 @@ mod tests {
             text.contains("POST https://staging.example.test/__fixtures {\"state\":\"running\"}")
         );
         assert!(text.starts_with(&format!("plan: {} case(s)", cases.len())));
+    }
+
+    #[test]
+    fn each_step_shows_what_it_expects_and_the_reads_it_needs() {
+        let cases = crate::run::load_bundled().unwrap();
+        let target = Target {
+            base_url: "https://staging.example.test/v1".into(),
+            ..Target::default()
+        };
+        let text = plan_text(&cases, &target);
+        let block = text
+            .split("\n\n")
+            .find(|b| b.starts_with("lifecycle::cancel_succeeded_rejected_422\n"))
+            .expect("the case is planned");
+        assert!(
+            block.contains(
+                "     expect: status CANCEL-TERMINAL-422; invariant CANCEL-NO-SIDE-EFFECT-ON-DONE; \
+                 body error; unchanged op\n"
+            ),
+            "{block}"
+        );
+        assert!(block.contains(
+            "     + GET https://staging.example.test/v1/operations/<op.id> before and after (unchanged)"
+        ));
     }
 }

@@ -362,7 +362,7 @@ where
 }
 
 /// The embedded reference in `world` as a selftest target (see
-/// [`super::embedded`]).
+/// [`crate::target::embedded_config`]).
 pub async fn launch_reference_in(
     world: World,
     fault: Option<&'static FaultInfo>,

@@ -5,13 +5,9 @@
 //! [`crate::Suite`] all come through here.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use super::live::Target;
 use super::spec::{Endpoint, TargetSpec};
-
-/// How long shutdown waits for in-flight requests (long `:wait`s included).
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Why a target could not be made live. Messages read after "failed to …".
 #[derive(Debug, thiserror::Error)]
@@ -33,40 +29,11 @@ pub enum LaunchError {
     Serve(std::io::Error),
 }
 
-/// A router served on `127.0.0.1:<port>` until [`Served::shutdown`].
-#[derive(Debug)]
-pub struct Served {
-    shutdown: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Served {
-    /// Stops accepting, lets in-flight requests finish (bounded), and waits.
-    pub async fn shutdown(self) {
-        let _ = self.shutdown.send(());
-        let mut task = self.task;
-        if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
-            .await
-            .is_err()
-        {
-            // Long-polls outlived the grace period: stop them.
-            task.abort();
-        }
-    }
-}
+pub use crate::reference::Served;
 
 async fn serve(router: axum::Router) -> std::io::Result<(SocketAddr, Served)> {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-    let addr = listener.local_addr()?;
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
-    Ok((addr, Served { shutdown: tx, task }))
+    let served = Served::start(router, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    Ok((served.addr(), served))
 }
 
 /// A live target and the server it may own.

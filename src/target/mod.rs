@@ -8,6 +8,7 @@
 
 mod client;
 mod embedded;
+pub mod fixture;
 pub mod har;
 mod launch;
 mod live;

@@ -21,7 +21,7 @@ use opconform::fuzz::{
 use opconform::model::{CaseOutcome, CaseResult, Verdict};
 use opconform::reference::{self, FaultInfo, ReferenceConfig, ReferenceServer};
 use opconform::run::{Engine, RunOptions};
-use opconform::target::Target;
+use opconform::target::{Target, World, embedded_config};
 
 struct Env {
     rt: tokio::runtime::Runtime,
@@ -35,15 +35,24 @@ impl Env {
 
     /// A reference with every fault named switched on at once.
     fn with_faults(faults: Vec<&'static FaultInfo>) -> Env {
+        Env::with_config(ReferenceConfig {
+            step_length: Duration::from_millis(50),
+            faults,
+            ..ReferenceConfig::default()
+        })
+    }
+
+    /// The correct reference in `world`, as `opconform fuzz --dialect
+    /// --tempo` serves it.
+    fn in_world(world: World) -> Env {
+        Env::with_config(embedded_config(world, Vec::new()))
+    }
+
+    fn with_config(config: ReferenceConfig) -> Env {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .expect("runtime");
-        let config = ReferenceConfig {
-            step_length: Duration::from_millis(50),
-            faults,
-            ..ReferenceConfig::default()
-        };
         let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
         let server = rt
             .block_on(ReferenceServer::start(config, addr))
@@ -202,6 +211,55 @@ fn the_correct_reference_yields_no_counterexample() {
             .iter()
             .any(|c| c.name == "fuzz::stateful_model")
     );
+}
+
+#[test]
+fn the_correct_reference_yields_no_counterexample_in_any_world() {
+    // Other documented choices (the alternate dialect: 200, 409, 412, the
+    // other error envelope, no list endpoint, `%3A` not routed, akua-context
+    // ignored by a workspace token) and operations that move by themselves
+    // (live tempo) are no counterexample, stateless or stateful; strict
+    // mode holds akua's own dialect to akua's conventions.
+    for world in World::ALL {
+        let env = Env::in_world(world);
+        let list = world.has_list();
+        let mut modes = vec![Mode::Lenient];
+        if world.dialect == reference::Dialect::Akua {
+            modes.push(Mode::Strict);
+        }
+        for mode in modes {
+            let config = FuzzConfig {
+                mode,
+                list,
+                ..stateless(11, 1500)
+            };
+            let outcome = env.fuzz(&config);
+            assert!(
+                outcome.counterexamples.is_empty(),
+                "{} {mode:?}: {:?}",
+                world.name(),
+                outcome
+                    .counterexamples
+                    .first()
+                    .map(|c| (&c.input, &c.violations))
+            );
+            let config = FuzzConfig {
+                mode,
+                list,
+                ..stateful(11, 40)
+            };
+            let outcome = env.fuzz(&config);
+            assert!(
+                outcome.counterexamples.is_empty(),
+                "{} {mode:?} stateful: {:?}",
+                world.name(),
+                outcome
+                    .counterexamples
+                    .first()
+                    .map(|c| (&c.input, &c.violations))
+            );
+        }
+    }
 }
 
 /// The case of `property` in a session's result.

@@ -138,7 +138,7 @@ fn example_lines(help: &str) -> Vec<String> {
 #[test]
 fn every_help_shows_examples_that_parse() {
     use clap::CommandFactory;
-    let root = opconform::cli::Cli::command();
+    let root = opconform::command_line::Cli::command();
     let mut problems = Vec::new();
     for sub in std::iter::once(None).chain(SUBCOMMANDS.iter().map(Some)) {
         let args: Vec<&str> = sub.into_iter().copied().chain(["--help"]).collect();
@@ -182,7 +182,7 @@ fn every_help_shows_examples_that_parse() {
             {
                 problems.push(format!("`opconform {name} --help` shows `{line}`"));
             }
-            if let Err(e) = opconform::cli::Cli::try_parse_from(&words) {
+            if let Err(e) = opconform::command_line::Cli::try_parse_from(&words) {
                 problems.push(format!("`{line}` does not parse:\n{e}"));
             }
             problems.extend(
@@ -204,7 +204,7 @@ fn the_example_check_catches_a_broken_example() {
         "opconform run --strictly",
     ] {
         assert!(
-            opconform::cli::Cli::try_parse_from(shell_words(line)).is_err(),
+            opconform::command_line::Cli::try_parse_from(shell_words(line)).is_err(),
             "{line}"
         );
     }

@@ -609,6 +609,34 @@ async fn every_fault_changes_behaviour_over_http_alternate_live() {
 }
 
 #[tokio::test]
+async fn key_recorded_after_write_breaks_only_concurrent_duplicates() {
+    // The fault reserves the key after the write, yet still looks it up:
+    // one request after another, replays and key misuse are answered as the
+    // correct server answers them (it once skipped the lookup altogether,
+    // so the fault broke every keyed case, not only the concurrent one).
+    for dialect in [Dialect::Akua, Dialect::Alternate] {
+        let r =
+            Ref::start(cfg(dialect, Tempo::Frozen).with_fault(Fault::KeyRecordedAfterWrite)).await;
+        let a = r.fixture("running").await;
+        let b = r.fixture("running").await;
+        let key = [("idempotency-key", "k-sequential")];
+        let first = r.cancel(&a, &key).await;
+        let replay = r.cancel(&a, &key).await;
+        assert_eq!(
+            (replay.status, &replay.bytes),
+            (first.status, &first.bytes),
+            "{dialect:?}: a sequential replay is the first response"
+        );
+        let misuse = r.cancel(&b, &key).await.status;
+        assert!(
+            [409, 422].contains(&misuse),
+            "{dialect:?}: the key on another operation answered {misuse}"
+        );
+        r.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn the_correct_reference_gives_the_documented_answers_to_the_probes() {
     // Spot-check that the probes' correct observations are the contract's.
     let r = Ref::start(cfg(Dialect::Akua, Tempo::Frozen)).await;

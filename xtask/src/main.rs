@@ -7,7 +7,8 @@
 //!   --locked --workspace --no-fail-fast [ARGS]`, and closes with one
 //!   summary line.
 //! - `cargo xtask ci`: what `.ci/run` runs: the same set-up, `cargo fmt`
-//!   and `cargo clippy` checks, the book, then the tests as above.
+//!   and `cargo clippy` checks, `cargo doc` without warnings, the book, then
+//!   the tests as above.
 //! - `cargo xtask book`: builds the book, `docs/` (mdBook), into
 //!   `docs/book/`, after installing the pinned mdBook if it is missing (into
 //!   the target folder, with `cargo install`). Its links are checked by
@@ -32,7 +33,7 @@ usage: cargo xtask <task>
 tasks:
   test [ARGS]       install what the tests need (or print how), then
                     `cargo test --locked --workspace --no-fail-fast [ARGS]`
-  ci                set-up, `cargo fmt --check`, `cargo clippy -D warnings`, the book,
+  ci                set-up, `cargo fmt --check`, `cargo clippy -D warnings`, `cargo doc`, the book,
                     then the tests
   book              build the book (docs/ into docs/book/), installing the pinned
                     mdBook first if it is missing
@@ -310,7 +311,9 @@ fn ci() -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let checks: [&[&str]; 2] = [
+    // The API documentation builds without a warning (broken or private
+    // links): `cargo doc` reads RUSTDOCFLAGS, which only this step sets.
+    let checks: [&[&str]; 3] = [
         &["fmt", "--all", "--", "--check"],
         &[
             "clippy",
@@ -321,10 +324,15 @@ fn ci() -> ExitCode {
             "-D",
             "warnings",
         ],
+        &["doc", "--no-deps", "--locked", "-p", "opconform"],
     ];
     for args in checks {
         eprintln!("xtask: cargo {}", args.join(" "));
-        match cargo().args(args).status() {
+        let mut command = cargo();
+        if args[0] == "doc" {
+            command.env("RUSTDOCFLAGS", "-D warnings");
+        }
+        match command.args(args).status() {
             Ok(status) if status.success() => {}
             outcome => {
                 println!(
@@ -356,7 +364,7 @@ fn ci() -> ExitCode {
         summary(
             "ci",
             &prepared,
-            "fmt ok, clippy ok, book ok, ",
+            "fmt ok, clippy ok, doc ok, book ok, ",
             &result,
             start
         )

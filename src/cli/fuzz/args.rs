@@ -63,6 +63,11 @@ pub struct FuzzArgs {
     /// one to three shapes).
     #[arg(long, value_name = "N", default_value_t = fuzz::DEFAULT_MAX_FAILURES)]
     pub max_failures: usize,
+    /// The target offers no list endpoint (`GET /operations`): generate no
+    /// list request. Implied for the embedded reference in a dialect
+    /// without one (`--dialect alternate`).
+    #[arg(long)]
+    pub no_list: bool,
     /// Reports to write: any of junit,json,md,html.
     #[arg(long, value_name = "FORMATS")]
     pub report: Option<String>,

@@ -99,6 +99,7 @@ impl FuzzSettings {
                 .or(profile.request_timeout)
                 .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
             max_failures: args.max_failures,
+            list: !args.no_list && (target_url.is_some() || world.has_list()),
             ..FuzzConfig::default()
         };
         Ok(FuzzSettings {

@@ -64,7 +64,7 @@ impl RunSettings {
             (_, Some(from_profile)) => from_profile.clone(),
             _ => Vec::new(),
         };
-        let cases = common::load(&case_paths)?;
+        let mut cases = common::load(&case_paths)?;
         let schemas = common::schemas(args.openapi.as_ref())?;
         let fail_on = match (args.fail_on, profile.fail_on) {
             (Some(FailOnArg::Must), _) | (None, Some(Level::Must)) => FailOn::Must,
@@ -92,6 +92,16 @@ impl RunSettings {
             spec = spec.record(r.clone());
         }
         let embedded = target_url.is_none();
+        if embedded && !world.has_list() {
+            // As selftest does: the dialect has no list endpoint.
+            let before = cases.len();
+            cases.retain(|c| !c.name.contains("list"));
+            eprintln!(
+                "note: the reference in dialect {} offers no list endpoint; {} list cases are left out",
+                world.dialect.as_str(),
+                before - cases.len()
+            );
+        }
         let options = run_options(args, &profile, embedded);
         let mut libtest = args.libtest.to_libtest();
         if libtest.test_threads.is_none() {
