@@ -64,6 +64,7 @@ pub mod history;
 pub mod judge;
 pub mod model;
 pub mod profile;
+pub mod race;
 pub mod redact;
 pub mod reference;
 pub mod report;
