@@ -147,4 +147,24 @@ mod tests {
         assert_eq!(RACE_INVARIANTS.len(), 9);
         assert!(find(LOST_UPDATE).is_some() && find("CONC-NOPE").is_none());
     }
+
+    #[test]
+    fn the_catalogue_carries_the_same_entries() {
+        for inv in RACE_INVARIANTS {
+            let c = crate::contract::find(inv.id)
+                .unwrap_or_else(|| panic!("{} is not in the catalogue", inv.id));
+            assert_eq!(
+                (c.title, c.clause, c.level, c.basis),
+                (inv.title, inv.clause, inv.level, inv.basis),
+                "{}",
+                inv.id
+            );
+            assert!(c.statuses.is_none() && !c.strict_only, "{}", inv.id);
+            assert!(
+                matches!(c.check, crate::contract::Check::Case),
+                "{}",
+                inv.id
+            );
+        }
+    }
 }
