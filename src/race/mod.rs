@@ -14,4 +14,8 @@
 //!   barrier, and requests whose responses the client throws away.
 //! - [`scenarios`]: the scenarios, as library functions over a base URL.
 
+pub mod history;
 pub mod invariants;
+pub mod linearizability;
+pub mod model;
+pub mod sample;
