@@ -222,6 +222,21 @@ fault_catalogue! {
     IfMatchListFirstOnly = "ifmatch-list-first-only",
         "an If-Match list is compared by its first tag only",
         ["CANCEL-IFMATCH-CURRENT"], true;
+    // --- races: only overlapping or interrupted requests reach these -------------------
+    // Sequential clients never see them, so no fixed case can (they are
+    // marked generated-only); the race scenarios (`crate::race`) find them.
+    IfMatchCheckThenAct = "ifmatch-check-then-act",
+        "If-Match is compared on a read taken ~5 ms before the cancel is written, outside the operation's lock: concurrent cancels with one ETag all win",
+        ["CONC-LOST-UPDATE", "CONC-LINEARIZABLE"], true;
+    KeyStoredAfterResponse = "key-stored-after-response",
+        "a key's answer is stored by a hook ~50 ms after the response is written, never if the client went away first: a retry after a lost response is processed afresh (422 once done)",
+        ["RETRY-AFTER-LOST-RESPONSE", "CONC-LINEARIZABLE"], true;
+    DoubleTransitionOnConcurrentCancels = "double-transition-on-concurrent-cancels",
+        "cancel reads \"not cancelling yet\" ~5 ms before it writes its cancel step, outside the lock: concurrent cancels with different keys each make a transition",
+        ["CONC-ONE-TRANSITION", "CONC-LINEARIZABLE"], true;
+    WaitMissesWakeups = "wait-misses-wakeups",
+        ":wait reads the operation ~5 ms before it subscribes to its changes: a cancel in between is missed until the timeout",
+        ["CONC-WAITERS-WAKE-ALIKE"], true;
 }
 
 impl Fault {
@@ -429,6 +444,16 @@ mod tests {
             }
         }
         assert!(FAULTS.iter().filter(|f| f.generated_only).count() >= 3);
+        for race in [
+            Fault::IfMatchCheckThenAct,
+            Fault::KeyStoredAfterResponse,
+            Fault::DoubleTransitionOnConcurrentCancels,
+            Fault::WaitMissesWakeups,
+        ] {
+            // No sequential client reaches them: no fixed case may be
+            // expected to.
+            assert!(race.info().generated_only, "{}", race.info().name);
+        }
     }
 
     #[test]

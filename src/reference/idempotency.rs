@@ -2,8 +2,10 @@
 //! (akua convention elsewhere: "Idempotency is workspace-scoped", digest §3);
 //! a replay returns the first response byte for byte (IETF
 //! draft-ietf-httpapi-idempotency-key-header: "respond with the result of the
-//! previously completed operation"); a key bound to another operation, or one
-//! still in flight, answers 409 (akua's convention; the draft's 409 for
+//! previously completed operation"); a key bound to another operation, or to
+//! the same operation with another `If-Match` (a different request: the
+//! draft's "reuse an idempotency key with a different request payload"), or
+//! one still in flight, answers 409 (akua's convention; the draft's 409 for
 //! in-flight). Memory is bounded: entries expire after a TTL and the oldest
 //! are evicted beyond a capacity; the keys of an evicted operation go with
 //! it ([`KeyStore::forget_ops`]), so a key never names an operation the
@@ -36,6 +38,9 @@ enum Slot {
 #[derive(Debug)]
 struct Entry {
     op_id: Arc<str>,
+    /// The `If-Match` of the first request (trimmed), part of what makes a
+    /// retry "the same request".
+    if_match: Option<Box<str>>,
     slot: Slot,
     generation: u64,
 }
@@ -63,6 +68,9 @@ pub(crate) enum Begin {
     Replay(Arc<StoredResponse>),
     /// The key is bound to another operation (its recorded response, if any).
     OtherOperation(Option<Arc<StoredResponse>>),
+    /// The key is bound to this operation but another request (another
+    /// `If-Match`).
+    OtherRequest,
     /// The first request with this key is still being processed.
     InFlight,
 }
@@ -89,17 +97,35 @@ impl KeyStore {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Looks `key` up for a request on `op_id` and reserves it when new.
+    /// Looks `key` up for a request on `op_id` without `If-Match` and
+    /// reserves it when new.
+    #[cfg(test)]
     pub(crate) fn begin(&self, workspace: &str, key: &str, op_id: &str, now: Instant) -> Begin {
+        self.begin_request(workspace, key, op_id, None, now)
+    }
+
+    /// Looks `key` up for a request on `op_id` with this `If-Match` and
+    /// reserves it when new.
+    pub(crate) fn begin_request(
+        &self,
+        workspace: &str,
+        key: &str,
+        op_id: &str,
+        if_match: Option<&str>,
+        now: Instant,
+    ) -> Begin {
+        let if_match = if_match.map(str::trim);
         let mut inner = self.lock();
         self.expire(&mut inner, now);
         let id: KeyId = Arc::new((workspace.to_string(), key.to_string()));
         if let Some(entry) = inner.map.get(&id) {
+            let same_request = entry.if_match.as_deref() == if_match;
             return match (&entry.slot, &*entry.op_id == op_id) {
-                (Slot::Done(stored), true) => Begin::Replay(Arc::clone(stored)),
                 (Slot::Done(stored), false) => Begin::OtherOperation(Some(Arc::clone(stored))),
-                (Slot::InFlight, true) => Begin::InFlight,
                 (Slot::InFlight, false) => Begin::OtherOperation(None),
+                (_, true) if !same_request => Begin::OtherRequest,
+                (Slot::Done(stored), true) => Begin::Replay(Arc::clone(stored)),
+                (Slot::InFlight, true) => Begin::InFlight,
             };
         }
         while inner.map.len() >= self.capacity {
@@ -123,6 +149,7 @@ impl KeyStore {
             Arc::clone(&id),
             Entry {
                 op_id,
+                if_match: if_match.map(Box::from),
                 slot: Slot::InFlight,
                 generation,
             },
@@ -147,10 +174,11 @@ impl KeyStore {
         workspace: &str,
         key: &str,
         op_id: &str,
+        if_match: Option<&str>,
         stored: StoredResponse,
         now: Instant,
     ) {
-        if let Begin::Fresh(res) = self.begin(workspace, key, op_id, now) {
+        if let Begin::Fresh(res) = self.begin_request(workspace, key, op_id, if_match, now) {
             res.finish(stored);
         }
     }
@@ -282,6 +310,35 @@ mod tests {
     }
 
     #[test]
+    fn another_if_match_on_the_same_operation_is_another_request() {
+        let store = KeyStore::new(Duration::from_secs(60), 10);
+        let now = Instant::now();
+        let r = fresh(store.begin_request("ws", "k", "op_a", Some("\"t1\""), now));
+        assert!(matches!(
+            store.begin_request("ws", "k", "op_a", Some("*"), now),
+            Begin::OtherRequest
+        ));
+        assert!(matches!(
+            store.begin_request("ws", "k", "op_a", Some(" \"t1\" "), now),
+            Begin::InFlight
+        ));
+        r.finish(stored("first"));
+        assert!(matches!(
+            store.begin_request("ws", "k", "op_a", Some("\"t1\""), now),
+            Begin::Replay(_)
+        ));
+        assert!(matches!(
+            store.begin_request("ws", "k", "op_a", None, now),
+            Begin::OtherRequest
+        ));
+        // Another operation is still told apart from another request.
+        assert!(matches!(
+            store.begin_request("ws", "k", "op_b", Some("\"t1\""), now),
+            Begin::OtherOperation(Some(_))
+        ));
+    }
+
+    #[test]
     fn a_dropped_reservation_releases_the_key() {
         let store = KeyStore::new(Duration::from_secs(60), 10);
         let now = Instant::now();
@@ -336,7 +393,7 @@ mod tests {
         assert_eq!(store.len(), 0);
         assert!(store.lock().order.len() <= 65);
         assert!(store.lock().by_op.is_empty());
-        store.record("ws", "r", "op_a", stored("r"), now);
+        store.record("ws", "r", "op_a", None, stored("r"), now);
         assert!(matches!(
             store.begin("ws", "r", "op_a", now),
             Begin::Replay(_)
