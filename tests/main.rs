@@ -9,6 +9,7 @@ mod hostile;
 mod kill_matrix;
 mod library;
 mod profile;
+mod race;
 mod reference;
 mod reports;
 mod runner;

@@ -14,8 +14,15 @@
 //!   barrier, and requests whose responses the client throws away.
 //! - [`scenarios`]: the scenarios, as library functions over a base URL.
 
+pub mod barrier;
 pub mod history;
 pub mod invariants;
 pub mod linearizability;
 pub mod model;
 pub mod sample;
+pub mod scenarios;
+pub mod stats;
+pub mod timeline;
+
+pub use barrier::{HangUp, RaceError};
+pub use scenarios::{RaceOptions, RaceTarget, Scenario, ScenarioReport, Trial, Verdict};
