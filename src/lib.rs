@@ -17,7 +17,7 @@
 //! let result = opconform::Suite::bundled()?
 //!     .strict(false)
 //!     .target(
-//!         opconform::Target::router(my_router)
+//!         opconform::TargetSpec::router(my_router)
 //!             .token("sk_test_alpha")
 //!             .fixtures("/__fixtures/operations"),
 //!     )
@@ -44,7 +44,7 @@
 //! let config = ReferenceConfig { step_length: EMBEDDED_STEP_LENGTH, ..Default::default() };
 //! let result = opconform::Suite::bundled()?
 //!     .filter("cancel")
-//!     .target(opconform::Target::reference(config))
+//!     .target(opconform::TargetSpec::reference(config))
 //!     .run()
 //!     .await?;
 //! assert!(result.passed(), "{}", opconform::Suite::explain(&result));
@@ -55,10 +55,12 @@
 
 pub mod case;
 pub mod cli;
+pub mod clock;
 pub mod contract;
 mod diagnostic;
 pub mod exit;
 pub mod fuzz;
+pub mod gate;
 pub mod harness;
 pub mod history;
 pub mod judge;
@@ -69,6 +71,10 @@ pub mod redact;
 pub mod reference;
 pub mod report;
 pub mod run;
+pub mod selftest;
 mod suggest;
+pub mod target;
+pub mod vocab;
 
-pub use harness::{Suite, SuiteError, Target, harness_main};
+pub use harness::{Suite, SuiteError, harness_main};
+pub use target::TargetSpec;

@@ -6,7 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::contract::Mode;
+use crate::vocab::Mode;
+
+/// Reason given to cases not run (and recorded on requests not sent) once
+/// the target stopped answering.
+pub const STOPPED_REASON: &str = "target stopped answering";
 
 /// One whole run of the suite (or of a fuzz session) against one target.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

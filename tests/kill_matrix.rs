@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use opconform::contract::Mode;
 use opconform::reference::{self, Dialect, FaultInfo, Tempo};
-use opconform::run::{self, Detection, Expected, KillMatrix, RunOptions, World};
+use opconform::run::{self, RunOptions};
+use opconform::selftest::{self, Detection, Expected, KillMatrix};
+use opconform::target::World;
 
 const TABLE: &str = "tests/data/kill_matrix.toml";
 
@@ -206,7 +208,7 @@ async fn matrix_matches_the_table(world: World, mode: Mode) {
         settle_window: run::EMBEDDED_SETTLE_WINDOW,
         ..RunOptions::default()
     };
-    let matrix = run::selftest_in(world, &cases, &options, &faults, 8, 6)
+    let matrix = selftest::selftest_in(world, &cases, &options, &faults, 8, 6)
         .await
         .expect("selftest runs");
     let problems = compare(&matrix, &table);
@@ -229,7 +231,7 @@ fn compare(matrix: &KillMatrix, table: &BTreeMap<String, Row>) -> Vec<String> {
         ));
     }
     let inconclusive = matrix.reference.count("inconclusive");
-    if inconclusive > run::REFERENCE_INCONCLUSIVE_ALLOWED {
+    if inconclusive > selftest::REFERENCE_INCONCLUSIVE_ALLOWED {
         out.push(format!(
             "! the clean reference has {inconclusive} inconclusive trials"
         ));

@@ -7,7 +7,8 @@ use std::time::Duration;
 use opconform::case::{CaseFile, PlannedCase};
 use opconform::contract::{Mode, Schemas};
 use opconform::model::{CaseOutcome, CaseResult, Verdict};
-use opconform::run::{Engine, RunOptions, Target};
+use opconform::run::{Engine, RunOptions};
+use opconform::target::Target;
 
 use super::support::fake::{self, Behaviour, Fake};
 
@@ -403,11 +404,13 @@ invariants = ["OP-SCHEMA-REQUIRED"]
 request = { method = "GET", path = "/operations/{{ op.id }}" }
 expect.status = [200]
 "#);
-    let options = RunOptions {
+    let capped = Target {
         body_cap: 64 * 1024,
-        ..RunOptions::default()
+        ..target(&f)
     };
-    let r = run(&f, options, &case).await;
+    let r = engine_with(capped, RunOptions::default())
+        .run_case(&case)
+        .await;
     assert_eq!(r.outcome, CaseOutcome::Failed);
     let ex = &r.steps[0].exchanges[0];
     assert!(
@@ -684,7 +687,7 @@ async fn probe_tells_reachable_from_unreachable() {
 mod selftest {
     use super::*;
     use opconform::reference::FaultInfo;
-    use opconform::run::{Detection, Launched, SelftestError};
+    use opconform::selftest::{Detection, Launched, SelftestError};
 
     static CANCEL_200: FaultInfo = FaultInfo {
         name: "cancel-200",
@@ -733,7 +736,7 @@ mod selftest {
         let f = fake::start(behaviour(fault)).await;
         Ok(Launched {
             target: target(&f),
-            server: None,
+            served: None,
         })
     }
 
@@ -759,9 +762,10 @@ expect.unchanged = "op"
     async fn kill_matrix_expected_results() {
         let cases = planned(SUITE);
         let faults = [&CANCEL_200, &MUTATES, &WRONG_BREAKS, &INVISIBLE];
-        let m = opconform::run::selftest_with(&cases, &RunOptions::default(), &faults, 2, launch)
-            .await
-            .unwrap();
+        let m =
+            opconform::selftest::selftest_with(&cases, &RunOptions::default(), &faults, 2, launch)
+                .await
+                .unwrap();
         assert!(
             m.reference_failures.is_empty(),
             "{:?}",
@@ -816,7 +820,7 @@ expect.unchanged = "op"
         );
         // Detected only by other invariants counts as missed.
         assert!(!m.passes());
-        let m2 = opconform::run::selftest_with(
+        let m2 = opconform::selftest::selftest_with(
             &cases,
             &RunOptions::default(),
             &[&CANCEL_200, &INVISIBLE],
@@ -832,19 +836,20 @@ expect.unchanged = "op"
     #[tokio::test]
     async fn a_failing_reference_fails_the_selftest() {
         let cases = planned(SUITE);
-        let m = opconform::run::selftest_with(&cases, &RunOptions::default(), &[], 1, |_| async {
-            let f = fake::start(Behaviour {
-                cancel_status: Some(200),
-                ..Behaviour::default()
+        let m =
+            opconform::selftest::selftest_with(&cases, &RunOptions::default(), &[], 1, |_| async {
+                let f = fake::start(Behaviour {
+                    cancel_status: Some(200),
+                    ..Behaviour::default()
+                })
+                .await;
+                Ok(Launched {
+                    target: target(&f),
+                    served: None,
+                })
             })
-            .await;
-            Ok(Launched {
-                target: target(&f),
-                server: None,
-            })
-        })
-        .await
-        .unwrap();
+            .await
+            .unwrap();
         assert_eq!(m.reference_failures, vec!["t::cancel_running"]);
         assert!(!m.passes());
     }

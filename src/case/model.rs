@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::vocab::{BodyKind, FixtureState, OwnerType};
+
 /// One loaded case file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,97 +92,6 @@ impl Case {
             all.insert("op".to_string(), state);
         }
         all
-    }
-}
-
-/// The state a fixture operation starts in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FixtureState {
-    /// RUNNING; stays RUNNING until cancelled (provider promise).
-    Running,
-    /// Terminal SUCCEEDED.
-    Succeeded,
-    /// Terminal FAILED.
-    Failed,
-    /// Terminal CANCELLED.
-    Cancelled,
-    /// RUNNING on the provider's clock: its next step fails once (setting
-    /// `last_error`), succeeds on retry (clearing it), then the operation
-    /// SUCCEEDS. Only providers that know this state offer it; elsewhere the
-    /// case is skipped.
-    Retrying,
-}
-
-impl FixtureState {
-    /// The wire value: `running`, `succeeded`, ...
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FixtureState::Running => "running",
-            FixtureState::Succeeded => "succeeded",
-            FixtureState::Failed => "failed",
-            FixtureState::Cancelled => "cancelled",
-            FixtureState::Retrying => "retrying",
-        }
-    }
-
-    /// The Operation `state` value: `RUNNING`, `SUCCEEDED`, ...
-    pub fn operation_state(self) -> &'static str {
-        match self {
-            FixtureState::Running => "RUNNING",
-            FixtureState::Succeeded => "SUCCEEDED",
-            FixtureState::Failed => "FAILED",
-            FixtureState::Cancelled => "CANCELLED",
-            FixtureState::Retrying => "RUNNING",
-        }
-    }
-}
-
-/// The seven documented `owner_type` values (Operation schema).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OwnerType {
-    /// `install`, ids `inst_...`.
-    Install,
-    /// `repository_change_request`, ids `rcr_...`.
-    RepositoryChangeRequest,
-    /// `repository`, ids `repo_...`.
-    Repository,
-    /// `workspace`, ids `ws_...`.
-    Workspace,
-    /// `machine`, ids `mch_...`.
-    Machine,
-    /// `cluster`, ids `clu_...`.
-    Cluster,
-    /// `package`, ids `pkg_...`.
-    Package,
-}
-
-impl OwnerType {
-    /// The wire value: `install`, `repository_change_request`, ...
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OwnerType::Install => "install",
-            OwnerType::RepositoryChangeRequest => "repository_change_request",
-            OwnerType::Repository => "repository",
-            OwnerType::Workspace => "workspace",
-            OwnerType::Machine => "machine",
-            OwnerType::Cluster => "cluster",
-            OwnerType::Package => "package",
-        }
-    }
-
-    /// The `owner_id` prefix paired with this type (contract §2), e.g. `inst_`.
-    pub fn id_prefix(self) -> &'static str {
-        match self {
-            OwnerType::Install => "inst_",
-            OwnerType::RepositoryChangeRequest => "rcr_",
-            OwnerType::Repository => "repo_",
-            OwnerType::Workspace => "ws_",
-            OwnerType::Machine => "mch_",
-            OwnerType::Cluster => "clu_",
-            OwnerType::Package => "pkg_",
-        }
     }
 }
 
@@ -395,18 +306,6 @@ pub enum JsonIs {
     Absent,
     /// Present, with any value (including `null`).
     Present,
-}
-
-/// Which schema a body must match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BodyKind {
-    /// `Operation` (+ body invariants).
-    Operation,
-    /// `OperationList` (+ list invariants, and Operation invariants per item).
-    OperationList,
-    /// Either documented error envelope.
-    Error,
 }
 
 /// One header expectation.

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::exit::ExitStatus;
 
+mod common;
 mod completions;
 mod fuzz;
 mod invariants;
@@ -23,7 +24,7 @@ mod target_args;
     version,
     about,
     long_about = None,
-    after_help = "Examples:\n  opconform run\n  opconform run --target https://api.example.test/v1 --fixtures https://api.example.test/__fixtures/operations --report junit,md\n  opconform selftest\n  opconform serve --addr 127.0.0.1:8080\n  opconform invariants --markdown\n\nExit codes: 0 passed, 1 an invariant failed, 2 bad input (nothing sent), 3 target unreachable or deadline passed.\nIn Rust, run the suite from `cargo test`: see the README, \"opconform in your own cargo test\"."
+    after_help = "Examples:\n  opconform run\n  opconform run --target https://api.example.test/v1 --fixtures https://api.example.test/__fixtures/operations --report junit,md\n  opconform selftest\n  opconform serve --addr 127.0.0.1:8080\n  opconform invariants --markdown\n\nExit codes: 0 passed, 1 an invariant failed (a flaky case too), 2 bad input (nothing sent), 3 target unreachable or deadline passed, 4 nothing verified (no case passed), 5 a report could not be written.\nIn Rust, run the suite from `cargo test`: see the README, \"opconform in your own cargo test\"."
 )]
 pub struct Cli {
     /// What to do.

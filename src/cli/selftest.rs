@@ -6,7 +6,8 @@ use std::time::Duration;
 use crate::contract::Mode;
 use crate::exit::ExitStatus;
 use crate::reference::{self, FaultInfo};
-use crate::run::{self, Detection, Expected, KillMatrix, RunOptions};
+use crate::run::{self, RunOptions};
+use crate::selftest::{self, Detection, Expected, KillMatrix};
 
 /// Arguments of `opconform selftest`.
 #[derive(Debug, clap::Args)]
@@ -42,7 +43,7 @@ pub struct SelftestArgs {
     pub strict: bool,
     /// Which world the reference serves: its dialect and tempo.
     #[command(flatten)]
-    pub world: super::run::WorldArgs,
+    pub world: super::target_args::WorldArgs,
 }
 
 /// Runs `opconform selftest`.
@@ -62,13 +63,13 @@ fn selftest_main(args: SelftestArgs) -> Result<ExitStatus, ExitStatus> {
         })?
     };
     let world = args.world.world();
-    let mut cases = super::run::load(&args.cases)?;
+    let mut cases = super::common::load(&args.cases)?;
     let skipped_list = !world.has_list();
     if skipped_list {
         // The dialect has no list endpoint (`--skip list`).
         cases.retain(|c| !c.name.contains("list"));
     }
-    let rt = super::run::runtime()?;
+    let rt = super::common::runtime()?;
     let mode = if args.lenient {
         Mode::Lenient
     } else if args.strict || world.dialect == reference::Dialect::Akua {
@@ -94,7 +95,7 @@ fn selftest_main(args: SelftestArgs) -> Result<ExitStatus, ExitStatus> {
         }
     );
     let matrix = rt
-        .block_on(run::selftest_in(
+        .block_on(selftest::selftest_in(
             world,
             &cases,
             &options,
@@ -128,7 +129,7 @@ fn render(m: &KillMatrix) -> String {
     let r = &m.reference;
     let inconclusive = r.count("inconclusive");
     let reference_ok =
-        m.reference_failures.is_empty() && inconclusive <= run::REFERENCE_INCONCLUSIVE_ALLOWED;
+        m.reference_failures.is_empty() && inconclusive <= selftest::REFERENCE_INCONCLUSIVE_ALLOWED;
     let _ = writeln!(
         out,
         "reference: {} ({} passed, {} failed, {} flaky, {} skipped, {} inconclusive; at most {} inconclusive allowed)",
@@ -138,7 +139,7 @@ fn render(m: &KillMatrix) -> String {
         r.count("flaky"),
         r.count("skipped"),
         inconclusive,
-        run::REFERENCE_INCONCLUSIVE_ALLOWED,
+        selftest::REFERENCE_INCONCLUSIVE_ALLOWED,
     );
     for name in &m.reference_failures {
         let _ = writeln!(out, "  reference failed: {name}");

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use crate::exit::ExitStatus;
 use crate::profile::{Profile, Rate};
-use crate::run;
+use crate::reference;
+use crate::target::{self, TargetSpec, TransportOptions};
 
 use super::profile_merge;
 
@@ -154,7 +155,7 @@ impl TargetArgs {
     /// checked before anything is sent; a bad file is exit 2, named.
     pub(crate) fn ca_cert_pem(&self, profile: &Profile) -> Result<Option<Vec<u8>>, ExitStatus> {
         match self.ca_cert.as_ref().or(profile.ca_cert.as_ref()) {
-            Some(path) => run::load_ca_cert(path).map(Some).map_err(|e| {
+            Some(path) => target::load_ca_cert(path).map(Some).map_err(|e| {
                 eprintln!("error: failed to {e}");
                 ExitStatus::BadInput
             }),
@@ -181,6 +182,108 @@ impl TargetArgs {
     pub(crate) fn body_cap(&self, default: usize) -> usize {
         self.max_body.unwrap_or(default).max(1)
     }
+
+    /// The target these flags and `profile` name, in one step: `--target`
+    /// (or the profile's) with its tokens, context and fixture provider, or
+    /// else `embedded` (the reference, with `--context` when given); with
+    /// TLS, redirects, rate, body cap, secrets and the wait, whichever it
+    /// is. Files are read and checked here (exit 2, named).
+    /// `foreign_token_env` is false for drivers that never send a second
+    /// workspace's token: a profile naming an unset variable is then no
+    /// error, and a set one is still redacted.
+    pub(crate) fn spec(
+        &self,
+        profile: &Profile,
+        embedded: impl FnOnce() -> TargetSpec,
+        follow_redirects: bool,
+        foreign_token_env: bool,
+    ) -> Result<TargetSpec, ExitStatus> {
+        let transport = TransportOptions {
+            ca_cert_pem: self.ca_cert_pem(profile)?,
+            insecure: self.insecure(profile),
+            follow_redirects,
+        };
+        let mut spec = match self.target_url(profile) {
+            Some(url) => {
+                let mut tokens_profile = profile.clone();
+                if !foreign_token_env {
+                    tokens_profile.foreign_token_env = None;
+                }
+                let (token, foreign) = self.tokens(&tokens_profile)?;
+                let mut spec = TargetSpec::url(url);
+                spec.token = token;
+                if foreign_token_env {
+                    spec.foreign_token = foreign;
+                } else {
+                    // Never sent, but a secret all the same.
+                    spec = spec.secrets(foreign);
+                }
+                spec.broad_token = self.broad_token();
+                spec.context = self.context(profile);
+                spec.fixtures = self.fixtures(profile);
+                spec
+            }
+            None => {
+                let mut spec = embedded();
+                if let Some(context) = &self.context {
+                    spec.context = Some(context.clone());
+                }
+                spec
+            }
+        };
+        spec = spec
+            .transport(transport)
+            .rate(self.rate(profile))
+            .max_body(self.body_cap(target::DEFAULT_BODY_CAP))
+            .secrets(self.secrets.iter().cloned())
+            .wait_for_target(self.wait_for_target(profile));
+        Ok(spec)
+    }
+}
+
+/// `--dialect` and `--tempo` of the embedded reference.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct WorldArgs {
+    /// The embedded reference answers in akua's documented dialect or the
+    /// alternate one (every other choice lenient mode accepts: 200 cancels,
+    /// 412 stale If-Match, `{"error": ...}` envelopes, no list, ...).
+    #[arg(long, value_name = "DIALECT", default_value = "akua", value_parser = parse_dialect)]
+    pub dialect: reference::Dialect,
+    /// The embedded reference's operations stay put (`frozen`) or move on
+    /// their own (`live`: a step every ~200 ms, a retried step, done in ~2 s).
+    #[arg(long, value_name = "TEMPO", default_value = "frozen", value_parser = parse_tempo)]
+    pub tempo: reference::Tempo,
+}
+
+impl WorldArgs {
+    /// The world these flags name.
+    pub fn world(&self) -> crate::target::World {
+        crate::target::World {
+            dialect: self.dialect,
+            tempo: self.tempo,
+        }
+    }
+
+    /// Refuses a world other than the default together with a target.
+    pub(crate) fn check(&self, target_url: Option<&str>) -> Result<(), ExitStatus> {
+        if target_url.is_some() && self.world() != crate::target::World::default() {
+            eprintln!(
+                "error: --dialect and --tempo choose the embedded reference's world; they cannot be used with --target"
+            );
+            return Err(ExitStatus::BadInput);
+        }
+        Ok(())
+    }
+}
+
+fn parse_dialect(s: &str) -> Result<reference::Dialect, String> {
+    s.parse()
+        .map_err(|e: reference::UnknownWorld| e.to_string())
+}
+
+fn parse_tempo(s: &str) -> Result<reference::Tempo, String> {
+    s.parse()
+        .map_err(|e: reference::UnknownWorld| e.to_string())
 }
 
 /// The warning `--insecure` prints before anything is sent.

@@ -5,12 +5,13 @@
 //! (filtering them is the caller's business) and including `strict_only`
 //! entries (the caller records those as skipped in lenient mode).
 
+use super::catalogue::id;
 use super::catalogue::{catalogue, find};
 use super::http;
 use super::invariant::{Check, Invariant, Observation, Outcome};
 
 /// The ID whose check applies to every kind of JSON body.
-const CONTENT_TYPE_ID: &str = "HTTP-JSON-CONTENT-TYPE";
+const CONTENT_TYPE_ID: &str = id::HTTP_JSON_CONTENT_TYPE;
 
 /// Every `Check::Operation` invariant applied to one Operation body.
 ///

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::Exchange;
+pub use crate::vocab::{Endpoint, Mode};
 
 /// How a requirement is worded in its source (RFC 2119 / AIP style).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -25,17 +26,6 @@ pub enum Basis {
     Standard,
     /// A reading of the docs that no source states outright.
     Inferred,
-}
-
-/// Which reading of status codes a run applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Accept what akua's docs or the cited standard allow (default).
-    #[default]
-    Lenient,
-    /// Demand akua's own conventions.
-    Strict,
 }
 
 /// Accepted status codes for a status invariant.
@@ -89,22 +79,6 @@ pub struct Observation<'a> {
     pub endpoint: Endpoint,
     /// Lenient or strict.
     pub mode: Mode,
-}
-
-/// The four endpoints under test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Endpoint {
-    /// `POST /operations/{id}:cancel`
-    Cancel,
-    /// `POST /operations/{id}:wait`
-    Wait,
-    /// `GET /operations/{id}`
-    Get,
-    /// `GET /operations`
-    List,
-    /// Anything else (fixtures, unknown routes).
-    Other,
 }
 
 /// How an invariant is checked.

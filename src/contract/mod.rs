@@ -12,11 +12,12 @@ mod render;
 mod schemas;
 mod status;
 
-pub use catalogue::{CATALOGUE_VERSION, catalogue, find, ids};
+pub use catalogue::{CATALOGUE_VERSION, catalogue, find, id, ids};
 pub use checks::{check_error, check_list, check_operation};
 pub use invariant::{
     Basis, Check, Endpoint, Invariant, Level, Mode, Observation, Outcome, StatusSets,
 };
+pub use operation::ID_MAX_CHARS;
 pub use render::{
     basis_label, catalogue_json, level_label, markdown_table, statuses_label, text_table,
 };

@@ -274,6 +274,10 @@ pub(crate) fn nullables(obs: &Observation<'_>) -> Outcome {
     }
 }
 
+/// Longest operation id the contract allows (`Operation.id`, and the path
+/// id: 1-53 characters).
+pub const ID_MAX_CHARS: usize = 53;
+
 /// OP-ID-LEN: `id` 1-53 characters; `parent_operation_id` too when a string.
 pub(crate) fn id_len(obs: &Observation<'_>) -> Outcome {
     let mut judged = false;
@@ -284,8 +288,10 @@ pub(crate) fn id_len(obs: &Observation<'_>) -> Outcome {
             let n = s.chars().count();
             if n == 0 {
                 problems.push(format!("{key} is empty"));
-            } else if n > 53 {
-                problems.push(format!("{key} has {n} characters, more than 53"));
+            } else if n > ID_MAX_CHARS {
+                problems.push(format!(
+                    "{key} has {n} characters, more than {ID_MAX_CHARS}"
+                ));
             }
         }
     }

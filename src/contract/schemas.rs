@@ -11,7 +11,7 @@ use std::path::Path;
 use jsonschema::{Draft, Registry, Validator};
 use serde_json::{Value, json};
 
-use crate::case::BodyKind;
+use crate::vocab::BodyKind;
 
 /// `$id` base of the bundled schemas. `.invalid` (RFC 2606) so that nothing
 /// can ever be fetched from it.

@@ -18,13 +18,15 @@ use serde_json::{Value, json};
 
 use crate::contract::{Mode, Schemas};
 use crate::model::Verdict;
-use crate::run::{Credentials, RawResponse, Renderer, Sent, StepJudge, Vars, build_request};
+use crate::run::{Credentials, Renderer, StepJudge, Vars, build_request};
+use crate::target::{RawResponse, Sent};
 
-use super::executor::{Executor, Fixture, FuzzTarget, Observed};
+use super::executor::{Executor, Fixture, Observed};
 use super::input::{FuzzRequest, IdSpec, Verb};
 use super::oracle::{InputClass, OracleEnv, expect};
 use super::property::{judge_body, judge_status};
 use super::strategies::{OWNER_PLACEHOLDER, StrategyOptions, request};
+use crate::target::Target;
 
 const BASE: &str = "http://127.0.0.1:9/v1";
 const FIXTURE: &str = "op_fixture0001";
@@ -74,12 +76,11 @@ fn body(kind: u8) -> Vec<u8> {
 
 fn executor() -> Executor {
     Executor::new(
-        FuzzTarget {
-            base_url: BASE.into(),
+        Target {
             token: Some("sk_test".into()),
-            workspace: Some("ws_alpha".into()),
+            context: Some("ws_alpha".into()),
             fixtures_url: Some("http://127.0.0.1:9/__fixtures/operations".into()),
-            ..FuzzTarget::default()
+            ..Target::at(BASE)
         },
         std::time::Duration::from_secs(5),
     )
@@ -145,7 +146,7 @@ fn runner_verdict(
             key_seen: false,
         },
     );
-    let text = super::emit_case::stateless(req, &exp, exec, 1, "agreement", &[]);
+    let text = super::emit_case::stateless(req, &exp, exec, 1, 1, "agreement", &[]);
     let loaded = crate::case::load::load_bytes(
         Path::new("agreement.toml"),
         text.as_bytes(),

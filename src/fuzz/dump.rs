@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 
 use proptest::strategy::{Strategy, ValueTree};
 
-use super::FuzzTarget;
 use super::executor::{Executor, Prepared};
 use super::session::{FuzzConfig, FuzzError, input_runner, proptest_config};
 use super::strategies::{StrategyOptions, request};
+use crate::target::Target;
 
 /// Stands for the bearer token in dumped requests.
 pub const TOKEN_PLACEHOLDER: &str = "{token}";
@@ -23,7 +23,7 @@ pub const TOKEN_PLACEHOLDER: &str = "{token}";
 /// the client would refuse are left out, as a session skips them.
 pub fn dump_requests(
     config: &FuzzConfig,
-    target: FuzzTarget,
+    target: Target,
     handle: &tokio::runtime::Handle,
 ) -> Result<Vec<String>, FuzzError> {
     let mut exec = Executor::new(target, config.request_timeout)?;

@@ -109,8 +109,43 @@ fn catalogued(id: &str) -> &str {
     }
 }
 
+/// The first line of every emitted file.
+const SCHEMA_LINE: &str = "#:schema ../schemas/case.schema.json\n";
+
+/// The name of a session's `ordinal`-th case (1-based): `base_seed`, then
+/// `base_seed_2`, `base_seed_3`, ... so that several cases in one file
+/// have names of their own (the loader refuses duplicates).
+fn case_name(base: &str, seed: u64, ordinal: usize) -> String {
+    if ordinal <= 1 {
+        format!("{base}_{seed}")
+    } else {
+        format!("{base}_{seed}_{ordinal}")
+    }
+}
+
+/// One case file holding every counterexample's case (`files`: each as
+/// [`stateless`] or [`stateful`] made it, with its own name): the schema
+/// line once, then each file's comments and case in turn. A single file
+/// comes back as it is.
+pub fn combined(files: &[&str]) -> String {
+    let mut out = String::from(SCHEMA_LINE);
+    for (i, f) in files.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(f.strip_prefix(SCHEMA_LINE).unwrap_or(f));
+    }
+    out
+}
+
+/// The text in place of a case for a failure no case can replay (`why`),
+/// shaped like a case file with no case in it.
+pub fn no_case(what: &str, why: &str) -> String {
+    format!("{SCHEMA_LINE}# Not a case: {what}.\n# {why}\n")
+}
+
 fn header(seed: u64, what: &str, reproducers: &[String]) -> String {
-    let mut out = String::from("#:schema ../schemas/case.schema.json\n");
+    let mut out = String::from(SCHEMA_LINE);
     let _ = writeln!(out, "# Found by `opconform fuzz --seed {seed}`: {what}.");
     for r in reproducers {
         out.push_str("#\n# Reproduce:\n");
@@ -128,12 +163,13 @@ pub fn stateless(
     exp: &Expectation,
     exec: &Executor,
     seed: u64,
+    ordinal: usize,
     what: &str,
     reproducers: &[String],
 ) -> String {
     let mut out = header(seed, what, reproducers);
     out.push_str("[[case]]\n");
-    let _ = writeln!(out, "name = {}", q(&format!("fuzz_seed_{seed}")));
+    let _ = writeln!(out, "name = {}", q(&case_name("fuzz_seed", seed, ordinal)));
     let _ = writeln!(
         out,
         "description = {}",
@@ -213,7 +249,7 @@ pub fn stateless(
     let mut headers = BTreeMap::new();
     match &req.context {
         Some(ContextSpec::Workspace) => {
-            if let Some(ws) = &exec.target().workspace {
+            if let Some(ws) = &exec.target().context {
                 headers.insert("akua-context".to_string(), literal(ws));
             }
         }
@@ -268,10 +304,20 @@ pub fn stateless(
 
 /// The case file for one stateful counterexample (statuses and replays;
 /// state expectations of the model are noted in comments).
-pub fn stateful(trace: &[TraceStep], seed: u64, what: &str, reproducers: &[String]) -> String {
+pub fn stateful(
+    trace: &[TraceStep],
+    seed: u64,
+    ordinal: usize,
+    what: &str,
+    reproducers: &[String],
+) -> String {
     let mut out = header(seed, what, reproducers);
     out.push_str("[[case]]\n");
-    let _ = writeln!(out, "name = {}", q(&format!("fuzz_sequence_seed_{seed}")));
+    let _ = writeln!(
+        out,
+        "name = {}",
+        q(&case_name("fuzz_sequence_seed", seed, ordinal))
+    );
     let _ = writeln!(
         out,
         "description = {}",
@@ -414,6 +460,19 @@ mod tests {
         assert_eq!(a.len(), 16);
         assert!(a.ends_with("ijklmnop") && a[..8].bytes().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn several_cases_share_one_file_under_names_of_their_own() {
+        assert_eq!(case_name("fuzz_seed", 7, 1), "fuzz_seed_7");
+        assert_eq!(case_name("fuzz_seed", 7, 3), "fuzz_seed_7_3");
+        let one = format!("{SCHEMA_LINE}# a\n\n[[case]]\nname = \"x\"\n");
+        let two = format!("{SCHEMA_LINE}# b\n\n[[case]]\nname = \"y\"\n");
+        assert_eq!(combined(&[&one]), one);
+        let both = combined(&[&one, &two]);
+        assert_eq!(both.matches("#:schema").count(), 1);
+        assert!(both.starts_with(&one) && both.ends_with("# b\n\n[[case]]\nname = \"y\"\n"));
+        assert!(no_case("w", "why").starts_with(SCHEMA_LINE));
     }
 
     #[test]

@@ -6,7 +6,6 @@
 //! sends thousands of requests a second and records only counterexamples,
 //! so it keeps its own lean send path and builds [`Exchange`]s on demand.
 
-use crate::run::describe;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,9 +14,10 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::model::{Exchange, RecordedRequest, RecordedResponse};
-use crate::profile::Rate;
 use crate::redact::Redactor;
-use crate::run::{Pacer, PacingOptions, TransportOptions};
+use crate::target::{
+    EXCERPT_CAP, Pacer, PacingOptions, Target, TransportOptions, WAIT_INTERVAL, describe,
+};
 
 use super::body_cache::BodyCache;
 use super::input::{
@@ -34,9 +34,6 @@ const PATH_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'.');
 
-/// Bytes of a response body kept in a recorded exchange.
-const EXCERPT_CAP: usize = 16 * 1024;
-
 /// Idempotency keys a session remembers at least (two generations of this
 /// many are kept: bounded memory in long sessions). A key is seen again
 /// within a session only when drawn twice (shrinking draws simple keys
@@ -50,57 +47,8 @@ pub const KEY_NONCE_LEN: usize = 8;
 /// nonce; shorter ones may repeat an earlier session's key.
 pub const KEY_NONCE_MIN: usize = 12;
 
-/// Largest response body read when [`FuzzTarget::max_body`] is not set
-/// (the runner's default).
-pub const DEFAULT_BODY_CAP: usize = 8 * 1024 * 1024;
-
-/// Interval between probes while waiting for the target.
-const WAIT_INTERVAL: Duration = Duration::from_millis(250);
-
 /// A bearer token no target can know.
 const INVALID_TOKEN: &str = "sk_akua_opconform_invalid_0000";
-
-/// Where the fuzzer sends requests, with which credentials, and how (the
-/// target options `opconform run` takes too). Redirects are never
-/// followed: a redirect status is judged like any other.
-#[derive(Debug, Clone, Default)]
-pub struct FuzzTarget {
-    /// Base URL including `/v1`.
-    pub base_url: String,
-    /// Bearer token of the workspace under test.
-    pub token: Option<String>,
-    /// The token's workspace id, sent for `akua-context` "own workspace".
-    pub workspace: Option<String>,
-    /// Fixture provider URL.
-    pub fixtures_url: Option<String>,
-    /// True for the embedded reference.
-    pub embedded: bool,
-    /// Faults switched on in the embedded reference.
-    pub faults: Vec<String>,
-    /// Extra trusted CA certificates, PEM (`--ca-cert`; read and checked
-    /// with [`crate::run::load_ca_cert`]). Used by the `https` client.
-    pub ca_cert_pem: Option<Vec<u8>>,
-    /// Accept any TLS certificate (`--insecure`).
-    pub insecure: bool,
-    /// Largest response body read, in bytes (`--max-body`; default
-    /// [`DEFAULT_BODY_CAP`]); a larger body is cut there and reported.
-    pub max_body: Option<usize>,
-    /// At most this many requests over the whole session, all threads and
-    /// fixture creation included (`--rate`); `None`: unpaced.
-    pub rate: Option<Rate>,
-    /// More values to redact from every output besides the token (`--secret`).
-    pub secrets: Vec<String>,
-    /// Poll the target for up to this long until it answers before the
-    /// session starts (`--wait-for-target`); `None`: one probe.
-    pub wait_for_target: Option<Duration>,
-}
-
-impl FuzzTarget {
-    /// A redactor for the token and every extra secret.
-    pub fn redactor(&self) -> Redactor {
-        Redactor::new(self.token.iter().chain(&self.secrets).cloned())
-    }
-}
 
 /// One fixture operation the run created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,7 +127,7 @@ pub struct Executor {
     wire: Option<Wire>,
     /// The lean client for a plain-`http` fixture provider.
     fixture_wire: Option<Wire>,
-    target: FuzzTarget,
+    target: Target,
     redactor: Redactor,
     body_cap: usize,
     request_timeout: Duration,
@@ -203,18 +151,20 @@ fn new_owner() -> String {
 }
 
 impl Executor {
-    /// A client for `target`; no request is sent yet.
-    pub fn new(target: FuzzTarget, request_timeout: Duration) -> Result<Executor, ExecError> {
+    /// A client for `target`; no request is sent yet. Redirects are never
+    /// followed (a redirect status is judged like any other), whatever the
+    /// target's transport says.
+    pub fn new(target: Target, request_timeout: Duration) -> Result<Executor, ExecError> {
         let client = std::sync::OnceLock::new();
         let wire = Wire::for_url(&target.base_url);
         let fixture_wire = target.fixtures_url.as_deref().and_then(Wire::for_url);
         let redactor = target.redactor();
-        if let Some(pem) = &target.ca_cert_pem {
+        if let Some(pem) = &target.transport.ca_cert_pem {
             // Checked now, though the TLS client is built on first use: a bad
             // certificate is an error before anything is sent.
             reqwest::Certificate::from_pem_bundle(pem)?;
         }
-        let pacer = target.rate.map(|rate| {
+        let pacer = target.pacing.rate.map(|rate| {
             Arc::new(Pacer::new(PacingOptions {
                 rate: Some(rate),
                 ..PacingOptions::default()
@@ -224,7 +174,7 @@ impl Executor {
             client,
             wire,
             fixture_wire,
-            body_cap: target.max_body.unwrap_or(DEFAULT_BODY_CAP).max(1),
+            body_cap: target.body_cap(),
             target,
             redactor,
             request_timeout,
@@ -252,11 +202,10 @@ impl Executor {
             .user_agent(concat!("opconform-fuzz/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(1024);
         let tls = TransportOptions {
-            ca_cert_pem: self.target.ca_cert_pem.clone(),
-            insecure: self.target.insecure,
             follow_redirects: false,
+            ..self.target.transport.clone()
         };
-        let built = crate::run::configure_tls(builder, &tls)?.build()?;
+        let built = crate::target::configure_tls(builder, &tls)?.build()?;
         Ok(self.client.get_or_init(|| built))
     }
 
@@ -283,7 +232,7 @@ impl Executor {
     }
 
     /// The target.
-    pub fn target(&self) -> &FuzzTarget {
+    pub fn target(&self) -> &Target {
         &self.target
     }
 
@@ -292,13 +241,18 @@ impl Executor {
         &self.redactor
     }
 
+    /// The run's shared fixtures, by slot (empty without a provider).
+    pub fn shared_fixtures(&self) -> &HashMap<Slot, Fixture> {
+        &self.shared
+    }
+
     /// True when fixtures can be created.
     pub fn has_fixtures(&self) -> bool {
         self.target.fixtures_url.is_some()
     }
 
     /// Checks the target answers (`GET /operations?limit=1`; polled for up
-    /// to [`FuzzTarget::wait_for_target`] when set) and creates the shared
+    /// to [`Target::wait_for_target`] when set) and creates the shared
     /// fixtures (one per slot) when a provider is configured.
     pub async fn setup(&mut self) -> Result<(), ExecError> {
         match self.target.wait_for_target {
@@ -312,7 +266,7 @@ impl Executor {
                         ))
                         .into_owned()
                 };
-                crate::run::poll_until_answers(wait, WAIT_INTERVAL, late, || self.probe())
+                crate::target::poll_until_answers(wait, WAIT_INTERVAL, late, || self.probe())
                     .await
                     .map_err(ExecError::Unreachable)?;
             }
@@ -592,7 +546,7 @@ impl Executor {
         match &req.context {
             None => {}
             Some(ContextSpec::Workspace) => {
-                if let Some(ws) = &self.target.workspace {
+                if let Some(ws) = &self.target.context {
                     headers.push(("akua-context", ws.clone()));
                 }
             }
@@ -649,24 +603,48 @@ impl Executor {
     /// raw id) goes through the runner's guard, read as a lenient server
     /// or proxy might read the path, so that nothing the session sends can
     /// cancel an operation it did not create (the id must then carry
-    /// `opconform`, be empty or be longer than any id; see `run::safety`).
+    /// `opconform`, be empty or be longer than any id; see `target::safety`).
+    /// A wrong method on an operation (`DELETE /operations/7`) is held to
+    /// the runner's rule for any request that may change an operation
+    /// ([`crate::target::may_name`]): it names a fabricated id too.
     pub fn may_send(&self, req: &FuzzRequest, prepared: &Prepared) -> bool {
         if matches!(req.id, IdSpec::Fixture { .. }) {
             return true;
         }
-        match guard_shortcut(req, prepared) {
+        let guarded = match guard_shortcut(req, prepared) {
             Some(answer) => answer,
             None => self.guard(prepared),
+        };
+        // The contract's methods on the contract's paths are a read, a
+        // `:wait` or a cancel, which the guard has judged.
+        guarded && (req.method == req.verb.method() || self.may_change(prepared))
+    }
+
+    /// The runner's rule for a request that may change an operation: a GET
+    /// or HEAD, a `:wait`, or one naming a fabricated id (marked, empty, or
+    /// longer than any id).
+    fn may_change(&self, prepared: &Prepared) -> bool {
+        if matches!(prepared.method, "GET" | "HEAD") {
+            return true;
         }
+        let base_path = self
+            .base()
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+            .unwrap_or("");
+        let route = crate::judge::route::route_of_url(prepared.method, &prepared.url, base_path);
+        route.op_id.is_none_or(|id| {
+            crate::target::may_name(prepared.method, route.endpoint, &id, &|_| false)
+        })
     }
 
     /// The runner's cancel guard itself.
     fn guard(&self, prepared: &Prepared) -> bool {
-        crate::run::cancel_guard(
+        crate::target::cancel_guard(
             prepared.method,
             &prepared.url,
             &self.target.base_url,
-            &std::collections::BTreeMap::new(),
+            &|_| false,
         )
         .is_ok()
     }
@@ -916,11 +894,10 @@ mod tests {
 
     fn exec() -> Executor {
         Executor::new(
-            FuzzTarget {
-                base_url: "http://127.0.0.1:9/v1/".into(),
+            Target {
                 token: Some("sekrit".into()),
-                workspace: Some("ws_alpha".into()),
-                ..FuzzTarget::default()
+                context: Some("ws_alpha".into()),
+                ..Target::at("http://127.0.0.1:9/v1/")
             },
             Duration::from_secs(1),
         )
@@ -1033,16 +1010,18 @@ mod tests {
     #[test]
     fn target_options_reach_the_executor() {
         let e = exec();
-        assert_eq!(e.body_cap, DEFAULT_BODY_CAP);
+        assert_eq!(e.body_cap, crate::target::DEFAULT_BODY_CAP);
         assert!(e.pacer.is_none(), "no --rate: nothing on the hot path");
         let e = Executor::new(
-            FuzzTarget {
-                base_url: "http://127.0.0.1:9/v1".into(),
+            Target {
                 token: Some("sekrit".into()),
-                max_body: Some(0),
-                rate: Rate::parse("10/s").ok(),
+                body_cap: 1,
+                pacing: PacingOptions {
+                    rate: crate::target::Rate::parse("10/s").ok(),
+                    ..PacingOptions::default()
+                },
                 secrets: vec!["ws_hidden".into()],
-                ..FuzzTarget::default()
+                ..Target::at("http://127.0.0.1:9/v1")
             },
             Duration::from_secs(1),
         )
@@ -1056,13 +1035,15 @@ mod tests {
         let out = e.redactor().redact("sekrit ws_hidden");
         assert_eq!(out, "[REDACTED] [REDACTED]");
         let bad = Executor::new(
-            FuzzTarget {
-                base_url: "https://127.0.0.1:9/v1".into(),
-                ca_cert_pem: Some(
-                    b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
-                        .to_vec(),
-                ),
-                ..FuzzTarget::default()
+            Target {
+                transport: TransportOptions {
+                    ca_cert_pem: Some(
+                        b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
+                            .to_vec(),
+                    ),
+                    ..TransportOptions::default()
+                },
+                ..Target::at("https://127.0.0.1:9/v1")
             },
             Duration::from_secs(1),
         );
@@ -1093,6 +1074,25 @@ mod tests {
             Verb::Cancel,
             IdSpec::RawSegment("opconform%FF".into())
         ));
+        // A wrong method on an operation may change it: a fabricated id
+        // only, as the runner sends (`DELETE /operations/7` never goes).
+        let wrong = |method: Method, id: &str| {
+            let mut r = FuzzRequest::plain(Verb::Wait, Slot::Succeeded);
+            r.method = method;
+            r.id = lit(id);
+            e.may_send(&r, &e.render(&r, None))
+        };
+        for m in [Method::Put, Method::Delete, Method::Patch] {
+            assert!(!wrong(m, "op_"), "{m:?}");
+            assert!(!wrong(m, "7"), "{m:?}");
+            assert!(wrong(m, "op_opconform-x"), "{m:?}");
+            assert!(wrong(m, ""), "{m:?}");
+        }
+        assert!(wrong(Method::Get, "7"));
+        let mut r = FuzzRequest::plain(Verb::Get, Slot::Succeeded);
+        r.method = Method::Post;
+        r.id = lit("7");
+        assert!(!e.may_send(&r, &e.render(&r, None)), "POST /operations/7");
         // Reads and the session's own fixtures always go.
         assert!(send(Verb::Get, lit("7")));
         assert!(send(

@@ -14,19 +14,21 @@
 //! family); a stale If-Match is refused (409/412) and has no effect.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::contract::{Mode, Schemas};
+use crate::contract::{Endpoint, Mode, Schemas};
 use crate::model::Exchange;
 
 use super::executor::{Executor, Fixture, Observed, Prepared, if_match_value};
 use super::input::STALE_TAG;
 use super::oracle::Union;
 use super::property::{Property, Violation, judge_body};
+use super::sightings::SequenceHistory;
 
 /// Fixtures of one sequence, in creation order: one succeeded and two
 /// running operations (the terminal one first: providers back-date its
@@ -47,7 +49,7 @@ pub enum KeyChoice {
 }
 
 /// Which If-Match a cancel sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TagChoice {
     /// None.
@@ -194,12 +196,17 @@ fn body_state(seen: &Observed) -> Option<(String, Value)> {
 const TERMINAL: [&str; 3] = ["SUCCEEDED", "FAILED", "CANCELLED"];
 
 /// Runs one sequence on fresh fixtures; stops at the first violation.
+/// Every Operation body it receives is fed into the sequence's history
+/// (receive times from `origin`, the session's start); a history rule
+/// broken is a violation of the step that showed it.
 pub async fn run_sequence(
     exec: &Executor,
     schemas: &Schemas,
     mode: Mode,
+    origin: Instant,
     actions: &[Action],
 ) -> Result<SequenceRun, super::executor::ExecError> {
+    let mut history = SequenceHistory::new(origin);
     let owner = format!("inst_{}", uuid::Uuid::new_v4().simple());
     let nonce = uuid::Uuid::new_v4().simple().to_string();
     let mut ops = Vec::new();
@@ -229,6 +236,7 @@ pub async fn run_sequence(
         let mut same_body_as = None;
         let mut sent_key = None;
         let mut sent_tag = TagChoice::None;
+        let mut replayed_key = false;
         let (prepared, fixture_name, op_index, interpreted) = match action {
             Action::List => {
                 sets.add("LIST-200");
@@ -278,6 +286,7 @@ pub async fn run_sequence(
                     KeyChoice::Reuse(n) if !keys.is_empty() => {
                         let u = keys[n % keys.len()].clone();
                         sent_key = Some(u.key.clone());
+                        replayed_key = true;
                         Some(u)
                     }
                     KeyChoice::Reuse(_) => None,
@@ -391,6 +400,19 @@ pub async fn run_sequence(
             &lenient_extra,
             invariant,
         );
+        // The history rules before the model's own state checks: where both
+        // see the same thing, the one module that judges histories (for
+        // `run` too) says so. A cancel under a key sent before answers with
+        // an earlier snapshot (a replay), not the state now: no sighting.
+        let endpoint = match &interpreted {
+            Action::List => Endpoint::List,
+            Action::Get { .. } => Endpoint::Get,
+            Action::Wait { .. } => Endpoint::Wait,
+            Action::Cancel { .. } => Endpoint::Cancel,
+        };
+        if !replayed_key {
+            violations.extend(history.feed(i, endpoint, &prepared, &seen));
+        }
         // Model updates and state checks.
         if let (Some(op), Some(status)) = (op_index, seen.status) {
             let m = &mut ops[op];

@@ -11,7 +11,7 @@ use crate::contract::{Mode, StatusSets, find};
 use super::input::{AuthSpec, ContextSpec, FuzzRequest, IdSpec, IfMatchSpec, Slot, Verb};
 
 /// Longest path id (S-OAS: 1–53).
-pub const ID_MAX: usize = 53;
+pub const ID_MAX: usize = crate::contract::ID_MAX_CHARS;
 /// Longest `akua-context` (1–53).
 pub const CONTEXT_MAX: usize = 53;
 /// Longest `idempotency-key` and `if-match` (1–64).
@@ -387,8 +387,14 @@ fn expect_routed(req: &FuzzRequest, env: &OracleEnv) -> Expectation {
     u.finish(class, mode, "GET-200")
 }
 
+/// True when an If-Match value is `*` as the server reads it (RFC 9110
+/// §13.1.1; surrounding blanks are not part of a field value).
+pub(crate) fn is_star(value: &str) -> bool {
+    value.trim_matches([' ', '\t']) == "*"
+}
+
 /// The seven documented `owner_type` values.
-const OWNER_TYPES: &[&str] = &[
+pub(crate) const OWNER_TYPES: &[&str] = &[
     "install",
     "repository_change_request",
     "repository",
@@ -420,6 +426,9 @@ fn normal(req: &FuzzRequest, env: &OracleEnv, u: &mut Union, id_has_colon: bool)
         (Verb::Cancel, Some(slot)) => {
             let stale = match &req.if_match {
                 None | Some(IfMatchSpec::Star) => Some(false),
+                // `*` drawn as a literal (blanks around it are trimmed by
+                // the server) is `*`: it matches any current tag.
+                Some(IfMatchSpec::Literal(v)) if is_star(v) => Some(false),
                 Some(IfMatchSpec::Stale | IfMatchSpec::Literal(_)) => Some(true),
                 Some(_) if env.etag_known => Some(false),
                 Some(_) => None, // no tag known: either answer
@@ -527,6 +536,14 @@ mod tests {
         assert_eq!(expect(&r, &env()).accepted, vec![200, 202]);
         assert_eq!(expect(&r, &env()).invariant, "CANCEL-IFMATCH-CURRENT");
         r.if_match = Some(IfMatchSpec::Stale);
+        assert_eq!(expect(&r, &env()).accepted, vec![409, 412]);
+        // A literal `*` (seed 1 drew one) matches like `*`; any other
+        // literal is a tag the operation never had.
+        for star in ["*", " *\t"] {
+            r.if_match = Some(IfMatchSpec::Literal(star.into()));
+            assert_eq!(expect(&r, &env()).accepted, vec![200, 202], "{star:?}");
+        }
+        r.if_match = Some(IfMatchSpec::Literal("**".into()));
         assert_eq!(expect(&r, &env()).accepted, vec![409, 412]);
     }
 

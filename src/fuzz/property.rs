@@ -1,7 +1,9 @@
 //! The properties checked on every response, and the check itself: no 5xx,
 //! no hang, status in the oracle's set (with valid-never-rejected and
 //! invalid-never-accepted called out), 2xx bodies satisfy the schema and
-//! every body invariant, error bodies match an error envelope.
+//! every body invariant, error bodies match an error envelope; and, over
+//! time, every operation's history keeps the lifecycle rules
+//! (`super::sightings`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -35,11 +37,14 @@ pub enum Property {
     ErrorEnvelope,
     /// Sequences behave as the contract model predicts.
     StatefulModel,
+    /// Every operation's history (the bodies read of it, in the order
+    /// received) keeps the lifecycle rules of `crate::history`.
+    History,
 }
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 8] = [
+    pub const ALL: [Property; 9] = [
         Property::No5xx,
         Property::NoHang,
         Property::StatusInContractSet,
@@ -48,6 +53,7 @@ impl Property {
         Property::BodyContract,
         Property::ErrorEnvelope,
         Property::StatefulModel,
+        Property::History,
     ];
 
     /// Snake-case name, used in trial names (`fuzz::no_5xx`).
@@ -61,6 +67,7 @@ impl Property {
             Property::BodyContract => "body_contract",
             Property::ErrorEnvelope => "error_envelope",
             Property::StatefulModel => "stateful_model",
+            Property::History => "history",
         }
     }
 
@@ -75,6 +82,7 @@ impl Property {
             Property::BodyContract => "2xx bodies satisfy the schema and every body invariant",
             Property::ErrorEnvelope => "error bodies match a documented error envelope",
             Property::StatefulModel => "call sequences behave as the contract model predicts",
+            Property::History => "every operation's history keeps the lifecycle rules",
         }
     }
 }

@@ -1,18 +1,16 @@
-//! One fuzz session: replay the regressions file, then generate inputs with
-//! a seeded proptest `TestRunner`, send them in concurrent batches, shrink
-//! the first counterexample alone, persist it, and describe the session as
-//! a [`RunResult`].
+//! One fuzz session: replay the regressions file, then generate inputs
+//! (stateless: `super::stateless`; stateful: sequences, one after another),
+//! attribute every failing input to the session's distinct failures
+//! (`super::found`), shrink and persist each new one, stop after
+//! `max_failures` of them, and describe the session as a [`RunResult`].
 //!
 //! Call [`run`] from a plain thread (not from inside a tokio runtime). The
-//! client side of a session lives on that one thread: a current-thread
-//! runtime drives the requests in flight while the same thread generates
-//! (proptest value trees are not `Send`) and judges them, so no request
-//! crosses a thread and no wake-up crosses a core. An embedded target keeps
-//! serving from its own runtime's threads.
+//! client side of a session runs on current-thread runtimes: the calling
+//! thread's (fixtures, regressions, shrinking, stateful sequences) and one
+//! per stateless sending thread, so no request crosses a thread. An
+//! embedded target keeps serving from its own runtime's threads.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use proptest::strategy::{Strategy, ValueTree};
@@ -24,17 +22,26 @@ use crate::model::{
 };
 use crate::report::reproducer;
 
-use super::body_cache::Judged;
+use super::check::{Checked, Judge, check_one};
 use super::emit_case;
-use super::executor::{
-    ExecError, Executor, FuzzTarget, KEY_NONCE_MIN, Observed, Prepared, nonce_offset,
-};
+use super::executor::{ExecError, Executor};
+use super::found::{Found, headline_first};
 use super::input::FuzzRequest;
 use super::model::{Action, TraceStep, run_sequence, sequence};
-use super::oracle::{Expectation, InputClass, OracleEnv, expect};
-use super::property::{Property, Violation, judge_body, judge_status};
+use super::property::{Property, Violation};
 use super::regressions::{self, Input, Regression, RegressionError};
-use super::strategies::{StrategyOptions, request};
+use super::shape::{FailureKey, Shape, sequence_shape};
+use super::sightings::SharedHistory;
+use super::stateless::{self, Attribute, Attributed, Failing, Shrunk};
+use crate::target::Target;
+
+/// Distinct failures a session collects unless told otherwise
+/// (`--max-failures`): every distinct failure is worth reporting (as
+/// Schemathesis reports every unique one), and a bug usually shows as one
+/// to three shapes; the bound keeps the shrinking a badly broken target
+/// costs in check (each new failure is shrunk, up to `max_shrink_iters`
+/// requests).
+pub const DEFAULT_MAX_FAILURES: usize = 16;
 
 /// How a session runs.
 #[derive(Debug, Clone)]
@@ -53,12 +60,16 @@ pub struct FuzzConfig {
     pub mode: Mode,
     /// The regressions file (`None`: neither replay nor persist).
     pub regressions: Option<PathBuf>,
-    /// Upper bound on shrink steps.
+    /// Upper bound on shrink steps (per failure).
     pub max_shrink_iters: u32,
     /// Per-request deadline ("no hang").
     pub request_timeout: Duration,
     /// Longest generated sequence.
     pub max_sequence_len: usize,
+    /// Stop once this many distinct failures are known (replayed
+    /// regressions that still fail included); `1` stops at the first
+    /// failing input. At least 1.
+    pub max_failures: usize,
 }
 
 impl Default for FuzzConfig {
@@ -74,6 +85,7 @@ impl Default for FuzzConfig {
             max_shrink_iters: 512,
             request_timeout: Duration::from_secs(10),
             max_sequence_len: 12,
+            max_failures: DEFAULT_MAX_FAILURES,
         }
     }
 }
@@ -103,14 +115,14 @@ pub enum Source {
     Generated,
 }
 
-/// A (shrunk) failing input.
+/// One distinct failure: a (shrunk) failing input.
 #[derive(Debug, Clone)]
 pub struct Counterexample {
     /// Replayed or generated.
     pub source: Source,
     /// The input, as persisted.
     pub input: Input,
-    /// What broke (the first is the headline).
+    /// What broke (the first is the headline: the one it was shrunk to keep).
     pub violations: Vec<Violation>,
     /// The exchanges of the final (shrunk) run.
     pub exchanges: Vec<Exchange>,
@@ -118,10 +130,37 @@ pub struct Counterexample {
     pub shrink_steps: u32,
     /// `curl` reproducers of the failing request(s).
     pub reproducers: Vec<String>,
-    /// A ready-to-use case file.
+    /// A ready-to-use case file (with [`Counterexample::replayable`]
+    /// false, a file that says why it has no case).
     pub case_file: String,
     /// The seed of the run that found it.
     pub seed: u64,
+    /// The shape of its input: with the headline's property and
+    /// invariant, what makes it distinct (see `shape`).
+    pub shape: Shape,
+    /// Later failing inputs found to be this same failure (counted, not
+    /// shrunk or reported again).
+    pub duplicates: u64,
+    /// The generated input that first showed it (stateless: its index;
+    /// stateful: the sequence's number from 0); `None` when replayed.
+    pub found_at_input: Option<u64>,
+    /// False for a history breach seen across a stateless session's
+    /// requests: no single input replays it, so it is neither persisted
+    /// nor emitted as a case (`--stateful` finds such breaches as
+    /// sequences, which replay).
+    pub replayable: bool,
+}
+
+impl Counterexample {
+    /// What identifies it among the session's failures.
+    pub fn key(&self) -> FailureKey {
+        let headline = self.violations.first();
+        FailureKey {
+            property: headline.map_or(Property::StatefulModel, |v| v.property),
+            invariant: headline.map(|v| v.invariant.clone()).unwrap_or_default(),
+            shape: self.shape.clone(),
+        }
+    }
 }
 
 /// What a session did.
@@ -141,12 +180,37 @@ pub struct FuzzOutcome {
     pub skipped: u64,
     /// Regressions replayed.
     pub replayed: usize,
-    /// The counterexamples (regressions that still fail, or the one found).
+    /// The distinct failures: regressions that still fail (in file order),
+    /// then those generated (in input order).
     pub counterexamples: Vec<Counterexample>,
+    /// Failing generated inputs that were one of `counterexamples` again.
+    pub duplicates: u64,
+    /// Failing generated inputs shrunk: every new failure, and each that
+    /// shrank onto one already found (the rest of the duplicates were
+    /// recognised without shrinking).
+    pub shrunk: u64,
+    /// True when generation stopped because `max_failures` distinct
+    /// failures were known.
+    pub stopped_at_max: bool,
     /// True when a new counterexample was added to the regressions file.
     pub persisted: bool,
     /// The session as a result for the reporters.
     pub result: RunResult,
+}
+
+impl FuzzOutcome {
+    /// Every replayable counterexample's case in one case file
+    /// (`--emit-case`): each case named apart (`fuzz_seed_S`,
+    /// `fuzz_seed_S_2`, ...), each loadable; `None` when there is none.
+    pub fn case_file(&self) -> Option<String> {
+        let files: Vec<&str> = self
+            .counterexamples
+            .iter()
+            .filter(|c| c.replayable)
+            .map(|c| c.case_file.as_str())
+            .collect();
+        (!files.is_empty()).then(|| emit_case::combined(&files))
+    }
 }
 
 /// A session could not run.
@@ -229,132 +293,6 @@ pub(super) fn input_runner(pt: &Config, seed: u64, index: u64) -> TestRunner {
     )
 }
 
-/// One stateless request checked.
-#[derive(Debug, Clone)]
-struct Checked {
-    violations: Vec<Violation>,
-    exchange: Option<Exchange>,
-    expectation: Expectation,
-    skipped: bool,
-    requests: u64,
-}
-
-async fn check_one(
-    exec: &Executor,
-    schemas: &Schemas,
-    mode: Mode,
-    req: &FuzzRequest,
-) -> Result<Checked, ExecError> {
-    let fixture = exec.fixture_for(req).await?;
-    let mut requests = u64::from(req.slot() == Some(super::input::Slot::FreshRunning));
-    let prepared = exec.render(req, fixture.as_ref());
-    let refused = Executor::unsendable(&prepared) || !exec.may_send(req, &prepared);
-    // The key as sent (this session's nonce in a long one; see
-    // `session_key`), remembered only when the request goes out. Short keys
-    // may have been used by an earlier run against the same target (keys
-    // live for hours): either answer is then fine.
-    let sent_key = prepared
-        .headers
-        .iter()
-        .find(|(k, _)| *k == "idempotency-key")
-        .map(|(_, v)| v.as_str());
-    let key_seen = match (&req.idempotency_key, sent_key) {
-        (Some(drawn), Some(sent)) if req.verb == super::input::Verb::Cancel && !refused => {
-            exec.key_seen(sent)
-                || (nonce_offset(drawn).is_none() && drawn.chars().count() < KEY_NONCE_MIN)
-        }
-        _ => false,
-    };
-    let env = OracleEnv {
-        mode,
-        etag_known: fixture.as_ref().is_none_or(|f| f.etag.is_some()),
-        key_seen,
-    };
-    let exp = expect(req, &env);
-    if exp.class == InputClass::Unsendable || refused {
-        return Ok(Checked {
-            violations: Vec::new(),
-            exchange: None,
-            expectation: exp,
-            skipped: true,
-            requests,
-        });
-    }
-    let seen = exec.send(&prepared).await;
-    requests += 1;
-    let mut violations = judge_status(&exp, &seen, mode);
-    if let Some(status) = seen.status.filter(|s| (200..500).contains(s)) {
-        if violations.is_empty() {
-            let key = exec.clean.key(&Judged {
-                endpoint: exec.endpoint_of(&prepared),
-                mode,
-                method: prepared.method,
-                url: &prepared.url,
-                status,
-                headers: &seen.headers,
-                body: &seen.body,
-            });
-            // Every check is a pure function of what the key covers: a
-            // byte-identical exchange already judged clean is clean.
-            if !exec.clean.is_clean(key) {
-                violations = judge_body_filtered(exec, schemas, mode, req, &prepared, &seen);
-                if violations.is_empty() {
-                    exec.clean.mark_clean(key);
-                }
-            }
-        } else {
-            // A wrong status is judged in full too, as the runner judges
-            // every response: the body may break more than the status.
-            violations.extend(judge_body_filtered(
-                exec, schemas, mode, req, &prepared, &seen,
-            ));
-        }
-    }
-    Ok(Checked {
-        exchange: (!violations.is_empty()).then(|| exec.record(&prepared, &seen)),
-        violations,
-        expectation: exp,
-        skipped: false,
-        requests,
-    })
-}
-
-/// The body checks for one response, with the newest-first rule limited to
-/// this run's own (filtered) list pages. A list page whose items were
-/// judged before is checked item by item (see `page`); the full check
-/// runs when that finds anything, so violations read the same.
-fn judge_body_filtered(
-    exec: &Executor,
-    schemas: &Schemas,
-    mode: Mode,
-    req: &FuzzRequest,
-    prepared: &Prepared,
-    seen: &Observed,
-) -> Vec<Violation> {
-    let lean = Executor::for_checks(prepared, seen);
-    // Unfiltered pages mix operations other runs and providers created;
-    // fixture providers back-date terminal fixtures' started_at, so the
-    // started_at proxy of newest-first only holds for this run's own
-    // (filtered) fixtures.
-    let ignore: &[&str] = if req.verb == super::input::Verb::List
-        && !(req.query_param("owner_id") == Some(super::strategies::OWNER_PLACEHOLDER)
-            && req.query_param("owner_type") == Some("install"))
-    {
-        &["LIST-NEWEST-FIRST"]
-    } else {
-        &[]
-    };
-    if req.verb == super::input::Verb::List
-        && seen.status.is_some_and(|s| (200..300).contains(&s))
-        && super::page::is_clean(schemas, mode, &seen.body, &lean, &exec.clean, ignore)
-    {
-        return Vec::new();
-    }
-    let mut violations = judge_body(schemas, mode, exec.endpoint_of(prepared), seen, &lean);
-    violations.retain(|v| !ignore.contains(&v.invariant.as_str()));
-    violations
-}
-
 /// The session's own single-thread runtime (see the module docs).
 pub(super) fn client_runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
@@ -367,398 +305,394 @@ pub(super) fn client_runtime() -> std::io::Result<tokio::runtime::Runtime> {
 /// worker threads).
 pub fn run(
     config: &FuzzConfig,
-    target: FuzzTarget,
+    target: Target,
     progress: &dyn Fn(Progress),
 ) -> Result<FuzzOutcome, FuzzError> {
     let started = Instant::now();
     let rt = client_runtime()?;
     let started_at = SystemTime::now();
-    let schemas = Arc::new(Schemas::bundled()?);
+    let schemas = Schemas::bundled()?;
     let mut exec = Executor::new(target, config.request_timeout)?;
     rt.block_on(exec.setup())?;
     if config.stateful && !exec.has_fixtures() {
         return Err(FuzzError::NoFixtures);
     }
-    let exec = Arc::new(exec);
-    let mut out = FuzzOutcome {
-        seed: config.seed,
-        cases: 0,
-        requests: 0,
-        generated_requests: 0,
-        generation_time: Duration::ZERO,
-        skipped: 0,
-        replayed: 0,
-        counterexamples: Vec::new(),
-        persisted: false,
-        result: empty_result(&exec, config.mode),
+    // Stateless inputs read the shared fixtures again and again: one
+    // history of them for the session. Sequences follow their own.
+    let history = if config.stateful {
+        None
+    } else {
+        SharedHistory::new(started, exec.shared_fixtures())
+    };
+    let judge = Judge {
+        exec: &exec,
+        schemas: &schemas,
+        mode: config.mode,
+        history: history.as_ref(),
+    };
+    let mut session = Session {
+        config,
+        exec: &exec,
+        found: Found::new(),
+        out: FuzzOutcome {
+            seed: config.seed,
+            cases: 0,
+            requests: 0,
+            generated_requests: 0,
+            generation_time: Duration::ZERO,
+            skipped: 0,
+            replayed: 0,
+            counterexamples: Vec::new(),
+            duplicates: 0,
+            shrunk: 0,
+            stopped_at_max: false,
+            persisted: false,
+            result: empty_result(&exec, config.mode),
+        },
     };
 
-    // 1. Replay every persisted regression first.
+    // 1. Replay every persisted regression first; each that still fails
+    // is reported (and counts towards max_failures).
     let saved = match &config.regressions {
         Some(p) => regressions::load(p)?,
         None => Vec::new(),
     };
     progress(Progress::Replaying(saved.len()));
     for r in &saved {
-        out.replayed += 1;
+        session.out.replayed += 1;
         match &r.input {
             Input::Stateless(req) => {
-                let c = rt.block_on(check_one(&exec, &schemas, config.mode, req))?;
-                out.requests += c.requests;
+                let c = rt.block_on(check_one(judge, req, None))?;
+                session.out.requests += c.requests;
                 if !c.violations.is_empty() {
-                    out.counterexamples.push(stateless_cx(
-                        &exec,
+                    let shape = stateless::shape_of(req, &c);
+                    let replayable = !matches!(shape, Shape::History(_));
+                    let cx = session.stateless_cx(
                         Source::Regression,
                         req,
                         c,
                         0,
                         r.seed,
-                    ));
+                        shape,
+                        None,
+                        replayable,
+                    );
+                    session.add(cx)?;
                 }
             }
             Input::Stateful(actions) if exec.has_fixtures() => {
-                let run = rt.block_on(run_sequence(&exec, &schemas, config.mode, actions))?;
-                out.requests += run.requests;
+                let run =
+                    rt.block_on(run_sequence(&exec, &schemas, config.mode, started, actions))?;
+                session.out.requests += run.requests;
                 if !run.violations.is_empty() {
-                    out.counterexamples.push(stateful_cx(
+                    let cx = session.stateful_cx(
                         Source::Regression,
                         actions,
                         &run.trace,
                         run.violations,
                         0,
                         r.seed,
-                    ));
+                        None,
+                    );
+                    session.add(cx)?;
                 }
             }
             Input::Stateful(_) => {}
         }
     }
 
-    // 2. Generate, unless a regression still fails.
-    if out.counterexamples.is_empty() {
+    // 2. Generate while fewer than max_failures distinct failures are known.
+    if !session.enough() {
         let gen_started = Instant::now();
-        let found = if config.stateful {
-            generate_stateful(config, &exec, &schemas, &rt, progress, &mut out)?
+        if config.stateful {
+            generate_stateful(config, judge, started, &rt, progress, &mut session)?;
         } else {
-            generate_stateless(config, &exec, &schemas, &rt, progress, &mut out)?
-        };
-        out.generation_time = gen_started.elapsed();
-        if let Some(cx) = found {
-            if let Some(path) = &config.regressions {
-                let (property, invariant) = cx
-                    .violations
-                    .first()
-                    .map(|v| (v.property, v.invariant.clone()))
-                    .unwrap_or((Property::StatefulModel, String::new()));
-                out.persisted = regressions::append(
-                    path,
-                    &Regression {
-                        input: cx.input.clone(),
-                        property,
-                        invariant,
-                        seed: config.seed,
-                        found_at: crate::run::rfc3339(SystemTime::now()),
-                    },
-                )?;
-            }
-            out.counterexamples.push(cx);
+            let counts = stateless::generate(
+                config,
+                &exec,
+                &schemas,
+                history.as_ref(),
+                &rt,
+                progress,
+                &mut session,
+            )?;
+            session.out.cases += counts.cases;
+            session.out.requests += counts.requests + counts.shrink_requests;
+            session.out.generated_requests += counts.requests;
+            session.out.skipped += counts.skipped;
         }
+        session.out.generation_time = gen_started.elapsed();
     }
+    session.out.stopped_at_max = session.enough();
+    let mut out = session.out;
     out.result = result(&exec, config, &out, started_at, started);
     Ok(out)
 }
 
-/// How often (in inputs) generation reports progress.
-const PROGRESS_EVERY: u64 = 64;
-
-/// Threads that generate, send and judge stateless inputs (at most one per
-/// request in flight). Input `i` goes to thread `i % SHARDS`; which inputs
-/// a seed names does not depend on it (see [`input_runner`]).
-const SHARDS: u64 = 2;
-
-/// One request in flight: its index and its result (`None` when checking
-/// it panicked).
-type Done = (u64, Option<Result<Checked, ExecError>>);
-
-/// What is shared between the threads of a stateless session.
-struct Shared<'a> {
+/// The session's bookkeeping of distinct failures.
+struct Session<'a> {
     config: &'a FuzzConfig,
-    pt: Config,
-    schemas: &'a Schemas,
-    deadline: Option<Instant>,
-    /// Set when any thread found a counterexample or an error.
-    stop: std::sync::atomic::AtomicBool,
-    /// Inputs done, all threads.
-    done: std::sync::atomic::AtomicU64,
+    exec: &'a Executor,
+    found: Found,
+    out: FuzzOutcome,
 }
 
-/// What one thread did.
-#[derive(Default)]
-struct ShardOutcome {
-    cases: u64,
-    requests: u64,
-    generated_requests: u64,
-    skipped: u64,
-    error: Option<ExecError>,
-    /// Its first failing input (by index), shrunk: index, input, result,
-    /// shrink steps.
-    found: Option<(u64, FuzzRequest, Checked, u32)>,
-}
+impl Session<'_> {
+    /// True once `max_failures` distinct failures are known.
+    fn enough(&self) -> bool {
+        self.found.len() >= self.config.max_failures.max(1)
+    }
 
-fn generate_stateless(
-    config: &FuzzConfig,
-    exec: &Arc<Executor>,
-    schemas: &Arc<Schemas>,
-    rt: &tokio::runtime::Runtime,
-    progress: &dyn Fn(Progress),
-    out: &mut FuzzOutcome,
-) -> Result<Option<Counterexample>, FuzzError> {
-    let shards = SHARDS.min(config.concurrency.max(1) as u64);
-    let shared = Shared {
-        config,
-        pt: proptest_config(config),
-        schemas,
-        deadline: config.time.map(|t| Instant::now() + t),
-        stop: std::sync::atomic::AtomicBool::new(false),
-        done: std::sync::atomic::AtomicU64::new(0),
-    };
-    let siblings = (1..shards)
-        .map(|_| exec.sibling())
-        .collect::<Result<Vec<_>, _>>()?;
-    let outcomes: Vec<ShardOutcome> = std::thread::scope(|scope| {
-        let others: Vec<_> = siblings
-            .iter()
-            .enumerate()
-            .map(|(i, sibling)| {
-                let shared = &shared;
-                scope.spawn(move || match client_runtime() {
-                    Ok(rt) => shard(i as u64 + 1, shards, sibling, &rt, shared, None),
-                    Err(e) => ShardOutcome {
-                        error: Some(ExecError::Unreachable(format!(
-                            "start a client thread: {e}"
-                        ))),
-                        ..ShardOutcome::default()
-                    },
-                })
-            })
-            .collect();
-        let mut outcomes = vec![shard(0, shards, exec, rt, &shared, Some(progress))];
-        for handle in others {
-            // A thread that panicked lost only its own inputs' results.
-            outcomes.extend(handle.join().ok());
+    /// One more failing input that is failure `i` again.
+    fn count_duplicate(&mut self, i: usize) {
+        if let Some(cx) = self.out.counterexamples.get_mut(i) {
+            cx.duplicates += 1;
         }
-        outcomes
-    });
-    let mut found: Option<(u64, FuzzRequest, Checked, u32)> = None;
-    let mut error = None;
-    for o in outcomes {
-        out.cases += o.cases;
-        out.requests += o.requests;
-        out.generated_requests += o.generated_requests;
-        out.skipped += o.skipped;
-        if error.is_none() {
-            error = o.error;
-        }
-        if let Some(f) = o.found
-            && found.as_ref().is_none_or(|g| f.0 < g.0)
+        self.out.duplicates += 1;
+    }
+
+    /// Records a new distinct failure, and persists a generated one that
+    /// replays.
+    fn add(&mut self, cx: Counterexample) -> Result<(), FuzzError> {
+        self.found.add(cx.key());
+        if cx.source == Source::Generated
+            && cx.replayable
+            && let Some(path) = &self.config.regressions
+            && let Some(v) = cx.violations.first()
         {
-            found = Some(f);
+            self.out.persisted |= regressions::append(
+                path,
+                &Regression {
+                    input: cx.input.clone(),
+                    property: v.property,
+                    invariant: v.invariant.clone(),
+                    seed: cx.seed,
+                    found_at: crate::clock::rfc3339(SystemTime::now()),
+                },
+            )?;
         }
+        self.out.counterexamples.push(cx);
+        Ok(())
     }
-    progress(Progress::Generated {
-        done: out.cases,
-        total: config.cases,
-    });
-    if let Some(e) = error {
-        return Err(e.into());
-    }
-    Ok(found.map(|(_, req, checked, steps)| {
-        stateless_cx(exec, Source::Generated, &req, checked, steps, config.seed)
-    }))
-}
 
-/// One thread's share of a stateless session: inputs `k`, `k + shards`,
-/// ... sent through a sliding window on this thread's runtime (a new
-/// request starts as soon as one finishes, so a slow response never
-/// leaves the other slots idle), then its first failing input shrunk here,
-/// where its value tree lives (value trees are not `Send`).
-fn shard(
-    k: u64,
-    shards: u64,
-    exec: &Executor,
-    rt: &tokio::runtime::Runtime,
-    shared: &Shared<'_>,
-    progress: Option<&dyn Fn(Progress)>,
-) -> ShardOutcome {
-    use futures_util::FutureExt as _;
-    use futures_util::StreamExt as _;
-    use futures_util::stream::FuturesUnordered;
-    use std::sync::atomic::Ordering;
+    /// The ordinal (1-based) the next counterexample gets.
+    fn ordinal(&self) -> usize {
+        self.out.counterexamples.len() + 1
+    }
 
-    let config = shared.config;
-    let (schemas, mode) = (shared.schemas, config.mode);
-    let strategy = request(StrategyOptions {
-        fixtures: exec.has_fixtures(),
-    });
-    // This thread's share of the window (the first threads take the rest).
-    let conc = config.concurrency.max(1) as u64;
-    let window = (conc / shards + u64::from(k < conc % shards)).max(1) as usize;
-    let in_time = || shared.deadline.is_none_or(|d| Instant::now() < d);
-    let mut trees: HashMap<u64, Box<dyn ValueTree<Value = FuzzRequest>>> = HashMap::new();
-    let mut next = k;
-    let mut o = ShardOutcome::default();
-    let mut failing: Option<(u64, Checked, Box<dyn ValueTree<Value = FuzzRequest>>)> = None;
-    rt.block_on(async {
-        let mut inflight = FuturesUnordered::new();
-        loop {
-            while !shared.stop.load(Ordering::Relaxed)
-                && inflight.len() < window
-                && next < config.cases
-                && in_time()
-            {
-                let index = next;
-                next += shards;
-                // A strategy without filters never rejects.
-                let Ok(tree) = strategy.new_tree(&mut input_runner(&shared.pt, config.seed, index))
-                else {
-                    continue;
-                };
-                let req = tree.current();
-                trees.insert(index, tree);
-                // A panic while checking one request loses that request's
-                // result, not the session.
-                inflight.push(async move {
-                    let checked =
-                        std::panic::AssertUnwindSafe(check_one(exec, schemas, mode, &req))
-                            .catch_unwind()
-                            .await
-                            .ok();
-                    (index, checked)
-                });
-            }
-            let Some((index, result)): Option<Done> = inflight.next().await else {
-                break;
-            };
-            let Some(tree) = trees.remove(&index) else {
-                continue;
-            };
-            o.cases += 1;
-            match result {
-                None => {}
-                Some(Err(e)) => {
-                    shared.stop.store(true, Ordering::Relaxed);
-                    o.error.get_or_insert(e);
-                }
-                Some(Ok(c)) => {
-                    o.requests += c.requests;
-                    o.generated_requests += c.requests;
-                    o.skipped += u64::from(c.skipped);
-                    // This thread's first failing input by index wins:
-                    // every earlier one was sent before it and is awaited.
-                    if !c.violations.is_empty() {
-                        shared.stop.store(true, Ordering::Relaxed);
-                        if failing.as_ref().is_none_or(|(s, _, _)| index < *s) {
-                            failing = Some((index, c, tree));
-                        }
-                    }
-                }
-            }
-            let done = shared.done.fetch_add(1, Ordering::Relaxed) + 1;
-            if let Some(progress) = progress
-                && done % PROGRESS_EVERY == 0
-            {
-                progress(Progress::Generated {
-                    done,
-                    total: config.cases,
-                });
-            }
-        }
-    });
-    if o.error.is_some() {
-        return o;
-    }
-    if let Some((index, first, tree)) = failing {
-        let property = first.violations[0].property;
-        match shrink_stateless(tree, first, property, config, exec, schemas, rt, progress) {
-            Ok((req, checked, steps, requests)) => {
-                o.requests += requests;
-                o.found = Some((index, req, checked, steps));
-            }
-            Err(e) => o.error = Some(e),
-        }
-    }
-    o
-}
-
-/// Shrinks a failing input while it still breaks `property`: the smallest
-/// failing input, its result, the steps taken and the requests sent.
-#[allow(clippy::too_many_arguments)]
-fn shrink_stateless(
-    mut tree: Box<dyn ValueTree<Value = FuzzRequest>>,
-    first: Checked,
-    property: Property,
-    config: &FuzzConfig,
-    exec: &Executor,
-    schemas: &Schemas,
-    rt: &tokio::runtime::Runtime,
-    progress: Option<&dyn Fn(Progress)>,
-) -> Result<(FuzzRequest, Checked, u32, u64), ExecError> {
-    let mut best = (tree.current(), first);
-    let mut steps = 0u32;
-    let mut requests = 0u64;
-    if !tree.simplify() {
-        return Ok((best.0, best.1, steps, requests));
-    }
-    while steps < config.max_shrink_iters {
-        steps += 1;
-        if let Some(progress) = progress {
-            progress(Progress::Shrinking(steps));
-        }
-        let candidate = tree.current();
-        let c = rt.block_on(check_one(exec, schemas, config.mode, &candidate))?;
-        requests += c.requests;
-        let fails = c.violations.iter().any(|v| v.property == property);
-        let more = if fails {
-            best = (candidate, c);
-            tree.simplify()
+    #[allow(clippy::too_many_arguments)]
+    fn stateless_cx(
+        &self,
+        source: Source,
+        req: &FuzzRequest,
+        c: Checked,
+        steps: u32,
+        seed: u64,
+        shape: Shape,
+        found_at_input: Option<u64>,
+        replayable: bool,
+    ) -> Counterexample {
+        let exchanges: Vec<Exchange> = c.exchange.into_iter().collect();
+        let reproducers: Vec<String> = exchanges
+            .iter()
+            .map(|e| reproducer::curl(&e.request))
+            .collect();
+        let what = c.violations.first().map(describe).unwrap_or_default();
+        let case_file = if replayable {
+            emit_case::stateless(
+                req,
+                &c.expectation,
+                self.exec,
+                seed,
+                self.ordinal(),
+                &what,
+                &reproducers,
+            )
         } else {
-            tree.complicate()
+            emit_case::no_case(&what, NOT_REPLAYABLE)
         };
-        if !more {
-            break;
+        Counterexample {
+            source,
+            input: Input::Stateless(req.clone()),
+            violations: c.violations,
+            exchanges,
+            shrink_steps: steps,
+            reproducers,
+            case_file,
+            seed,
+            shape,
+            duplicates: 0,
+            found_at_input,
+            replayable,
         }
     }
-    Ok((best.0, best.1, steps, requests))
+
+    #[allow(clippy::too_many_arguments)]
+    fn stateful_cx(
+        &self,
+        source: Source,
+        actions: &[Action],
+        trace: &[TraceStep],
+        violations: Vec<Violation>,
+        steps: u32,
+        seed: u64,
+        found_at_input: Option<u64>,
+    ) -> Counterexample {
+        let exchanges: Vec<Exchange> = trace.iter().map(|s| s.exchange.clone()).collect();
+        let reproducers: Vec<String> = exchanges
+            .iter()
+            .map(|e| reproducer::curl(&e.request))
+            .collect();
+        let what = violations.first().map(describe).unwrap_or_default();
+        let case_file = emit_case::stateful(trace, seed, self.ordinal(), &what, &reproducers);
+        Counterexample {
+            source,
+            input: Input::Stateful(actions.to_vec()),
+            violations,
+            exchanges,
+            shrink_steps: steps,
+            reproducers,
+            case_file,
+            seed,
+            shape: Shape::Sequence(sequence_shape(trace)),
+            duplicates: 0,
+            found_at_input,
+            replayable: true,
+        }
+    }
 }
 
+/// Why a stateless history breach has no case file.
+const NOT_REPLAYABLE: &str = "It is a history breach seen across the session's requests on a shared fixture: no single request replays it, so it is not persisted either. `opconform fuzz --stateful` finds such breaches as call sequences, which shrink and replay.";
+
+impl Attribute for Session<'_> {
+    fn duplicate(&mut self, i: usize) -> bool {
+        self.count_duplicate(i);
+        self.enough()
+    }
+
+    fn attribute(
+        &mut self,
+        f: Failing,
+        shrink: &mut dyn FnMut(&FuzzRequest, &Checked, &Violation) -> Result<Shrunk, ExecError>,
+    ) -> Result<Attributed, FuzzError> {
+        let Some(headline) = f.checked.violations.first().cloned() else {
+            return Ok(Attributed {
+                enough: self.enough(),
+                raw: None,
+            });
+        };
+        let raw = FailureKey {
+            property: headline.property,
+            invariant: headline.invariant.clone(),
+            shape: stateless::shape_of(&f.req, &f.checked),
+        };
+        let attributed = |session: &Self, raw: FailureKey, i: usize| Attributed {
+            enough: session.enough(),
+            raw: Some((raw, i)),
+        };
+        if let Some(i) = self.found.duplicate_of(&raw) {
+            self.count_duplicate(i);
+            return Ok(attributed(self, raw, i));
+        }
+        if let Shape::History(_) = raw.shape {
+            // Not one input's doing: reported as seen, not shrunk.
+            let cx = self.stateless_cx(
+                Source::Generated,
+                &f.req,
+                f.checked,
+                0,
+                self.config.seed,
+                raw.shape.clone(),
+                Some(f.index),
+                false,
+            );
+            let i = self.found.len();
+            self.add(cx)?;
+            return Ok(attributed(self, raw, i));
+        }
+        let shrunk = shrink(&f.req, &f.checked, &headline)?;
+        self.out.shrunk += 1;
+        let shape = stateless::shape_of(&shrunk.req, &shrunk.checked);
+        let key = FailureKey {
+            property: headline.property,
+            invariant: headline.invariant.clone(),
+            shape: shape.clone(),
+        };
+        if let Some(i) = self.found.shrunk_duplicate_of(raw.clone(), &key) {
+            self.count_duplicate(i);
+            return Ok(attributed(self, raw, i));
+        }
+        let cx = self.stateless_cx(
+            Source::Generated,
+            &shrunk.req,
+            shrunk.checked,
+            shrunk.steps,
+            self.config.seed,
+            shape,
+            Some(f.index),
+            true,
+        );
+        let i = self.found.len();
+        self.add(cx)?;
+        Ok(attributed(self, raw, i))
+    }
+}
+
+/// Sequences one after another; each failing one attributed as it comes
+/// (see `found`), a new one shrunk while it still breaks its headline's
+/// property and invariant.
 fn generate_stateful(
     config: &FuzzConfig,
-    exec: &Arc<Executor>,
-    schemas: &Arc<Schemas>,
+    judge: Judge<'_>,
+    origin: Instant,
     rt: &tokio::runtime::Runtime,
     progress: &dyn Fn(Progress),
-    out: &mut FuzzOutcome,
-) -> Result<Option<Counterexample>, FuzzError> {
+    session: &mut Session<'_>,
+) -> Result<(), FuzzError> {
     let strategy = sequence(config.max_sequence_len);
     let mut runner = test_runner(config);
     let deadline = config.time.map(|t| Instant::now() + t);
-    while out.cases < config.cases && deadline.is_none_or(|d| Instant::now() < d) {
+    let run_one = |actions: &[Action]| {
+        rt.block_on(run_sequence(
+            judge.exec,
+            judge.schemas,
+            config.mode,
+            origin,
+            actions,
+        ))
+    };
+    while session.out.cases < config.cases
+        && deadline.is_none_or(|d| Instant::now() < d)
+        && !session.enough()
+    {
         let Ok(mut tree) = strategy.new_tree(&mut runner) else {
             continue;
         };
         let actions = tree.current();
-        let run = rt.block_on(run_sequence(exec, schemas, config.mode, &actions))?;
-        out.cases += 1;
-        out.requests += run.requests;
-        out.generated_requests += run.requests;
+        let run = run_one(&actions)?;
+        let index = session.out.cases;
+        session.out.cases += 1;
+        session.out.requests += run.requests;
+        session.out.generated_requests += run.requests;
         progress(Progress::Generated {
-            done: out.cases,
+            done: session.out.cases,
             total: config.cases,
         });
-        if run.violations.is_empty() {
+        let Some(headline) = run.violations.first().cloned() else {
+            continue;
+        };
+        let raw = FailureKey {
+            property: headline.property,
+            invariant: headline.invariant.clone(),
+            shape: Shape::Sequence(sequence_shape(&run.trace)),
+        };
+        if let Some(i) = session.found.duplicate_of(&raw) {
+            session.count_duplicate(i);
             continue;
         }
-        let property = run.violations[0].property;
+        let same =
+            |v: &Violation| v.property == headline.property && v.invariant == headline.invariant;
         let mut best = (actions, run);
         let mut steps = 0u32;
         let mut more = tree.simplify();
@@ -766,26 +700,39 @@ fn generate_stateful(
             steps += 1;
             progress(Progress::Shrinking(steps));
             let candidate = tree.current();
-            let r = rt.block_on(run_sequence(exec, schemas, config.mode, &candidate))?;
-            out.requests += r.requests;
-            more = if r.violations.iter().any(|v| v.property == property) {
+            let r = run_one(&candidate)?;
+            session.out.requests += r.requests;
+            more = if r.violations.iter().any(same) {
                 best = (candidate, r);
                 tree.simplify()
             } else {
                 tree.complicate()
             };
         }
-        let (actions, run) = best;
-        return Ok(Some(stateful_cx(
+        let (actions, mut run) = best;
+        session.out.shrunk += 1;
+        headline_first(&mut run.violations, &headline);
+        let key = FailureKey {
+            property: headline.property,
+            invariant: headline.invariant.clone(),
+            shape: Shape::Sequence(sequence_shape(&run.trace)),
+        };
+        if let Some(i) = session.found.shrunk_duplicate_of(raw, &key) {
+            session.count_duplicate(i);
+            continue;
+        }
+        let cx = session.stateful_cx(
             Source::Generated,
             &actions,
             &run.trace,
             run.violations,
             steps,
             config.seed,
-        )));
+            Some(index),
+        );
+        session.add(cx)?;
     }
-    Ok(None)
+    Ok(())
 }
 
 fn describe(v: &Violation) -> String {
@@ -796,60 +743,6 @@ fn describe(v: &Violation) -> String {
         v.expected,
         v.actual
     )
-}
-
-fn stateless_cx(
-    exec: &Executor,
-    source: Source,
-    req: &FuzzRequest,
-    c: Checked,
-    steps: u32,
-    seed: u64,
-) -> Counterexample {
-    let exchanges: Vec<Exchange> = c.exchange.into_iter().collect();
-    let reproducers: Vec<String> = exchanges
-        .iter()
-        .map(|e| reproducer::curl(&e.request))
-        .collect();
-    let what = c.violations.first().map(describe).unwrap_or_default();
-    let case_file = emit_case::stateless(req, &c.expectation, exec, seed, &what, &reproducers);
-    Counterexample {
-        source,
-        input: Input::Stateless(req.clone()),
-        violations: c.violations,
-        exchanges,
-        shrink_steps: steps,
-        reproducers,
-        case_file,
-        seed,
-    }
-}
-
-fn stateful_cx(
-    source: Source,
-    actions: &[Action],
-    trace: &[TraceStep],
-    violations: Vec<Violation>,
-    steps: u32,
-    seed: u64,
-) -> Counterexample {
-    let exchanges: Vec<Exchange> = trace.iter().map(|s| s.exchange.clone()).collect();
-    let reproducers: Vec<String> = exchanges
-        .iter()
-        .map(|e| reproducer::curl(&e.request))
-        .collect();
-    let what = violations.first().map(describe).unwrap_or_default();
-    let case_file = emit_case::stateful(trace, seed, &what, &reproducers);
-    Counterexample {
-        source,
-        input: Input::Stateful(actions.to_vec()),
-        violations,
-        exchanges,
-        shrink_steps: steps,
-        reproducers,
-        case_file,
-        seed,
-    }
 }
 
 fn empty_result(exec: &Executor, mode: Mode) -> RunResult {
@@ -863,14 +756,30 @@ fn empty_result(exec: &Executor, mode: Mode) -> RunResult {
             faults: t.faults.clone(),
         },
         mode,
-        started_at: crate::run::rfc3339(SystemTime::now()),
+        started_at: crate::clock::rfc3339(SystemTime::now()),
         duration_ms: 0,
         cases: Vec::new(),
         invariants: Vec::new(),
     }
 }
 
-/// One case per property (passed, or failed with its counterexample).
+/// The properties a session of this kind checks.
+fn checked_properties(stateful: bool) -> Vec<Property> {
+    Property::ALL
+        .into_iter()
+        .filter(|p| match p {
+            Property::StatefulModel => stateful,
+            // A sequence's statuses are the model's.
+            Property::StatusInContractSet
+            | Property::ValidNeverRejected
+            | Property::InvalidNeverAccepted => !stateful,
+            _ => true,
+        })
+        .collect()
+}
+
+/// One case per property (passed, or failed with a step per distinct
+/// failure whose headline breaks it).
 fn result(
     exec: &Executor,
     config: &FuzzConfig,
@@ -879,24 +788,29 @@ fn result(
     started: Instant,
 ) -> RunResult {
     let mut r = empty_result(exec, config.mode);
-    r.started_at = crate::run::rfc3339(started_at);
+    r.started_at = crate::clock::rfc3339(started_at);
     r.duration_ms = started.elapsed().as_millis() as u64;
+    let checked = checked_properties(config.stateful);
+    // Every property a counterexample broke has its case, checked or not.
     let props: Vec<Property> = Property::ALL
         .into_iter()
         .filter(|p| {
-            (*p == Property::StatefulModel) == config.stateful
-                || *p == Property::No5xx
-                || *p == Property::NoHang
+            checked.contains(p)
+                || out
+                    .counterexamples
+                    .iter()
+                    .any(|c| c.violations.first().is_some_and(|v| v.property == *p))
         })
         .collect();
     for p in props {
-        let failing: Vec<&Counterexample> = out
+        let failing: Vec<(usize, &Counterexample)> = out
             .counterexamples
             .iter()
-            .filter(|c| c.violations.first().is_some_and(|v| v.property == p))
+            .enumerate()
+            .filter(|(_, c)| c.violations.first().is_some_and(|v| v.property == p))
             .collect();
         let mut steps = Vec::new();
-        for cx in &failing {
+        for (i, cx) in &failing {
             let checks = cx
                 .violations
                 .iter()
@@ -910,24 +824,34 @@ fn result(
                     kind: Default::default(),
                 })
                 .collect();
-            let origin = match cx.source {
-                Source::Regression => "replayed regression",
-                Source::Generated => "shrunk counterexample",
+            let origin = match (cx.source, cx.replayable) {
+                (Source::Regression, _) => "replayed regression",
+                (Source::Generated, true) => "shrunk counterexample",
+                (Source::Generated, false) => "history breach across the session",
             };
             steps.push(StepResult {
                 name: format!(
-                    "{origin} (seed {}, {} shrink steps)",
-                    cx.seed, cx.shrink_steps
+                    "failure {} of {}: {origin} (seed {}, {} shrink steps, {} duplicates): {}",
+                    i + 1,
+                    out.counterexamples.len(),
+                    cx.seed,
+                    cx.shrink_steps,
+                    cx.duplicates,
+                    cx.shape
                 ),
                 exchanges: cx.exchanges.clone(),
                 checks,
                 duration_ms: cx.exchanges.iter().map(|e| e.elapsed_ms).sum(),
             });
         }
-        let invariants: Vec<String> = failing
-            .iter()
-            .filter_map(|c| c.violations.first().map(|v| v.invariant.clone()))
-            .collect();
+        let mut invariants: Vec<String> = Vec::new();
+        for (_, c) in &failing {
+            if let Some(v) = c.violations.first()
+                && !invariants.contains(&v.invariant)
+            {
+                invariants.push(v.invariant.clone());
+            }
+        }
         r.cases.push(CaseResult {
             name: format!("fuzz::{}", p.name()),
             file: "fuzz".to_string(),
@@ -957,6 +881,7 @@ fn result(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fuzz::strategies::{StrategyOptions, request};
 
     #[test]
     fn seeds_differ_and_runners_are_reproducible() {

@@ -13,24 +13,15 @@ pub enum SuiteError {
     #[error("load the schemas: {0}")]
     Schemas(#[from] crate::contract::SchemaError),
     /// [`crate::Suite::run`] was called without a target.
-    #[error("run the suite: no target; call .target(Target::url(..)) or .serve_router(..)")]
+    #[error("run the suite: no target; call .target(TargetSpec::url(..)) or .serve_router(..)")]
     NoTarget,
-    /// A URL of the target could not be resolved.
-    #[error("resolve {what} `{url}`: {reason}")]
-    BadUrl {
-        /// Which URL (`the fixtures URL`, ...).
-        what: &'static str,
-        /// The URL as given.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
+    /// The target could not be made live: a URL that does not resolve, or
+    /// a router that could not be served.
+    #[error(transparent)]
+    Launch(#[from] crate::target::LaunchError),
     /// The HTTP client could not be built.
     #[error(transparent)]
-    Client(#[from] crate::run::ClientError),
-    /// The router or service could not be served on a loopback port.
-    #[error("serve the target on 127.0.0.1: {0}")]
-    Serve(std::io::Error),
+    Client(#[from] crate::target::ClientError),
     /// The tokio runtime of [`crate::harness_main`] could not be started.
     #[error("start the async runtime: {0}")]
     Runtime(std::io::Error),

@@ -34,14 +34,14 @@ pub const REPORT_OUT_ENV: &str = "OPCONFORM_OUT";
 ///
 /// ```no_run
 /// // tests/conformance.rs
-/// use opconform::{Suite, Target};
+/// use opconform::{Suite, TargetSpec};
 ///
 /// fn main() -> std::process::ExitCode {
 ///     opconform::harness_main(|| {
 ///         // Runs inside the tokio runtime: `app()` may spawn tasks.
 ///         let app = axum::Router::new(); // your_server::app()
 ///         Ok(Suite::bundled()?.target(
-///             Target::router(app)
+///             TargetSpec::router(app)
 ///                 .token("sk_test_alpha")
 ///                 .fixtures("/__fixtures/operations"),
 ///         ))

@@ -1,4 +1,4 @@
-//! opconform as a library: build a [`Suite`], point it at a [`Target`]
+//! opconform as a library: build a [`Suite`], point it at a [`crate::TargetSpec`]
 //! (a URL, an `axum::Router` or any `tower::Service` served on an ephemeral
 //! loopback port), and run it from your own tests — either as one
 //! `#[tokio::test]` ([`Suite::run`]) or as one trial per case in
@@ -6,11 +6,8 @@
 
 mod error;
 mod main_fn;
-mod serve;
 mod suite;
-mod target;
 
 pub use error::SuiteError;
 pub use main_fn::{REPORT_ENV, REPORT_OUT_ENV, harness_main, run_harness};
 pub use suite::Suite;
-pub use target::Target;

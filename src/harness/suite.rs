@@ -8,24 +8,23 @@ use std::time::Duration;
 use libtest_mimic::Arguments;
 
 use super::error::SuiteError;
-use super::serve;
-use super::target::Target;
 use crate::case::PlannedCase;
 use crate::contract::{Mode, Schemas};
 use crate::model::{CaseOutcome, RunResult};
 use crate::report::console;
 use crate::run::{self, Engine, FailOn, RunOptions, TrialRun};
+use crate::target::{Launched, TargetSpec, launch, unlaunched};
 
 /// A conformance suite ready to run: case files, options and a target.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), opconform::SuiteError> {
-/// use opconform::{Suite, Target};
+/// use opconform::{Suite, TargetSpec};
 ///
 /// let result = Suite::bundled()?
 ///     .strict(false)
 ///     .target(
-///         Target::url("http://127.0.0.1:8080/v1")
+///         TargetSpec::url("http://127.0.0.1:8080/v1")
 ///             .token("sk_test_alpha")
 ///             .fixtures("/__fixtures/operations"),
 ///     )
@@ -41,12 +40,12 @@ pub struct Suite {
     options: RunOptions,
     fail_on: FailOn,
     concurrency: usize,
-    target: Option<Target>,
+    target: Option<TargetSpec>,
 }
 
 impl std::fmt::Debug for Suite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Hand-written: `RunOptions::secrets` must never reach a log.
+        // Hand-written: the target's tokens and secrets never reach a log.
         f.debug_struct("Suite")
             .field("cases", &self.cases.len())
             .field("mode", &self.options.mode)
@@ -58,7 +57,9 @@ impl std::fmt::Debug for Suite {
 }
 
 impl Suite {
-    fn with_cases(cases: Vec<PlannedCase>) -> Suite {
+    /// A suite of already planned cases (`opconform run` loads and
+    /// partitions them itself).
+    pub(crate) fn with_cases(cases: Vec<PlannedCase>) -> Suite {
         Suite {
             cases,
             schemas: None,
@@ -156,6 +157,12 @@ impl Suite {
         self
     }
 
+    /// Judges bodies against `schemas` (loaded already).
+    pub(crate) fn schemas(mut self, schemas: Schemas) -> Suite {
+        self.schemas = Some(schemas);
+        self
+    }
+
     /// Takes the schemas from an OpenAPI 3.1 document instead of the
     /// bundled ones.
     pub fn openapi(mut self, path: impl AsRef<Path>) -> Result<Suite, SuiteError> {
@@ -163,8 +170,9 @@ impl Suite {
         Ok(self)
     }
 
-    /// Every runner option at once (timeouts, deadlines, body caps, extra
-    /// secrets to redact). Set [`Suite::strict`] after it, not before.
+    /// Every runner option at once (timeouts, deadlines, settle window,
+    /// waivers). Set [`Suite::strict`] after it, not before. Body cap, rate,
+    /// TLS and secrets belong to the target ([`TargetSpec`]).
     pub fn options(mut self, options: RunOptions) -> Suite {
         self.options = options;
         self
@@ -184,16 +192,16 @@ impl Suite {
     }
 
     /// What to run against.
-    pub fn target(mut self, target: Target) -> Suite {
+    pub fn target(mut self, target: TargetSpec) -> Suite {
         self.target = Some(target);
         self
     }
 
-    /// Shorthand for `.target(Target::router(router))`: serves `router` on
-    /// `127.0.0.1:0` for the run, API under `/v1`, no token and no fixture
-    /// provider. Use [`Target::router`] to set those.
+    /// Shorthand for `.target(TargetSpec::router(router))`: serves `router`
+    /// on `127.0.0.1:0` for the run, API under `/v1`, no token and no
+    /// fixture provider. Use [`TargetSpec::router`] to set those.
     pub fn serve_router(self, router: axum::Router) -> Suite {
-        self.target(Target::router(router))
+        self.target(TargetSpec::router(router))
     }
 
     /// Runs every case (at most [`Suite::concurrency`] at once) and returns
@@ -202,10 +210,10 @@ impl Suite {
     pub async fn run(self) -> Result<RunResult, SuiteError> {
         let concurrency = self.concurrency;
         let cases = self.cases.clone();
-        let (engine, served) = self.start(true).await?;
+        let (engine, launched) = self.start(true).await?;
         let result = run::run_all(engine, cases, concurrency).await;
-        if let Some(served) = served {
-            served.shutdown().await;
+        if let Some(launched) = launched {
+            launched.shutdown().await;
         }
         Ok(result)
     }
@@ -255,42 +263,37 @@ impl Suite {
         let fail_on = self.fail_on;
         let cases = self.cases.clone();
         // Listing sends nothing: no server, no probe.
-        let (engine, served) = rt.block_on(self.start(!args.list))?;
+        let (engine, launched) = rt.block_on(self.start(!args.list))?;
         let redactor = engine.redactor().clone();
         let render: run::FailureRenderer =
             Arc::new(move |c| console::failure_message(c, &redactor));
         let trial_run = run::run_trials(engine, cases, args, rt.handle().clone(), fail_on, render);
-        if let Some(served) = served {
-            rt.block_on(served.shutdown());
+        if let Some(launched) = launched {
+            rt.block_on(launched.shutdown());
         }
         Ok(trial_run)
     }
 
-    /// The engine for this suite's target, serving it first if needed, and
-    /// probing it when `probe`.
-    async fn start(self, probe: bool) -> Result<(Arc<Engine>, Option<serve::Served>), SuiteError> {
+    /// The engine for this suite's target, made live first and reached
+    /// (probed, or waited for) when `live`; without, nothing is started and
+    /// nothing sent (`--list`).
+    async fn start(self, live: bool) -> Result<(Arc<Engine>, Option<Launched>), SuiteError> {
         let schemas = match self.schemas {
             Some(s) => s,
             None => Schemas::bundled()?,
         };
-        let target = self.target.ok_or(SuiteError::NoTarget)?;
-        let (target, served) = if probe {
-            serve::start(target).await?
-        } else {
-            (run::Target::default(), None)
-        };
-        let engine = Arc::new(Engine::new(target, self.options, schemas)?);
-        if probe {
-            if let Err(why) = engine.probe().await {
-                if let Some(served) = served {
-                    served.shutdown().await;
-                }
-                return Err(SuiteError::Unreachable(
-                    engine.redactor().redact(&why).into_owned(),
-                ));
-            }
+        let spec = self.target.ok_or(SuiteError::NoTarget)?;
+        if !live {
+            let engine = Engine::new(unlaunched(&spec), self.options, schemas)?;
+            return Ok((Arc::new(engine), None));
         }
-        Ok((engine, served))
+        let launched = launch(spec).await?;
+        let engine = Arc::new(Engine::new(launched.target.clone(), self.options, schemas)?);
+        if let Err(why) = engine.reach().await {
+            launched.shutdown().await;
+            return Err(SuiteError::Unreachable(why));
+        }
+        Ok((engine, Some(launched)))
     }
 }
 
@@ -313,11 +316,12 @@ mod tests {
     fn debug_hides_secrets_and_tokens() {
         let suite = Suite::bundled()
             .unwrap()
-            .options(RunOptions {
-                secrets: vec!["hunter2".into()],
-                ..RunOptions::default()
-            })
-            .target(Target::url("http://h/v1").token("tok_secret"));
+            .options(RunOptions::default())
+            .target(
+                TargetSpec::url("http://h/v1")
+                    .token("tok_secret")
+                    .secret("hunter2"),
+            );
         let shown = format!("{suite:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("tok_secret"), "{shown}");

@@ -21,18 +21,19 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::contract::Endpoint;
+use crate::contract::id;
+use crate::vocab::Endpoint;
 
 /// The invariants this module judges, in catalogue order.
 pub const INVARIANTS: [&str; 8] = [
-    "OP-LAST-ERROR-CLEARED",
-    "OP-IMMUTABLE-DONE",
-    "OP-DONE-MONOTONIC",
-    "HIST-STARTED-AT-STABLE",
-    "HIST-COMPLETED-AT-ONCE",
-    "HIST-STEPS-FORWARD",
-    "ETAG-CHANGES",
-    "ETAG-STABLE",
+    id::OP_LAST_ERROR_CLEARED,
+    id::OP_IMMUTABLE_DONE,
+    id::OP_DONE_MONOTONIC,
+    id::HIST_STARTED_AT_STABLE,
+    id::HIST_COMPLETED_AT_ONCE,
+    id::HIST_STEPS_FORWARD,
+    id::ETAG_CHANGES,
+    id::ETAG_STABLE,
 ];
 
 const INVARIANT_STEPS: usize = 5;
@@ -312,10 +313,10 @@ impl<S: Clone> OpHistory<S> {
         match &self.started_at {
             None => self.started_at = Some((v.clone(), s.src.clone())),
             Some((first, src)) => {
-                mark(&mut self.exercised, "HIST-STARTED-AT-STABLE");
+                mark(&mut self.exercised, id::HIST_STARTED_AT_STABLE);
                 if first != v {
                     out.push(Breach {
-                        invariant: "HIST-STARTED-AT-STABLE",
+                        invariant: id::HIST_STARTED_AT_STABLE,
                         expected: "started_at never changes".into(),
                         actual: format!("started_at was {first}, a later read shows {v}"),
                         evidence: vec![src.clone(), s.src.clone()],
@@ -328,17 +329,17 @@ impl<S: Clone> OpHistory<S> {
     fn completed_at_rule(&mut self, s: &Sighting<'_, S>, out: &mut Vec<Breach<S>>) {
         let Some(v) = s.body.get("completed_at").filter(|v| !v.is_null()) else {
             if self.completed_at.is_some() {
-                mark(&mut self.exercised, "HIST-COMPLETED-AT-ONCE");
+                mark(&mut self.exercised, id::HIST_COMPLETED_AT_ONCE);
             }
             return;
         };
         match &self.completed_at {
             None => self.completed_at = Some((v.clone(), s.src.clone())),
             Some((first, src)) => {
-                mark(&mut self.exercised, "HIST-COMPLETED-AT-ONCE");
+                mark(&mut self.exercised, id::HIST_COMPLETED_AT_ONCE);
                 if first != v {
                     out.push(Breach {
-                        invariant: "HIST-COMPLETED-AT-ONCE",
+                        invariant: id::HIST_COMPLETED_AT_ONCE,
                         expected: "completed_at is set once and never changes".into(),
                         actual: format!("completed_at was {first}, a later read shows {v}"),
                         evidence: vec![src.clone(), s.src.clone()],
@@ -356,10 +357,10 @@ impl<S: Clone> OpHistory<S> {
             }
             None => {}
             Some((first, first_endpoint, src, at)) => {
-                mark(&mut self.exercised, "OP-DONE-MONOTONIC");
+                mark(&mut self.exercised, id::OP_DONE_MONOTONIC);
                 if !done {
                     out.push(Breach {
-                        invariant: "OP-DONE-MONOTONIC",
+                        invariant: id::OP_DONE_MONOTONIC,
                         expected: "done never goes back to false".into(),
                         actual: format!(
                             "a read showed done ({}), a read {} ms later shows done={} state={}",
@@ -372,7 +373,7 @@ impl<S: Clone> OpHistory<S> {
                     });
                     return;
                 }
-                mark(&mut self.exercised, "OP-IMMUTABLE-DONE");
+                mark(&mut self.exercised, id::OP_IMMUTABLE_DONE);
                 let mut diffs = comparable(first, s.body);
                 if *first_endpoint == Endpoint::List || s.endpoint == Endpoint::List {
                     // The list has no per-step detail ("steps" absent or []).
@@ -380,7 +381,7 @@ impl<S: Clone> OpHistory<S> {
                 }
                 if !diffs.is_empty() {
                     out.push(Breach {
-                        invariant: "OP-IMMUTABLE-DONE",
+                        invariant: id::OP_IMMUTABLE_DONE,
                         expected: "once done, every later read returns an identical operation"
                             .into(),
                         actual: format!(
@@ -439,7 +440,7 @@ impl<S: Clone> OpHistory<S> {
                         // A stale read repeats a state seen before.
                         if !track.seen.contains(&state) {
                             out.push(Breach {
-                                invariant: "HIST-STEPS-FORWARD",
+                                invariant: id::HIST_STEPS_FORWARD,
                                 expected: "steps only move forward".into(),
                                 actual: format!("step `{name}` (#{}): {why}", key.1 + 1),
                                 evidence: vec![track.furthest_src.clone(), s.src.clone()],
@@ -469,7 +470,7 @@ impl<S: Clone> OpHistory<S> {
             .min_by_key(|(_, t)| t.first_seen);
         if let Some((key, track)) = gone {
             out.push(Breach {
-                invariant: "HIST-STEPS-FORWARD",
+                invariant: id::HIST_STEPS_FORWARD,
                 expected: "a step, once shown, is never removed".into(),
                 actual: format!(
                     "step `{}` (#{}) disappeared while later steps are still shown",
@@ -497,7 +498,7 @@ impl<S: Clone> OpHistory<S> {
             // A last_error seen before is cleared now: the rule applied.
             self.contradiction = None;
             if self.last_error_seen {
-                mark(&mut self.exercised, "OP-LAST-ERROR-CLEARED");
+                mark(&mut self.exercised, id::OP_LAST_ERROR_CLEARED);
             }
             return;
         };
@@ -552,7 +553,7 @@ impl<S: Clone> OpHistory<S> {
         let contradicts = !completed.is_empty() && completed.len() == about.len();
         if !contradicts {
             if self.contradiction.take().is_some() {
-                mark(&mut self.exercised, "OP-LAST-ERROR-CLEARED");
+                mark(&mut self.exercised, id::OP_LAST_ERROR_CLEARED);
             }
             return;
         }
@@ -571,7 +572,7 @@ impl<S: Clone> OpHistory<S> {
         };
         let done = body.get("done") == Some(&Value::Bool(true));
         let lasted = s.at_ms.saturating_sub(since);
-        mark(&mut self.exercised, "OP-LAST-ERROR-CLEARED");
+        mark(&mut self.exercised, id::OP_LAST_ERROR_CLEARED);
         if (done || lasted >= self.tolerance.lag_ms) && !self.last_error_reported {
             self.last_error_reported = true;
             let first = self
@@ -580,7 +581,7 @@ impl<S: Clone> OpHistory<S> {
                 .map(|c| c.src.clone())
                 .unwrap_or_else(|| s.src.clone());
             out.push(Breach {
-                invariant: "OP-LAST-ERROR-CLEARED",
+                invariant: id::OP_LAST_ERROR_CLEARED,
                 expected: "last_error is cleared once the failed step succeeds on retry".into(),
                 actual: format!(
                     "step `{step}` completed but last_error still reports its failure ({}){}",
@@ -615,7 +616,7 @@ impl<S: Clone> OpHistory<S> {
                 if differs {
                     let diffs = comparable(repr, s.body);
                     out.push(Breach {
-                        invariant: "ETAG-CHANGES",
+                        invariant: id::ETAG_CHANGES,
                         expected: "a changed operation gets a different entity-tag".into(),
                         actual: format!(
                             "ETag {tag} for two different representations ({})",
@@ -628,7 +629,7 @@ impl<S: Clone> OpHistory<S> {
             } else if repr == s.body {
                 self.exercised[INVARIANT_ETAG_STABLE] = true;
                 out.push(Breach {
-                    invariant: "ETAG-STABLE",
+                    invariant: id::ETAG_STABLE,
                     expected: "an unchanged operation keeps its entity-tag".into(),
                     actual: format!("the same representation was served as {t} and as {tag}"),
                     evidence: vec![src.clone(), s.src.clone()],

@@ -20,9 +20,10 @@ pub mod route;
 
 use serde_json::Value;
 
-use crate::case::BodyKind;
+use crate::contract::id;
 use crate::contract::{self, Check, Endpoint, Invariant, Mode, Observation, Outcome, Schemas};
 use crate::model::{Exchange, RecordedResponse, Verdict};
+use crate::vocab::BodyKind;
 
 /// One judged rule for one response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,9 +138,9 @@ pub fn kind_fits(kind: BodyKind, status: u16) -> bool {
 /// The invariant schema violations of `kind` are attributed to.
 pub fn schema_invariant(kind: BodyKind) -> &'static str {
     match kind {
-        BodyKind::Operation => "OP-SCHEMA-REQUIRED",
-        BodyKind::OperationList => "LIST-SHAPE",
-        BodyKind::Error => "ERR-ENVELOPE",
+        BodyKind::Operation => id::OP_SCHEMA_REQUIRED,
+        BodyKind::OperationList => id::LIST_SHAPE,
+        BodyKind::Error => id::ERR_ENVELOPE,
     }
 }
 
@@ -319,12 +320,12 @@ fn wait_timing(exchange: &Exchange, body: &Value, mode: Mode) -> Option<Finding>
     let began = date - i64::try_from(exchange.elapsed_ms.div_ceil(1000)).unwrap_or(0);
     let (invariant, what) = if completed >= began - 1 {
         (
-            "WAIT-WAKES",
+            id::WAIT_WAKES,
             "after the operation completed during the wait",
         )
     } else {
         (
-            "WAIT-IMMEDIATE-IF-DONE",
+            id::WAIT_IMMEDIATE_IF_DONE,
             "on an operation that was done before the wait began",
         )
     };

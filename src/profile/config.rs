@@ -8,7 +8,7 @@ use super::error::ConfigError;
 use super::loader::{self, profile_help};
 use super::settings::Profile;
 use super::source::Source;
-use super::waiver::Waiver;
+use crate::gate::Waiver;
 
 /// The file looked for in the current directory when no `--config` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "opconform.toml";

@@ -9,20 +9,20 @@ use std::path::Path;
 
 use toml_edit::{Item, TableLike};
 
-use super::date::Date;
 use super::error::ConfigError;
 use super::keys::{
     MAX_CONCURRENCY, OPS_KEYS, PROFILE_KEYS, SECRET_KEYS, TOP_LEVEL_KEYS, WAIVER_KEYS,
 };
-use super::rate::Rate;
 use super::settings::Profile;
 use super::source::Source;
-use super::waiver::Waiver;
 use super::walker::{Entry, Walker, kind};
 use crate::case::FixtureState;
 use crate::contract::Level;
+use crate::gate::Date;
+use crate::gate::Waiver;
 use crate::report::Format;
 use crate::suggest::did_you_mean;
+use crate::target::Rate;
 
 /// What a config file holds, before it becomes a `Config`.
 #[derive(Debug)]

@@ -18,23 +18,19 @@
 //! ```
 
 mod config;
-mod date;
 mod error;
 mod keys;
 mod loader;
-mod rate;
 mod settings;
 mod source;
 mod tokens;
-mod waiver;
 mod walker;
 
+pub use crate::gate::{Date, DateError, Waiver, WaiverStatus, today_utc};
+pub use crate::target::{Rate, RateError, RateUnit};
 pub use config::{Config, DEFAULT_CONFIG_FILE, MAX_CONFIG_BYTES};
-pub use date::{Date, DateError, today_utc};
 pub use error::{ConfigError, render_errors};
 pub use keys::{OPS_KEYS, PROFILE_KEYS, TOP_LEVEL_KEYS, WAIVER_KEYS};
-pub use rate::{Rate, RateError, RateUnit};
 pub use settings::Profile;
 pub use source::Snippet;
 pub use tokens::Tokens;
-pub use waiver::{Waiver, WaiverStatus};

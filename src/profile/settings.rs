@@ -9,13 +9,13 @@ use std::time::Duration;
 use url::Url;
 
 use super::error::ConfigError;
-use super::rate::Rate;
 use super::source::Position;
 use super::tokens::Tokens;
-use super::waiver::Waiver;
 use crate::case::FixtureState;
 use crate::contract::{Level, Mode};
+use crate::gate::Waiver;
 use crate::report::Format;
+use crate::target::Rate;
 
 /// One `[profile.NAME]` table. Relative paths are already resolved against
 /// the config file's folder.

@@ -5,6 +5,7 @@
 //! branch where that bug would live.
 
 use super::world::{Dialect, Tempo};
+use crate::contract::id;
 
 /// One catalogued fault: a realistic implementer bug the reference can
 /// switch on.
@@ -21,7 +22,7 @@ pub struct FaultInfo {
 }
 
 macro_rules! fault_catalogue {
-    ($( $variant:ident = $name:literal, $summary:literal, [$($inv:literal),+ $(,)?], $gen:literal; )+) => {
+    ($( $variant:ident = $name:literal, $summary:literal, [$($inv:expr),+ $(,)?], $gen:literal; )+) => {
         /// Every fault, as a value the reference branches on.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Fault {
@@ -43,200 +44,200 @@ fault_catalogue! {
     // --- envelope fields and cross-field rules -------------------------------
     DoneLagsState = "done-lags-state",
         "done stays false after the state turns terminal (flag updated by a later job)",
-        ["OP-DONE-TERMINAL"], false;
+        [id::OP_DONE_TERMINAL], false;
     Cancel200Settled = "cancel-200-settled",
         "cancel sets CANCELLED at once without error.message, skipping the drain",
-        ["OP-ERROR-ON-FAIL"], false;
+        [id::OP_ERROR_ON_FAIL], false;
     ErrorSetWhileCancelling = "error-set-while-cancelling",
         "an accepted cancel writes error.message while the operation is still RUNNING",
-        ["OP-ERROR-NULL-OTHERWISE"], false;
+        [id::OP_ERROR_NULL_OTHERWISE], false;
     CompletedAtMissing = "completed-at-missing",
         "terminal operations keep completed_at null",
-        ["OP-COMPLETED-AT"], false;
+        [id::OP_COMPLETED_AT], false;
     ResponseOnFailure = "response-on-failure",
         "FAILED operations also carry the typed response of the last step",
-        ["OP-RESPONSE-ONLY-SUCCESS"], false;
+        [id::OP_RESPONSE_ONLY_SUCCESS], false;
     TimestampsMillis = "timestamps-millis",
         "timestamps are Unix milliseconds instead of seconds",
-        ["OP-TS-SECONDS"], false;
+        [id::OP_TS_SECONDS], false;
     LastErrorSticky = "last-error-sticky",
         "last_error is never cleared after the failed step succeeds on retry",
-        ["OP-LAST-ERROR-CLEARED"], false;
+        [id::OP_LAST_ERROR_CLEARED], false;
     HtmlUrlRelative = "html-url-relative",
         "html_url is a relative dashboard path, not an absolute URI",
-        ["OP-HTMLURL"], false;
+        [id::OP_HTMLURL], false;
     ParentIdOmitted = "parent-id-omitted",
         "a null parent_operation_id is left out instead of sent as null",
-        ["OP-SCHEMA-REQUIRED"], false;
+        [id::OP_SCHEMA_REQUIRED], false;
     StateLowercase = "state-lowercase",
         "state is sent in lower case (running, cancelled, ...)",
-        ["OP-STATE-ENUM"], false;
+        [id::OP_STATE_ENUM], false;
     StepsMissingOnGet = "steps-missing-on-get",
         "GET /operations/{id} leaves out steps",
-        ["OP-STEPS-ON-GET"], false;
+        [id::OP_STEPS_ON_GET], false;
     EtagMissing = "etag-missing",
         "Operation responses carry no ETag header",
-        ["OP-ETAG-HEADER"], false;
+        [id::OP_ETAG_HEADER], false;
     ChangesAfterDone = "changes-after-done",
         "a finaliser job rewrites completed_at (a second later) ~400 ms after the operation became done",
-        ["OP-IMMUTABLE-DONE", "HIST-COMPLETED-AT-ONCE"], false;
+        [id::OP_IMMUTABLE_DONE, id::HIST_COMPLETED_AT_ONCE], false;
     EtagFrozen = "etag-frozen",
         "the ETag is computed once at creation and never changes while the operation does",
-        ["ETAG-CHANGES"], false;
+        [id::ETAG_CHANGES], false;
     // --- auth and workspace isolation -----------------------------------------
     AuthOptionalOnWait = "auth-optional-on-wait",
         ":wait answers without an Authorization header",
-        ["AUTH-401"], false;
+        [id::AUTH_401], false;
     AuthAnyScheme = "auth-any-scheme",
         "the auth scheme is not checked: `Token sk_...` or a bare token is accepted",
-        ["AUTH-401"], false;
+        [id::AUTH_401], false;
     ForeignOpVisible = "foreign-op-visible",
         "GET returns an operation of another workspace",
-        ["AUTH-FOREIGN-ISOLATION"], false;
+        [id::AUTH_FOREIGN_ISOLATION], false;
     ForeignCancelApplied = "foreign-cancel-applied",
         "cancel of another workspace's operation answers 404 but cancels it anyway",
-        ["AUTH-FOREIGN-ISOLATION"], false;
+        [id::AUTH_FOREIGN_ISOLATION], false;
     ContextIgnored = "context-ignored",
         "akua-context is never checked: no 403 for a foreign workspace, and a broad token acts in any workspace it names",
-        ["AUTH-CONTEXT-FOREIGN"], false;
+        [id::AUTH_CONTEXT_FOREIGN], false;
     // --- length bounds ---------------------------------------------------------
     IdLenUnchecked = "id-len-unchecked",
         "a path id over 53 characters is looked up (404) instead of rejected (400)",
-        ["REQ-ID-BOUNDS"], false;
+        [id::REQ_ID_BOUNDS], false;
     ContextLenUnchecked = "context-len-unchecked",
         "akua-context over 53 characters is not rejected with 400",
-        ["REQ-CONTEXT-BOUNDS"], false;
+        [id::REQ_CONTEXT_BOUNDS], false;
     KeyLenOffByOne = "key-len-off-by-one",
         "an Idempotency-Key of 65 characters is accepted (check is > 65)",
-        ["CANCEL-KEY-BOUNDS"], false;
+        [id::CANCEL_KEY_BOUNDS], false;
     KeyEmptyAccepted = "key-empty-accepted",
         "an empty Idempotency-Key is treated as absent instead of rejected",
-        ["CANCEL-KEY-BOUNDS"], false;
+        [id::CANCEL_KEY_BOUNDS], false;
     IfMatchLenUnchecked = "ifmatch-len-unchecked",
         "an If-Match over 64 characters is compared (409) instead of rejected (400)",
-        ["CANCEL-IFMATCH-BOUNDS"], false;
+        [id::CANCEL_IFMATCH_BOUNDS], false;
     // --- idempotency -------------------------------------------------------------
     ReplayNewBody = "replay-new-body",
         "a replay re-renders the current operation instead of the first response",
-        ["CANCEL-REPLAY-IDENTICAL"], false;
+        [id::CANCEL_REPLAY_IDENTICAL], false;
     Replay422AfterDone = "replay-422-after-done",
         "the terminal check runs before the key lookup: a replay after settling gets 422",
-        ["CANCEL-REPLAY-IDEMPOTENT"], false;
+        [id::CANCEL_REPLAY_IDEMPOTENT], false;
     KeyReusedAcrossOps = "key-reused-across-ops",
         "a key used on another operation replays that operation's response (no 409)",
-        ["CANCEL-KEY-MISUSE"], false;
+        [id::CANCEL_KEY_MISUSE], false;
     KeyRecordedAfterWrite = "key-recorded-after-write",
         "the key is recorded only after the cancel write (~25 ms), so concurrent duplicates each cancel",
-        ["CANCEL-KEY-CONCURRENT"], false;
+        [id::CANCEL_KEY_CONCURRENT], false;
     // --- If-Match ---------------------------------------------------------------
     IfMatchIgnored = "ifmatch-ignored",
         "If-Match is not compared: a stale tag still cancels",
-        ["CANCEL-IFMATCH-STALE"], false;
+        [id::CANCEL_IFMATCH_STALE], false;
     IfMatchBeforeTerminal = "ifmatch-before-terminal",
         "a stale If-Match on a done operation answers 409 instead of 422",
-        ["CANCEL-IFMATCH-PRECEDENCE"], false;
+        [id::CANCEL_IFMATCH_PRECEDENCE], false;
     IfMatchUnquotedCompare = "ifmatch-unquoted-compare",
         "If-Match is compared verbatim with the tag stored without quotes: the ETag echoed as served is always stale",
-        ["CANCEL-IFMATCH-CURRENT"], false;
+        [id::CANCEL_IFMATCH_CURRENT], false;
     // --- terminal-state handling ---------------------------------------------------
     CancelTerminal200 = "cancel-terminal-200",
         "cancel of a done operation answers 200 with the operation instead of 422",
-        ["CANCEL-TERMINAL-422"], false;
+        [id::CANCEL_TERMINAL_422], false;
     CancelTerminalMutates = "cancel-terminal-mutates",
         "cancel of a done operation answers 422 but rewrites it to CANCELLED",
-        ["CANCEL-NO-SIDE-EFFECT-ON-DONE", "OP-IMMUTABLE-DONE"], false;
+        [id::CANCEL_NO_SIDE_EFFECT_ON_DONE, id::OP_IMMUTABLE_DONE, id::HIST_COMPLETED_AT_ONCE, id::ETAG_STABLE, id::ETAG_CHANGES], false;
     CancelNeverSettles = "cancel-never-settles",
         "an accepted cancel is never acted on: the operation stays RUNNING",
-        ["CANCEL-SETTLES"], false;
+        [id::CANCEL_SETTLES], false;
     Recancel409 = "recancel-409",
         "a second cancel while the first is draining answers 409 instead of 202",
-        ["CANCEL-AGAIN-ACCEPTED"], false;
+        [id::CANCEL_AGAIN_ACCEPTED], false;
     // --- ids -----------------------------------------------------------------------
     BareIdEcho = "bare-id-echo",
         "the response id echoes the bare id of the request instead of op_<id>",
-        ["OP-ID-CANONICAL"], false;
+        [id::OP_ID_CANONICAL], false;
     BareId404 = "bare-id-404",
         "bare ids are not accepted (404)",
-        ["OP-ID-BARE-ALIAS"], false;
+        [id::OP_ID_BARE_ALIAS], false;
     ColonEncoded404 = "colon-encoded-404",
         "%3Acancel and %3Await are not decoded before routing (404)",
-        ["PATH-COLON-ENCODING"], false;
+        [id::PATH_COLON_ENCODING], false;
     // --- :wait -------------------------------------------------------------------------
     WaitIgnoresTimeout = "wait-ignores-timeout",
         ":wait returns at once while the operation is still RUNNING",
-        ["WAIT-HOLDS"], false;
+        [id::WAIT_HOLDS], false;
     WaitNoWake = "wait-no-wake",
         ":wait polls only at the timeout: it does not wake on the terminal transition",
-        ["WAIT-WAKES"], false;
+        [id::WAIT_WAKES], false;
     WaitTimeoutClamped = "wait-timeout-clamped",
         ":wait clamps timeout 0 and 61 into 1..60 instead of rejecting them",
-        ["WAIT-TIMEOUT-REJECT"], false;
+        [id::WAIT_TIMEOUT_REJECT], false;
     WaitAnswersLate = "wait-answers-late",
         "every :wait answer leaves through a flush queue 3 s after it should have been sent",
-        ["WAIT-HOLDS", "WAIT-IMMEDIATE-IF-DONE", "WAIT-WAKES"], false;
+        [id::WAIT_HOLDS, id::WAIT_IMMEDIATE_IF_DONE, id::WAIT_WAKES], false;
     // --- list paging ---------------------------------------------------------------------
     ListDropsPageBoundary = "list-drops-page-boundary",
         "next_cursor points past the first item of the next page, which is never listed",
-        ["LIST-PAGING-COMPLETE"], false;
+        [id::LIST_PAGING_COMPLETE], false;
     ListOldestFirst = "list-oldest-first",
         "each page is sorted oldest first",
-        ["LIST-NEWEST-FIRST"], false;
+        [id::LIST_NEWEST_FIRST], false;
     ListIncludesSteps = "list-includes-steps",
         "list items carry their steps",
-        ["OP-STEPS-OFF-LIST"], false;
+        [id::OP_STEPS_OFF_LIST], false;
     ListCursorOnLastPage = "list-cursor-on-last-page",
         "the last page still carries a next_cursor while has_more is false",
-        ["LIST-CURSOR-END"], false;
+        [id::LIST_CURSOR_END], false;
     ListLimitIgnored = "list-limit-ignored",
         "limit is ignored: pages always hold up to 50 items",
-        ["LIST-LIMIT"], false;
+        [id::LIST_LIMIT], false;
     ListLimitZeroAccepted = "list-limit-zero-accepted",
         "limit=0 answers 200 with an empty page instead of 400",
-        ["LIST-LIMIT-BOUNDS"], false;
+        [id::LIST_LIMIT_BOUNDS], false;
     ListOwnerTypeAlone = "list-owner-type-alone",
         "owner_type without owner_id is accepted and ignored",
-        ["LIST-OWNER-PAIR"], false;
+        [id::LIST_OWNER_PAIR], false;
     ListCrossWorkspace = "list-cross-workspace",
         "the list includes operations of every workspace",
-        ["LIST-WORKSPACE-SCOPE"], false;
+        [id::LIST_WORKSPACE_SCOPE], false;
     // --- content types and error envelopes --------------------------------------------
     ErrorEnvelopeHtml = "error-envelope-html",
         "404s come from the framework's HTML error page",
-        ["ERR-ENVELOPE", "HTTP-JSON-CONTENT-TYPE"], false;
+        [id::ERR_ENVELOPE, id::HTTP_JSON_CONTENT_TYPE], false;
     ErrorTextPlain = "error-text-plain",
         "validation errors (400; 422 in the alternate dialect) are plain-text validator messages",
-        ["ERR-ENVELOPE", "HTTP-JSON-CONTENT-TYPE"], false;
+        [id::ERR_ENVELOPE, id::HTTP_JSON_CONTENT_TYPE], false;
     ErrorCodeString = "error-code-string",
         "error entries carry string codes (\"not_found\") instead of integers",
-        ["ERR-ENVELOPE"], false;
+        [id::ERR_ENVELOPE], false;
     JsonContentTypeMissing = "json-content-type-missing",
         "Operation bodies are sent as text/plain",
-        ["HTTP-JSON-CONTENT-TYPE"], false;
+        [id::HTTP_JSON_CONTENT_TYPE], false;
     // --- narrow input bands: only generated inputs find these --------------------------
     IdDash500 = "id-dash-500",
         "an unknown id containing '-' crashes the lookup (500) instead of 404",
-        ["CANCEL-NOT-FOUND"], true;
+        [id::CANCEL_NOT_FOUND, id::WAIT_404], true;
     KeyLen49To63Rejected = "key-len-49-63-rejected",
         "Idempotency-Keys of 49-63 characters are rejected (stale 48-char limit; only 64 was patched), before the id is looked up",
-        ["CANCEL-202-ENVELOPE", "CANCEL-NOT-FOUND"], true;
+        [id::CANCEL_202_ENVELOPE, id::CANCEL_NOT_FOUND], true;
     IfMatchListFirstOnly = "ifmatch-list-first-only",
         "an If-Match list is compared by its first tag only",
-        ["CANCEL-IFMATCH-CURRENT"], true;
+        [id::CANCEL_IFMATCH_CURRENT], true;
     // --- races: only overlapping or interrupted requests reach these -------------------
     // Sequential clients never see them, so no fixed case can (they are
     // marked generated-only); the race scenarios (`crate::race`) find them.
     IfMatchCheckThenAct = "ifmatch-check-then-act",
         "If-Match is compared on a read taken ~5 ms before the cancel is written, outside the operation's lock: concurrent cancels with one ETag all win",
-        ["CONC-LOST-UPDATE", "CONC-LINEARIZABLE"], true;
+        [id::CONC_LOST_UPDATE, id::CONC_LINEARIZABLE], true;
     KeyStoredAfterResponse = "key-stored-after-response",
         "a key's answer is stored by a hook ~50 ms after the response is written, never if the client went away first: a retry after a lost response is processed afresh (422 once done)",
-        ["RETRY-AFTER-LOST-RESPONSE", "CONC-LINEARIZABLE"], true;
+        [id::RETRY_AFTER_LOST_RESPONSE, id::CONC_LINEARIZABLE], true;
     DoubleTransitionOnConcurrentCancels = "double-transition-on-concurrent-cancels",
         "cancel reads \"not cancelling yet\" ~5 ms before it writes its cancel step, outside the lock: concurrent cancels with different keys each make a transition",
-        ["CONC-ONE-TRANSITION", "CONC-LINEARIZABLE"], true;
+        [id::CONC_ONE_TRANSITION, id::CONC_LINEARIZABLE], true;
     WaitMissesWakeups = "wait-misses-wakeups",
         ":wait reads the operation ~5 ms before it subscribes to its changes: a cancel in between is missed until the timeout",
-        ["CONC-WAITERS-WAKE-ALIKE"], true;
+        [id::CONC_WAITERS_WAKE_ALIKE], true;
 }
 
 impl Fault {

@@ -109,7 +109,7 @@ fn waived_failures(result: &RunResult, id: &str) -> u32 {
 pub fn invariant_summary(
     result: &RunResult,
     redactor: &Redactor,
-    gate: impl Into<crate::run::Gate>,
+    gate: impl Into<crate::gate::Gate>,
 ) -> String {
     let gate = gate.into();
     let mut out = String::from("\ninvariants:\n");
@@ -126,7 +126,7 @@ pub fn invariant_summary(
             continue;
         }
         let waived = waived_failures(result, &t.id);
-        let counts = gate.fail_on.counts(crate::run::level_of(&t.id));
+        let counts = gate.fail_on.counts(crate::gate::level_of(&t.id));
         let counted_flaky = t.flaky > 0 && !gate.allow_flaky;
         let mark = if (t.failed > waived || counted_flaky) && counts {
             "FAILED"
@@ -175,6 +175,46 @@ pub fn invariant_summary(
     redactor.redact(&out).into_owned()
 }
 
+/// What `opconform run` prints after the trial lines: the warnings (SHOULD
+/// failures the gate lets pass), the invariant table, how many requests
+/// were throttled, and the closing line for `conclusion`.
+pub fn run_summary(
+    result: &RunResult,
+    redactor: &Redactor,
+    gate: crate::gate::Gate,
+    conclusion: crate::gate::Conclusion,
+) -> String {
+    let mut out = String::new();
+    let warnings: Vec<_> = result
+        .cases
+        .iter()
+        .filter(|c| crate::gate::case_warns(c, gate))
+        .collect();
+    if !warnings.is_empty() {
+        out.push_str("\nwarnings (SHOULD invariants failed; --fail-on must):\n");
+        for c in warnings {
+            let _ = writeln!(out, "---- {} ----", c.name);
+            out.push_str(&failure_message(c, redactor));
+        }
+    }
+    out.push_str(&invariant_summary(result, redactor, gate));
+    let retries: u64 = result
+        .cases
+        .iter()
+        .flat_map(|c| &c.steps)
+        .flat_map(|s| &s.exchanges)
+        .map(|e| u64::from(e.retries))
+        .sum();
+    if retries > 0 {
+        let _ = writeln!(
+            out,
+            "\nthrottled: {retries} request(s) re-sent after 429/503 with Retry-After"
+        );
+    }
+    let _ = writeln!(out, "\n{}", closing_line(result, Closing::of(conclusion)));
+    out
+}
+
 /// How a run closes: `ok`, `FAILED`, or `EMPTY` (nothing verified: no
 /// case passed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,6 +228,16 @@ pub enum Closing {
 }
 
 impl Closing {
+    /// The closing word for how a run concluded.
+    pub fn of(conclusion: crate::gate::Conclusion) -> Closing {
+        use crate::gate::Conclusion;
+        match conclusion {
+            Conclusion::Passed => Closing::Ok,
+            Conclusion::Failed | Conclusion::Incomplete { .. } => Closing::Failed,
+            Conclusion::Empty => Closing::Empty,
+        }
+    }
+
     /// The word of the closing line.
     pub fn label(self) -> &'static str {
         match self {
@@ -311,7 +361,7 @@ mod tests {
                 ..case(CaseOutcome::Skipped { reason: "r".into() })
             },
         ]);
-        let s = invariant_summary(&result, &Redactor::default(), crate::run::FailOn::Should);
+        let s = invariant_summary(&result, &Redactor::default(), crate::gate::FailOn::Should);
         assert!(s.contains("CANCEL-TERMINAL-422"), "{s}");
         assert!(s.contains("FAILED"), "{s}");
         assert!(s.contains("cancel::terminal"), "{s}");

@@ -5,11 +5,12 @@
 //! exchanges and failing checks), skipped, inconclusive, flaky, waived and
 //! not run. Times and versions are fixed so snapshots are stable.
 
-use crate::contract::Mode;
+use crate::contract::id;
 use crate::model::{
     CaseOutcome, CaseResult, CheckResult, Exchange, RecordedRequest, RecordedResponse, RunResult,
     StepResult, TargetInfo, Verdict,
 };
+use crate::vocab::Mode;
 
 const BASE: &str = "https://staging.akua.example/v1";
 
@@ -125,7 +126,7 @@ pub fn sample_result() -> RunResult {
             "cancel::cancel_running_returns_202",
             "cases/cancel.toml",
             Some("cancel on a RUNNING operation is accepted with 202"),
-            &["CANCEL-202-ENVELOPE", "CANCEL-ASYNC"],
+            &[id::CANCEL_202_ENVELOPE, id::CANCEL_ASYNC],
             CaseOutcome::Passed,
             1,
             vec![StepResult {
@@ -142,28 +143,28 @@ pub fn sample_result() -> RunResult {
                 )],
                 checks: vec![
                     check(
-                        "CANCEL-202-ENVELOPE",
+                        id::CANCEL_202_ENVELOPE,
                         Verdict::Pass,
                         "status in [202]",
                         "status 202",
                         0,
                     ),
                     check(
-                        "CANCEL-ASYNC",
+                        id::CANCEL_ASYNC,
                         Verdict::Pass,
                         "a valid Operation",
                         "a valid Operation",
                         0,
                     ),
                     check(
-                        "OP-SCHEMA-REQUIRED",
+                        id::OP_SCHEMA_REQUIRED,
                         Verdict::Pass,
                         "all required keys",
                         "all required keys",
                         0,
                     ),
                     check(
-                        "OP-ETAG-HEADER",
+                        id::OP_ETAG_HEADER,
                         Verdict::Skip,
                         "a quoted ETag header",
                         "strict-only: run with --strict to check",
@@ -177,7 +178,7 @@ pub fn sample_result() -> RunResult {
             "cancel::cancel_done_is_rejected",
             "cases/cancel.toml",
             Some("cancel on a done operation is rejected with 422 and changes nothing"),
-            &["CANCEL-TERMINAL-422", "CANCEL-NO-SIDE-EFFECT-ON-DONE"],
+            &[id::CANCEL_TERMINAL_422, id::CANCEL_NO_SIDE_EFFECT_ON_DONE],
             CaseOutcome::Failed,
             2,
             vec![
@@ -198,14 +199,14 @@ pub fn sample_result() -> RunResult {
                     )],
                     checks: vec![
                         check(
-                            "CANCEL-TERMINAL-422",
+                            id::CANCEL_TERMINAL_422,
                             Verdict::Fail,
                             "status in [422]",
                             "status 200",
                             0,
                         ),
                         check(
-                            "OP-SCHEMA-REQUIRED",
+                            id::OP_SCHEMA_REQUIRED,
                             Verdict::Pass,
                             "all required keys",
                             "all required keys",
@@ -223,14 +224,14 @@ pub fn sample_result() -> RunResult {
                     )],
                     checks: vec![
                         check(
-                            "CANCEL-NO-SIDE-EFFECT-ON-DONE",
+                            id::CANCEL_NO_SIDE_EFFECT_ON_DONE,
                             Verdict::Fail,
                             "state \"SUCCEEDED\"\ndone true\ncompleted_at 1767225660",
                             "state \"CANCELLED\"\ndone false\ncompleted_at null",
                             0,
                         ),
                         check(
-                            "OP-DONE-TERMINAL",
+                            id::OP_DONE_TERMINAL,
                             Verdict::Fail,
                             "done true when state is terminal",
                             "done is false but state is \"CANCELLED\"",
@@ -245,7 +246,7 @@ pub fn sample_result() -> RunResult {
             "cancel::replay_same_key[encoded]",
             "cases/cancel.toml",
             Some("a replay with the same Idempotency-Key returns the first response"),
-            &["CANCEL-REPLAY-IDEMPOTENT", "PATH-COLON-ENCODING"],
+            &[id::CANCEL_REPLAY_IDEMPOTENT, id::PATH_COLON_ENCODING],
             CaseOutcome::Flaky,
             2,
             vec![StepResult {
@@ -274,14 +275,14 @@ pub fn sample_result() -> RunResult {
                 ],
                 checks: vec![
                     check(
-                        "PATH-COLON-ENCODING",
+                        id::PATH_COLON_ENCODING,
                         Verdict::Pass,
                         "status in [202]",
                         "status 202",
                         0,
                     ),
                     check(
-                        "CANCEL-REPLAY-IDEMPOTENT",
+                        id::CANCEL_REPLAY_IDEMPOTENT,
                         Verdict::Pass,
                         "same status and body as the first response",
                         "same status and body",
@@ -295,7 +296,7 @@ pub fn sample_result() -> RunResult {
             "cancel::if_match_stale",
             "cases/cancel.toml",
             None,
-            &["CANCEL-IFMATCH-STALE"],
+            &[id::CANCEL_IFMATCH_STALE],
             CaseOutcome::Skipped {
                 reason: "target sends no ETag, so no stale If-Match can be built".to_string(),
             },
@@ -306,7 +307,7 @@ pub fn sample_result() -> RunResult {
             "wait::wait_wakes_on_done",
             "cases/wait.toml",
             Some("a :wait returns soon after the operation becomes done"),
-            &["WAIT-WAKES"],
+            &[id::WAIT_WAKES],
             CaseOutcome::Failed,
             2,
             vec![StepResult {
@@ -323,7 +324,7 @@ pub fn sample_result() -> RunResult {
                 )],
                 checks: vec![
                     CheckResult {
-                        invariant: "WAIT-WAKES".to_string(),
+                        invariant: id::WAIT_WAKES.to_string(),
                         verdict: Verdict::Fail,
                         expected: "returns within 2000 ms of the operation becoming done"
                             .to_string(),
@@ -333,7 +334,7 @@ pub fn sample_result() -> RunResult {
                         kind: Default::default(),
                     },
                     check(
-                        "WAIT-200-ALWAYS",
+                        id::WAIT_200_ALWAYS,
                         Verdict::Pass,
                         "status in [200]",
                         "status 200",
@@ -347,7 +348,7 @@ pub fn sample_result() -> RunResult {
             "wait::wait_holds_timeout",
             "cases/wait.toml",
             None,
-            &["WAIT-HOLDS"],
+            &[id::WAIT_HOLDS],
             CaseOutcome::Inconclusive {
                 reason:
                     "the fixture operation finished by itself before the wait began (3 attempts)"
@@ -360,7 +361,7 @@ pub fn sample_result() -> RunResult {
             "list::paging_complete",
             "cases/list.toml",
             Some("following cursors yields every item once"),
-            &["LIST-PAGING-COMPLETE", "LIST-CURSOR-END"],
+            &[id::LIST_PAGING_COMPLETE, id::LIST_CURSOR_END],
             CaseOutcome::Passed,
             1,
             vec![StepResult {
@@ -387,21 +388,21 @@ pub fn sample_result() -> RunResult {
                 ],
                 checks: vec![
                     check(
-                        "LIST-CURSOR-END",
+                        id::LIST_CURSOR_END,
                         Verdict::Pass,
                         "next_cursor non-null while has_more",
                         "next_cursor \"c1\"",
                         0,
                     ),
                     check(
-                        "LIST-CURSOR-END",
+                        id::LIST_CURSOR_END,
                         Verdict::Pass,
                         "next_cursor null when has_more is false",
                         "next_cursor null",
                         1,
                     ),
                     check(
-                        "LIST-PAGING-COMPLETE",
+                        id::LIST_PAGING_COMPLETE,
                         Verdict::Pass,
                         "2 distinct items",
                         "2 distinct items",
@@ -415,7 +416,7 @@ pub fn sample_result() -> RunResult {
             "list::owner_filter",
             "cases/list.toml",
             None,
-            &["LIST-OWNER-FILTER"],
+            &[id::LIST_OWNER_FILTER],
             CaseOutcome::Waived {
                 reason: "AKUA-1234 owner_id filter ignored until 2026-09-30".to_string(),
             },
@@ -436,7 +437,7 @@ pub fn sample_result() -> RunResult {
                     20,
                 )],
                 checks: vec![check(
-                    "LIST-OWNER-FILTER",
+                    id::LIST_OWNER_FILTER,
                     Verdict::Fail,
                     "every item has owner_id \"ins_other\"",
                     "data[0].owner_id is \"ins_7f3a\"",
@@ -449,7 +450,7 @@ pub fn sample_result() -> RunResult {
             "list::workspace_scope",
             "cases/list.toml",
             None,
-            &["LIST-WORKSPACE-SCOPE"],
+            &[id::LIST_WORKSPACE_SCOPE],
             CaseOutcome::NotRun {
                 reason: "run deadline (120 s) passed".to_string(),
             },

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::contract::{self, Level};
+use crate::contract::Level;
 use crate::model::{CaseOutcome, RunResult, Verdict};
 
 /// The headline of a run, as the reports show it.
@@ -88,11 +88,7 @@ impl RunVerdict {
     }
 }
 
-/// Level of an invariant ID; IDs missing from the catalogue count as MUST so
-/// that a typo never softens a gate.
-pub(crate) fn level_of(id: &str) -> Level {
-    contract::find(id).map_or(Level::Must, |inv| inv.level)
-}
+pub(crate) use crate::gate::level_of;
 
 /// Counts `result` for a gate (`--fail-on`) and for the report headlines.
 pub fn verdict(result: &RunResult) -> RunVerdict {

@@ -3,8 +3,8 @@
 
 use crate::model::{CaseOutcome, CaseResult, Verdict};
 
-use super::pacing::STOPPED_REASON;
-use super::waive::Waivers;
+use crate::gate::Waivers;
+use crate::target::STOPPED_REASON;
 
 /// Applies, in order: a case that met the stopped-target breaker (a
 /// request was not sent) is [`CaseOutcome::NotRun`] with its evidence

@@ -27,10 +27,11 @@ use crate::history::{Histories, Tolerance};
 use crate::model::{AttemptRecord, CaseOutcome, CaseResult, StepResult, Verdict};
 use crate::redact::Redactor;
 
-use super::client::{ClientError, HttpClient, OutgoingRequest, RawResponse};
+use crate::target::{ClientError, HttpClient, RawResponse, Target};
+
 use super::fixtures::{Acquired, FixtureSource};
-use super::options::{RunOptions, Target};
-use super::request::{Credentials, join_url};
+use super::options::RunOptions;
+use super::request::Credentials;
 use super::template::{OwnerVars, Renderer, Vars};
 
 /// Runs cases against one target. Cheap to share behind an `Arc`.
@@ -177,8 +178,7 @@ impl Engine {
         options: RunOptions,
         schemas: Schemas,
     ) -> Result<Engine, ClientError> {
-        let redactor = target.redactor(&options.secrets);
-        let client = HttpClient::from_options(&options, redactor)?;
+        let client = HttpClient::new(&target)?;
         let fixtures = FixtureSource::new(target.fixtures_url.clone(), &target.static_ops);
         let creds = Credentials {
             token: target.token.clone(),
@@ -214,35 +214,17 @@ impl Engine {
         self.client.redactor()
     }
 
-    /// Checks that the target answers at all: one `GET /operations?limit=1`.
-    /// Any HTTP status counts as reachable; a connection failure or timeout
-    /// returns the reason.
+    /// Checks that the target answers at all (one `GET /operations?limit=1`;
+    /// any HTTP status counts), polling for up to the target's
+    /// `wait_for_target` when set. A connection failure or timeout returns
+    /// the reason, redacted.
+    pub async fn reach(&self) -> Result<(), String> {
+        crate::target::reach(&self.client, &self.target, self.options.request_timeout).await
+    }
+
+    /// One probe of the target, without waiting (see [`Engine::reach`]).
     pub async fn probe(&self) -> Result<(), String> {
-        let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-        if let Some(t) = &self.creds.token {
-            headers.insert(0, ("authorization".into(), format!("Bearer {t}")));
-        }
-        let req = OutgoingRequest {
-            method: "GET".into(),
-            url: join_url(
-                &self.target.base_url,
-                "/operations",
-                &[("limit".into(), "1".into())],
-            ),
-            headers,
-            body: None,
-            timeout: self.options.request_timeout,
-        };
-        let sent = self.client.send(&req).await;
-        if sent.response.is_some() {
-            Ok(())
-        } else {
-            Err(format!(
-                "target {} is unreachable: {}",
-                self.redactor().redact(&self.target.base_url),
-                sent.exchange.error.unwrap_or_default()
-            ))
-        }
+        crate::target::probe(&self.client, &self.target, self.options.request_timeout).await
     }
 
     /// Runs one case on its own: its attempts, then the watch of its
@@ -395,7 +377,7 @@ impl Engine {
             .case
             .steps
             .iter()
-            .any(|s| super::safety::is_cancel(&s.request.method, &s.request.path));
+            .any(|s| crate::target::is_cancel(&s.request.method, &s.request.path));
         // One fresh owner per attempt: a retry must not see the fixtures of
         // the attempt before it in an owner-filtered list.
         let owner = planned.case.owner.map(OwnerVars::fresh);

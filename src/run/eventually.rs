@@ -11,9 +11,9 @@ use crate::contract::Endpoint;
 use crate::model::{CheckResult, StepResult};
 
 use super::checks::{check, describe_found, describe_json_is, json_is_holds, short};
-use super::client::OutgoingRequest;
 use super::engine::{AttemptCtx, Engine, remaining};
 use super::request::join_url;
+use crate::target::OutgoingRequest;
 
 /// Slack added to a `:wait` request's own timeout before the client gives up.
 const WAIT_SLACK: Duration = Duration::from_secs(5);

@@ -25,6 +25,7 @@ use crate::model::{CheckKind, CheckResult, StepResult, Verdict};
 
 use super::engine::{AttemptCtx, CaseObs, Engine};
 use super::observe::canonical;
+use crate::contract::id;
 
 impl Engine {
     /// When the target's own movement explains every failing check of the
@@ -160,7 +161,7 @@ impl Engine {
                 let done = now.get("done") == Some(&Value::Bool(true));
                 let current = |tag: &str| seen_tags.iter().any(|(op, t)| op == &id && t == tag);
                 if let Some(sent) = if_match.filter(|t| current(t))
-                    && accepted("CANCEL-IFMATCH-STALE").contains(&status)
+                    && accepted(id::CANCEL_IFMATCH_STALE).contains(&status)
                 {
                     return match etag {
                         Some(tag) if tag == sent && !done => Err(Some(format!(
@@ -174,7 +175,7 @@ impl Engine {
                         None => Err(Some("a read right after shows no ETag".into())),
                     };
                 }
-                if accepted("CANCEL-TERMINAL-422").contains(&status) {
+                if accepted(id::CANCEL_TERMINAL_422).contains(&status) {
                     if !done {
                         return Err(Some(format!(
                             "a read right after shows the operation still {state}"

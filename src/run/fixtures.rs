@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use crate::case::{FixtureState, PlannedCase};
 
-use super::client::{HttpClient, OutgoingRequest};
 use super::template::{FixtureVars, OwnerVars};
+use crate::target::{HttpClient, OutgoingRequest};
 
 /// The result of acquiring a case's fixtures.
 #[derive(Debug, Clone, PartialEq, Eq)]

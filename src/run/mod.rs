@@ -3,65 +3,37 @@
 mod adjust;
 mod bundled;
 mod checks;
-mod client;
-mod clock;
-mod embedded;
 mod engine;
 mod eventually;
 mod explain;
 mod fixtures;
 mod observe;
 mod options;
-mod pacing;
 mod partition;
 mod plan_print;
-mod policy;
 mod request;
 mod run_all;
-mod safety;
-mod selftest;
 mod step;
 mod template;
-mod transport;
 mod trials;
-mod wait;
-mod waive;
 mod watch;
 
+pub use crate::gate::Waivers;
+pub use crate::gate::{
+    Gate, case_fails, case_warns, level_of, nothing_verified, run_fails, run_incomplete,
+};
 pub use adjust::settle;
 pub use bundled::{bundled_files, load_bundled, load_cases};
 pub use checks::accepted_statuses;
-pub use client::ClientError;
-pub(crate) use client::describe;
-#[cfg(test)]
-pub(crate) use client::{RawResponse, Sent};
-pub use clock::rfc3339;
-pub use embedded::{World, embedded_config, embedded_target, launch_embedded};
 pub use engine::Engine;
-pub use options::{DEFAULT_SETTLE_WINDOW, EMBEDDED_SETTLE_WINDOW, FailOn, RunOptions, Target};
-pub(crate) use pacing::Pacer;
-pub use pacing::{PacingOptions, STOPPED_REASON, parse_retry_after};
+pub use options::{DEFAULT_SETTLE_WINDOW, EMBEDDED_SETTLE_WINDOW, FailOn, RunOptions};
 pub use partition::{Partition, PartitionError, select};
 pub use plan_print::plan_text;
-pub use policy::{
-    Gate, case_fails, case_warns, level_of, nothing_verified, run_fails, run_incomplete,
-};
 #[cfg(test)]
 pub(crate) use request::{Credentials, build as build_request};
 pub use request::{INVALID_AUTH, MALFORMED_AUTH, WRONG_SCHEME};
 pub use run_all::{DEADLINE_REASON, assemble, not_run, run_all, run_with_deadline};
-pub use safety::{guard as cancel_guard, is_cancel};
-pub use selftest::{
-    Detection, Expected, FaultRow, KillMatrix, Launched, REFERENCE_INCONCLUSIVE_ALLOWED,
-    SelftestError, detection, failed_invariants, flaky_invariants, launch_reference,
-    launch_reference_in, selftest, selftest_in, selftest_parallel, selftest_with,
-};
 #[cfg(test)]
 pub(crate) use step::{StepJudge, judge_response};
 pub use template::{FixtureVars, OwnerVars, Renderer, TemplateError, Vars};
-pub(crate) use transport::configure as configure_tls;
-pub use transport::{TransportError, TransportOptions, load_ca_cert, same_origin};
 pub use trials::{DEFAULT_CONCURRENCY, FailureRenderer, TrialRun, run_trials};
-pub(crate) use wait::poll_until_answers;
-pub use wait::wait_for_target;
-pub use waive::Waivers;

@@ -1,51 +1,10 @@
-//! What the runner is pointed at ([`Target`]) and how it behaves ([`RunOptions`]).
+//! How the runner behaves ([`RunOptions`]); what it is pointed at is a
+//! [`crate::target::Target`].
 
 use std::time::Duration;
 
-use crate::case::FixtureState;
-use crate::contract::{Level, Mode};
-use crate::redact::Redactor;
-
-use super::pacing::PacingOptions;
-use super::transport::TransportOptions;
-use super::waive::Waivers;
-
-/// The system under test and the credentials and fixtures to use on it.
-#[derive(Debug, Clone, Default)]
-pub struct Target {
-    /// Base URL including `/v1`, e.g. `http://127.0.0.1:8080/v1`.
-    pub base_url: String,
-    /// Bearer token of the workspace under test.
-    pub token: Option<String>,
-    /// A second workspace's token, for isolation cases.
-    pub foreign_token: Option<String>,
-    /// A broad (multi-workspace) token that covers the workspace under test,
-    /// for the `akua-context` cases.
-    pub broad_token: Option<String>,
-    /// Sent as `akua-context` on every request unless the case sets it.
-    pub context: Option<String>,
-    /// Fixture provider: `POST {"state": ...}` returns a fresh Operation.
-    pub fixtures_url: Option<String>,
-    /// Static operation ids (`--op running=op_x`), used when there is no
-    /// provider. A static `running` id is consumed by the first case that
-    /// cancels it; terminal ids are shared.
-    pub static_ops: Vec<(FixtureState, String)>,
-    /// True when this is the embedded reference server.
-    pub embedded: bool,
-    /// Faults switched on in the embedded reference, by name.
-    pub faults: Vec<String>,
-}
-
-impl Target {
-    /// A redactor for every secret this target carries plus `extra`.
-    pub fn redactor(&self, extra: &[String]) -> Redactor {
-        let mut secrets: Vec<String> = extra.to_vec();
-        secrets.extend(self.token.iter().cloned());
-        secrets.extend(self.foreign_token.iter().cloned());
-        secrets.extend(self.broad_token.iter().cloned());
-        Redactor::new(secrets)
-    }
-}
+use crate::contract::Mode;
+use crate::gate::Waivers;
 
 /// Default [`RunOptions::settle_window`] against a target: a finaliser job
 /// that rewrites a done operation a second later is still seen.
@@ -56,25 +15,7 @@ pub const DEFAULT_SETTLE_WINDOW: Duration = Duration::from_secs(2);
 /// after an operation is done.
 pub const EMBEDDED_SETTLE_WINDOW: Duration = Duration::from_millis(500);
 
-/// How failures of SHOULD invariants count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FailOn {
-    /// Only MUST failures fail the run; SHOULD failures are warnings.
-    Must,
-    /// Any failed MUST or SHOULD fails the run (default).
-    #[default]
-    Should,
-}
-
-impl FailOn {
-    /// True when a failed check of an invariant at `level` fails the run.
-    pub fn counts(self, level: Level) -> bool {
-        match self {
-            FailOn::Should => true,
-            FailOn::Must => level == Level::Must,
-        }
-    }
-}
+pub use crate::gate::FailOn;
 
 /// Knobs of one run.
 #[derive(Debug, Clone)]
@@ -85,10 +26,6 @@ pub struct RunOptions {
     pub request_timeout: Duration,
     /// Upper bound for every `eventually` deadline.
     pub settle_deadline: Duration,
-    /// Largest response body read; bigger bodies are cut and recorded as an error.
-    pub body_cap: usize,
-    /// Bytes of each body kept in the recorded exchange.
-    pub excerpt_cap: usize,
     /// Attempts on fresh fixtures when a fixture keeps finishing by itself.
     pub max_drift_attempts: u32,
     /// Interval of GET polling in `eventually`.
@@ -103,15 +40,9 @@ pub struct RunOptions {
     /// How long an in-flight inconsistency may last before it counts
     /// (eventual consistency, digest §5 #24).
     pub lag_tolerance: Duration,
-    /// Extra secrets to redact (`--secret`).
-    pub secrets: Vec<String>,
     /// Whole-run deadline, from the start of the run; cases not finished by
     /// then are not run.
     pub deadline: Option<Duration>,
-    /// Rate, `Retry-After` handling and the stopped-target breaker.
-    pub pacing: PacingOptions,
-    /// TLS trust and redirects.
-    pub transport: TransportOptions,
     /// Waivers of the chosen profile, with the day they are judged on.
     pub waivers: Waivers,
 }
@@ -122,41 +53,13 @@ impl Default for RunOptions {
             mode: Mode::Lenient,
             request_timeout: Duration::from_secs(30),
             settle_deadline: Duration::from_secs(30),
-            body_cap: 8 * 1024 * 1024,
-            excerpt_cap: 16 * 1024,
             max_drift_attempts: 3,
             poll_interval: Duration::from_millis(50),
             settle_window: DEFAULT_SETTLE_WINDOW,
             watch_interval: Duration::from_millis(100),
             lag_tolerance: Duration::from_secs(5),
-            secrets: Vec::new(),
             deadline: Some(Duration::from_secs(600)),
-            pacing: PacingOptions::default(),
-            transport: TransportOptions::default(),
             waivers: Waivers::default(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fail_on_must_ignores_should() {
-        assert!(FailOn::Must.counts(Level::Must));
-        assert!(!FailOn::Must.counts(Level::Should));
-        assert!(FailOn::Should.counts(Level::Should));
-    }
-
-    #[test]
-    fn redactor_covers_both_tokens_and_secrets() {
-        let t = Target {
-            token: Some("tok_a".into()),
-            foreign_token: Some("tok_b".into()),
-            ..Target::default()
-        };
-        let r = t.redactor(&["s3cret".into()]);
-        assert!(r.is_clean(&r.redact("tok_a tok_b s3cret")));
     }
 }

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use crate::case::{Auth, PlannedCase, Request};
 
-use super::options::Target;
 use super::request::{INVALID_AUTH, MALFORMED_AUTH};
+use crate::target::Target;
 
 /// The plan of `cases` against `target`, one block per case.
 pub fn plan_text(cases: &[PlannedCase], target: &Target) -> String {

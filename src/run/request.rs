@@ -1,16 +1,14 @@
 //! Building the HTTP request of a step: templating, URL, auth, headers.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::case::{Auth, Request};
-use crate::contract::Endpoint;
 
-use super::client::OutgoingRequest;
-use super::template::{FixtureVars, Renderer, TemplateError, Vars};
+use super::template::{Renderer, TemplateError, Vars};
 use crate::judge::route::{Route, classify};
+use crate::target::{OutgoingRequest, may_name};
 
 /// `Authorization` value sent for [`Auth::Malformed`].
 pub const MALFORMED_AUTH: &str = "Basic b3Bjb25mb3Jt";
@@ -104,37 +102,6 @@ pub fn join_url(base: &str, path: &str, query: &[(String, String)]) -> String {
     url
 }
 
-/// Whether a request may name operation `id`.
-///
-/// Safety rule (README "Which operations opconform touches"): opconform must
-/// never change an operation it was not given. So
-///
-/// * a **mutating** request (`:cancel`, or any method other than GET/HEAD
-///   and the `:wait` long-poll) may only name one of the case's fixtures
-///   (canonical or bare id), or an id that cannot name a real operation:
-///   one containing `opconform`, the empty id, or one over the 53-character
-///   limit;
-/// * a **read-only** request (`GET /operations/{id}`, `POST :wait`) may name
-///   any id: it cannot change anything, and not-found cases need ids of any
-///   length (a one-character id cannot contain `opconform`). Bundled cases
-///   still put `opconform` into every fabricated id whose length allows it,
-///   so a target's logs show where a strange id came from.
-pub fn may_name(
-    method: &str,
-    endpoint: Endpoint,
-    id: &str,
-    fixtures: &BTreeMap<String, FixtureVars>,
-) -> bool {
-    let read_only = endpoint == Endpoint::Wait
-        || method.eq_ignore_ascii_case("GET")
-        || method.eq_ignore_ascii_case("HEAD");
-    read_only
-        || fixtures.values().any(|f| id == f.id || id == f.bare_id)
-        || id.to_ascii_lowercase().contains("opconform")
-        || id.is_empty()
-        || id.chars().count() > 53
-}
-
 /// Renders and assembles one request.
 pub fn build(
     renderer: &Renderer,
@@ -162,7 +129,7 @@ pub fn build(
     let path = render(&req.path)?;
     let route = classify(&req.method, &path);
     if let Some(id) = &route.op_id {
-        if !may_name(&req.method, route.endpoint, id, &vars.fixtures) {
+        if !may_name(&req.method, route.endpoint, id, &|id| vars.owns(id)) {
             return Err(BuildError::Unavailable(format!(
                 "refusing to send {} {path}: operation `{id}` is not a fixture of this case, \
                  and a request that may change an operation only names the case's own \
@@ -199,7 +166,7 @@ pub fn build(
         headers.push(("content-type".into(), "application/json".into()));
     }
     let url = join_url(base_url, &path, &query);
-    super::safety::guard(&req.method, &url, base_url, &vars.fixtures)
+    crate::target::cancel_guard(&req.method, &url, base_url, &|id| vars.owns(id))
         .map_err(BuildError::Unavailable)?;
     Ok(Built {
         outgoing: OutgoingRequest {
@@ -219,6 +186,8 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::FixtureVars;
+    use std::collections::BTreeMap;
 
     fn creds() -> Credentials {
         Credentials {
@@ -346,22 +315,6 @@ mod tests {
                 "{ok}"
             );
         }
-    }
-
-    #[test]
-    fn get_may_name_any_id_but_cancel_may_not() {
-        let f = vars().fixtures;
-        assert!(may_name("GET", Endpoint::Get, "z", &f));
-        assert!(may_name("get", Endpoint::Get, "op_someone_else", &f));
-        assert!(may_name("POST", Endpoint::Wait, "z", &f));
-        assert!(!may_name("POST", Endpoint::Cancel, "z", &f));
-        assert!(!may_name("POST", Endpoint::Cancel, "op_someone_else", &f));
-        assert!(may_name("POST", Endpoint::Cancel, "op_1", &f));
-        assert!(may_name("POST", Endpoint::Cancel, "1", &f));
-        assert!(may_name("POST", Endpoint::Cancel, &"z".repeat(54), &f));
-        assert!(may_name("POST", Endpoint::Cancel, "", &f));
-        assert!(!may_name("POST", Endpoint::Cancel, &"z".repeat(53), &f));
-        assert!(!may_name("PATCH", Endpoint::Other, "op_x", &f));
     }
 
     #[test]

@@ -15,9 +15,9 @@ use crate::contract;
 use crate::model::{CaseOutcome, CaseResult, RunResult, TargetInfo};
 
 use super::adjust::settle;
-use super::clock::rfc3339;
 use super::engine::Engine;
-use super::pacing::STOPPED_REASON;
+use crate::clock::rfc3339;
+use crate::target::STOPPED_REASON;
 
 /// Reason recorded on cases the deadline stopped.
 pub const DEADLINE_REASON: &str = "the run deadline (--deadline) passed";

@@ -14,10 +14,10 @@ use super::checks::{
     accepted_statuses, body_checks, body_kind_fits, catalogue_statuses, check, describe_found,
     describe_json_is, inferred_kind, json_diff, json_is_holds, record, short,
 };
-use super::client::{OutgoingRequest, RawResponse, Sent};
 use super::engine::{AttemptCtx, AttemptEnd, Engine};
 use super::request::{self, BuildError, Built, join_url};
 use crate::judge::route::Route;
+use crate::target::{OutgoingRequest, RawResponse, Sent};
 
 impl Engine {
     /// Runs one step. `None` means "go on"; otherwise how the attempt ends.

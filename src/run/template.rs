@@ -95,6 +95,16 @@ pub struct Vars {
     pub settle_secs: u64,
 }
 
+impl Vars {
+    /// True when `id` (canonical or bare) is one of the attempt's fixtures:
+    /// an operation the run was handed, which a request may change.
+    pub fn owns(&self, id: &str) -> bool {
+        self.fixtures
+            .values()
+            .any(|f| id == f.id || id == f.bare_id)
+    }
+}
+
 /// Renders templates against [`Vars`].
 #[derive(Debug)]
 pub struct Renderer {

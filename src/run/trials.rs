@@ -14,8 +14,8 @@ use crate::case::PlannedCase;
 use crate::model::{CaseOutcome, CaseResult, RunResult};
 
 use super::engine::Engine;
-use super::policy::{Gate, case_fails};
 use super::run_all::{assemble, not_run, spawn_all};
+use crate::gate::{Gate, case_fails};
 
 /// What a trial run produced.
 #[derive(Debug)]

@@ -23,6 +23,7 @@ use crate::model::{CheckResult, StepResult, Verdict};
 use super::checks::check;
 use super::engine::{CaseObs, Engine};
 use super::observe::{breach_check, sight};
+use crate::contract::id;
 use crate::judge::route::Route;
 
 /// One operation being watched.
@@ -132,7 +133,7 @@ impl Engine {
                     .get(&t.id)
                     .cloned()
                     .or_else(|| planned.case.invariants.first().cloned())
-                    .unwrap_or_else(|| "CANCEL-NO-SIDE-EFFECT-ON-DONE".into());
+                    .unwrap_or_else(|| id::CANCEL_NO_SIDE_EFFECT_ON_DONE.into());
                 step.checks.push(check(
                     &invariant,
                     false,

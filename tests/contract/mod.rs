@@ -425,24 +425,28 @@ fn cli_rejects_markdown_with_json() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
 }
 
-/// The invariant table in README.md is what `opconform invariants --markdown`
-/// prints today. Regenerate it with the command in the README when this fails.
+/// The invariant table in the book's chapter "The invariant catalogue"
+/// (`docs/src/invariants.md`) is what `opconform invariants --markdown`
+/// prints today. Regenerate it with that command when this fails.
 #[test]
-fn readme_invariant_table_is_current() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md exists");
+fn book_invariant_table_is_current() {
+    let chapter = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/src/invariants.md"
+    ))
+    .expect("docs/src/invariants.md exists");
     let start_marker = "<!-- invariants:start -->\n";
     let end_marker = "<!-- invariants:end -->";
-    let start = readme
+    let start = chapter
         .find(start_marker)
-        .expect("README has the invariants:start marker")
+        .expect("docs/src/invariants.md has the invariants:start marker")
         + start_marker.len();
-    let end = readme
+    let end = chapter
         .find(end_marker)
-        .expect("README has the invariants:end marker");
+        .expect("docs/src/invariants.md has the invariants:end marker");
     assert_eq!(
-        &readme[start..end],
+        &chapter[start..end],
         contract::markdown_table(),
-        "README's invariant table is stale: run `cargo run -- invariants --markdown` and paste it between the markers"
+        "the invariant table in docs/src/invariants.md is stale: run `cargo run -- invariants --markdown` and paste it between the markers"
     );
 }

@@ -15,12 +15,13 @@ use assert_cmd::Command;
 use opconform::case;
 use opconform::contract::{Mode, Schemas};
 use opconform::fuzz::{
-    self, Counterexample, FuzzConfig, FuzzOutcome, FuzzRequest, FuzzTarget, IdSpec, Input,
-    Property, Regression, Slot, Source, Verb,
+    self, Counterexample, FuzzConfig, FuzzOutcome, FuzzRequest, IdSpec, Input, Property,
+    Regression, Slot, Source, Verb,
 };
 use opconform::model::{CaseOutcome, CaseResult, Verdict};
 use opconform::reference::{self, FaultInfo, ReferenceConfig, ReferenceServer};
-use opconform::run::{Engine, RunOptions, Target};
+use opconform::run::{Engine, RunOptions};
+use opconform::target::Target;
 
 struct Env {
     rt: tokio::runtime::Runtime,
@@ -29,13 +30,18 @@ struct Env {
 
 impl Env {
     fn start(fault: Option<&'static FaultInfo>) -> Env {
+        Env::with_faults(fault.into_iter().collect())
+    }
+
+    /// A reference with every fault named switched on at once.
+    fn with_faults(faults: Vec<&'static FaultInfo>) -> Env {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .expect("runtime");
         let config = ReferenceConfig {
             step_length: Duration::from_millis(50),
-            faults: fault.into_iter().collect(),
+            faults,
             ..ReferenceConfig::default()
         };
         let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
@@ -48,21 +54,14 @@ impl Env {
         }
     }
 
-    fn target(&self) -> FuzzTarget {
+    fn target(&self) -> Target {
         let s = self.server.as_ref().expect("server");
-        FuzzTarget {
-            base_url: s.base_url(),
+        Target {
             token: Some(reference::ALPHA_TOKEN.into()),
-            workspace: Some("ws_alpha".into()),
+            context: Some("ws_alpha".into()),
             fixtures_url: Some(s.fixtures_url()),
             embedded: true,
-            faults: Vec::new(),
-            ca_cert_pem: None,
-            insecure: false,
-            max_body: None,
-            rate: None,
-            secrets: Vec::new(),
-            wait_for_target: None,
+            ..Target::at(s.base_url())
         }
     }
 
@@ -213,6 +212,152 @@ fn the_correct_reference_yields_no_counterexample() {
     );
 }
 
+/// The case of `property` in a session's result.
+fn property_case(outcome: &FuzzOutcome, property: Property) -> &CaseResult {
+    let name = format!("fuzz::{}", property.name());
+    outcome
+        .result
+        .cases
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no {name} in the result"))
+}
+
+#[test]
+fn the_correct_reference_keeps_every_history() {
+    let env = Env::start(None);
+    // Sequences read their fixtures while they run, are cancelled and
+    // settle: every read is fed into its operation's history.
+    let outcome = env.fuzz(&stateful(11, 150));
+    assert_no_counterexample(&outcome);
+    assert_eq!(
+        property_case(&outcome, Property::History).outcome,
+        CaseOutcome::Passed
+    );
+    // Stateless: the shared fixtures, read thousands of times by two
+    // threads at once.
+    let outcome = env.fuzz(&stateless(11, 5000));
+    assert_no_counterexample(&outcome);
+    assert_eq!(
+        property_case(&outcome, Property::History).outcome,
+        CaseOutcome::Passed
+    );
+}
+
+#[test]
+fn a_history_breach_is_found_and_shrunk_in_a_sequence() {
+    let fault = "cancel-terminal-mutates";
+    let env = Env::start(reference::fault(fault));
+    let outcome = env.fuzz(&stateful(1, 120));
+    for cx in &outcome.counterexamples {
+        assert_blames_the_fault(fault, cx);
+    }
+    let cx = outcome
+        .counterexamples
+        .iter()
+        .find(|c| c.violations[0].property == Property::History)
+        .unwrap_or_else(|| panic!("no history failure: {:?}", outcome.counterexamples));
+    let headline = &cx.violations[0];
+    // Both sightings are the evidence.
+    assert!(
+        headline.actual.contains("(seen: step ") && headline.actual.contains("; then step "),
+        "{}",
+        headline.actual
+    );
+    assert!(matches!(cx.shape, fuzz::Shape::Sequence(_)) && cx.shrink_steps > 0);
+    assert_eq!(
+        property_case(&outcome, Property::History).outcome,
+        CaseOutcome::Failed
+    );
+    // The shrunk sequence alone still breaks the same rule of the history:
+    // replayed as a regression in a session of its own.
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("regs.jsonl");
+    fuzz::append(
+        &path,
+        &Regression {
+            input: cx.input.clone(),
+            property: headline.property,
+            invariant: headline.invariant.clone(),
+            seed: 1,
+            found_at: "2026-01-01T00:00:00Z".into(),
+        },
+    )
+    .expect("persisted");
+    let replayed = env.fuzz(&FuzzConfig {
+        regressions: Some(path),
+        max_failures: 1,
+        ..stateful(2, 10)
+    });
+    let again = &replayed.counterexamples[0];
+    assert_eq!(again.source, Source::Regression);
+    assert_eq!(
+        (again.violations[0].property, &again.violations[0].invariant),
+        (Property::History, &headline.invariant)
+    );
+    // Its case file fails against the fault for the fault's reason (the
+    // runner judges the same histories) and passes against a correct
+    // server.
+    let file = dir.path().join("history.toml");
+    std::fs::write(&file, &cx.case_file).expect("write");
+    let r = run_case_file(&env, &file);
+    assert_eq!(r.outcome, CaseOutcome::Failed, "{}", cx.case_file);
+    let failed = failed_invariants(&r);
+    assert!(
+        !failed.is_empty() && failed.iter().all(|i| breaks(fault).contains(i)),
+        "{failed:?}\n{}",
+        cx.case_file
+    );
+    drop(env);
+    assert_eq!(
+        run_case_file(&Env::start(None), &file).outcome,
+        CaseOutcome::Passed
+    );
+}
+
+#[test]
+fn a_stateless_session_sees_a_history_breach_across_its_requests() {
+    let fault = "cancel-terminal-mutates";
+    let env = Env::start(reference::fault(fault));
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("regs.jsonl");
+    let outcome = env.fuzz(&FuzzConfig {
+        regressions: Some(path.clone()),
+        ..stateless(1, 3000)
+    });
+    let history: Vec<&Counterexample> = outcome
+        .counterexamples
+        .iter()
+        .filter(|c| c.violations[0].property == Property::History)
+        .collect();
+    assert!(!history.is_empty(), "{:?}", outcome.counterexamples);
+    for cx in &outcome.counterexamples {
+        assert_blames_the_fault(fault, cx);
+    }
+    for cx in history {
+        // One failure per shared fixture, however many requests show it;
+        // no single request replays it: reported, not persisted or
+        // emitted.
+        assert!(
+            matches!(cx.shape, fuzz::Shape::History(_)),
+            "{:?}",
+            cx.shape
+        );
+        assert!(!cx.replayable && cx.shrink_steps == 0);
+        assert!(cx.violations[0].actual.contains("(seen: input "));
+        assert!(!cx.case_file.contains("[[case]]"));
+    }
+    let saved = fuzz::load(&path).expect("loads");
+    assert!(saved.iter().all(|r| r.property != Property::History));
+    let replayable = outcome
+        .counterexamples
+        .iter()
+        .filter(|c| c.replayable)
+        .count();
+    assert_eq!(saved.len(), replayable);
+    assert_eq!(outcome.case_file().is_some(), replayable > 0);
+}
+
 fn dash_request() -> FuzzRequest {
     FuzzRequest {
         id: IdSpec::Literal("op_opconform-b".into()),
@@ -220,12 +365,9 @@ fn dash_request() -> FuzzRequest {
     }
 }
 
-#[test]
-fn a_persisted_regression_is_replayed_before_generation() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join(fuzz::DEFAULT_PATH);
+fn dash_regression(path: &std::path::Path) {
     fuzz::append(
-        &path,
+        path,
         &Regression {
             input: Input::Stateless(dash_request()),
             property: Property::No5xx,
@@ -235,8 +377,16 @@ fn a_persisted_regression_is_replayed_before_generation() {
         },
     )
     .expect("persisted");
+}
+
+#[test]
+fn a_persisted_regression_is_replayed_before_generation() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join(fuzz::DEFAULT_PATH);
+    dash_regression(&path);
     let config = FuzzConfig {
         regressions: Some(path.clone()),
+        max_failures: 1,
         ..stateless(3, 200)
     };
     let env = Env::start(reference::fault("id-dash-500"));
@@ -244,7 +394,7 @@ fn a_persisted_regression_is_replayed_before_generation() {
     assert_eq!(outcome.replayed, 1);
     assert_eq!(
         outcome.cases, 0,
-        "generation waits until the regression passes"
+        "with --max-failures 1, generation waits until the regression passes"
     );
     let cx = outcome
         .counterexamples
@@ -262,6 +412,40 @@ fn a_persisted_regression_is_replayed_before_generation() {
 }
 
 #[test]
+fn a_failing_regression_does_not_hide_other_failures() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join(fuzz::DEFAULT_PATH);
+    dash_regression(&path);
+    let env = Env::start(reference::fault("id-dash-500"));
+    let outcome = env.fuzz(&FuzzConfig {
+        regressions: Some(path.clone()),
+        ..stateless(1, 600)
+    });
+    // The regression is reported first, and generation went on.
+    assert_eq!(outcome.replayed, 1);
+    assert_eq!(outcome.cases, 600);
+    let first = &outcome.counterexamples[0];
+    assert_eq!(first.source, Source::Regression);
+    // What generation finds again of the regression's failure is its
+    // duplicate, not a second report of it; what else it finds is new.
+    assert!(first.duplicates > 0, "{:?}", outcome.counterexamples);
+    let keys: Vec<_> = outcome.counterexamples.iter().map(|c| c.key()).collect();
+    assert!(keys[1..].iter().all(|k| *k != keys[0]));
+    assert!(
+        outcome.counterexamples.len() > 1,
+        "the :wait and get shapes"
+    );
+    for cx in &outcome.counterexamples {
+        assert_blames_the_fault("id-dash-500", cx);
+    }
+    // Only the new ones were appended.
+    assert_eq!(
+        fuzz::load(&path).expect("loads").len(),
+        outcome.counterexamples.len()
+    );
+}
+
+#[test]
 fn a_found_counterexample_is_persisted_and_replayed_next_time() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("regs.jsonl");
@@ -272,22 +456,194 @@ fn a_found_counterexample_is_persisted_and_replayed_next_time() {
     let env = Env::start(reference::fault("id-dash-500"));
     let first = env.fuzz(&config);
     assert!(first.persisted);
-    assert_blames_the_fault("id-dash-500", first.counterexamples.first().expect("found"));
+    assert!(!first.counterexamples.is_empty());
+    for cx in &first.counterexamples {
+        assert_blames_the_fault("id-dash-500", cx);
+    }
+    // Every distinct failure is persisted, each with its blame: the next
+    // run's first look.
     let saved = fuzz::load(&path).expect("loads");
-    assert_eq!(saved.len(), 1);
-    // What is persisted is the blame too: the next run's first look.
-    assert!(breaks("id-dash-500").contains(&saved[0].invariant.as_str()));
+    assert_eq!(saved.len(), first.counterexamples.len());
+    for (r, cx) in saved.iter().zip(&first.counterexamples) {
+        assert_eq!(r.input, cx.input);
+        assert_eq!(r.invariant, cx.violations[0].invariant);
+        assert!(breaks("id-dash-500").contains(&r.invariant.as_str()));
+    }
     let second = env.fuzz(&config);
-    assert_eq!(second.replayed, 1);
-    assert_eq!(second.counterexamples[0].source, Source::Regression);
-    assert_eq!(second.counterexamples[0].input, saved[0].input);
-    assert_blames_the_fault("id-dash-500", &second.counterexamples[0]);
+    assert_eq!(second.replayed, saved.len());
+    for (r, cx) in saved.iter().zip(&second.counterexamples) {
+        assert_eq!(cx.source, Source::Regression);
+        assert_eq!(cx.input, r.input);
+        assert_blames_the_fault("id-dash-500", cx);
+    }
+    // Found again by generation, they are duplicates: nothing new.
+    assert_eq!(second.counterexamples.len(), saved.len());
+    assert!(!second.persisted);
+}
+
+/// Two generated-only faults at once.
+const TWO_FAULTS: [&str; 2] = ["id-dash-500", "ifmatch-list-first-only"];
+
+fn two_faults() -> Env {
+    Env::with_faults(
+        TWO_FAULTS
+            .iter()
+            .map(|f| reference::fault(f).expect("catalogued"))
+            .collect(),
+    )
+}
+
+/// The fault of `TWO_FAULTS` whose breaks every violation of `cx` is in.
+fn which_fault(cx: &Counterexample) -> &'static str {
+    TWO_FAULTS
+        .into_iter()
+        .find(|f| {
+            cx.violations
+                .iter()
+                .all(|v| breaks(f).contains(&v.invariant.as_str()))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "{:?} blames what neither of {TWO_FAULTS:?} breaks\ninput: {:?}",
+                cx.violations, cx.input
+            )
+        })
+}
+
+#[test]
+fn two_faults_are_both_found_in_one_session() {
+    let env = two_faults();
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("regs.jsonl");
+    let outcome = env.fuzz(&FuzzConfig {
+        regressions: Some(path.clone()),
+        ..stateless(1, 3000)
+    });
+    assert_eq!(outcome.cases, 3000, "the default keeps going");
+    let mut faults: Vec<&str> = outcome.counterexamples.iter().map(which_fault).collect();
+    faults.dedup();
+    faults.sort_unstable();
+    faults.dedup();
+    assert_eq!(faults, TWO_FAULTS, "{:?}", outcome.counterexamples);
+    // Distinct: no two share a key; every failing input beyond them is
+    // counted once, as a duplicate of one of them, and most of those
+    // were recognised without shrinking.
+    let keys: Vec<_> = outcome.counterexamples.iter().map(|c| c.key()).collect();
+    for (i, k) in keys.iter().enumerate() {
+        assert!(!keys[..i].contains(k), "{k:?} twice");
+    }
+    let attributed: u64 = outcome.counterexamples.iter().map(|c| c.duplicates).sum();
+    assert_eq!(attributed, outcome.duplicates);
+    assert!(outcome.duplicates > 0);
+    let failing = outcome.counterexamples.len() as u64 + outcome.duplicates;
+    assert!(
+        (outcome.counterexamples.len() as u64..failing).contains(&outcome.shrunk),
+        "{} shrunk of {failing} failing inputs",
+        outcome.shrunk
+    );
+    // Each is shrunk, with its reproducer, its regression line and its
+    // step in the result.
+    for cx in &outcome.counterexamples {
+        assert_eq!(cx.source, Source::Generated);
+        assert!(cx.replayable && cx.found_at_input.is_some());
+        assert!(cx.reproducers[0].starts_with("curl "), "{cx:?}");
+    }
+    let saved = fuzz::load(&path).expect("loads");
+    assert_eq!(
+        saved.iter().map(|r| &r.input).collect::<Vec<_>>(),
+        outcome
+            .counterexamples
+            .iter()
+            .map(|c| &c.input)
+            .collect::<Vec<_>>()
+    );
+    let steps: usize = outcome
+        .result
+        .cases
+        .iter()
+        .filter(|c| c.outcome == CaseOutcome::Failed)
+        .map(|c| c.steps.len())
+        .sum();
+    assert_eq!(steps, outcome.counterexamples.len());
+    // One case file with every case, each loadable, each failing against
+    // the faults and passing against a correct server.
+    let file = dir.path().join("found.toml");
+    std::fs::write(&file, outcome.case_file().expect("cases")).expect("write");
+    let results = run_case_files(&env, &file);
+    assert_eq!(results.len(), outcome.counterexamples.len());
+    for (r, cx) in results.iter().zip(&outcome.counterexamples) {
+        assert_eq!(r.outcome, CaseOutcome::Failed, "{}", r.name);
+        let fault = which_fault(cx);
+        let failed = failed_invariants(r);
+        assert!(
+            failed.iter().all(|i| breaks(fault).contains(i)),
+            "{}: {failed:?}",
+            r.name
+        );
+    }
+    let clean = Env::start(None);
+    for r in run_case_files(&clean, &file) {
+        assert_eq!(r.outcome, CaseOutcome::Passed, "{}", r.name);
+    }
+}
+
+#[test]
+fn max_failures_1_stops_at_the_first_failure() {
+    let env = two_faults();
+    let outcome = env.fuzz(&FuzzConfig {
+        max_failures: 1,
+        ..stateless(1, 3000)
+    });
+    assert_eq!(outcome.counterexamples.len(), 1);
+    assert!(outcome.stopped_at_max);
+    assert!(outcome.cases < 3000, "stopped early: {}", outcome.cases);
+    assert_eq!(outcome.shrunk, 1);
+    which_fault(&outcome.counterexamples[0]);
+    // The same first failure as a session that keeps going.
+    let all = env.fuzz(&stateless(1, 3000));
+    assert_eq!(
+        outcome.counterexamples[0].key(),
+        all.counterexamples[0].key()
+    );
+    let stateful = env.fuzz(&FuzzConfig {
+        max_failures: 1,
+        ..self::stateful(1, 120)
+    });
+    assert_eq!(stateful.counterexamples.len(), 1);
+}
+
+#[test]
+fn a_seed_names_the_same_failures_whatever_the_concurrency() {
+    let env = two_faults();
+    let found = |concurrency| {
+        let outcome = env.fuzz(&FuzzConfig {
+            concurrency,
+            ..stateless(1, 3000)
+        });
+        let failures: Vec<_> = outcome
+            .counterexamples
+            .iter()
+            .map(|c| (c.key(), c.input.clone(), c.found_at_input, c.duplicates))
+            .collect();
+        (failures, outcome.duplicates)
+    };
+    let wide = found(32);
+    assert!(wide.0.len() >= 2);
+    assert_eq!(found(3), wide);
+    assert_eq!(found(32), wide);
 }
 
 fn run_case_file(env: &Env, path: &std::path::Path) -> CaseResult {
+    let mut results = run_case_files(env, path);
+    assert_eq!(results.len(), 1);
+    results.remove(0)
+}
+
+/// Every case of a case file, run against `env`.
+fn run_case_files(env: &Env, path: &std::path::Path) -> Vec<CaseResult> {
     let loaded = case::load_file(path).unwrap_or_else(|errs| {
         panic!(
-            "emitted case does not load: {}",
+            "emitted cases do not load: {}",
             errs.iter()
                 .map(|e| e.to_string())
                 .collect::<Vec<_>>()
@@ -295,7 +651,6 @@ fn run_case_file(env: &Env, path: &std::path::Path) -> CaseResult {
         )
     });
     let planned = case::plan(&[loaded]);
-    assert_eq!(planned.len(), 1);
     let s = env.server.as_ref().expect("server");
     let target = Target {
         base_url: s.base_url(),
@@ -313,7 +668,10 @@ fn run_case_file(env: &Env, path: &std::path::Path) -> CaseResult {
     let engine = Arc::new(
         Engine::new(target, options, Schemas::bundled().expect("schemas")).expect("engine"),
     );
-    env.rt.block_on(engine.run_case(&planned[0]))
+    planned
+        .iter()
+        .map(|p| env.rt.block_on(engine.run_case(p)))
+        .collect()
 }
 
 /// The invariants of the failed checks of a case run.
@@ -439,6 +797,12 @@ fn cli_exit_codes() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let out = bin()
+        .args(["fuzz", "--cases", "1", "--max-failures", "0"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--max-failures must be at least 1"));
+    let out = bin()
         .args([
             "fuzz",
             "--target",
@@ -455,6 +819,109 @@ fn cli_exit_codes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The `---- failure I of N: ...` headers of a session's console output.
+fn failure_headers(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("---- failure "))
+        .collect()
+}
+
+#[test]
+fn the_console_shows_every_distinct_failure_and_one_case_file_holds_them() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let fuzz = |extra: &[&str]| {
+        let mut args = vec![
+            "fuzz",
+            "--cases",
+            "3000",
+            "--seed",
+            "1",
+            "--no-regressions",
+            "--fault",
+            TWO_FAULTS[0],
+            "--fault",
+            TWO_FAULTS[1],
+        ];
+        args.extend_from_slice(extra);
+        let out = Command::cargo_bin("opconform")
+            .expect("binary")
+            .current_dir(dir.path())
+            .env("CI", "1")
+            .args(&args)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let stdout = fuzz(&[
+        "--emit-case",
+        "found.toml",
+        "--report",
+        "json",
+        "--out",
+        "r",
+    ]);
+    let headers = failure_headers(&stdout);
+    let n = headers.len();
+    assert!(n >= 2, "{stdout}");
+    assert!(
+        stdout.contains(&format!("; {n} distinct failures (")),
+        "the summary line counts them:\n{stdout}"
+    );
+    for (i, h) in headers.iter().enumerate() {
+        assert!(
+            h.starts_with(&format!(
+                "---- failure {} of {n}: counterexample, shrunk in ",
+                i + 1
+            )),
+            "{h}"
+        );
+    }
+    assert_eq!(stdout.matches("\n  shape: ").count(), n, "{stdout}");
+    assert_eq!(
+        stdout.matches("\n  reproduce:\n    curl ").count(),
+        n,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("case file written to found.toml ({n} cases)")),
+        "{stdout}"
+    );
+    let text = std::fs::read_to_string(dir.path().join("found.toml")).expect("written");
+    assert_eq!(text.matches("\n[[case]]\n").count(), n, "{text}");
+    assert!(text.contains("name = \"fuzz_seed_1\"") && text.contains("name = \"fuzz_seed_1_2\""));
+    let loaded = case::load_file(&dir.path().join("found.toml")).expect("loads");
+    assert_eq!(case::plan(&[loaded]).len(), n);
+    // The report has a step per failure.
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("r/opconform.json")).expect("report"),
+    )
+    .expect("json");
+    let steps: usize = report["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .filter(|c| c["outcome"]["verdict"] == "failed")
+        .map(|c| c["steps"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(steps, n, "{report}");
+    // --max-failures 1: the first of them, alone.
+    let one = fuzz(&["--max-failures", "1"]);
+    assert_eq!(failure_headers(&one).len(), 1, "{one}");
+    assert!(
+        one.contains("1 distinct failure (0 duplicates), stopped at --max-failures 1"),
+        "{one}"
+    );
+    let line = |s: &str| {
+        s.lines()
+            .skip_while(|l| !l.starts_with("---- failure 1 of"))
+            .nth(1)
+            .map(str::to_string)
+    };
+    assert_eq!(line(&one), line(&stdout));
 }
 
 #[test]

@@ -10,7 +10,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
-use opconform::run::{self, FixtureVars, Partition, Target};
+use opconform::run::{self, FixtureVars, Partition};
+use opconform::target::Target;
+
+/// The cancel guard's question: is `id` one of the case's fixtures?
+fn owns(fixtures: &std::collections::BTreeMap<String, FixtureVars>, id: &str) -> bool {
+    fixtures.values().any(|f| id == f.id || id == f.bare_id)
+}
 
 /// Bundled case files, to mutate.
 const SEEDS: [&str; 3] = [
@@ -86,15 +92,15 @@ proptest! {
     #[test]
     fn option_parsers_never_panic(text in "(?s).{0,64}", method in "[A-Za-z]{0,8}") {
         let _ = text.parse::<Partition>();
-        let _ = run::parse_retry_after(&text, std::time::SystemTime::now());
+        let _ = opconform::target::parse_retry_after(&text, std::time::SystemTime::now());
         let _ = opconform::profile::Rate::parse(&text);
         let mut fixtures = std::collections::BTreeMap::new();
         fixtures.insert("op".to_string(), FixtureVars::new("op_mine", "RUNNING"));
         let url = format!("http://127.0.0.1:9/v1/operations/{text}");
-        let verdict = run::cancel_guard(&method, &url, "http://127.0.0.1:9/v1", &fixtures);
+        let verdict = opconform::target::cancel_guard(&method, &url, "http://127.0.0.1:9/v1", &|id| owns(&fixtures, id));
         // Whatever the spelling, a cancel the guard lets through names the fixture
         // (or a fabricated opconform id) once decoded.
-        if verdict.is_ok() && run::is_cancel(&method, &format!("/operations/{text}")) {
+        if verdict.is_ok() && opconform::target::is_cancel(&method, &format!("/operations/{text}")) {
             let lower = text.to_ascii_lowercase();
             prop_assert!(
                 lower.contains("mine") || lower.contains("opconform") || url::Url::parse(&url).is_err()
@@ -286,12 +292,13 @@ fn generated_cancels_never_reach_an_operation_that_is_not_the_cases() {
         let url = format!("{BASE}{}", c.path);
         // Every generated request is one the guard must judge as a cancel.
         prop_assert!(
-            run::is_cancel(c.method, &c.path),
+            opconform::target::is_cancel(c.method, &c.path),
             "{} {} is not seen as a cancel",
             c.method,
             c.path
         );
-        let verdict = run::cancel_guard(c.method, &url, BASE, &fixtures);
+        let verdict =
+            opconform::target::cancel_guard(c.method, &url, BASE, &|id| owns(&fixtures, id));
         match &verdict {
             Ok(()) => {
                 allowed.fetch_add(1, Ordering::Relaxed);

@@ -1,5 +1,6 @@
-//! Every ```toml block of the README's case-file reference is a case file
-//! the loader accepts, so the reference cannot drift from the code.
+//! Every ```toml block of the book's case-file reference
+//! (`docs/src/case-files.md`) is a case file the loader accepts, so the
+//! reference cannot drift from the code.
 
 use std::path::Path;
 
@@ -27,16 +28,18 @@ fn fenced_blocks(markdown: &str, lang: &str) -> Vec<(usize, String)> {
     blocks
 }
 
-/// The README's "Case files: reference" section (up to the next `## `).
+/// The book's chapter "Case files: reference", `docs/src/case-files.md`.
+const CASE_REFERENCE: &str = "docs/src/case-files.md";
+
 fn case_reference() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("README.md")).expect("README.md exists");
-    let start = text
-        .find("\n## Case files: reference\n")
-        .expect("README has a `## Case files: reference` section");
-    let rest = &text[start + 1..];
-    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 4);
-    rest[..end].to_string()
+    let text = std::fs::read_to_string(root.join(CASE_REFERENCE))
+        .unwrap_or_else(|e| panic!("{CASE_REFERENCE}: {e}"));
+    assert!(
+        text.starts_with("# Case files: reference\n"),
+        "{CASE_REFERENCE} is not the case-file reference"
+    );
+    text
 }
 
 #[test]
@@ -64,12 +67,12 @@ fn every_toml_example_in_the_case_reference_loads() {
             Ok(loaded) => {
                 assert!(
                     !loaded.file.cases.is_empty(),
-                    "README case reference, block at section line {line}: the example has no [[case]]"
+                    "{CASE_REFERENCE}:{line}: the example has no [[case]]"
                 );
                 cases += loaded.file.cases.len();
             }
             Err(errors) => failures.push(format!(
-                "README case reference, block at section line {line}:\n{}",
+                "{CASE_REFERENCE}:{line}:\n{}",
                 errors
                     .iter()
                     .map(ToString::to_string)

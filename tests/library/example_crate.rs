@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use opconform::reference::{self, ReferenceConfig};
-use opconform::{Suite, Target};
+use opconform::{Suite, TargetSpec};
 
 fn cargo_in_example(args: &[&str]) -> Output {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -46,7 +46,7 @@ fn failing_on_the_reference() -> BTreeSet<String> {
         .block_on(
             Suite::bundled()
                 .expect("bundled cases load")
-                .target(Target::reference(config))
+                .target(TargetSpec::reference(config))
                 .run(),
         )
         .expect("the suite runs against the reference");

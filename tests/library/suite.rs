@@ -3,7 +3,7 @@
 
 use opconform::model::CaseOutcome;
 use opconform::reference::{self, Fault, ReferenceConfig};
-use opconform::{Suite, SuiteError, Target};
+use opconform::{Suite, SuiteError, TargetSpec};
 
 fn fast_reference() -> ReferenceConfig {
     ReferenceConfig {
@@ -19,7 +19,7 @@ async fn bundled_subset_passes_against_the_served_reference_in_both_modes() {
             .expect("bundled cases load")
             .filter("lengths::")
             .strict(strict)
-            .target(Target::reference(fast_reference()))
+            .target(TargetSpec::reference(fast_reference()))
             .run()
             .await
             .expect("the suite runs");
@@ -42,7 +42,7 @@ async fn a_fault_is_reported_as_a_typed_failure_without_the_token() {
     let result = Suite::bundled()
         .expect("bundled cases load")
         .filter("cancel_key_out_of_bounds")
-        .target(Target::reference(config))
+        .target(TargetSpec::reference(config))
         .run()
         .await
         .expect("the suite runs");
@@ -74,7 +74,7 @@ async fn any_tower_service_can_be_the_target() {
         .expect("bundled cases load")
         .filter("auth::")
         .target(
-            Target::service(service)
+            TargetSpec::service(service)
                 .token(reference::ALPHA_TOKEN)
                 .foreign_token(reference::BETA_TOKEN)
                 .broad_token(reference::BROAD_TOKEN)
@@ -99,7 +99,7 @@ async fn an_unreachable_target_is_an_error_that_hides_the_token() {
     drop(listener);
     let err = Suite::bundled()
         .expect("bundled cases load")
-        .target(Target::url(format!("http://{addr}/v1")).token("sk_secret_tok"))
+        .target(TargetSpec::url(format!("http://{addr}/v1")).token("sk_secret_tok"))
         .run()
         .await
         .expect_err("nothing listens there");
@@ -146,7 +146,7 @@ fn run_harness_makes_trials_that_honour_the_filter() {
         ..libtest_mimic::Arguments::default()
     };
     let run = opconform::harness::run_harness(&args, || {
-        Ok(Suite::bundled()?.target(Target::reference(fast_reference())))
+        Ok(Suite::bundled()?.target(TargetSpec::reference(fast_reference())))
     })
     .expect("the harness runs");
     assert!(!run.conclusion.has_failed(), "{:?}", run.conclusion);
@@ -178,7 +178,7 @@ fn run_harness_list_sends_nothing() {
     };
     // Nothing listens on port 1: listing must not probe it.
     let run = opconform::harness::run_harness(&args, || {
-        Ok(Suite::bundled()?.target(Target::url("http://127.0.0.1:1/v1")))
+        Ok(Suite::bundled()?.target(TargetSpec::url("http://127.0.0.1:1/v1")))
     })
     .expect("listing runs");
     assert!(run.result.cases.is_empty());

@@ -7,13 +7,19 @@
 //!   --locked --workspace --no-fail-fast [ARGS]`, and closes with one
 //!   summary line.
 //! - `cargo xtask ci`: what `.ci/run` runs: the same set-up, `cargo fmt`
-//!   and `cargo clippy` checks, then the tests as above.
+//!   and `cargo clippy` checks, the book, then the tests as above.
+//! - `cargo xtask book`: builds the book, `docs/` (mdBook), into
+//!   `docs/book/`, after installing the pinned mdBook if it is missing (into
+//!   the target folder, with `cargo install`). Its links are checked by
+//!   `cargo test` (`tests/book.rs`).
 //! - `cargo xtask extract-schema [--check] [--from FILE]`: writes (or checks)
 //!   `tests/data/akua-operations.schema.json` from akua's published document.
 
+mod book;
 mod extract;
 mod setup;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
@@ -26,7 +32,10 @@ usage: cargo xtask <task>
 tasks:
   test [ARGS]       install what the tests need (or print how), then
                     `cargo test --locked --workspace --no-fail-fast [ARGS]`
-  ci                set-up, `cargo fmt --check`, `cargo clippy -D warnings`, then the tests
+  ci                set-up, `cargo fmt --check`, `cargo clippy -D warnings`, the book,
+                    then the tests
+  book              build the book (docs/ into docs/book/), installing the pinned
+                    mdBook first if it is missing
   extract-schema    write tests/data/akua-operations.schema.json from
                     shared/contract/akua-openapi-public.json in a folder above
                     (--check: compare instead; --from FILE: another copy)
@@ -41,6 +50,7 @@ fn main() -> ExitCode {
     match task {
         "test" => test(rest),
         "ci" if rest.is_empty() => ci(),
+        "book" if rest.is_empty() => book_task(),
         "extract-schema" => extract_schema(rest),
         _ => {
             eprint!("{USAGE}");
@@ -193,6 +203,91 @@ fn summary(
     )
 }
 
+/// What building the book installed (`None`: the pinned mdBook was there).
+struct Book {
+    installed: Option<String>,
+    install_took: Duration,
+}
+
+/// Builds the book with the pinned mdBook, installing it into the target
+/// folder first when neither it nor one on `PATH` is there.
+fn build_book() -> Result<Book, String> {
+    let root = target_dir().join("xtask/mdbook");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut built = Book {
+        installed: None,
+        install_took: Duration::ZERO,
+    };
+    let mdbook = match book::find(&path, &root, book::version_of) {
+        Some(mdbook) => mdbook,
+        None => {
+            let start = Instant::now();
+            let args = book::install_command(&root);
+            eprintln!(
+                "xtask: cargo {} (mdBook {}, once: a few minutes)",
+                args.join(" "),
+                book::MDBOOK_VERSION
+            );
+            let status = cargo()
+                .args(&args)
+                .status()
+                .map_err(|e| format!("could not start cargo: {e}"))?;
+            if !status.success() {
+                return Err(format!(
+                    "`cargo {}` failed ({status}); install mdBook {} by hand and put it on PATH",
+                    args.join(" "),
+                    book::MDBOOK_VERSION
+                ));
+            }
+            built.installed = Some(format!("mdBook {}", book::MDBOOK_VERSION));
+            built.install_took = start.elapsed();
+            book::find(OsStr::new(""), &root, book::version_of).ok_or_else(|| {
+                format!(
+                    "mdBook {} is still not in {} after `cargo install`",
+                    book::MDBOOK_VERSION,
+                    root.join("bin").display()
+                )
+            })?
+        }
+    };
+    eprintln!("xtask: {} build docs", mdbook.display());
+    let status = Command::new(&mdbook)
+        .args(["build", "docs"])
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("could not start {}: {e}", mdbook.display()))?;
+    if status.success() {
+        Ok(built)
+    } else {
+        Err(format!("`mdbook build docs` failed ({status})"))
+    }
+}
+
+fn book_task() -> ExitCode {
+    let start = Instant::now();
+    match build_book() {
+        Ok(built) => {
+            let installed = match built.installed {
+                Some(what) => format!("{what} in {}", minutes(built.install_took)),
+                None => "nothing".to_string(),
+            };
+            println!(
+                "xtask book: built {}; installed {installed}; wall time {}",
+                workspace_root().join("docs/book/index.html").display(),
+                minutes(start.elapsed())
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!(
+                "xtask book: FAILED: {e}; wall time {}",
+                minutes(start.elapsed())
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn test(args: &[String]) -> ExitCode {
     let start = Instant::now();
     let prepared = match prepare() {
@@ -241,10 +336,30 @@ fn ci() -> ExitCode {
             }
         }
     }
+    let mut prepared = prepared;
+    match build_book() {
+        Ok(built) => {
+            prepared.installed.extend(built.installed);
+            prepared.took += built.install_took;
+        }
+        Err(e) => {
+            println!(
+                "xtask ci: FAILED at the book: {e}; wall time {}",
+                minutes(start.elapsed())
+            );
+            return ExitCode::FAILURE;
+        }
+    }
     let result = cargo_test(&prepared.schemathesis, &[]);
     println!(
         "{}",
-        summary("ci", &prepared, "fmt ok, clippy ok, ", &result, start)
+        summary(
+            "ci",
+            &prepared,
+            "fmt ok, clippy ok, book ok, ",
+            &result,
+            start
+        )
     );
     if result.is_ok() {
         ExitCode::SUCCESS

@@ -1,7 +1,7 @@
 //! The library API in an ordinary `#[tokio::test]`: run a subset of the
 //! suite in strict mode and assert on the typed result.
 
-use opconform::{Suite, Target};
+use opconform::{Suite, TargetSpec};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cancel_cases_pass_in_strict_mode() -> Result<(), opconform::SuiteError> {
@@ -9,7 +9,7 @@ async fn cancel_cases_pass_in_strict_mode() -> Result<(), opconform::SuiteError>
         .filter("cancel")
         .strict(true)
         .target(
-            Target::router(server_crate::app())
+            TargetSpec::router(server_crate::app())
                 .token(server_crate::TEST_TOKEN)
                 .foreign_token(server_crate::OTHER_TOKEN)
                 .fixtures("/__fixtures/operations"),

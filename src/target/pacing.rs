@@ -11,11 +11,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
-use crate::profile::Rate;
+use crate::target::Rate;
 
-/// Reason given to cases (and recorded on requests not sent) once the
-/// target stopped answering.
-pub const STOPPED_REASON: &str = "target stopped answering";
+pub use crate::model::STOPPED_REASON;
 
 /// How requests are paced and retried.
 #[derive(Debug, Clone)]

@@ -9,13 +9,15 @@ use crate::case::PlannedCase;
 use crate::contract::Mode;
 use crate::contract::Schemas;
 use crate::model::{CaseOutcome, RunResult, Verdict};
-use crate::reference::{Fault, FaultInfo, ReferenceServer};
+use crate::reference::{Fault, FaultInfo};
 
-use super::embedded::World;
+use crate::target::World;
 
-use super::engine::Engine;
-use super::options::{RunOptions, Target};
-use super::run_all::run_all;
+use crate::run::Engine;
+use crate::run::RunOptions;
+use crate::run::run_all;
+pub use crate::target::Launched;
+use crate::target::{LaunchError, TargetSpec};
 
 /// Selftest could not run.
 #[derive(Debug, thiserror::Error)]
@@ -25,13 +27,13 @@ pub enum SelftestError {
     Launch {
         /// The fault it was started with.
         fault: Option<&'static str>,
-        /// The I/O error.
+        /// Why.
         #[source]
-        source: std::io::Error,
+        source: LaunchError,
     },
     /// The engine could not be built.
     #[error(transparent)]
-    Client(#[from] super::client::ClientError),
+    Client(#[from] crate::target::ClientError),
     /// Schemas could not be loaded.
     #[error(transparent)]
     Schemas(#[from] crate::contract::SchemaError),
@@ -167,15 +169,6 @@ impl KillMatrix {
     }
 }
 
-/// A target started for one selftest run.
-#[derive(Debug)]
-pub struct Launched {
-    /// Where it is and its credentials/fixtures.
-    pub target: Target,
-    /// The reference instance to shut down afterwards, if any.
-    pub server: Option<ReferenceServer>,
-}
-
 /// Invariants with a failing check in a failed case (a decisive verdict:
 /// flaky cases do not count, see [`flaky_invariants`]).
 pub fn failed_invariants(result: &RunResult) -> Vec<String> {
@@ -277,8 +270,8 @@ where
                 Schemas::bundled()?,
             )?);
             let result = run_all(engine, cases.to_vec(), concurrency).await;
-            if let Some(server) = launched.server {
-                server.shutdown().await;
+            if let Some(served) = launched.served {
+                served.shutdown().await;
             }
             Ok::<RunResult, SelftestError>(result)
         }
@@ -371,26 +364,22 @@ where
 /// The embedded reference in `world` as a selftest target (see
 /// [`super::embedded`]).
 pub async fn launch_reference_in(
-    world: super::embedded::World,
+    world: World,
     fault: Option<&'static FaultInfo>,
 ) -> Result<Launched, SelftestError> {
-    let (target, server) = super::embedded::launch_embedded(world, fault.into_iter().collect())
+    crate::target::launch(TargetSpec::embedded(world, fault.into_iter().collect()))
         .await
         .map_err(|source| SelftestError::Launch {
             fault: fault.map(|f| f.name),
             source,
-        })?;
-    Ok(Launched {
-        target,
-        server: Some(server),
-    })
+        })
 }
 
 /// The embedded reference (akua dialect, frozen tempo) as a selftest target.
 pub async fn launch_reference(
     fault: Option<&'static FaultInfo>,
 ) -> Result<Launched, SelftestError> {
-    launch_reference_in(super::embedded::World::default(), fault).await
+    launch_reference_in(World::default(), fault).await
 }
 
 /// [`selftest_parallel`] against the embedded reference in its default

@@ -1,32 +1,68 @@
-//! `--wait-for-target`: poll a freshly deployed server until it answers.
+//! Is the target there? One probe, or `--wait-for-target`: poll a freshly
+//! deployed server until it answers.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::engine::Engine;
+use super::client::{HttpClient, OutgoingRequest};
+use super::live::Target;
 
-/// Probes the target every `interval` until it answers (returns the number
-/// of probes) or `wait` has passed (returns the last reason). Failed polls
+/// Interval between probes while waiting for a target.
+pub const WAIT_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Checks that `target` answers at all: one `GET /operations?limit=1`
+/// through `client`. Any HTTP status counts as reachable; a connection
+/// failure or timeout returns the reason (redacted).
+pub async fn probe(client: &HttpClient, target: &Target, timeout: Duration) -> Result<(), String> {
+    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+    if let Some(t) = &target.token {
+        headers.insert(0, ("authorization".into(), format!("Bearer {t}")));
+    }
+    let req = OutgoingRequest {
+        method: "GET".into(),
+        url: format!(
+            "{}/operations?limit=1",
+            target.base_url.trim_end_matches('/')
+        ),
+        headers,
+        body: None,
+        timeout,
+    };
+    let sent = client.send(&req).await;
+    if sent.response.is_some() {
+        Ok(())
+    } else {
+        Err(format!(
+            "target {} is unreachable: {}",
+            client.redactor().redact(&target.base_url),
+            sent.exchange.error.unwrap_or_default()
+        ))
+    }
+}
+
+/// Reaches `target` before a run: one probe, or with
+/// [`Target::wait_for_target`] a probe every [`WAIT_INTERVAL`] until it
+/// answers or the wait has passed (returns the last reason). Failed polls
 /// do not count towards the stopped-target breaker.
-pub async fn wait_for_target(
-    engine: &Engine,
-    wait: Duration,
-    interval: Duration,
-) -> Result<u32, String> {
-    let pacer = engine.client.pacer();
+pub async fn reach(client: &HttpClient, target: &Target, timeout: Duration) -> Result<(), String> {
+    let Some(wait) = target.wait_for_target else {
+        return probe(client, target, timeout).await;
+    };
+    let pacer = client.pacer();
     let late = || {
         format!(
             "target {} did not answer within --wait-for-target",
-            engine.redactor().redact(&engine.target().base_url)
+            client.redactor().redact(&target.base_url)
         )
     };
-    poll_until_answers(wait, interval, late, || async {
+    poll_until_answers(wait, WAIT_INTERVAL, late, || async {
         pacer.observe(true);
-        let outcome = engine.probe().await;
+        let outcome = probe(client, target, timeout).await;
         pacer.observe(true);
         outcome
     })
     .await
+    .map(|_| ())
 }
 
 /// The loop behind `--wait-for-target`, for any probe (the runner's and
@@ -34,7 +70,7 @@ pub async fn wait_for_target(
 /// time left, until it succeeds (returns the number of probes) or `wait`
 /// has passed (returns the last reason, with how long was waited).
 /// `late` describes an attempt cut by the end of the wait.
-pub(crate) async fn poll_until_answers<P, F>(
+pub async fn poll_until_answers<P, F>(
     wait: Duration,
     interval: Duration,
     late: impl Fn() -> String,

@@ -70,7 +70,7 @@ pub fn load_ca_cert(path: &Path) -> Result<Vec<u8>, TransportError> {
 }
 
 /// Applies the TLS settings to a client builder.
-pub(crate) fn configure(
+pub fn configure(
     mut builder: reqwest::ClientBuilder,
     options: &TransportOptions,
 ) -> Result<reqwest::ClientBuilder, reqwest::Error> {

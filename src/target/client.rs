@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::model::{Exchange, RecordedRequest, RecordedResponse};
 use crate::redact::Redactor;
 
-use super::options::RunOptions;
+use super::live::{EXCERPT_CAP, Target};
 use super::pacing::Pacer;
 use super::transport;
 
@@ -94,25 +94,23 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    /// The client of a run: no retries, no proxy, no automatic redirects;
-    /// caps, TLS, redirects and pacing from `options`.
-    pub fn from_options(
-        options: &RunOptions,
-        redactor: Redactor,
-    ) -> Result<HttpClient, ClientError> {
+    /// The client of a run against `target`: no retries, no proxy, no
+    /// automatic redirects; body cap, TLS, redirects and pacing from the
+    /// target; every record redacted of its tokens and secrets.
+    pub fn new(target: &Target) -> Result<HttpClient, ClientError> {
         let builder = reqwest::Client::builder()
             .retry(reqwest::retry::never())
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("opconform/", env!("CARGO_PKG_VERSION")));
-        let client = transport::configure(builder, &options.transport)?.build()?;
+        let client = transport::configure(builder, &target.transport)?.build()?;
         Ok(HttpClient {
             client,
-            body_cap: options.body_cap,
-            excerpt_cap: options.excerpt_cap,
-            redactor,
-            pacer: Arc::new(Pacer::new(options.pacing.clone())),
-            follow_redirects: options.transport.follow_redirects,
+            body_cap: target.body_cap(),
+            excerpt_cap: EXCERPT_CAP,
+            redactor: target.redactor(),
+            pacer: Arc::new(Pacer::new(target.pacing.clone())),
+            follow_redirects: target.transport.follow_redirects,
             origin: Instant::now(),
         })
     }
@@ -134,7 +132,7 @@ impl HttpClient {
 
     /// Sends one request once, unpaced, and records it. Never fails:
     /// transport problems are recorded in [`Exchange::error`].
-    pub(crate) async fn send_once(&self, req: &OutgoingRequest) -> Sent {
+    pub async fn send_once(&self, req: &OutgoingRequest) -> Sent {
         let recorded = RecordedRequest {
             method: req.method.clone(),
             url: self.redactor.redact(&req.url).into_owned(),
@@ -303,7 +301,7 @@ struct SendError {
 
 /// The error with its cause chain, on one line (also used by the fuzzer's
 /// client).
-pub(crate) fn describe(err: &reqwest::Error) -> String {
+pub fn describe(err: &reqwest::Error) -> String {
     use std::error::Error as _;
     let mut out = err.to_string();
     let mut source = err.source();

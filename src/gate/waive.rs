@@ -2,8 +2,8 @@
 //! check is covered by an active waiver is reported as waived (never
 //! dropped); an expired waiver leaves the case failed and says so.
 
+use super::{Date, Waiver, WaiverStatus, today_utc};
 use crate::model::{CaseOutcome, CaseResult, Verdict};
-use crate::profile::{Date, Waiver, WaiverStatus, today_utc};
 
 /// The waivers of a run and the day they are judged on.
 #[derive(Debug, Clone, Default)]

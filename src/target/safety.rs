@@ -9,12 +9,37 @@
 //! exactly the form `{base}/operations/{id}:cancel` with an `id` the case
 //! owns; everything else is refused before it is sent.
 
-use std::collections::BTreeMap;
-
 use percent_encoding::percent_decode_str;
 
-use super::request::may_name;
-use super::template::FixtureVars;
+use crate::vocab::Endpoint;
+
+use crate::contract::ID_MAX_CHARS;
+
+/// Whether a request may name operation `id`; `owns` says whether `id`
+/// (canonical or bare) is one the run was handed.
+///
+/// Safety rule (the book's "Which operations opconform touches"):
+/// opconform must never change an operation it was not given. So
+///
+/// * a **mutating** request (`:cancel`, or any method other than GET/HEAD
+///   and the `:wait` long-poll) may only name an owned operation, or an id
+///   that cannot name a real operation: one containing `opconform`, the
+///   empty id, or one over the 53-character limit;
+/// * a **read-only** request (`GET /operations/{id}`, `POST :wait`) may name
+///   any id: it cannot change anything, and not-found cases need ids of any
+///   length (a one-character id cannot contain `opconform`). Bundled cases
+///   still put `opconform` into every fabricated id whose length allows it,
+///   so a target's logs show where a strange id came from.
+pub fn may_name(method: &str, endpoint: Endpoint, id: &str, owns: &dyn Fn(&str) -> bool) -> bool {
+    let read_only = endpoint == Endpoint::Wait
+        || method.eq_ignore_ascii_case("GET")
+        || method.eq_ignore_ascii_case("HEAD");
+    read_only
+        || owns(id)
+        || id.to_ascii_lowercase().contains("opconform")
+        || id.is_empty()
+        || id.chars().count() > ID_MAX_CHARS
+}
 
 /// True when `method` + `path` (below the base URL, any encoding) may be a
 /// cancel: an unsafe method whose decoded path mentions `cancel`.
@@ -28,12 +53,13 @@ pub fn is_cancel(method: &str, path: &str) -> bool {
 }
 
 /// Checks a request about to be sent: it stays on the base URL's origin,
-/// and if it may be a cancel, it names an operation the case owns.
+/// and if it may be a cancel, it names an operation `owns` accepts (or a
+/// fabricated id, see [`may_name`]).
 pub fn guard(
     method: &str,
     url: &str,
     base_url: &str,
-    fixtures: &BTreeMap<String, FixtureVars>,
+    owns: &dyn Fn(&str) -> bool,
 ) -> Result<(), String> {
     let refuse = |why: &str| Err(format!("refusing to send {method} {url}: {why}"));
     let (Ok(target), Ok(base)) = (url::Url::parse(url), url::Url::parse(base_url)) else {
@@ -61,7 +87,7 @@ pub fn guard(
     let Some((id, _verb)) = last.rsplit_once(':') else {
         return refuse(shape);
     };
-    if !may_name("POST", crate::contract::Endpoint::Cancel, id, fixtures) {
+    if !may_name("POST", Endpoint::Cancel, id, owns) {
         return refuse(&format!(
             "operation `{id}` is not a fixture of this case (fabricated ids must contain \
              `opconform`)"
@@ -107,14 +133,28 @@ mod tests {
 
     const BASE: &str = "http://127.0.0.1:9/v1";
 
-    fn owned() -> BTreeMap<String, FixtureVars> {
-        let mut f = BTreeMap::new();
-        f.insert("op".to_string(), FixtureVars::new("op_mine", "RUNNING"));
-        f
+    fn owned(id: &str) -> bool {
+        id == "op_mine" || id == "mine"
     }
 
     fn check(method: &str, path: &str) -> Result<(), String> {
-        guard(method, &format!("{BASE}{path}"), BASE, &owned())
+        guard(method, &format!("{BASE}{path}"), BASE, &owned)
+    }
+
+    #[test]
+    fn get_may_name_any_id_but_cancel_may_not() {
+        let f = |id: &str| id == "op_1" || id == "1";
+        assert!(may_name("GET", Endpoint::Get, "z", &f));
+        assert!(may_name("get", Endpoint::Get, "op_someone_else", &f));
+        assert!(may_name("POST", Endpoint::Wait, "z", &f));
+        assert!(!may_name("POST", Endpoint::Cancel, "z", &f));
+        assert!(!may_name("POST", Endpoint::Cancel, "op_someone_else", &f));
+        assert!(may_name("POST", Endpoint::Cancel, "op_1", &f));
+        assert!(may_name("POST", Endpoint::Cancel, "1", &f));
+        assert!(may_name("POST", Endpoint::Cancel, &"z".repeat(54), &f));
+        assert!(may_name("POST", Endpoint::Cancel, "", &f));
+        assert!(!may_name("POST", Endpoint::Cancel, &"z".repeat(53), &f));
+        assert!(!may_name("PATCH", Endpoint::Other, "op_x", &f));
     }
 
     #[test]
@@ -168,7 +208,7 @@ mod tests {
         assert_eq!(check("GET", "/operations/op_other"), Ok(()));
         assert_eq!(check("POST", "/operations/op_other:wait"), Ok(()));
         assert!(
-            guard("GET", "http://127.0.0.1:10/v1/operations", BASE, &owned())
+            guard("GET", "http://127.0.0.1:10/v1/operations", BASE, &owned)
                 .unwrap_err()
                 .contains("origin")
         );
