@@ -47,6 +47,12 @@ pub enum RaceError {
         /// The I/O error.
         reason: String,
     },
+    /// The target did not answer a probe (or within `--wait-for-target`).
+    #[error("{0}")]
+    Unreachable(String),
+    /// The target lacks what races need (a token, a fixture provider).
+    #[error("race needs {0}")]
+    Needs(String),
     /// The fixture provider did not create an operation.
     #[error("fixture {state:?}: {reason}")]
     Fixture {

@@ -13,16 +13,21 @@
 //! - [`barrier`]: warmed keep-alive connections released together behind a
 //!   barrier, and requests whose responses the client throws away.
 //! - [`scenarios`]: the scenarios, as library functions over a base URL.
+//! - [`result`]: a race run in the result model (one case per scenario).
+//! - [`suite`]: [`race`], the scenarios against a launched target.
 
 pub mod barrier;
 pub mod history;
 pub mod invariants;
 pub mod linearizability;
 pub mod model;
+pub mod result;
 pub mod sample;
 pub mod scenarios;
 pub mod stats;
+pub mod suite;
 pub mod timeline;
 
 pub use barrier::{HangUp, RaceError};
 pub use scenarios::{RaceOptions, RaceTarget, Scenario, ScenarioReport, Trial, Verdict};
+pub use suite::{RaceRun, race};

@@ -212,6 +212,8 @@ pub struct Verdict {
 pub struct Trial {
     /// 0-based.
     pub index: usize,
+    /// The id of the operation it raced on.
+    pub operation: String,
     /// Everything the trial sent and received about its operation.
     pub history: History,
     /// Spread of the send instants of its release (races only).
@@ -415,6 +417,8 @@ struct Session {
 struct Recorder {
     origin: Instant,
     history: History,
+    /// The id of the operation the history is about.
+    operation: String,
 }
 
 impl Recorder {
@@ -422,6 +426,7 @@ impl Recorder {
         Recorder {
             origin: fixture.created,
             history: History::new(fixture.initial.clone()),
+            operation: fixture.id.clone(),
         }
     }
 
@@ -639,12 +644,15 @@ impl Session {
         release: Option<&[Exchange]>,
         note: String,
     ) -> Trial {
-        let history = rec.history;
+        let Recorder {
+            history, operation, ..
+        } = rec;
         verdicts.push(no_5xx(&history));
         let (lin, witness) = linearizable(&self.spec(), &history, self.options.search_budget);
         verdicts.push(lin);
         Trial {
             index,
+            operation,
             history,
             spread: release.map(barrier::spread),
             overlapped: release.map(barrier::overlapped),

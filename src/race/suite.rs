@@ -1,0 +1,75 @@
+//! The library entry point of `opconform race`: the scenarios against a
+//! launched [`Target`], their reports and the run in the result model.
+
+use std::time::{Instant, SystemTime};
+
+use crate::model::RunResult;
+use crate::target::{HttpClient, Target, reach};
+
+/// Longest wait for one probe of the target before the races.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+use super::barrier::RaceError;
+use super::result::{self, RunInfo};
+use super::scenarios::{self, RaceOptions, RaceTarget, Scenario, ScenarioReport};
+
+/// What a race run found.
+#[derive(Debug, Clone)]
+pub struct RaceRun {
+    /// One report per scenario, in the order asked.
+    pub reports: Vec<ScenarioReport>,
+    /// The same, in the result model (what reports render and the gate reads).
+    pub result: RunResult,
+}
+
+impl RaceTarget {
+    /// Where to race on `target`: its base URL, token, `akua-context` and
+    /// fixture provider (races need fresh operations for every trial).
+    pub fn of(target: &Target) -> Result<RaceTarget, RaceError> {
+        let token = target.token.clone().ok_or_else(|| {
+            RaceError::Needs(
+                "a token (--token or OPCONFORM_TOKEN): every race sends cancels".into(),
+            )
+        })?;
+        let fixtures_url = target.fixtures_url.clone().ok_or_else(|| {
+            RaceError::Needs(
+                "a fixture provider (--fixtures URL): every trial races on a fresh operation"
+                    .into(),
+            )
+        })?;
+        Ok(RaceTarget {
+            base_url: target.base_url.clone(),
+            token,
+            context: target.context.clone(),
+            fixtures_url,
+        })
+    }
+}
+
+/// Runs `scenarios` against `target`, one after another.
+pub async fn race(
+    target: &Target,
+    scenarios: &[Scenario],
+    options: &RaceOptions,
+) -> Result<RaceRun, RaceError> {
+    let started_at = SystemTime::now();
+    let started = Instant::now();
+    let on = RaceTarget::of(target)?;
+    let client = HttpClient::new(target)
+        .map_err(|e| RaceError::Needs(format!("a working HTTP client: {e}")))?;
+    reach(&client, target, options.request_timeout.min(PROBE_TIMEOUT))
+        .await
+        .map_err(RaceError::Unreachable)?;
+    let reports = scenarios::run_all(&on, scenarios, options).await?;
+    let info = RunInfo {
+        base_url: target.base_url.clone(),
+        embedded: target.embedded,
+        faults: target.faults.clone(),
+        mode: options.mode,
+        clients: options.clients,
+        started_at,
+        started,
+    };
+    let result = result::run_result(&reports, &info, &target.redactor());
+    Ok(RaceRun { reports, result })
+}
