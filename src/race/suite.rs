@@ -9,7 +9,7 @@ use crate::target::{HttpClient, Target, reach};
 /// Longest wait for one probe of the target before the races.
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-use super::barrier::RaceError;
+use super::barrier::{Origin, RaceError};
 use super::result::{self, RunInfo};
 use super::scenarios::{self, RaceOptions, RaceTarget, Scenario, ScenarioReport};
 
@@ -37,6 +37,9 @@ impl RaceTarget {
                     .into(),
             )
         })?;
+        // Races hold raw connections: plain http only, found before anything is sent.
+        Origin::parse(&target.base_url)?;
+        Origin::parse(&fixtures_url)?;
         Ok(RaceTarget {
             base_url: target.base_url.clone(),
             token,
