@@ -30,4 +30,4 @@ pub mod timeline;
 
 pub use barrier::{HangUp, RaceError};
 pub use scenarios::{RaceOptions, RaceTarget, Scenario, ScenarioReport, Trial, Verdict};
-pub use suite::{RaceRun, race};
+pub use suite::{RaceRun, embedded, race};

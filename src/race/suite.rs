@@ -4,7 +4,25 @@
 use std::time::{Instant, SystemTime};
 
 use crate::model::RunResult;
-use crate::target::{HttpClient, Target, reach};
+use crate::reference::{FaultInfo, ReferenceConfig};
+use crate::target::{HttpClient, Target, TargetSpec, World, embedded_config, reach};
+
+/// Steps of the embedded reference under races: a cancel settles within
+/// ~50 ms, so a trial takes a fraction of a second.
+pub const EMBEDDED_STEP: std::time::Duration = std::time::Duration::from_millis(50);
+/// Live steps of the embedded reference under races: a live operation
+/// finishes in ~1 s.
+pub const EMBEDDED_LIVE_STEP: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The embedded reference races run against: `world`, `faults`, and the
+/// short steps above.
+pub fn embedded(world: World, faults: Vec<&'static FaultInfo>) -> TargetSpec {
+    TargetSpec::reference(ReferenceConfig {
+        step_length: EMBEDDED_STEP,
+        live_step: EMBEDDED_LIVE_STEP,
+        ..embedded_config(world, faults)
+    })
+}
 
 /// Longest wait for one probe of the target before the races.
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);

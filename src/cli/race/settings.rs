@@ -4,25 +4,18 @@
 //! input is found here, before anything is sent (exit 2).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use crate::contract::Mode;
 use crate::exit::ExitStatus;
 use crate::gate::{FailOn, Gate};
-use crate::race::{RaceOptions, Scenario};
-use crate::reference::{self, ReferenceConfig};
+use crate::race::{self, RaceOptions, Scenario};
+use crate::reference;
 use crate::report;
-use crate::target::{TargetSpec, embedded_config};
+use crate::target::TargetSpec;
 
 use super::args::RaceArgs;
 use crate::cli::common;
 use crate::cli::target_args::TargetArgs;
-
-/// Steps of the embedded reference under races: a cancel settles within
-/// ~50 ms, so a trial takes a fraction of a second.
-const EMBEDDED_STEP: Duration = Duration::from_millis(50);
-/// Live steps of the embedded reference: a live operation finishes in ~1 s.
-const EMBEDDED_LIVE_STEP: Duration = Duration::from_millis(100);
 
 /// Everything `opconform race` does, decided.
 pub(crate) struct RaceSettings {
@@ -71,13 +64,7 @@ impl RaceSettings {
         let scenarios = select(&args.scenarios)?;
         let faults = reference::faults_named(&args.faults).map_err(bad)?;
         let world = args.world.world();
-        let embedded = || {
-            TargetSpec::reference(ReferenceConfig {
-                step_length: EMBEDDED_STEP,
-                live_step: EMBEDDED_LIVE_STEP,
-                ..embedded_config(world, faults)
-            })
-        };
+        let embedded = || race::embedded(world, faults);
         let spec = args.target.spec(&profile, embedded, false, false)?;
         let defaults = RaceOptions::default();
         let options = RaceOptions {
