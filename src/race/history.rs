@@ -206,8 +206,9 @@ pub struct Answer {
     pub excerpt: String,
 }
 
-/// Longest body excerpt kept for evidence.
-const EXCERPT: usize = 240;
+/// Longest body excerpt kept for evidence (a whole Operation with its
+/// steps, so a report shows what the checker saw).
+const EXCERPT: usize = 4096;
 
 impl Answer {
     /// The answer of a response with this status, ETag and body.
@@ -399,7 +400,7 @@ mod tests {
         assert!(b.view.is_none());
         assert_ne!(a.body_hash, b.body_hash);
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        let long = "é".repeat(500);
+        let long = "é".repeat(EXCERPT + 100);
         let c = Answer::new(500, None, long.as_bytes());
         assert_eq!(c.excerpt.chars().count(), EXCERPT + 1);
     }

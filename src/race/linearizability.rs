@@ -26,7 +26,7 @@
 use std::collections::HashSet;
 
 use super::history::History;
-use super::model::{Compiled, MState, ModelError, Spec};
+use super::model::{Compiled, MState, ModelError, Overlap, Spec};
 
 /// A limit on the search, so a pathological history cannot hang a run.
 pub const DEFAULT_BUDGET: u64 = 2_000_000;
@@ -229,16 +229,21 @@ fn search(compiled: &Compiled, windows: &[(u64, u64)], roles: &[Role], budget: u
     let present = |i: usize| roles[i] != Role::Absent;
     // Another call with the same key overlaps it: the in-flight conflict is
     // a legal answer.
-    let concurrent: Vec<bool> = (0..n)
+    let concurrent: Vec<Overlap> = (0..n)
         .map(|i| {
             let Some(k) = compiled.key_of(i) else {
-                return false;
+                return Overlap::NONE;
             };
             let (a0, a1) = window(i);
-            (0..n).any(|j| {
+            let mut o = Overlap::NONE;
+            for j in 0..n {
                 let (b0, b1) = window(j);
-                j != i && present(j) && compiled.key_of(j) == Some(k) && a0 <= b1 && b0 <= a1
-            })
+                if j != i && present(j) && compiled.key_of(j) == Some(k) && a0 <= b1 && b0 <= a1 {
+                    o.same_key = true;
+                    o.other_request |= compiled.request_of(j) != compiled.request_of(i);
+                }
+            }
+            o
         })
         .collect();
     // Events sorted by time; at equal times invocations first (the calls

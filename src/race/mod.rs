@@ -29,5 +29,6 @@ pub mod suite;
 pub mod timeline;
 
 pub use barrier::{HangUp, RaceError};
+pub use scenarios::explore::{ExploreConfig, Explored, Program};
 pub use scenarios::{RaceOptions, RaceTarget, Scenario, ScenarioReport, Trial, Verdict};
-pub use suite::{RaceRun, embedded, race};
+pub use suite::{ExploreRun, RaceRun, embedded, explore, race};

@@ -172,6 +172,24 @@ pub(crate) enum Class {
     Any,
 }
 
+/// Which other calls with the same key overlap a call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Overlap {
+    /// At least one.
+    pub same_key: bool,
+    /// At least one sent for another request (another If-Match, another
+    /// operation).
+    pub other_request: bool,
+}
+
+impl Overlap {
+    /// No other call with the key overlaps it.
+    pub(crate) const NONE: Overlap = Overlap {
+        same_key: false,
+        other_request: false,
+    };
+}
+
 /// A key and the request it was first used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct KeyRec {
@@ -450,6 +468,15 @@ impl Compiled {
         self.calls.get(i).and_then(|c| c.key_name)
     }
 
+    /// The request id of call `i`, if it is a cancel (same key, same
+    /// request: a retry; same key, another request: key misuse).
+    pub(crate) fn request_of(&self, i: usize) -> Option<u32> {
+        match self.calls.get(i).map(|c| &c.kind) {
+            Some(Kind::Cancel { request, .. }) => Some(*request),
+            _ => None,
+        }
+    }
+
     /// True when call `i` is a read (get or `:wait`).
     pub(crate) fn is_read(&self, i: usize) -> bool {
         self.calls.get(i).is_some_and(|c| c.kind == Kind::Read)
@@ -488,14 +515,14 @@ impl Compiled {
 
     /// The states after call `i` from any state of `set`, each first moved
     /// by itself as far as it may. `forgotten`: the call's times and answer
-    /// are treated as unknown (shrinking). `concurrent`: another call with
-    /// the same key overlaps it.
+    /// are treated as unknown (shrinking). `concurrent`: which other calls
+    /// with the same key overlap it.
     pub(crate) fn step(
         &self,
         set: &[MState],
         i: usize,
         forgotten: bool,
-        concurrent: bool,
+        concurrent: Overlap,
     ) -> Vec<MState> {
         let Some(call) = self.calls.get(i) else {
             return Vec::new();
@@ -516,7 +543,7 @@ impl Compiled {
         s: &MState,
         call: &ModelCall,
         forgotten: bool,
-        concurrent: bool,
+        concurrent: Overlap,
         out: &mut Vec<MState>,
     ) {
         // A 5xx tells nothing of the effect: like a lost answer.
@@ -548,14 +575,31 @@ impl Compiled {
                 if let Some(k) = key {
                     if let Some(rec) = s.key(*k) {
                         if rec.request == *request {
+                            if concurrent.same_key
+                                && status.is_some_and(|x| st.key_in_flight.contains(&x))
+                            {
+                                // The first request with the key took
+                                // effect but is still being answered: a
+                                // retry overlapping it may get the
+                                // in-flight conflict, and nothing happens.
+                                out.push(s.clone());
+                            }
                             self.replay(s, *rec, status, body, out);
                         } else if allowed(&st.key_misuse) {
                             out.push(s.clone());
                         }
                         return;
                     }
-                    if concurrent && status.is_some_and(|x| st.key_in_flight.contains(&x)) {
+                    if concurrent.same_key && status.is_some_and(|x| st.key_in_flight.contains(&x))
+                    {
                         // The in-flight conflict: nothing happens.
+                        out.push(s.clone());
+                    } else if concurrent.other_request
+                        && status.is_some_and(|x| st.key_misuse.contains(&x))
+                    {
+                        // The key is in flight for another request: key
+                        // misuse, and nothing happens (the first request
+                        // may still fail and leave the key unbound).
                         out.push(s.clone());
                     }
                 }
@@ -876,7 +920,7 @@ mod tests {
             outcome: Outcome::Answered(body("RUNNING", 1, "t2")),
         });
         let c = spec.compile(&h).expect("compiles");
-        let after = c.step(&[c.initial()], 0, false, false);
+        let after = c.step(&[c.initial()], 0, false, Overlap::NONE);
         assert_eq!(after.len(), 1);
         assert_eq!(after[0].phase, Phase::Cancelling);
         assert!(after[0].accepted);
@@ -886,9 +930,9 @@ mod tests {
         // The same answer with two cancel steps is no state at all.
         h.calls[0].outcome = Outcome::Answered(body("RUNNING", 2, "t2"));
         let c = spec.compile(&h).expect("compiles");
-        assert!(c.step(&[c.initial()], 0, false, false).is_empty());
+        assert!(c.step(&[c.initial()], 0, false, Overlap::NONE).is_empty());
         // Forgotten, anything goes (including nothing happening).
-        assert_eq!(c.step(&[c.initial()], 0, true, false).len(), 2);
+        assert_eq!(c.step(&[c.initial()], 0, true, Overlap::NONE).len(), 2);
     }
 
     #[test]

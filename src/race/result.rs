@@ -16,6 +16,8 @@ use crate::model::{
 use crate::redact::Redactor;
 
 use super::history::{Call, CallKind, Outcome, Target};
+use super::invariants as inv;
+use super::scenarios::explore::{ExploreConfig, Explored};
 use super::scenarios::{ScenarioReport, Trial};
 use super::timeline;
 
@@ -115,22 +117,13 @@ fn case_of(r: &ScenarioReport, info: &RunInfo, redactor: &Redactor) -> (CaseResu
         .iter()
         .map(|t| step_of(t, &info.base_url, redactor))
         .collect();
-    let mut timelines = Vec::new();
-    for t in r.trials.iter().filter(|t| t.violated()) {
-        if timelines.len() == TIMELINES_PER_SCENARIO {
-            break;
-        }
-        let (calls, what): (&[usize], _) = match &t.witness {
-            Some(w) => (&w.calls, "the minimal non-linearizable part"),
-            None => (&[], "every call"),
-        };
-        let title = format!("{name} trial {}: {what}", t.index + 1);
-        let mut drawn = timeline::of(&t.history, calls, &name, &title);
-        for c in &mut drawn.calls {
-            c.label = redactor.redact(&c.label).into_owned();
-        }
-        timelines.push(drawn);
-    }
+    let timelines = r
+        .trials
+        .iter()
+        .filter(|t| t.violated())
+        .take(TIMELINES_PER_SCENARIO)
+        .map(|t| timeline_of(t, &name, &format!("trial {}", t.index + 1), redactor))
+        .collect();
     let case = CaseResult {
         name,
         file: RACE_FILE.into(),
@@ -148,6 +141,111 @@ fn case_of(r: &ScenarioReport, info: &RunInfo, redactor: &Redactor) -> (CaseResu
         duration_ms: millis(r.elapsed),
     };
     (case, timelines)
+}
+
+/// The minimal non-linearizable part of `t` (every call without one) as a
+/// timeline of case `case`.
+fn timeline_of(t: &Trial, case: &str, what: &str, redactor: &Redactor) -> Timeline {
+    let (calls, part): (&[usize], _) = match &t.witness {
+        Some(w) => (&w.calls, "the minimal non-linearizable part"),
+        None => (&[], "every call"),
+    };
+    let title = format!("{case} {what}: {part}");
+    let mut drawn = timeline::of(&t.history, calls, case, &title);
+    for c in &mut drawn.calls {
+        c.label = redactor.redact(&c.label).into_owned();
+    }
+    drawn
+}
+
+/// The case name of a concurrent exploration.
+pub const EXPLORE_CASE: &str = "fuzz::concurrent-clients";
+
+/// A concurrent exploration (`fuzz --concurrent-clients K`) in the result
+/// model: one case, judged by CONC-NO-5XX and CONC-LINEARIZABLE; when a
+/// program failed, the run of its shrunk form (with every exchange) and
+/// its minimal non-linearizable part as a timeline.
+pub fn explored_result(
+    explored: &Explored,
+    config: &ExploreConfig,
+    info: &RunInfo,
+    redactor: &Redactor,
+) -> RunResult {
+    let ids = [inv::NO_5XX, inv::LINEARIZABLE];
+    let mut description = format!(
+        "K = {} clients, {} programs ({} requests), seed {}",
+        config.clients, explored.programs, explored.requests, config.seed
+    );
+    let (outcome, steps, timelines) = match &explored.found {
+        None => {
+            let checks = ids
+                .iter()
+                .map(|id| CheckResult {
+                    invariant: id.to_string(),
+                    verdict: CheckVerdict::Pass,
+                    expected: contract::find(id)
+                        .map(|i| i.title.to_string())
+                        .unwrap_or_default(),
+                    actual: format!("held in every history of {} programs", explored.programs),
+                    exchange: None,
+                    elapsed_ms: None,
+                    kind: Default::default(),
+                })
+                .collect();
+            let step = StepResult {
+                name: format!("{} programs", explored.programs),
+                exchanges: Vec::new(),
+                checks,
+                duration_ms: millis(explored.elapsed),
+            };
+            let outcome = if explored.programs == 0 {
+                CaseOutcome::Skipped {
+                    reason: "no program ran".into(),
+                }
+            } else {
+                CaseOutcome::Passed
+            };
+            (outcome, vec![step], Vec::new())
+        }
+        Some(found) => {
+            description.push_str(&format!(
+                "; a failing program of {} requests shrunk to {} in {} runs:\n{}",
+                found.original.len(),
+                found.shrunk.len(),
+                found.shrink_runs,
+                found.shrunk.label()
+            ));
+            let step = step_of(&found.trial, &info.base_url, redactor);
+            let drawn = timeline_of(&found.trial, EXPLORE_CASE, "shrunk program", redactor);
+            (CaseOutcome::Failed, vec![step], vec![drawn])
+        }
+    };
+    let cases = vec![CaseResult {
+        name: EXPLORE_CASE.into(),
+        file: "fuzz".into(),
+        description: Some(redactor.redact(&description).into_owned()),
+        invariants: ids.iter().map(|s| s.to_string()).collect(),
+        outcome,
+        attempts: 1,
+        steps,
+        other_attempts: Vec::new(),
+        duration_ms: millis(explored.elapsed),
+    }];
+    RunResult {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        catalogue_version: contract::CATALOGUE_VERSION.to_string(),
+        target: TargetInfo {
+            base_url: redactor.redact(&info.base_url).into_owned(),
+            embedded: info.embedded,
+            faults: info.faults.clone(),
+        },
+        mode: info.mode,
+        started_at: rfc3339(info.started_at),
+        duration_ms: millis(info.started.elapsed()),
+        invariants: RunResult::totals(&cases, &contract::ids()),
+        cases,
+        timelines,
+    }
 }
 
 /// A trial as a step: one check per verdict; the exchanges only when it

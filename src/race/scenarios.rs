@@ -16,6 +16,8 @@
 //!
 //! Every trial is also judged by CONC-NO-5XX and CONC-LINEARIZABLE.
 
+pub mod explore;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 

@@ -29,6 +29,7 @@ const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 use super::barrier::{Origin, RaceError};
 use super::result::{self, RunInfo};
+use super::scenarios::explore::{ExploreConfig, Explored};
 use super::scenarios::{self, RaceOptions, RaceTarget, Scenario, ScenarioReport};
 
 /// What a race run found.
@@ -67,6 +68,46 @@ impl RaceTarget {
     }
 }
 
+/// What a concurrent exploration found.
+#[derive(Debug, Clone)]
+pub struct ExploreRun {
+    /// Programs run, and the first failure shrunk.
+    pub explored: Explored,
+    /// The same, in the result model.
+    pub result: RunResult,
+}
+
+/// Explores `target` with random concurrent programs
+/// (`fuzz --concurrent-clients K`).
+pub async fn explore(target: &Target, config: &ExploreConfig) -> Result<ExploreRun, RaceError> {
+    let started_at = SystemTime::now();
+    let started = Instant::now();
+    let on = ready(target, &config.options).await?;
+    let explored = scenarios::explore::explore(&on, config).await?;
+    let info = RunInfo {
+        base_url: target.base_url.clone(),
+        embedded: target.embedded,
+        faults: target.faults.clone(),
+        mode: config.options.mode,
+        clients: config.clients,
+        started_at,
+        started,
+    };
+    let result = result::explored_result(&explored, config, &info, &target.redactor());
+    Ok(ExploreRun { explored, result })
+}
+
+/// The race target of `target`, once it answers.
+async fn ready(target: &Target, options: &RaceOptions) -> Result<RaceTarget, RaceError> {
+    let on = RaceTarget::of(target)?;
+    let client = HttpClient::new(target)
+        .map_err(|e| RaceError::Needs(format!("a working HTTP client: {e}")))?;
+    reach(&client, target, options.request_timeout.min(PROBE_TIMEOUT))
+        .await
+        .map_err(RaceError::Unreachable)?;
+    Ok(on)
+}
+
 /// Runs `scenarios` against `target`, one after another.
 pub async fn race(
     target: &Target,
@@ -75,12 +116,7 @@ pub async fn race(
 ) -> Result<RaceRun, RaceError> {
     let started_at = SystemTime::now();
     let started = Instant::now();
-    let on = RaceTarget::of(target)?;
-    let client = HttpClient::new(target)
-        .map_err(|e| RaceError::Needs(format!("a working HTTP client: {e}")))?;
-    reach(&client, target, options.request_timeout.min(PROBE_TIMEOUT))
-        .await
-        .map_err(RaceError::Unreachable)?;
+    let on = ready(target, options).await?;
     let reports = scenarios::run_all(&on, scenarios, options).await?;
     let info = RunInfo {
         base_url: target.base_url.clone(),

@@ -310,9 +310,12 @@ fn apply_cancel(
     duplicate_write: bool,
     early: Option<EarlyRead>,
 ) -> Result<Snapshot, ApiError> {
-    let now = app.clock.now();
     let lf = app.lifecycle_faults();
     rec.with_mutable(|m| {
+        // The instant is read under the lock: a cancel that waited for it
+        // must not answer with the operation as it was before a cancel
+        // that took the lock first (timestamps follow the lock order).
+        let now = app.clock.now();
         let snap = lifecycle::snapshot(&app.clock, rec.plan, rec.created, m, now, lf);
         let tag = app.tag(rec, &snap);
         let rule = if app.has(Fault::IfMatchListFirstOnly) {

@@ -1,5 +1,7 @@
 //! Races over real HTTP: the scenarios as library functions
-//! ([`scenarios`]) and `opconform race` as a process ([`cli`]).
+//! ([`scenarios`]), `opconform race` as a process ([`cli`]), and
+//! concurrent stateful fuzzing ([`explore`]).
 
 mod cli;
+mod explore;
 mod scenarios;

@@ -638,3 +638,92 @@ proptest! {
         prop_assert!(matches!(v, Verdict::Linearizable { .. }), "{v:?}");
     }
 }
+
+#[test]
+fn a_key_in_flight_for_another_request_may_answer_key_misuse() {
+    // c0's stale cancel holds key k while c1 sends k with another If-Match:
+    // the server may call that key misuse (422 in lenient mode), and the
+    // stale cancel then leaves the key unbound.
+    let mut h = running();
+    push(
+        &mut h,
+        0,
+        cancel(Some("k"), Some("\"stale\"")),
+        (0, 10),
+        error(412),
+    );
+    push(&mut h, 1, cancel(Some("k"), Some("*")), (2, 8), error(422));
+    push(
+        &mut h,
+        2,
+        CallKind::Get,
+        (20, 30),
+        answer(200, &op("RUNNING", 0), Some("t1")),
+    );
+    assert!(
+        verdict(&h, Mode::Lenient, Lifecycle::FROZEN).is_ok(),
+        "{:?}",
+        verdict(&h, Mode::Lenient, Lifecycle::FROZEN)
+    );
+    // Strict mode wants akua's 409 for key misuse.
+    assert!(!verdict(&h, Mode::Strict, Lifecycle::FROZEN).is_ok());
+    // Without the overlap, the key is fresh: 422 is no answer to it.
+    let mut apart = running();
+    push(
+        &mut apart,
+        0,
+        cancel(Some("k"), Some("\"stale\"")),
+        (0, 10),
+        error(412),
+    );
+    push(
+        &mut apart,
+        1,
+        cancel(Some("k"), Some("*")),
+        (12, 18),
+        error(422),
+    );
+    assert!(!verdict(&apart, Mode::Lenient, Lifecycle::FROZEN).is_ok());
+}
+
+#[test]
+fn a_retry_overlapping_the_first_request_may_get_the_in_flight_conflict_after_its_effect() {
+    // c0's keyed cancel takes effect early (c1's read shows it) but is
+    // answered late; c2's retry with the key, sent after that read and
+    // while c0 is still being answered, gets the in-flight 409.
+    let mut h = running();
+    push(
+        &mut h,
+        0,
+        cancel(Some("k"), None),
+        (0, 100),
+        answer(202, &op("RUNNING", 1), Some("t2")),
+    );
+    push(
+        &mut h,
+        1,
+        CallKind::Get,
+        (10, 20),
+        answer(200, &op("RUNNING", 1), Some("t2")),
+    );
+    push(&mut h, 2, cancel(Some("k"), None), (30, 40), error(409));
+    assert!(strict(&h).is_ok(), "{:?}", strict(&h));
+    // Once c0 was answered, the retry is a replay: 409 is no answer.
+    let mut late = running();
+    push(
+        &mut late,
+        0,
+        cancel(Some("k"), None),
+        (0, 25),
+        answer(202, &op("RUNNING", 1), Some("t2")),
+    );
+    push(
+        &mut late,
+        1,
+        CallKind::Get,
+        (10, 20),
+        answer(200, &op("RUNNING", 1), Some("t2")),
+    );
+    push(&mut late, 2, cancel(Some("k"), None), (30, 40), error(409));
+    assert!(!strict(&late).is_ok());
+}
