@@ -128,20 +128,38 @@ enum Role {
 
 /// The core (calls forgotten one at a time while the rest stays
 /// impossible), with the forgotten cancels it needs as context.
+///
+/// Shrinking is bounded, so a hostile history cannot make it hang: each of
+/// its searches gets 1/16 of `budget`, and at most `4n + 16` of them run. A search that is not proven impossible keeps its call, so the
+/// witness stays a non-linearizable part, only perhaps not the smallest.
 fn shrink(compiled: &Compiled, windows: &[(u64, u64)], budget: u64) -> Witness {
     let n = compiled.len();
+    let searches_left = std::cell::Cell::new(4 * n + 16);
+    let each = (budget / 16).max(1);
     let impossible = |roles: &[Role]| {
+        if searches_left.get() == 0 {
+            return false;
+        }
+        searches_left.set(searches_left.get() - 1);
         matches!(
-            search(compiled, windows, roles, budget),
+            search(compiled, windows, roles, each),
             Search::Impossible(_)
         )
     };
     let mut roles = vec![Role::Observed; n];
-    // Reads first (they only constrain), then cancels; latest first.
+    // Reads first, and dropped outright: a read changes nothing, so a part
+    // without it that has no legal order shows the whole has none (and the
+    // searches get smaller). Then cancels, forgotten (their effect may be
+    // what a later body shows); latest first.
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| (!compiled.is_read(i), std::cmp::Reverse(windows[i].0)));
     for i in order {
-        roles[i] = Role::Forgotten;
+        let dropped = if compiled.is_read(i) {
+            Role::Absent
+        } else {
+            Role::Forgotten
+        };
+        roles[i] = dropped;
         if !impossible(&roles) {
             roles[i] = Role::Observed;
         }
