@@ -31,6 +31,11 @@ use super::model::{Compiled, MState, ModelError, Overlap, Spec};
 /// A limit on the search, so a pathological history cannot hang a run.
 pub const DEFAULT_BUDGET: u64 = 2_000_000;
 
+/// Most states the search follows at once. A step costs in proportion to
+/// them, so more (calls forgotten while shrinking, which may have taken
+/// effect anywhere) ends the search unproven rather than slow.
+const MAX_STATES: usize = 256;
+
 /// The checker's verdict on one history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -129,20 +134,25 @@ enum Role {
 /// The core (calls forgotten one at a time while the rest stays
 /// impossible), with the forgotten cancels it needs as context.
 ///
-/// Shrinking is bounded, so a hostile history cannot make it hang: each of
-/// its searches gets 1/16 of `budget`, and at most `4n + 16` of them run. A search that is not proven impossible keeps its call, so the
+/// Shrinking is bounded, so a hostile history cannot make it slow: its
+/// searches take at most 1/16 of `budget` in all (each at most 1/64 of
+/// it), and at most `4n + 16` of them run. (A forgotten call may take
+/// effect anywhere, so the state sets of these searches grow fast.) A search that is not proven impossible keeps its call, so the
 /// witness stays a non-linearizable part, only perhaps not the smallest.
 fn shrink(compiled: &Compiled, windows: &[(u64, u64)], budget: u64) -> Witness {
     let n = compiled.len();
     let searches_left = std::cell::Cell::new(4 * n + 16);
-    let each = (budget / 16).max(1);
+    let each = (budget / 64).max(1);
+    let total = (budget / 16).max(1);
+    let spent = std::cell::Cell::new(0u64);
     let impossible = |roles: &[Role]| {
-        if searches_left.get() == 0 {
+        if searches_left.get() == 0 || spent.get() >= total {
             return false;
         }
         searches_left.set(searches_left.get() - 1);
+        let this = each.min(total - spent.get());
         matches!(
-            search(compiled, windows, roles, each),
+            search_spending(compiled, windows, roles, this, &spent),
             Search::Impossible(_)
         )
     };
@@ -192,7 +202,7 @@ fn shrink(compiled: &Compiled, windows: &[(u64, u64)], budget: u64) -> Witness {
             }
         })
         .collect();
-    let longest_prefix = match search(compiled, windows, &only, budget) {
+    let longest_prefix = match search(compiled, windows, &only, each) {
         Search::Impossible(prefix) => prefix,
         _ => Vec::new(),
     };
@@ -236,6 +246,31 @@ struct Event {
 /// The Wing–Gong search with Lowe's memoisation over the calls' windows
 /// each call in its role.
 fn search(compiled: &Compiled, windows: &[(u64, u64)], roles: &[Role], budget: u64) -> Search {
+    let spent = std::cell::Cell::new(0);
+    search_spending(compiled, windows, roles, budget, &spent)
+}
+
+/// [`search`], adding the steps it took to `spent`.
+fn search_spending(
+    compiled: &Compiled,
+    windows: &[(u64, u64)],
+    roles: &[Role],
+    budget: u64,
+    spent: &std::cell::Cell<u64>,
+) -> Search {
+    let mut steps = 0u64;
+    let found = search_inner(compiled, windows, roles, budget, &mut steps);
+    spent.set(spent.get().saturating_add(steps));
+    found
+}
+
+fn search_inner(
+    compiled: &Compiled,
+    windows: &[(u64, u64)],
+    roles: &[Role],
+    budget: u64,
+    steps: &mut u64,
+) -> Search {
     let n = compiled.len();
     let window = |i: usize| {
         if roles[i] == Role::Forgotten {
@@ -316,12 +351,11 @@ fn search(compiled: &Compiled, windows: &[(u64, u64)], roles: &[Role], budget: u
     let mut cache: HashSet<(Bits, Vec<MState>)> = HashSet::new();
     let mut stack: Vec<(usize, Vec<MState>)> = Vec::new();
     let mut best: Vec<usize> = Vec::new();
-    let mut steps = 0u64;
     let mut entry = next[head];
     while next[head] != NIL {
-        steps += 1;
-        if steps > budget {
-            return Search::OutOfBudget(steps);
+        *steps += 1;
+        if *steps > budget {
+            return Search::OutOfBudget(*steps);
         }
         if entry == NIL {
             // Only reachable if every remaining event were a call that
@@ -332,6 +366,10 @@ fn search(compiled: &Compiled, windows: &[(u64, u64)], roles: &[Role], budget: u
         if !ev.is_return {
             let forgotten = roles[ev.call] == Role::Forgotten;
             let after = compiled.step(&states, ev.call, forgotten, concurrent[ev.call]);
+            if after.len() > MAX_STATES {
+                // Too many possible states to follow: neither proven.
+                return Search::OutOfBudget(*steps);
+            }
             if !after.is_empty() {
                 linearized.set(ev.call);
                 if cache.insert((linearized.clone(), after.clone())) {
