@@ -39,7 +39,7 @@ pub fn hunt(fault: &FaultInfo) -> Option<Hunt> {
             2,
             12,
         ),
-        Fault::WaitMissesWakeups => (Scenario::WaitersVsCancel, 4, 8),
+        Fault::WaitMissesWakeups => (Scenario::WaitersVsCancel, 4, 16),
         _ => return None,
     };
     Some(Hunt {
