@@ -55,7 +55,7 @@
 
 // The library a user's tests call: `Suite`, `TargetSpec`, `harness_main`,
 // the result model, the reference server, the reports and the case-file
-// vocabulary they name; and the audit of recorded traffic.
+// vocabulary they name; the audit of recorded traffic and the race trials.
 pub mod audit;
 pub mod case;
 pub mod contract;
@@ -63,6 +63,7 @@ pub mod exit;
 pub mod fuzz;
 pub mod harness;
 pub mod model;
+pub mod race;
 pub mod reference;
 pub mod report;
 pub mod target;

@@ -31,6 +31,59 @@ pub struct RunResult {
     pub cases: Vec<CaseResult>,
     /// Per-invariant totals, in catalogue order.
     pub invariants: Vec<InvariantTotal>,
+    /// Concurrent calls drawn on a time axis (race trials, concurrent fuzz
+    /// histories): the minimal non-linearizable part of a failure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timelines: Vec<Timeline>,
+}
+
+/// Calls of concurrent clients on one time axis, one lane per client: the
+/// evidence of a race (`opconform race`, `fuzz --concurrent-clients`).
+/// Reporters draw it as text or inline SVG.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Timeline {
+    /// The case it belongs to ([`CaseResult::name`]).
+    pub case: String,
+    /// What it shows, e.g. `trial 3: the minimal non-linearizable part`.
+    pub title: String,
+    /// The calls, in the order they were recorded.
+    pub calls: Vec<TimelineCall>,
+}
+
+/// One call on a [`Timeline`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TimelineCall {
+    /// Its number in the trial's history (`#3`).
+    pub number: usize,
+    /// The client (lane) that sent it.
+    pub client: usize,
+    /// When it was sent, in nanoseconds from the trial's origin.
+    pub invoked_ns: u64,
+    /// When its response had arrived in full; `None`: never (it may take
+    /// effect at any later instant).
+    pub returned_ns: Option<u64>,
+    /// The status, when one was read.
+    pub status: Option<u16>,
+    /// One line: what it asked and what came back.
+    pub label: String,
+    /// How to colour it.
+    pub tone: Tone,
+}
+
+/// How a [`TimelineCall`] ended, for its colour.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Tone {
+    /// A write answered 2xx.
+    Accepted,
+    /// A write answered 4xx (or another non-2xx below 500).
+    Rejected,
+    /// Answered 5xx.
+    ServerError,
+    /// No whole response.
+    Lost,
+    /// A read (get, `:wait`) answered.
+    Read,
 }
 
 /// The system under test.
@@ -461,6 +514,7 @@ mod tests {
             started_at: "1970-01-01T00:00:00Z".into(),
             duration_ms: 0,
             invariants: RunResult::totals(&cases, &["OP-SCHEMA", "OP-OTHER"]),
+            timelines: Vec::new(),
             cases,
         }
     }

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use opconform::contract::Mode;
+use opconform::race::Scenario;
 use opconform::reference::{self, Dialect, FaultInfo, Tempo};
 use opconform::run::{self, RunOptions};
 use opconform::selftest::{self, Detection, Expected, KillMatrix};
@@ -29,6 +30,17 @@ struct Row {
     lenient_accepts: Option<String>,
     unseen: BTreeMap<String, String>,
     generated_only: bool,
+    race: Option<RaceRow>,
+}
+
+/// How `opconform race` kills a race fault: scenario, N, the budget R and
+/// the least rate of violating trials.
+#[derive(Debug, Clone, PartialEq)]
+struct RaceRow {
+    scenario: String,
+    clients: usize,
+    repeat: usize,
+    min_rate: f64,
 }
 
 impl Row {
@@ -74,8 +86,14 @@ fn load_table() -> BTreeMap<String, Row> {
                 .unwrap_or_else(|| panic!("{TABLE}: {name} must be a table"));
             for key in t.keys() {
                 assert!(
-                    ["caught_by", "lenient_accepts", "unseen", "generated_only"]
-                        .contains(&key.as_str()),
+                    [
+                        "caught_by",
+                        "lenient_accepts",
+                        "unseen",
+                        "generated_only",
+                        "race"
+                    ]
+                    .contains(&key.as_str()),
                     "{TABLE}: {name}: unknown key {key}"
                 );
             }
@@ -100,6 +118,7 @@ fn load_table() -> BTreeMap<String, Row> {
                     .get("generated_only")
                     .and_then(toml::Value::as_bool)
                     .unwrap_or(false),
+                race: t.get("race").map(|r| race_row(name, r)),
             };
             assert!(
                 !row.caught_by.is_empty(),
@@ -108,6 +127,32 @@ fn load_table() -> BTreeMap<String, Row> {
             (name.clone(), row)
         })
         .collect()
+}
+
+fn race_row(name: &str, v: &toml::Value) -> RaceRow {
+    let t = v
+        .as_table()
+        .unwrap_or_else(|| panic!("{TABLE}: {name}.race must be a table"));
+    let int = |key: &str| -> usize {
+        t.get(key)
+            .and_then(toml::Value::as_integer)
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or_else(|| panic!("{TABLE}: {name}.race.{key} must be a positive integer"))
+    };
+    RaceRow {
+        scenario: t
+            .get("scenario")
+            .and_then(toml::Value::as_str)
+            .unwrap_or_else(|| panic!("{TABLE}: {name}.race.scenario must be a string"))
+            .to_string(),
+        clients: int("clients"),
+        repeat: int("repeat"),
+        min_rate: t
+            .get("min_rate")
+            .and_then(toml::Value::as_float)
+            .filter(|r| (0.0..=1.0).contains(r) && *r > 0.0)
+            .unwrap_or_else(|| panic!("{TABLE}: {name}.race.min_rate must be in (0, 1]")),
+    }
 }
 
 #[test]
@@ -171,6 +216,7 @@ fn visibility_reads_the_row() {
         lenient_accepts: Some("fair".into()),
         unseen: [("alternate/live".to_string(), "no list".to_string())].into(),
         generated_only: false,
+        race: None,
     };
     let w = |dialect, tempo| World { dialect, tempo };
     assert!(
@@ -299,4 +345,100 @@ async fn kill_matrix_alternate_frozen_lenient() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_matrix_alternate_live_lenient() {
     matrix_matches_the_table(World::ALL[3], Mode::Lenient).await;
+}
+
+/// The table's race rows are exactly the faults selftest hunts with races,
+/// with the same scenario, N and R; and races are what reveals them only.
+#[test]
+fn race_rows_state_what_selftest_hunts() {
+    let table = load_table();
+    for info in reference::faults() {
+        let row = &table[info.name];
+        let hunt = selftest::race::hunt(info);
+        match (&row.race, hunt) {
+            (None, None) => {}
+            (Some(r), Some(h)) => {
+                assert_eq!(
+                    (r.scenario.as_str(), r.clients, r.repeat),
+                    (h.scenario.name().as_str(), h.clients, h.trials),
+                    "{TABLE}: {}.race differs from selftest's hunt",
+                    info.name
+                );
+                assert!(
+                    row.generated_only,
+                    "{}: a race fault is generated-only",
+                    info.name
+                );
+            }
+            (r, h) => panic!(
+                "{TABLE}: {}: race row {r:?}, selftest hunt {h:?}",
+                info.name
+            ),
+        }
+    }
+}
+
+/// `opconform race`'s library over real HTTP against the embedded
+/// reference with each race fault: the stated scenario, N and R kill it at
+/// the stated rate, every violation blamed on an invariant of caught_by.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn race_kills_each_race_fault_at_the_stated_rate_within_the_budget() {
+    let table = load_table();
+    let mut problems = Vec::new();
+    let mut raced = 0;
+    for info in reference::faults() {
+        let row = &table[info.name];
+        let Some(r) = &row.race else { continue };
+        raced += 1;
+        let scenario = Scenario::from_name(&r.scenario)
+            .unwrap_or_else(|| panic!("{TABLE}: {}: no scenario {}", info.name, r.scenario));
+        let run = selftest::race::race_reference(
+            World::default(),
+            vec![info],
+            &[scenario],
+            &selftest::race::options(r.clients, r.repeat, Mode::Lenient),
+        )
+        .await
+        .expect("the race runs");
+        let report = &run.reports[0];
+        let need = (r.min_rate * r.repeat as f64).ceil() as u64;
+        let own: u64 = report
+            .trials
+            .iter()
+            .filter(|t| {
+                let failed = t.failed();
+                !failed.is_empty()
+                    && failed
+                        .iter()
+                        .all(|id| row.caught_by.iter().any(|c| c == id))
+            })
+            .count() as u64;
+        if own < need {
+            problems.push(format!(
+                "{}: {} killed it in {own} of {} trials, the table states at least {need} ({}); {}",
+                info.name,
+                r.scenario,
+                r.repeat,
+                r.min_rate,
+                report.rate.label()
+            ));
+        }
+        for (id, n) in report.failures_by_invariant() {
+            if !row.caught_by.iter().any(|c| c == id) {
+                problems.push(format!(
+                    "{}: {id} failed in {n} trials, outside caught_by {:?}",
+                    info.name, row.caught_by
+                ));
+            }
+        }
+        // The run concludes failed, as `opconform race` exits 1.
+        assert_eq!(
+            opconform::gate::conclude(&run.result, opconform::gate::FailOn::Should, false),
+            opconform::gate::Conclusion::Failed,
+            "{}",
+            info.name
+        );
+    }
+    assert_eq!(raced, 4, "the four race faults have race rows");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -12,6 +12,7 @@ mod kill_matrix;
 mod layering;
 mod library;
 mod profile;
+mod race;
 mod reference;
 mod reports;
 mod runner;

@@ -1976,6 +1976,7 @@ impl<'s> Auditor<'s> {
             duration_ms: meta.duration_ms,
             cases,
             invariants: totals,
+            timelines: Vec::new(),
         };
         (
             AuditReport {

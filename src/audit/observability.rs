@@ -40,6 +40,7 @@ use Observability::{Exchange, ExchangeSet, History, NotObservable, Request};
 
 const CREDENTIALS: &str = "whether a credential is valid is not in the traffic: recordings redact or drop Authorization, so a header missing from the log is not a header missing on the wire";
 const WORKSPACES: &str = "which workspaces a token covers, and which workspace an operation belongs to, is not in the traffic";
+const RACES: &str = "judged on trials whose requests opconform released together and timed itself, with the hang-ups it caused (`opconform race`): recorded traffic has no barrier, no known hang-ups and millisecond timestamps";
 const EXISTENCE: &str = "whether an id exists is fixture knowledge: a 404 for an id the traffic never showed may be right, and operations may expire";
 
 /// Every catalogue invariant: how traffic shows it, and (for the observable
@@ -358,6 +359,15 @@ pub const TABLE: &[(&str, Observability, &str)] = &[
         Exchange,
         "a 2xx list is 200; an in-bounds list without a cursor is not rejected; any list answer is in the documented set",
     ),
+    (id::CONC_LINEARIZABLE, NotObservable(RACES), ""),
+    (id::CONC_ONE_TRANSITION, NotObservable(RACES), ""),
+    (id::CONC_NO_5XX, NotObservable(RACES), ""),
+    (id::CONC_KEY_REPLAY_IDENTICAL, NotObservable(RACES), ""),
+    (id::CONC_LOST_UPDATE, NotObservable(RACES), ""),
+    (id::CONC_COMPLETION_RACE_LEGAL, NotObservable(RACES), ""),
+    (id::CONC_WAITERS_WAKE_ALIKE, NotObservable(RACES), ""),
+    (id::RETRY_AFTER_LOST_RESPONSE, NotObservable(RACES), ""),
+    (id::RETRY_KEY_MISUSE, NotObservable(RACES), ""),
 ];
 
 /// How traffic shows `id`; `None` for an ID the table does not know.

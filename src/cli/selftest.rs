@@ -7,7 +7,7 @@ use crate::contract::Mode;
 use crate::exit::ExitStatus;
 use crate::reference::{self, FaultInfo};
 use crate::run::{self, RunOptions};
-use crate::selftest::{self, Detection, Expected, KillMatrix};
+use crate::selftest::{self, Detection, Expected, KillMatrix, race};
 
 /// Arguments of `opconform selftest`.
 #[derive(Debug, clap::Args)]
@@ -41,6 +41,10 @@ pub struct SelftestArgs {
     /// Run the suite in strict mode whatever the dialect.
     #[arg(long)]
     pub strict: bool,
+    /// Trials of each race scenario against the clean reference (0: no
+    /// races). Each race fault is hunted with its own stated N and R.
+    #[arg(long, value_name = "R", default_value_t = 5)]
+    pub race_repeat: usize,
     /// Which world the reference serves: its dialect and tempo.
     #[command(flatten)]
     pub world: super::target_args::WorldArgs,
@@ -108,11 +112,25 @@ fn selftest_main(args: SelftestArgs) -> Result<ExitStatus, ExitStatus> {
             ExitStatus::TargetUnreachable
         })?;
     print!("{}", render(&matrix));
-    Ok(if matrix.passes() {
-        ExitStatus::Success
+    let races = if args.race_repeat == 0 {
+        None
     } else {
-        ExitStatus::InvariantFailed
-    })
+        let races = rt
+            .block_on(race::race_selftest(world, mode, &faults, args.race_repeat))
+            .map_err(|e| {
+                eprintln!("error: failed to {e}");
+                ExitStatus::TargetUnreachable
+            })?;
+        print!("{}", render_races(&races));
+        Some(races)
+    };
+    Ok(
+        if matrix.passes() && races.as_ref().is_none_or(race::RaceMatrix::passes) {
+            ExitStatus::Success
+        } else {
+            ExitStatus::InvariantFailed
+        },
+    )
 }
 
 fn mode_name(mode: Mode) -> &'static str {
@@ -178,7 +196,14 @@ fn render(m: &KillMatrix) -> String {
             }
             Expected::GeneratedOnly => {
                 unseen += 1;
-                " [generated-only: fuzz is expected to find it]".to_string()
+                let raced = reference::faults()
+                    .iter()
+                    .find(|f| f.name == row.fault)
+                    .and_then(race::hunt);
+                match raced {
+                    Some(h) => format!(" [only races reach it: see races, {}]", h.scenario.name()),
+                    None => " [generated-only: fuzz is expected to find it]".to_string(),
+                }
             }
             Expected::Absent(why) => {
                 unseen += 1;
@@ -198,6 +223,49 @@ fn render(m: &KillMatrix) -> String {
         mode_name(m.mode),
         if m.passes() { "ok" } else { "FAILED" },
         if reference_ok { "clean" } else { "failing" }
+    );
+    out
+}
+
+/// The race part as text: the clean reference's scenarios, then each race
+/// fault with its scenario, N, R and violation rate.
+fn render_races(m: &race::RaceMatrix) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let failures = m.reference_failures();
+    let _ = writeln!(
+        out,
+        "\nraces: reference {} ({} scenarios{})",
+        if failures.is_empty() { "ok" } else { "FAILED" },
+        m.reference.len(),
+        if failures.is_empty() {
+            String::new()
+        } else {
+            format!("; violated: {}", failures.join(", "))
+        }
+    );
+    let width = m.rows.iter().map(|r| r.fault.len()).max().unwrap_or(5);
+    for row in &m.rows {
+        let verdict = match (&row.report.skipped, &row.detection) {
+            (Some(why), _) => format!("not run here: {why}"),
+            (None, Detection::Detected { by }) => format!("detected by {}", by.join(", ")),
+            (None, Detection::Missed) => "not detected [MISSED]".to_string(),
+            (None, other) => format!("{other:?} [MISSED]"),
+        };
+        let _ = writeln!(
+            out,
+            "{:<width$}  {} (N = {}, R = {}): {}; {verdict}",
+            row.fault,
+            row.hunt.scenario.name(),
+            row.hunt.clients,
+            row.hunt.trials,
+            row.report.rate.label()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "races result: {}",
+        if m.passes() { "ok" } else { "FAILED" }
     );
     out
 }

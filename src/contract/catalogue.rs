@@ -13,7 +13,7 @@ use super::{error, http, list, operation, status};
 
 /// Version of the catalogue; bump when an ID is added, removed or changes
 /// meaning.
-pub const CATALOGUE_VERSION: &str = "0.4.0";
+pub const CATALOGUE_VERSION: &str = "0.5.0";
 
 /// Defines the catalogue and one constant per ID (`id::OP_DONE_TERMINAL`),
 /// from one entry per invariant: adding an invariant is one entry here (and
@@ -748,6 +748,89 @@ LIST_200 = "LIST-200" {
     level: Level::Must,
     basis: Basis::Documented,
     statuses: Some(status::OK),
+    strict_only: false,
+    check: Check::Case,
+}
+// --- races (`crate::race`): judged by race scenarios, not by case files;
+// `crate::race::invariants` lists the same IDs and tests that both agree.
+CONC_LINEARIZABLE = "CONC-LINEARIZABLE" {
+    title: "every race trial has a legal sequential order: each call takes effect at one instant between its request and its response, by the rules of one operation",
+    clause: "https://doi.org/10.1145/78969.78972 (Herlihy & Wing, linearizability), applied to the single-request rules of https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation and digest §4.1",
+    level: Level::Must,
+    basis: Basis::Inferred,
+    statuses: None,
+    strict_only: false,
+    check: Check::Case,
+}
+CONC_ONE_TRANSITION = "CONC-ONE-TRANSITION" {
+    title: "cancels of one RUNNING operation released together make exactly one transition to cancelling",
+    clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (\"Requests cancellation of an in-flight operation\"; \"it transitions through the normal cancellation flow\"): one flow, however many requests",
+    level: Level::Must,
+    basis: Basis::Inferred,
+    statuses: None,
+    strict_only: false,
+    check: Check::Case,
+}
+CONC_NO_5XX = "CONC-NO-5XX" {
+    title: "requests released together are never answered with 5xx",
+    clause: "https://github.com/akua-dev/cli/blob/f619e8170a40c5e496194bb154578bc88b92621c/openapi/public.json paths./operations/{id}:cancel (202, 401, 403, 404, 422 declared; no 5xx)",
+    level: Level::Must,
+    basis: Basis::Documented,
+    statuses: None,
+    strict_only: false,
+    check: Check::Case,
+}
+CONC_KEY_REPLAY_IDENTICAL = "CONC-KEY-REPLAY-IDENTICAL" {
+    title: "cancels released together with one Idempotency-Key: every 2xx is the first answer again (byte for byte in strict mode), the rest are the in-flight conflict",
+    clause: "https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/ (\"SHOULD respond with the result of the previously completed operation\"; retried while the original is still being processed: 409); AIP-155 allows the current state, so only strict mode compares bytes",
+    level: Level::Must,
+    basis: Basis::Standard,
+    statuses: None,
+    strict_only: false,
+    check: Check::Case,
+}
+CONC_LOST_UPDATE = "CONC-LOST-UPDATE" {
+    title: "cancels released together with one If-Match ETag: at most one is accepted, every other one is rejected as stale",
+    clause: "RFC 9110 §13.1.1 (If-Match prevents the \"lost update\" problem: a false condition MUST NOT perform the method)",
+    level: Level::Must,
+    basis: Basis::Standard,
+    statuses: None,
+    strict_only: false,
+    check: Check::Case,
+}
+CONC_COMPLETION_RACE_LEGAL = "CONC-COMPLETION-RACE-LEGAL" {
+    title: "a cancel racing the operation's completion leaves a legal final state: CANCELLED after an accepted cancel, or the natural terminal state; never a mix, and done never flips back",
+    clause: "https://github.com/googleapis/googleapis/blob/master/google/longrunning/operations.proto (CancelOperation: \"check whether the cancellation succeeded or whether the operation completed despite cancellation\"; done: \"exactly one of error or response is set\"); https://akua-1dce587a.mintlify.app/api-reference/operations/wait-for-an-operation-to-reach-a-terminal-state (\"State for completed operations (done: true) is immutable.\")",
+    level: Level::Must,
+    basis: Basis::Documented,
+    statuses: None,
+    strict_only: false,
+    check: Check::Case,
+}
+CONC_WAITERS_WAKE_ALIKE = "CONC-WAITERS-WAKE-ALIKE" {
+    title: ":wait callers racing a cancel all wake within about 1 s of the terminal transition and all see the same terminal body",
+    clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/wait-for-an-operation-to-reach-a-terminal-state (\"the response fires within milliseconds of the workflow reaching its terminal state\"; \"State for completed operations (done: true) is immutable.\")",
+    level: Level::Must,
+    basis: Basis::Documented,
+    statuses: None,
+    strict_only: false,
+    check: Check::Case,
+}
+RETRY_AFTER_LOST_RESPONSE = "RETRY-AFTER-LOST-RESPONSE" {
+    title: "a cancel retried after its response was lost gets the first answer again (same status; byte for byte in strict mode) and makes no second transition; without a key the retry is still safe",
+    clause: "https://akua-1dce587a.mintlify.app/api-reference/operations/request-operation-cancellation (idempotency-key: \"Safe to retry after a timed-out or interrupted request.\"); https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/",
+    level: Level::Must,
+    basis: Basis::Documented,
+    statuses: None,
+    strict_only: false,
+    check: Check::Case,
+}
+RETRY_KEY_MISUSE = "RETRY-KEY-MISUSE" {
+    title: "a retry with the same Idempotency-Key but another request (another If-Match, another operation) is rejected as key misuse and changes nothing",
+    clause: "https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/ (\"reuse an idempotency key with a different request payload\": 422; akua's convention elsewhere: 409)",
+    level: Level::Must,
+    basis: Basis::Standard,
+    statuses: None,
     strict_only: false,
     check: Check::Case,
 }}

@@ -142,6 +142,10 @@ struct KeyUse {
     key: String,
     op: usize,
     tag: TagChoice,
+    /// The `If-Match` value sent with it: "Current" names another tag once
+    /// the operation changed, and a server may call that another request
+    /// (key misuse) rather than a replay.
+    if_match: Option<String>,
     /// Status and body of the completed answer, when it was recorded.
     stored: Option<(u16, Vec<u8>)>,
 }
@@ -242,6 +246,7 @@ pub async fn run_sequence(
         let mut same_body_as = None;
         let mut sent_key = None;
         let mut sent_tag = TagChoice::None;
+        let mut sent_if_match: Option<String> = None;
         let mut replayed_key = false;
         let (prepared, fixture_name, op_index, interpreted) = match action {
             Action::List => {
@@ -316,10 +321,9 @@ pub async fn run_sequence(
                 };
                 sent_tag = *tag;
                 if let Some(spec) = &spec {
-                    headers.push((
-                        "if-match",
-                        if_match_value(spec, etag.as_deref().unwrap_or(STALE_TAG)),
-                    ));
+                    let value = if_match_value(spec, etag.as_deref().unwrap_or(STALE_TAG));
+                    sent_if_match = Some(value.clone());
+                    headers.push(("if-match", value));
                 }
                 let stale = match tag {
                     TagChoice::None | TagChoice::Star => Some(false),
@@ -357,7 +361,12 @@ pub async fn run_sequence(
                 };
                 match &reuse {
                     Some(u) if u.op != op && u.stored.is_some() => sets.add(id::CANCEL_KEY_MISUSE),
-                    Some(u) if u.op == op && u.stored.is_some() && u.tag == *tag => {
+                    Some(u)
+                        if u.op == op
+                            && u.stored.is_some()
+                            && u.tag == *tag
+                            && u.if_match == sent_if_match =>
+                    {
                         // A replay: the first answer again, byte for byte.
                         let (status, _) = u.stored.clone().unwrap_or((202, Vec::new()));
                         sets.attribute_to(id::CANCEL_REPLAY_IDEMPOTENT);
@@ -453,6 +462,7 @@ pub async fn run_sequence(
                             key: k.clone(),
                             op,
                             tag: sent_tag,
+                            if_match: sent_if_match.clone(),
                             stored,
                         });
                         key_steps.insert(k.clone(), i);

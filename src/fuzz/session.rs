@@ -764,6 +764,7 @@ fn empty_result(exec: &Executor, mode: Mode) -> RunResult {
         duration_ms: 0,
         cases: Vec::new(),
         invariants: Vec::new(),
+        timelines: Vec::new(),
     }
 }
 

@@ -226,6 +226,7 @@ mod tests {
             started_at: "1970-01-01T00:00:00Z".into(),
             duration_ms: 0,
             invariants: Vec::new(),
+            timelines: Vec::new(),
             cases,
         }
     }

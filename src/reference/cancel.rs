@@ -6,22 +6,48 @@
 //! instead (statuses from [`App::accepted_status`] and
 //! [`ErrorKind::status_in`](super::errors::ErrorKind::status_in)).
 
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 use super::app::{App, HEADER_TOKEN_MAX, bounded_header};
 use super::errors::{ApiError, ErrorKind};
 use super::etag::{self, ListRule};
 use super::faults::Fault;
-use super::idempotency::Begin;
+use super::idempotency::{Begin, Reservation, StoredResponse};
 use super::lifecycle::{self, Forced, Snapshot};
 use super::routes::Reply;
 use super::store::OpRecord;
 
 /// The slow write the `key-recorded-after-write` fault records keys after.
 const FAULTY_WRITE_LATENCY: Duration = Duration::from_millis(25);
+
+/// How long the check-then-act race faults spend between their early read
+/// and their write (a round trip to another store): long enough that
+/// requests released together land inside it, short enough that no
+/// sequential client notices.
+const RACE_WINDOW: Duration = Duration::from_millis(5);
+
+/// How long after the response's bytes the `key-stored-after-response`
+/// fault's hook commits the key's answer (a write to another store): long
+/// enough that a client hanging up after the status line does so first,
+/// even on a loaded machine.
+const AFTER_RESPONSE_COMMIT: Duration = Duration::from_millis(50);
+
+/// What the check-then-act race faults read before the operation's lock.
+#[derive(Debug, Clone, Copy)]
+struct EarlyRead {
+    /// `ifmatch-check-then-act`: the If-Match verdict on the early read.
+    if_match_stale: Option<bool>,
+    /// `double-transition-on-concurrent-cancels`: the early read showed no
+    /// cancel yet.
+    not_cancelling: bool,
+}
 
 /// The `idempotency-key` header after its 1–64 check.
 fn idempotency_key<'h>(app: &App, headers: &'h HeaderMap) -> Result<Option<&'h str>, ApiError> {
@@ -106,10 +132,11 @@ pub(crate) async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
         // The fault looks the key up but reserves it only after the write.
         let looked_up = if after_write {
             app.keys
-                .peek(ws, key, &rec.id, app.clock.now())
+                .peek(ws, key, &rec.id, if_match, app.clock.now())
                 .unwrap_or(Begin::Unreserved)
         } else {
-            app.keys.begin(ws, key, &rec.id, app.clock.now())
+            app.keys
+                .begin_request(ws, key, &rec.id, if_match, app.clock.now())
         };
         match looked_up {
             Begin::Unreserved => {}
@@ -135,6 +162,13 @@ pub(crate) async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
                 )
                 .at("header", "idempotency-key"));
             }
+            Begin::OtherRequest => {
+                return Err(ApiError::new(
+                    ErrorKind::IdempotencyKeyReused,
+                    "idempotency-key was already used for another request on this operation (another if-match)",
+                )
+                .at("header", "idempotency-key"));
+            }
             Begin::InFlight => {
                 return Err(ApiError::new(
                     ErrorKind::IdempotencyKeyInFlight,
@@ -153,7 +187,28 @@ pub(crate) async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
         // A client that goes away here drops the reservation, releasing the key.
         tokio::time::sleep(latency).await;
     }
-    let outcome = apply_cancel(app, rec, if_match, after_write && key.is_some());
+    let early = if app.faults.any(&[
+        Fault::IfMatchCheckThenAct,
+        Fault::DoubleTransitionOnConcurrentCancels,
+    ]) {
+        // The bug of both: decide on a read taken outside the operation's
+        // lock, then act after a round trip, when it may be stale.
+        let snap = app.snapshot(rec, app.clock.now());
+        let tag = app.tag(rec, &snap);
+        let read = EarlyRead {
+            if_match_stale: app
+                .has(Fault::IfMatchCheckThenAct)
+                .then(|| if_match.is_some_and(|v| !etag::matches(v, &tag, ListRule::Any))),
+            not_cancelling: app.has(Fault::DoubleTransitionOnConcurrentCancels)
+                && !snap.cancel_requested
+                && !snap.done(),
+        };
+        tokio::time::sleep(RACE_WINDOW).await;
+        Some(read)
+    } else {
+        None
+    };
+    let outcome = apply_cancel(app, rec, if_match, after_write && key.is_some(), early);
     rec.changed.notify_waiters();
     let (resp, stored) = match outcome {
         Ok(snap) => {
@@ -175,11 +230,67 @@ pub(crate) async fn cancel(app: &App, id: &str, headers: &HeaderMap) -> Reply {
         Err(e) => return Err(e), // not recorded: the reservation is released
     };
     if let Some(r) = reservation {
+        if app.has(Fault::KeyStoredAfterResponse) {
+            return Ok(store_after_write(resp, r, stored));
+        }
         r.finish(stored);
     } else if let (true, Some(key)) = (after_write, key) {
-        app.keys.record(ws, key, &rec.id, stored, app.clock.now());
+        app.keys
+            .record(ws, key, &rec.id, if_match, stored, app.clock.now());
     }
     Ok(resp)
+}
+
+/// The `key-stored-after-response` bug: the key's answer is stored by a
+/// hook that runs once the response is written. hyper drops the body of a
+/// client that went away, and the reservation with it (the key is free
+/// again, while the cancel stands).
+fn store_after_write(resp: Response, reservation: Reservation, stored: StoredResponse) -> Response {
+    let (mut parts, _) = resp.into_parts();
+    // No length: hyper sends the body chunked and polls it to its end,
+    // which is where the hook runs.
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = StoreAfterWrite {
+        data: Some(stored.body.clone()),
+        commit: None,
+        pending: Some((reservation, stored)),
+    };
+    Response::from_parts(parts, Body::new(body))
+}
+
+/// The body of [`store_after_write`]: the bytes, then the commit, then the
+/// end of the body.
+struct StoreAfterWrite {
+    data: Option<Bytes>,
+    commit: Option<Pin<Box<tokio::time::Sleep>>>,
+    pending: Option<(Reservation, StoredResponse)>,
+}
+
+impl hyper::body::Body for StoreAfterWrite {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        let this = &mut *self;
+        if let Some(data) = this.data.take() {
+            return Poll::Ready(Some(Ok(hyper::body::Frame::data(data))));
+        }
+        if this.pending.is_none() {
+            return Poll::Ready(None);
+        }
+        // Asked for more: the bytes are written.
+        let commit = this
+            .commit
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(AFTER_RESPONSE_COMMIT)));
+        ready!(commit.as_mut().poll(cx));
+        if let Some((reservation, stored)) = this.pending.take() {
+            reservation.finish(stored);
+        }
+        Poll::Ready(None)
+    }
 }
 
 /// Evicts `rec` a retention period after it finishes, now that a cancel
@@ -197,16 +308,21 @@ fn already_done(id: &str) -> ApiError {
     )
 }
 
-/// The cancel transition, under the operation's lock.
+/// The cancel transition, under the operation's lock (`early`: what a
+/// race fault decided before taking it).
 fn apply_cancel(
     app: &App,
     rec: &OpRecord,
     if_match: Option<&str>,
     duplicate_write: bool,
+    early: Option<EarlyRead>,
 ) -> Result<Snapshot, ApiError> {
-    let now = app.clock.now();
     let lf = app.lifecycle_faults();
     rec.with_mutable(|m| {
+        // The instant is read under the lock: a cancel that waited for it
+        // must not answer with the operation as it was before a cancel
+        // that took the lock first (timestamps follow the lock order).
+        let now = app.clock.now();
         let snap = lifecycle::snapshot(&app.clock, rec.plan, rec.created, m, now, lf);
         let tag = app.tag(rec, &snap);
         let rule = if app.has(Fault::IfMatchListFirstOnly) {
@@ -232,7 +348,11 @@ fn apply_cancel(
                 etag::matches(v, &tag, rule)
             }
         };
-        let mismatch = check_if_match && if_match.is_some_and(|v| !matches(v));
+        let mismatch = match early.and_then(|e| e.if_match_stale) {
+            // `ifmatch-check-then-act`: the verdict on the early read stands.
+            Some(stale) => stale,
+            None => check_if_match && if_match.is_some_and(|v| !matches(v)),
+        };
         if app.has(Fault::IfMatchBeforeTerminal) && mismatch {
             return Err(stale());
         }
@@ -264,7 +384,8 @@ fn apply_cancel(
                 ErrorKind::CancelInProgress,
                 "cancellation is already in progress",
             ));
-        } else if duplicate_write {
+        } else if duplicate_write || early.is_some_and(|e| e.not_cancelling) {
+            // A second cancel step: the write trusted a stale "not yet".
             m.extra_cancels += 1;
         }
         // An operation already cancelling: 202 again, no second transition.

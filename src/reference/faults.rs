@@ -225,6 +225,21 @@ fault_catalogue! {
     IfMatchListFirstOnly = "ifmatch-list-first-only",
         "an If-Match list is compared by its first tag only",
         [id::CANCEL_IFMATCH_CURRENT], true;
+    // --- races: only overlapping or interrupted requests reach these -------------------
+    // Sequential clients never see them, so no fixed case can (they are
+    // marked generated-only); the race scenarios (`crate::race`) find them.
+    IfMatchCheckThenAct = "ifmatch-check-then-act",
+        "If-Match is compared on a read taken ~5 ms before the cancel is written, outside the operation's lock: concurrent cancels with one ETag all win",
+        [id::CONC_LOST_UPDATE, id::CONC_LINEARIZABLE], true;
+    KeyStoredAfterResponse = "key-stored-after-response",
+        "a key's answer is stored by a hook ~50 ms after the response is written, never if the client went away first: a retry after a lost response is processed afresh (422 once done)",
+        [id::RETRY_AFTER_LOST_RESPONSE, id::CONC_LINEARIZABLE], true;
+    DoubleTransitionOnConcurrentCancels = "double-transition-on-concurrent-cancels",
+        "cancel reads \"not cancelling yet\" ~5 ms before it writes its cancel step, outside the lock: concurrent cancels with different keys each make a transition",
+        [id::CONC_ONE_TRANSITION, id::CONC_LINEARIZABLE], true;
+    WaitMissesWakeups = "wait-misses-wakeups",
+        ":wait reads the operation ~5 ms before it subscribes to its changes: a cancel in between is missed until the timeout",
+        [id::CONC_WAITERS_WAKE_ALIKE], true;
 }
 
 impl Fault {
@@ -432,6 +447,16 @@ mod tests {
             }
         }
         assert!(FAULTS.iter().filter(|f| f.generated_only).count() >= 3);
+        for race in [
+            Fault::IfMatchCheckThenAct,
+            Fault::KeyStoredAfterResponse,
+            Fault::DoubleTransitionOnConcurrentCancels,
+            Fault::WaitMissesWakeups,
+        ] {
+            // No sequential client reaches them: no fixed case may be
+            // expected to.
+            assert!(race.info().generated_only, "{}", race.info().name);
+        }
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! (akua convention elsewhere: "Idempotency is workspace-scoped", digest §3);
 //! a replay returns the first response byte for byte (IETF
 //! draft-ietf-httpapi-idempotency-key-header: "respond with the result of the
-//! previously completed operation"); a key bound to another operation, or one
-//! still in flight, answers 409 (akua's convention; the draft's 409 for
+//! previously completed operation"); a key bound to another operation, or to
+//! the same operation with another `If-Match` (a different request: the
+//! draft's "reuse an idempotency key with a different request payload"), or
+//! one still in flight, answers 409 (akua's convention; the draft's 409 for
 //! in-flight). Memory is bounded: entries expire after a TTL and the oldest
 //! are evicted beyond a capacity; the keys of an evicted operation go with
 //! it ([`KeyStore::forget_ops`]), so a key never names an operation the
@@ -36,18 +38,24 @@ enum Slot {
 #[derive(Debug)]
 struct Entry {
     op_id: Arc<str>,
+    /// The `If-Match` of the first request (trimmed), part of what makes a
+    /// retry "the same request".
+    if_match: Option<Box<str>>,
     slot: Slot,
     generation: u64,
 }
 
 impl Entry {
-    /// What a request on `op_id` with this entry's key meets.
-    fn found(&self, op_id: &str) -> Begin {
+    /// What a request on `op_id` with this `If-Match` (trimmed) and this
+    /// entry's key meets.
+    fn found(&self, op_id: &str, if_match: Option<&str>) -> Begin {
+        let same_request = self.if_match.as_deref() == if_match;
         match (&self.slot, &*self.op_id == op_id) {
-            (Slot::Done(stored), true) => Begin::Replay(Arc::clone(stored)),
             (Slot::Done(stored), false) => Begin::OtherOperation(Some(Arc::clone(stored))),
-            (Slot::InFlight, true) => Begin::InFlight,
             (Slot::InFlight, false) => Begin::OtherOperation(None),
+            (_, true) if !same_request => Begin::OtherRequest,
+            (Slot::Done(stored), true) => Begin::Replay(Arc::clone(stored)),
+            (Slot::InFlight, true) => Begin::InFlight,
         }
     }
 }
@@ -75,6 +83,9 @@ pub(crate) enum Begin {
     Replay(Arc<StoredResponse>),
     /// The key is bound to another operation (its recorded response, if any).
     OtherOperation(Option<Arc<StoredResponse>>),
+    /// The key is bound to this operation but another request (another
+    /// `If-Match`).
+    OtherRequest,
     /// The first request with this key is still being processed.
     InFlight,
     /// A new key, looked up without a reservation ([`KeyStore::peek`]).
@@ -103,13 +114,29 @@ impl KeyStore {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Looks `key` up for a request on `op_id` and reserves it when new.
+    /// Looks `key` up for a request on `op_id` without `If-Match` and
+    /// reserves it when new.
+    #[cfg(test)]
     pub(crate) fn begin(&self, workspace: &str, key: &str, op_id: &str, now: Instant) -> Begin {
+        self.begin_request(workspace, key, op_id, None, now)
+    }
+
+    /// Looks `key` up for a request on `op_id` with this `If-Match` and
+    /// reserves it when new.
+    pub(crate) fn begin_request(
+        &self,
+        workspace: &str,
+        key: &str,
+        op_id: &str,
+        if_match: Option<&str>,
+        now: Instant,
+    ) -> Begin {
+        let if_match = if_match.map(str::trim);
         let mut inner = self.lock();
         self.expire(&mut inner, now);
         let id: KeyId = Arc::new((workspace.to_string(), key.to_string()));
         if let Some(entry) = inner.map.get(&id) {
-            return entry.found(op_id);
+            return entry.found(op_id, if_match);
         }
         while inner.map.len() >= self.capacity {
             match inner.order.pop_front() {
@@ -132,6 +159,7 @@ impl KeyStore {
             Arc::clone(&id),
             Entry {
                 op_id,
+                if_match: if_match.map(Box::from),
                 slot: Slot::InFlight,
                 generation,
             },
@@ -156,12 +184,14 @@ impl KeyStore {
         workspace: &str,
         key: &str,
         op_id: &str,
+        if_match: Option<&str>,
         now: Instant,
     ) -> Option<Begin> {
+        let if_match = if_match.map(str::trim);
         let mut inner = self.lock();
         self.expire(&mut inner, now);
         let id: KeyId = Arc::new((workspace.to_string(), key.to_string()));
-        inner.map.get(&id).map(|entry| entry.found(op_id))
+        inner.map.get(&id).map(|entry| entry.found(op_id, if_match))
     }
 
     /// Records a response for `op_id` under `key` without a reservation (the
@@ -171,10 +201,11 @@ impl KeyStore {
         workspace: &str,
         key: &str,
         op_id: &str,
+        if_match: Option<&str>,
         stored: StoredResponse,
         now: Instant,
     ) {
-        if let Begin::Fresh(res) = self.begin(workspace, key, op_id, now) {
+        if let Begin::Fresh(res) = self.begin_request(workspace, key, op_id, if_match, now) {
             res.finish(stored);
         }
     }
@@ -283,16 +314,20 @@ mod tests {
     fn peek_finds_without_reserving() {
         let store = KeyStore::new(Duration::from_secs(60), 10);
         let now = Instant::now();
-        assert!(store.peek("ws", "k", "op_a", now).is_none());
+        assert!(store.peek("ws", "k", "op_a", None, now).is_none());
         assert_eq!(store.len(), 0, "a peek reserves nothing");
-        store.record("ws", "k", "op_a", stored("first"), now);
+        store.record("ws", "k", "op_a", None, stored("first"), now);
         assert!(matches!(
-            store.peek("ws", "k", "op_a", now),
+            store.peek("ws", "k", "op_a", None, now),
             Some(Begin::Replay(_))
         ));
         assert!(matches!(
-            store.peek("ws", "k", "op_b", now),
+            store.peek("ws", "k", "op_b", None, now),
             Some(Begin::OtherOperation(Some(_)))
+        ));
+        assert!(matches!(
+            store.peek("ws", "k", "op_a", Some("\"e1\""), now),
+            Some(Begin::OtherRequest)
         ));
     }
 
@@ -320,6 +355,35 @@ mod tests {
         ));
         // Another workspace has its own key space.
         drop(fresh(store.begin("ws_other", "k", "op_b", now)));
+    }
+
+    #[test]
+    fn another_if_match_on_the_same_operation_is_another_request() {
+        let store = KeyStore::new(Duration::from_secs(60), 10);
+        let now = Instant::now();
+        let r = fresh(store.begin_request("ws", "k", "op_a", Some("\"t1\""), now));
+        assert!(matches!(
+            store.begin_request("ws", "k", "op_a", Some("*"), now),
+            Begin::OtherRequest
+        ));
+        assert!(matches!(
+            store.begin_request("ws", "k", "op_a", Some(" \"t1\" "), now),
+            Begin::InFlight
+        ));
+        r.finish(stored("first"));
+        assert!(matches!(
+            store.begin_request("ws", "k", "op_a", Some("\"t1\""), now),
+            Begin::Replay(_)
+        ));
+        assert!(matches!(
+            store.begin_request("ws", "k", "op_a", None, now),
+            Begin::OtherRequest
+        ));
+        // Another operation is still told apart from another request.
+        assert!(matches!(
+            store.begin_request("ws", "k", "op_b", Some("\"t1\""), now),
+            Begin::OtherOperation(Some(_))
+        ));
     }
 
     #[test]
@@ -377,7 +441,7 @@ mod tests {
         assert_eq!(store.len(), 0);
         assert!(store.lock().order.len() <= 65);
         assert!(store.lock().by_op.is_empty());
-        store.record("ws", "r", "op_a", stored("r"), now);
+        store.record("ws", "r", "op_a", None, stored("r"), now);
         assert!(matches!(
             store.begin("ws", "r", "op_a", now),
             Begin::Replay(_)

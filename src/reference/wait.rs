@@ -22,6 +22,9 @@ const WAIT_MAX_SECS: u64 = 60;
 /// How late the `wait-answers-late` fault's flush queue sends answers.
 const LATE_FLUSH: Duration = Duration::from_secs(3);
 
+/// How long after its read the `wait-misses-wakeups` fault subscribes.
+const LATE_SUBSCRIBE: Duration = Duration::from_millis(5);
+
 /// Handles `:wait` for the operation `id`.
 pub(crate) async fn wait(app: &App, id: &str, headers: &HeaderMap, query: Option<&str>) -> Reply {
     let anonymous =
@@ -65,13 +68,20 @@ pub(crate) async fn wait(app: &App, id: &str, headers: &HeaderMap, query: Option
     } else {
         start + Duration::from_secs(timeout)
     };
+    let late_subscribe = app.has(Fault::WaitMissesWakeups);
     loop {
         // Register for wake-ups before reading, so no change is missed.
-        let notified = rec.changed.notified();
-        tokio::pin!(notified);
+        let mut notified = Box::pin(rec.changed.notified());
         notified.as_mut().enable();
         let now = app.clock.now();
         let snap = app.snapshot(rec, now);
+        if late_subscribe && !(snap.done() || now >= deadline) {
+            // The bug: the subscription is set up only after the read and a
+            // round trip, so a change in between wakes nobody.
+            tokio::time::sleep(LATE_SUBSCRIBE).await;
+            notified = Box::pin(rec.changed.notified());
+            notified.as_mut().enable();
+        }
         if snap.done() || now >= deadline {
             let (resp, _) =
                 app.operation_response(StatusCode::OK, rec, &snap, found.shown_id, true);

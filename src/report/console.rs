@@ -332,6 +332,7 @@ mod tests {
             started_at: "1970-01-01T00:00:00Z".into(),
             duration_ms: 1500,
             invariants: RunResult::totals(&cases, &contract::ids()),
+            timelines: Vec::new(),
             cases,
         }
     }

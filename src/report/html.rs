@@ -76,6 +76,8 @@ struct FailureCard {
     reason: Option<String>,
     attempts: u32,
     duration: String,
+    /// Race timelines of the case, as inline SVG (escaped by the renderer).
+    timelines: Vec<String>,
     failures: Vec<FailureView>,
 }
 
@@ -211,7 +213,11 @@ fn page(result: &RunResult) -> Page {
         total_cases: v.total_cases(),
         counts: v,
         invariants,
-        failures: result.cases.iter().filter_map(failure_card).collect(),
+        failures: result
+            .cases
+            .iter()
+            .filter_map(|c| failure_card(c, result))
+            .collect(),
         cases: result.cases.iter().map(case_row).collect(),
     }
 }
@@ -244,7 +250,7 @@ fn case_row(case: &CaseResult) -> CaseRow {
 
 /// A card for every case with a failing check (failed, waived, or a flaky
 /// case whose failing attempt was kept), and for failed cases without one.
-fn failure_card(case: &CaseResult) -> Option<FailureCard> {
+fn failure_card(case: &CaseResult, result: &RunResult) -> Option<FailureCard> {
     let mut failures = Vec::new();
     for step in &case.steps {
         for check in step.checks.iter().filter(|c| c.verdict == Verdict::Fail) {
@@ -297,6 +303,12 @@ fn failure_card(case: &CaseResult) -> Option<FailureCard> {
         reason: outcome_reason(&case.outcome),
         attempts: case.attempts,
         duration: seconds(case.duration_ms),
+        timelines: result
+            .timelines
+            .iter()
+            .filter(|t| t.case == case.name)
+            .map(super::timeline::svg)
+            .collect(),
         failures,
     })
 }

@@ -138,6 +138,20 @@ pub(crate) fn render(result: &RunResult) -> String {
         md.push_str("\n</details>\n\n");
     }
 
+    if !result.timelines.is_empty() {
+        let _ = writeln!(
+            md,
+            "<details><summary>{} race timeline(s): the minimal non-linearizable parts</summary>\n",
+            result.timelines.len()
+        );
+        for t in result.timelines.iter().take(LIST_MAX) {
+            // Keys and ETags come from the wire: no backtick may close the fence.
+            let drawn = super::timeline::text(t).replace('`', "'");
+            let _ = writeln!(md, "{}\n\n```text\n{drawn}```\n", text(&t.title));
+        }
+        md.push_str("</details>\n\n");
+    }
+
     md.push_str(
         "Full report with every request, response, diff and `curl` reproducer: \
          [opconform.html](opconform.html)\n",
@@ -216,6 +230,31 @@ mod tests {
             !md.contains("LIST-OWNER-FILTER` |"),
             "waived failures are not in the table"
         );
+    }
+
+    #[test]
+    fn race_timelines_are_fenced_text_that_a_backtick_cannot_close() {
+        use crate::model::{Timeline, TimelineCall, Tone};
+        let mut r = sample_result();
+        assert!(!render(&r).contains("race timeline"));
+        r.timelines.push(Timeline {
+            case: "race::lost-update".into(),
+            title: "race::lost-update trial 1: the minimal non-linearizable part".into(),
+            calls: vec![TimelineCall {
+                number: 3,
+                client: 1,
+                invoked_ns: 0,
+                returned_ns: Some(1_000_000),
+                status: Some(202),
+                label: "#3 c1 cancel key=```x → 202".into(),
+                tone: Tone::Accepted,
+            }],
+        });
+        let md = render(&r);
+        assert!(md.contains("1 race timeline(s)"), "{md}");
+        assert!(md.contains("```text\n"), "{md}");
+        assert!(md.contains("key=\'\'\'x"), "{md}");
+        assert_eq!(md.matches("```").count(), 2, "{md}");
     }
 
     #[test]

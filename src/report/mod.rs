@@ -12,6 +12,7 @@ mod markdown;
 pub mod reproducer;
 #[doc(hidden)]
 pub mod sample;
+pub mod timeline;
 mod verdict;
 mod write;
 

@@ -474,5 +474,6 @@ pub fn sample_result() -> RunResult {
         duration_ms: 10_412,
         cases,
         invariants,
+        timelines: Vec::new(),
     }
 }

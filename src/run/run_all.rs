@@ -172,5 +172,6 @@ pub fn assemble(
         duration_ms: started.elapsed().as_millis() as u64,
         cases,
         invariants,
+        timelines: Vec::new(),
     }
 }

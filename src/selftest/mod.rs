@@ -1,5 +1,8 @@
 //! `selftest`: the suite against the clean reference and against each
-//! catalogued fault, summarised as a kill matrix.
+//! catalogued fault, summarised as a kill matrix; [`race`]: the race
+//! scenarios against the clean reference, and each race fault hunted.
+
+pub mod race;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -37,6 +40,9 @@ pub enum SelftestError {
     /// Schemas could not be loaded.
     #[error(transparent)]
     Schemas(#[from] crate::contract::SchemaError),
+    /// A race scenario could not be run.
+    #[error("race: {0}")]
+    Race(String),
 }
 
 /// Whether a fault was caught.

@@ -397,6 +397,33 @@ async fn idempotency_replay_is_byte_identical_and_keys_are_bound_to_one_operatio
 }
 
 #[tokio::test]
+async fn the_same_key_with_another_if_match_is_another_request() {
+    // The IETF draft: reusing a key "with a different request payload" is
+    // an error; the request here differs in its If-Match.
+    let r = Ref::start(config()).await;
+    let id = r.fixture("running").await;
+    let etag = r.get_op(&id).await.header("etag").expect("an ETag");
+    let first = r
+        .cancel(&id, &[("idempotency-key", "im-1"), ("if-match", &etag)])
+        .await;
+    assert_eq!(first.status, 202);
+    for other in [vec![("if-match", "*")], vec![]] {
+        let mut headers = vec![("idempotency-key", "im-1")];
+        headers.extend(other);
+        let misuse = r.cancel(&id, &headers).await;
+        assert_eq!(misuse.status, 409, "{headers:?}");
+        assert_eq!(error_code(&misuse), 3001);
+    }
+    // The same request again (surrounding spaces aside) is a replay.
+    let padded = format!(" {etag} ");
+    let replay = r
+        .cancel(&id, &[("idempotency-key", "im-1"), ("if-match", &padded)])
+        .await;
+    assert_eq!(replay.bytes, first.bytes);
+    r.stop().await;
+}
+
+#[tokio::test]
 async fn a_duplicate_still_in_flight_gets_409() {
     let cfg = ReferenceConfig {
         cancel_write_latency: Duration::from_secs(1),

@@ -60,6 +60,107 @@ async fn settled(r: &Ref, id: &str) {
     r.poll_until(id, SETTLE_WITHIN, |o| o["done"] == true).await;
 }
 
+/// Rounds of a race probe (see the race arms of [`probe`]).
+const RACE_ROUNDS: usize = 6;
+/// Requests a race probe releases together.
+const RACE_CLIENTS: usize = 6;
+
+/// Cancels of `id` from `n` tasks, each on a connection warmed by a GET
+/// first, released together behind a barrier; their statuses.
+async fn released(
+    r: &Ref,
+    id: &str,
+    n: usize,
+    headers: impl Fn(usize) -> Vec<(String, String)>,
+) -> Vec<u16> {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let client = r.client.clone();
+        let get = r.url(&format!("/v1/operations/{id}"));
+        let url = r.url(&format!("/v1/operations/{id}:cancel"));
+        let headers = headers(i);
+        let barrier = std::sync::Arc::clone(&barrier);
+        tasks.push(tokio::spawn(async move {
+            // Warm a connection of the pool, so the cancel needs no connect.
+            let _ = client.get(get).bearer_auth(ALPHA_TOKEN).send().await;
+            barrier.wait().await;
+            let mut req = client.post(url).bearer_auth(ALPHA_TOKEN);
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            req.send().await.map(|r| r.status().as_u16()).unwrap_or(0)
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap_or(0));
+    }
+    out
+}
+
+/// How many `cancel` steps the operation lists (one per transition).
+async fn cancel_steps(r: &Ref, id: &str) -> usize {
+    let op = r.get_op(id).await.json();
+    op["steps"]
+        .as_array()
+        .map(|steps| steps.iter().filter(|s| s["name"] == "cancel").count())
+        .unwrap_or(0)
+}
+
+/// Three `:wait`s and a cancel released together; how long the slowest
+/// waiter took.
+async fn waiters_racing_a_cancel(r: &Ref, id: &str) -> Duration {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(4));
+    let mut waiters = Vec::new();
+    for _ in 0..3 {
+        let client = r.client.clone();
+        let url = r.url(&format!("/v1/operations/{id}:wait?timeout={WAIT_SECS}"));
+        let get = r.url(&format!("/v1/operations/{id}"));
+        let barrier = std::sync::Arc::clone(&barrier);
+        waiters.push(tokio::spawn(async move {
+            let _ = client.get(get).bearer_auth(ALPHA_TOKEN).send().await;
+            barrier.wait().await;
+            let start = Instant::now();
+            let _ = client.post(url).bearer_auth(ALPHA_TOKEN).send().await;
+            start.elapsed()
+        }));
+    }
+    barrier.wait().await;
+    r.cancel(id, &[]).await;
+    let mut slowest = Duration::ZERO;
+    for w in waiters {
+        slowest = slowest.max(w.await.unwrap_or(Duration::MAX));
+    }
+    slowest
+}
+
+/// Sends a keyed cancel of `id` on a raw connection, reads the status line
+/// and hangs up (the response is lost); the status read.
+async fn cancel_and_hang_up(r: &Ref, id: &str, key: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr = r.server.addr();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "POST /v1/operations/{id}:cancel HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {ALPHA_TOKEN}\r\nidempotency-key: {key}\r\ncontent-length: 0\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n") && head.len() < 64 {
+        match stream.read(&mut byte).await {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    drop(stream);
+    String::from_utf8_lossy(&head)
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("none")
+        .to_string()
+}
+
 /// What a probe saw, as text to compare.
 async fn probe(fault: Fault, r: &Ref) -> String {
     use Fault as F;
@@ -290,6 +391,67 @@ async fn probe(fault: Fault, r: &Ref) -> String {
                 .await
                 .status
                 .to_string()
+        }
+        // The race faults: only requests released together (or a response
+        // the client throws away) reach them. Each probe repeats its round
+        // up to RACE_ROUNDS times on a fresh fixture and stops at the first
+        // sighting: one round sees the bug with probability well above 1/2
+        // (every request of a round lands inside the fault's 5 ms window
+        // unless the machine stalls), so all rounds miss it with
+        // probability below 2^-RACE_ROUNDS; the correct reference never
+        // shows it (its lock and key store serialise the requests).
+        F::IfMatchCheckThenAct => {
+            for _ in 0..RACE_ROUNDS {
+                let id = r.fixture("running").await;
+                let etag = r.get_op(&id).await.header("etag").unwrap_or_default();
+                let statuses = released(r, &id, RACE_CLIENTS, |_| {
+                    vec![("if-match".to_string(), etag.clone())]
+                })
+                .await;
+                if statuses.iter().filter(|s| (200..300).contains(*s)).count() >= 2 {
+                    return "two winners".into();
+                }
+            }
+            "at most one winner".into()
+        }
+        F::DoubleTransitionOnConcurrentCancels => {
+            for round in 0..RACE_ROUNDS {
+                let id = r.fixture("running").await;
+                released(r, &id, RACE_CLIENTS, |i| {
+                    vec![("idempotency-key".to_string(), format!("dt-{round}-{i}"))]
+                })
+                .await;
+                if cancel_steps(r, &id).await >= 2 {
+                    return "two transitions".into();
+                }
+            }
+            "one transition".into()
+        }
+        F::WaitMissesWakeups => {
+            for _ in 0..RACE_ROUNDS {
+                let id = r.fixture("running").await;
+                if waiters_racing_a_cancel(r, &id).await > Duration::from_secs(1) {
+                    return "a waiter slept through the cancel".into();
+                }
+            }
+            "every waiter woke".into()
+        }
+        F::KeyStoredAfterResponse => {
+            // Hang up after the status line, let the cancel settle, retry:
+            // a replay, or (the key forgotten) a fresh 422.
+            let mut seen = String::new();
+            for round in 0..RACE_ROUNDS {
+                let id = r.fixture("running").await;
+                let key = format!("lost-response-{round}");
+                let status = cancel_and_hang_up(r, &id, &key).await;
+                settled(r, &id).await;
+                let retry = r.cancel(&id, &[("idempotency-key", &key)]).await.status;
+                seen = format!("{status} then {retry}");
+                if status != retry.to_string() {
+                    break;
+                }
+            }
+            seen
         }
         F::KeyRecordedAfterWrite => {
             let id = r.fixture("running").await;
@@ -655,6 +817,23 @@ async fn the_correct_reference_gives_the_documented_answers_to_the_probes() {
     assert_eq!(probe(Fault::EtagFrozen, &r).await, "false");
     assert_eq!(probe(Fault::ChangesAfterDone, &r).await, "true");
     assert_eq!(probe(Fault::WaitAnswersLate, &r).await, "true");
+    // The race probes: what a correct server does under them.
+    assert_eq!(
+        probe(Fault::IfMatchCheckThenAct, &r).await,
+        "at most one winner"
+    );
+    assert_eq!(
+        probe(Fault::DoubleTransitionOnConcurrentCancels, &r).await,
+        "one transition"
+    );
+    assert_eq!(
+        probe(Fault::WaitMissesWakeups, &r).await,
+        "every waiter woke"
+    );
+    assert_eq!(
+        probe(Fault::KeyStoredAfterResponse, &r).await,
+        "202 then 202"
+    );
     r.stop().await;
     // The alternate dialect's documented alternatives.
     let r = Ref::start(cfg(Dialect::Alternate, Tempo::Frozen)).await;

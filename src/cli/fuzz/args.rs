@@ -39,6 +39,16 @@ pub struct FuzzArgs {
     /// Random call sequences against a model of the contract.
     #[arg(long)]
     pub stateful: bool,
+    /// With --stateful: K clients race random call sequences on one
+    /// operation at a time; every history must be linearizable
+    /// (CONC-LINEARIZABLE), and a failing program is shrunk.
+    #[arg(
+        long,
+        value_name = "K",
+        requires = "stateful",
+        conflicts_with = "dump_requests"
+    )]
+    pub concurrent_clients: Option<usize>,
     /// Requests in flight at once.
     #[arg(long, value_name = "C", default_value_t = 32)]
     pub concurrency: usize,

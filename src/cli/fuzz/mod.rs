@@ -3,6 +3,7 @@
 //! the reports and the exit code.
 
 mod args;
+mod concurrent;
 mod print;
 mod settings;
 
@@ -43,6 +44,16 @@ fn fuzz_main(args: &FuzzArgs) -> Result<ExitStatus, ExitStatus> {
         warn_insecure();
     }
     let Launched { target, served } = launched;
+    if let Some(k) = args.concurrent_clients {
+        let outcome = concurrent::run(&s.config, k, &target, &rt, &redactor);
+        if let Some(served) = served {
+            rt.block_on(served.shutdown());
+        }
+        let result = outcome?;
+        return Ok(common::write_reports(
+            &result.0, &s.formats, &args.out, &redactor, result.1,
+        ));
+    }
     if let Some(path) = &args.dump_requests {
         let dumped = fuzz::dump_requests(&s.config, target, rt.handle());
         if let Some(served) = served {
