@@ -3,7 +3,7 @@
 //! or without one of a few Idempotency-Keys, with or without an If-Match:
 //! the ETag read first, `*`, or a stale one), reads and `:wait`s — run
 //! against one fresh operation, the clients' first requests released
-//! together, then one read after every answer. Each run is recorded as a [`History`] and judged like a race
+//! together, then one read after every answer. Each run is recorded as a [`History`](crate::race::history::History) and judged like a race
 //! trial: CONC-NO-5XX and CONC-LINEARIZABLE against the sequential model.
 //!
 //! A failing program is shrunk twice: the program (drop a client, drop a
