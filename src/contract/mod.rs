@@ -19,7 +19,8 @@ pub use invariant::{
 };
 pub use operation::ID_MAX_CHARS;
 pub use render::{
-    basis_label, catalogue_json, level_label, markdown_table, statuses_label, text_table,
+    basis_label, catalogue_json, cell as markdown_cell, level_label, markdown_table,
+    statuses_label, text_table,
 };
 pub use schemas::{BUNDLED_FILES, SchemaError, SchemaViolation, Schemas};
 

@@ -74,11 +74,17 @@ pub fn markdown_table() -> String {
             level_cell(inv),
             basis_label(inv.basis),
             statuses_label(inv),
-            inv.title,
-            inv.clause
+            cell(inv.title),
+            cell(inv.clause)
         ));
     }
     out
+}
+
+/// Text for a Markdown table cell: `<` would open an HTML tag (`op_<id>`)
+/// and `|` would end the cell.
+pub fn cell(text: &str) -> String {
+    text.replace('<', "&lt;").replace('|', "\\|")
 }
 
 /// The catalogue as an aligned plain-text table (ID, level, basis,

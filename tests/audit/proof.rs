@@ -215,7 +215,7 @@ fn the_books_observability_table_is_the_codes() {
             "| {} | {} | {} |",
             inv.id,
             o.label(),
-            how.replace('|', "\\|")
+            opconform::contract::markdown_cell(&how)
         );
         if !book.lines().any(|l| l == row) {
             stale.push(row);
