@@ -11,6 +11,7 @@ use crate::exit::ExitStatus;
 use crate::profile::{Profile, Rate};
 use crate::reference;
 use crate::target::{self, TargetSpec, TransportOptions};
+use crate::vocab::Mode;
 
 use super::profile_merge;
 
@@ -97,6 +98,33 @@ impl TargetArgs {
     /// [`profile_merge::load_profile`]); errors are printed, exit 2.
     pub(crate) fn load_profile(&self) -> Result<Profile, ExitStatus> {
         profile_merge::load_profile(self.config.as_deref(), self.profile.as_deref())
+    }
+
+    /// Where every driver starts: the chosen profile and the target URL
+    /// (flag > profile), with `--fault` and `--dialect`/`--tempo` refused
+    /// for a URL target (they choose the embedded reference).
+    pub(crate) fn start(
+        &self,
+        world: &WorldArgs,
+        faults: &[String],
+    ) -> Result<(Profile, Option<String>), ExitStatus> {
+        let profile = self.load_profile()?;
+        let target_url = self.target_url(&profile);
+        Self::check_faults(target_url.as_deref(), faults)?;
+        world.check(target_url.as_deref())?;
+        Ok((profile, target_url))
+    }
+
+    /// `--strict` / `--lenient` over the profile's `strict`; lenient by
+    /// default.
+    pub(crate) fn mode(strict: bool, lenient: bool, profile: &Profile) -> Mode {
+        if strict {
+            Mode::Strict
+        } else if lenient {
+            Mode::Lenient
+        } else {
+            profile.mode().unwrap_or(Mode::Lenient)
+        }
     }
 
     /// `--target`, else the profile's `target`; `None`: the embedded

@@ -281,28 +281,15 @@ impl TargetSpec {
 
 impl std::fmt::Debug for TargetSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Hand-written so tokens never reach a log or panic message.
-        let hidden = |t: &Option<String>| t.as_ref().map(|_| "<redacted>");
+        // The settings as the live target would hold them, through its
+        // hand-written Debug: tokens never reach a log or panic message.
         let endpoint = match &self.endpoint {
             Endpoint::Url(url) => format!("url {url}"),
             Endpoint::Served { base_path, .. } => format!("served router, base path {base_path}"),
         };
         f.debug_struct("TargetSpec")
             .field("endpoint", &endpoint)
-            .field("token", &hidden(&self.token))
-            .field("foreign_token", &hidden(&self.foreign_token))
-            .field("broad_token", &hidden(&self.broad_token))
-            .field("context", &self.context)
-            .field("fixtures", &self.fixtures)
-            .field("static_ops", &self.static_ops)
-            .field("embedded", &self.embedded)
-            .field("faults", &self.faults)
-            .field("transport", &self.transport)
-            .field("pacing", &self.pacing)
-            .field("body_cap", &self.body_cap)
-            .field("secrets", &self.secrets.len())
-            .field("wait_for_target", &self.wait_for_target)
-            .field("recorder", &self.recorder)
+            .field("settings", &super::launch::unlaunched(self))
             .finish()
     }
 }
@@ -333,5 +320,19 @@ mod tests {
         assert!(!shown.contains(reference::BETA_TOKEN), "{shown}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn debug_never_shows_a_token() {
+        let spec = TargetSpec::url("http://127.0.0.1:1/v1")
+            .token("sk_live_spec_secret")
+            .foreign_token("sk_live_other_secret");
+        let shown = format!("{spec:?}");
+        assert!(
+            !shown.contains("spec_secret") && !shown.contains("other_secret"),
+            "{shown}"
+        );
+        assert!(shown.contains("url http://127.0.0.1:1/v1"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
     }
 }

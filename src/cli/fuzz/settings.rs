@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use crate::contract::Mode;
 use crate::exit::ExitStatus;
 use crate::fuzz::FuzzConfig;
 use crate::reference::{self, ReferenceConfig};
@@ -50,11 +49,8 @@ impl FuzzSettings {
                  judged like any other); drop the flag",
             ));
         }
-        let profile = args.target.load_profile()?;
+        let (profile, target_url) = args.target.start(&args.world, &args.faults)?;
         let formats = common::formats(args.report.as_deref(), None)?;
-        let target_url = args.target.target_url(&profile);
-        TargetArgs::check_faults(target_url.as_deref(), &args.faults)?;
-        args.world.check(target_url.as_deref())?;
         if args.concurrency == 0 {
             return Err(bad("--concurrency must be at least 1"));
         }
@@ -86,13 +82,7 @@ impl FuzzSettings {
                 .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0),
             stateful: args.stateful,
             concurrency: args.concurrency,
-            mode: if args.strict {
-                Mode::Strict
-            } else if args.lenient {
-                Mode::Lenient
-            } else {
-                profile.mode().unwrap_or(Mode::Lenient)
-            },
+            mode: TargetArgs::mode(args.strict, args.lenient, &profile),
             regressions: (!args.no_regressions).then(|| args.regressions.clone()),
             request_timeout: args
                 .request_timeout

@@ -5,7 +5,6 @@
 
 use std::path::PathBuf;
 
-use crate::contract::Mode;
 use crate::exit::ExitStatus;
 use crate::gate::{FailOn, Gate};
 use crate::race::{self, RaceOptions, Scenario};
@@ -49,11 +48,8 @@ fn bad(msg: impl std::fmt::Display) -> ExitStatus {
 impl RaceSettings {
     /// Resolves `args` over the chosen profile.
     pub(crate) fn resolve(args: &RaceArgs) -> Result<RaceSettings, ExitStatus> {
-        let profile = args.target.load_profile()?;
+        let (profile, target_url) = args.target.start(&args.world, &args.faults)?;
         let formats = common::formats(args.report.as_deref(), profile.report.as_ref())?;
-        let target_url = args.target.target_url(&profile);
-        TargetArgs::check_faults(target_url.as_deref(), &args.faults)?;
-        args.world.check(target_url.as_deref())?;
         if args.clients < 2 {
             return Err(bad(format!(
                 "--clients {}: a race needs at least 2 requests released together",
@@ -76,13 +72,7 @@ impl RaceSettings {
         let options = RaceOptions {
             clients: args.clients,
             trials: args.repeat,
-            mode: if args.strict {
-                Mode::Strict
-            } else if args.lenient {
-                Mode::Lenient
-            } else {
-                profile.mode().unwrap_or(Mode::Lenient)
-            },
+            mode: TargetArgs::mode(args.strict, args.lenient, &profile),
             request_timeout: args
                 .request_timeout
                 .or(profile.request_timeout)

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::case::PlannedCase;
-use crate::contract::{Level, Mode, Schemas};
+use crate::contract::{Level, Schemas};
 use crate::exit::ExitStatus;
 use crate::gate::{FailOn, Gate, Waivers};
 use crate::reference;
@@ -50,11 +50,8 @@ pub(crate) struct RunSettings {
 impl RunSettings {
     /// Resolves `args` over the chosen profile (flag > profile > default).
     pub(crate) fn resolve(args: &RunArgs) -> Result<RunSettings, ExitStatus> {
-        let profile = args.target.load_profile()?;
+        let (profile, target_url) = args.target.start(&args.world, &args.faults)?;
         let formats = common::formats(args.report.as_deref(), profile.report.as_ref())?;
-        let target_url = args.target.target_url(&profile);
-        TargetArgs::check_faults(target_url.as_deref(), &args.faults)?;
-        args.world.check(target_url.as_deref())?;
         let faults = reference::faults_named(&args.faults).map_err(|e| {
             eprintln!("error: {e}");
             ExitStatus::BadInput
@@ -139,13 +136,7 @@ impl RunSettings {
 /// shorter against the embedded reference, whose steps are quick.
 fn run_options(args: &RunArgs, profile: &crate::profile::Profile, embedded: bool) -> RunOptions {
     let defaults = RunOptions::default();
-    let mode = if args.strict {
-        Mode::Strict
-    } else if args.lenient {
-        Mode::Lenient
-    } else {
-        profile.mode().unwrap_or(Mode::Lenient)
-    };
+    let mode = TargetArgs::mode(args.strict, args.lenient, profile);
     RunOptions {
         mode,
         request_timeout: args
