@@ -605,3 +605,26 @@ expect.status = "CANCEL-202-ENVELOPE"
         "{stdout}"
     );
 }
+
+#[test]
+fn a_closed_pipe_ends_the_run_quietly() {
+    // `opconform run | head -2`: the reader goes away after two lines; the
+    // run stops as Unix tools do (141, as by SIGPIPE), never with a panic.
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_opconform"))
+        .arg("run")
+        .env("CI", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("opconform starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    lines.read_line(&mut first).expect("a first line");
+    drop(lines);
+    let out = child.wait_with_output().expect("it ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}
