@@ -246,11 +246,12 @@ fn render_races(m: &race::RaceMatrix) -> String {
     );
     let width = m.rows.iter().map(|r| r.fault.len()).max().unwrap_or(5);
     for row in &m.rows {
-        let verdict = match (&row.report.skipped, &row.detection) {
-            (Some(why), _) => format!("not run here: {why}"),
-            (None, Detection::Detected { by }) => format!("detected by {}", by.join(", ")),
-            (None, Detection::Missed) => "not detected [MISSED]".to_string(),
-            (None, other) => format!("{other:?} [MISSED]"),
+        let verdict = match (&row.report.skipped, &row.detection, row.unseen) {
+            (Some(why), _, _) => format!("not run here: {why}"),
+            (None, Detection::Detected { by }, _) => format!("detected by {}", by.join(", ")),
+            (None, _, Some(why)) => format!("not visible here: {why}"),
+            (None, Detection::Missed, None) => "not detected [MISSED]".to_string(),
+            (None, other, None) => format!("{other:?} [MISSED]"),
         };
         let _ = writeln!(
             out,

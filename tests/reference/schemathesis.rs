@@ -299,12 +299,37 @@ fn document(dir: &Path) -> (PathBuf, &'static str) {
     let extract =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/akua-operations.schema.json");
     if extract.is_file() {
-        return (extract, "the operations extract of akua's document");
+        return (
+            write_from_extract(dir, &extract),
+            "the operations extract of akua's document, with the documented paths",
+        );
     }
     (
         write_minimal(dir),
         "an OpenAPI document built from the bundled schemas",
     )
+}
+
+/// The extract holds akua's schemas only (no paths): the document built
+/// from the bundled schemas, its paths and error envelope, with akua's
+/// Operation, OperationStep, OperationList and error schemas from the
+/// extract in place of the bundled ones.
+fn write_from_extract(dir: &Path, extract: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(extract).expect("read the extract");
+    let extract: Value = serde_json::from_str(&text).expect("the extract is JSON");
+    let mut doc = minimal_openapi();
+    let schemas = doc["components"]["schemas"]
+        .as_object_mut()
+        .expect("components.schemas");
+    for (name, schema) in extract["components"]["schemas"]
+        .as_object()
+        .expect("the extract's components.schemas")
+    {
+        schemas.insert(name.clone(), schema.clone());
+    }
+    let path = dir.join("operations-extract.openapi.json");
+    std::fs::write(&path, doc.to_string()).expect("write document");
+    path
 }
 
 fn write_minimal(dir: &Path) -> PathBuf {
