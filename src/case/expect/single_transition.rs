@@ -116,13 +116,14 @@ fn distinct_bodies<'b>(bodies: impl Iterator<Item = &'b [u8]>, mode: Mode) -> us
                 )
             }),
         };
-        let group = match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, group)) => group,
+        let at = match groups.iter().position(|(k, _)| *k == key) {
+            Some(at) => at,
             None => {
                 groups.push((key, Vec::new()));
-                &mut groups.last_mut().expect("just pushed").1
+                groups.len() - 1
             }
         };
+        let group = &mut groups[at].1;
         if !group.contains(&body) {
             group.push(body);
         }
