@@ -486,6 +486,9 @@ pub struct Auditor<'s> {
     last_sweep_ms: i64,
     ops: HashMap<String, OpTrack>,
     keys: HashMap<(u64, String), KeyUse>,
+    /// The earliest `ended_ms` among `keys` (none expire before it has
+    /// aged past the window: the sweep skips them until then).
+    oldest_key_ms: i64,
     chains: HashMap<(u64, String), PageChain>,
     chain_order: VecDeque<(u64, String)>,
     stats: AuditStats,
@@ -642,6 +645,7 @@ impl<'s> Auditor<'s> {
             last_sweep_ms: i64::MIN,
             ops: HashMap::new(),
             keys: HashMap::new(),
+            oldest_key_ms: i64::MAX,
             chains: HashMap::new(),
             chain_order: VecDeque::new(),
             stats: AuditStats::default(),
@@ -1394,6 +1398,7 @@ impl<'s> Auditor<'s> {
                             .map_or(&[][..], |r| r.body_excerpt.as_bytes());
                         (hash_bytes(b), b.len())
                     });
+                    self.oldest_key_ms = self.oldest_key_ms.min(rec.ended_ms());
                     self.keys.insert(
                         slot,
                         KeyUse {
@@ -1807,15 +1812,27 @@ impl<'s> Auditor<'s> {
             }
         }
         let window = self.opts.key_window.as_millis() as i64;
-        self.keys
-            .retain(|_, k| now.saturating_sub(k.ended_ms) < window);
+        if now.saturating_sub(self.oldest_key_ms) >= window {
+            self.keys
+                .retain(|_, k| now.saturating_sub(k.ended_ms) < window);
+            self.oldest_key_ms = self.oldest_ended_key();
+        }
         if self.keys.len() > self.opts.max_keys {
             let mut ages: Vec<i64> = self.keys.values().map(|k| k.ended_ms).collect();
             let cut = ages.len() - self.opts.max_keys * 9 / 10;
             let (_, nth, _) = ages.select_nth_unstable(cut);
             let nth = *nth;
             self.keys.retain(|_, k| k.ended_ms > nth);
+            self.oldest_key_ms = self.oldest_ended_key();
         }
+    }
+
+    fn oldest_ended_key(&self) -> i64 {
+        self.keys
+            .values()
+            .map(|k| k.ended_ms)
+            .min()
+            .unwrap_or(i64::MAX)
     }
 
     fn drop_op(&mut self, op: &str) {

@@ -31,6 +31,7 @@ use serde::Deserialize;
 
 use crate::model::{Exchange, RecordedRequest, RecordedResponse, RunResult};
 
+use super::cut::Cut;
 use super::record::{
     BodyState, InputError, Position, Record, Source, caller_of, redact_headers, redact_url,
 };
@@ -303,6 +304,14 @@ impl<R: Read> Iterator for HarReader<R> {
     type Item = Result<Record, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        Some(self.next_cut()?.and_then(Cut::parse))
+    }
+}
+
+impl<R: Read> HarReader<R> {
+    /// The next entry cut out, not parsed yet (the parsing may run on
+    /// another thread: [`Cut::parse`]).
+    pub fn next_cut(&mut self) -> Option<Result<Cut, InputError>> {
         loop {
             match self.state {
                 State::Done => return None,
@@ -314,7 +323,6 @@ impl<R: Read> Iterator for HarReader<R> {
                     }
                 },
                 State::Entries => {
-                    let position = Position::Entry(self.index);
                     let got = match self.next_entry() {
                         None => {
                             self.state = State::Done;
@@ -330,18 +338,11 @@ impl<R: Read> Iterator for HarReader<R> {
                             }
                             Err(e)
                         }
-                        Ok(()) => {
-                            let source = Source {
-                                file: self.file.clone(),
-                                position,
-                            };
-                            parse_entry(&self.entry, source).map_err(|message| InputError {
-                                file: self.file.clone(),
-                                position,
-                                message,
-                                fatal: false,
-                            })
-                        }
+                        Ok(()) => Ok(Cut::Entry {
+                            file: self.file.clone(),
+                            index: self.index - 1,
+                            bytes: std::mem::take(&mut self.entry),
+                        }),
                     });
                 }
             }
@@ -360,7 +361,7 @@ fn serde_message(e: &serde_json::Error) -> String {
 }
 
 /// One HAR entry's JSON as a record.
-fn parse_entry(bytes: &[u8], source: Source) -> Result<Record, String> {
+pub(super) fn parse_entry(bytes: &[u8], source: Source) -> Result<Record, String> {
     if bytes.first() != Some(&b'{') {
         return Err("not a HAR entry: not a JSON object".into());
     }

@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::model::{Exchange, RecordedRequest, RecordedResponse};
 
+use super::cut::Cut;
 use super::record::{
     BodyState, InputError, Position, Record, Source, caller_of, redact_headers, redact_url,
 };
@@ -410,6 +411,14 @@ impl<R: BufRead> Iterator for JsonlReader<R> {
     type Item = Result<Record, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        Some(self.next_cut()?.and_then(Cut::parse))
+    }
+}
+
+impl<R: BufRead> JsonlReader<R> {
+    /// The next line cut out, not parsed yet (the parsing may run on
+    /// another thread: [`Cut::parse`]).
+    pub fn next_cut(&mut self) -> Option<Result<Cut, InputError>> {
         while !self.done {
             let ready = match self.lines.fill(&mut self.reader, &mut self.consumed) {
                 Ok(ready) => ready,
@@ -442,9 +451,12 @@ impl<R: BufRead> Iterator for JsonlReader<R> {
                 }
                 Line::Text if blank(&self.lines.buf) => {}
                 Line::Text => {
-                    let got = self.parser.parse(&self.file, self.line_no, &self.lines.buf);
-                    self.lines.buf.clear();
-                    return Some(got);
+                    return Some(Ok(Cut::Line {
+                        file: self.file.clone(),
+                        line_no: self.line_no,
+                        bytes: std::mem::take(&mut self.lines.buf),
+                        parser: self.parser.clone(),
+                    }));
                 }
             }
             self.lines.buf.clear();

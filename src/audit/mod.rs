@@ -12,6 +12,7 @@
 //! as it grows and reports each violation as it happens.
 
 pub mod check;
+mod cut;
 pub mod har;
 pub mod jsonl;
 pub mod observability;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 pub use check::{AuditMeta, AuditOptions, AuditReport, AuditStats, Auditor, Violation};
+pub use cut::Cut;
 pub use har::{HarReader, HarWriter, har_of_run};
 pub use jsonl::{JsonlReader, LineParser, TailEvent, TailOptions, Tailer};
 pub use observability::Observability;
@@ -93,20 +95,21 @@ fn now_rfc3339() -> String {
     time::format_ms(ms)
 }
 
-/// Records read by the reading thread, handed over in batches.
+/// Records parsed by a worker, handed over in batches.
 type Batch = Vec<Result<Record, InputError>>;
 
-/// Records per batch between the reading and the judging thread.
+/// Records per batch between the threads.
 const BATCH: usize = 256;
-/// Batches in flight between them (bounds the memory of the hand-over).
-const BATCHES_IN_FLIGHT: usize = 4;
+/// Batches in flight at once, read and not yet judged (bounds the memory
+/// of the hand-over).
+const BATCHES_IN_FLIGHT: usize = 8;
 
-/// The records of one input, or its one error.
-fn records_of(
+/// The cuts of one input, or its one error.
+fn cuts_of(
     input: &Input,
     parser: &Result<Arc<LineParser>, String>,
     limits: (usize, usize),
-) -> Box<dyn Iterator<Item = Result<Record, InputError>> + Send> {
+) -> Box<dyn Iterator<Item = Result<Cut, InputError>> + Send> {
     let fail = |message: String| {
         Box::new(std::iter::once(Err(InputError {
             file: input.shown.as_str().into(),
@@ -117,13 +120,19 @@ fn records_of(
     };
     match detect_format(&input.path) {
         InputFormat::Har => match HarReader::open(&input.path, &input.shown) {
-            Ok(r) => Box::new(r.max_entry_bytes(limits.1)),
+            Ok(r) => {
+                let mut r = r.max_entry_bytes(limits.1);
+                Box::new(std::iter::from_fn(move || r.next_cut()))
+            }
             Err(e) => Box::new(std::iter::once(Err(e))),
         },
         InputFormat::JsonLines => match parser {
             Err(msg) => fail(msg.clone()),
             Ok(p) => match JsonlReader::open(&input.path, &input.shown, p.clone()) {
-                Ok(r) => Box::new(r.max_line_bytes(limits.0)),
+                Ok(r) => {
+                    let mut r = r.max_line_bytes(limits.0);
+                    Box::new(std::iter::from_fn(move || r.next_cut()))
+                }
                 Err(e) => Box::new(std::iter::once(Err(e))),
             },
         },
@@ -136,10 +145,12 @@ fn records_of(
 /// `on_error`. A file that cannot be read is an input error; the other
 /// files are still audited.
 ///
-/// Two threads: one reads and parses (HAR entries, JSON Lines and their
-/// schema, the bodies) and runs the one judge on each response alone; the
-/// other judges in order (histories, sets); a few batches of records
-/// between them.
+/// A pipeline: one thread cuts the files into lines and entries; as many
+/// workers as the machine has CPUs parse them (HAR entries, JSON Lines and
+/// their schema, the bodies) and run the one judge on each response
+/// alone; this thread judges the records in input order (histories,
+/// sets). At most [`BATCHES_IN_FLIGHT`] batches are between the first and
+/// the last.
 pub fn audit_files(
     inputs: &[Input],
     schemas: &Schemas,
@@ -152,37 +163,80 @@ pub fn audit_files(
     let limits = (options.max_line_bytes, options.max_entry_bytes);
     let mut auditor = Auditor::new(schemas, options);
     let parser = LineParser::new().map(Arc::new);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8));
+    // A permit per batch in flight: the cutter takes one before it
+    // sends a batch, the judge gives it back once the batch is judged.
+    let (permit_tx, permit_rx) = std::sync::mpsc::sync_channel::<()>(BATCHES_IN_FLIGHT);
+    let (cut_tx, cut_rx) =
+        std::sync::mpsc::sync_channel::<(u64, Vec<Result<Cut, InputError>>)>(BATCHES_IN_FLIGHT);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<(u64, Batch)>();
+    let cut_rx = std::sync::Mutex::new(cut_rx);
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
         let parser = &parser;
-        let mut prejudge = check::Prejudge::new(schemas, auditor.options());
         scope.spawn(move || {
+            let mut seq = 0;
             let mut batch = Vec::with_capacity(BATCH);
+            let mut send = |batch: Vec<_>| {
+                let sent = permit_tx.send(()).is_ok() && cut_tx.send((seq, batch)).is_ok();
+                seq += 1;
+                sent
+            };
             for input in inputs {
-                for mut item in records_of(input, parser, limits) {
-                    if let Ok(record) = &mut item {
-                        prejudge.prepare(record);
-                    }
+                for item in cuts_of(input, parser, limits) {
                     batch.push(item);
-                    if batch.len() == BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                        if tx.send(full).is_err() {
-                            return;
-                        }
+                    if batch.len() == BATCH
+                        && !send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                    {
+                        return;
                     }
                 }
             }
-            let _ = tx.send(batch);
+            send(batch);
         });
-        for batch in rx {
-            for item in batch {
-                match item {
-                    Ok(record) => auditor.push(record).iter().for_each(&mut on_violation),
-                    Err(e) => {
-                        on_error(&e);
-                        auditor.input_error(e);
+        for _ in 0..workers {
+            let (cut_rx, done_tx) = (&cut_rx, done_tx.clone());
+            let mut prejudge = check::Prejudge::new(schemas, auditor.options());
+            scope.spawn(move || {
+                loop {
+                    let next = cut_rx
+                        .lock()
+                        .map_err(|_| ())
+                        .and_then(|rx| rx.recv().map_err(|_| ()));
+                    let Ok((seq, cuts)) = next else { return };
+                    let records = cuts
+                        .into_iter()
+                        .map(|cut| {
+                            let mut item = cut.and_then(Cut::parse);
+                            if let Ok(record) = &mut item {
+                                prejudge.prepare(record);
+                            }
+                            item
+                        })
+                        .collect();
+                    if done_tx.send((seq, records)).is_err() {
+                        return;
                     }
                 }
+            });
+        }
+        drop(done_tx);
+        // Batches come back in any order: judged in input order.
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut next = 0;
+        for (seq, batch) in done_rx {
+            waiting.insert(seq, batch);
+            while let Some(batch) = waiting.remove(&next) {
+                next += 1;
+                for item in batch {
+                    match item {
+                        Ok(record) => auditor.push(record).iter().for_each(&mut on_violation),
+                        Err(e) => {
+                            on_error(&e);
+                            auditor.input_error(e);
+                        }
+                    }
+                }
+                let _ = permit_rx.recv();
             }
         }
     });

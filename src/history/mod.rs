@@ -123,8 +123,9 @@ struct Contradiction<S> {
 #[derive(Debug, Clone)]
 pub struct OpHistory<S> {
     sightings: u64,
-    /// The last representation seen (list items compared without steps).
-    last: Option<Value>,
+    /// The fingerprint of the last representation seen (list items are
+    /// compared without steps).
+    last: Option<Fingerprint>,
     /// When a sighting last differed from the one before it.
     changed_at_ms: u64,
     /// How often it did.
@@ -186,6 +187,80 @@ fn comparable(a: &Value, b: &Value) -> Vec<String> {
         }
     }
     diffs
+}
+
+/// What [`comparable`] compares, hashed: the body without the list-only
+/// fields, and those fields apart (compared only when both sides carry
+/// them). Object keys are hashed in any order, as `Value`'s `==` compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    rest: u64,
+    list_only: [Option<u64>; LIST_ONLY_DIFFERENCES.len()],
+}
+
+impl Fingerprint {
+    fn of(body: &Value) -> Self {
+        let mut list_only = [None; LIST_ONLY_DIFFERENCES.len()];
+        let rest = match body.as_object() {
+            Some(m) => m.iter().fold(OBJECT_SEED, |acc, (k, v)| {
+                match LIST_ONLY_DIFFERENCES.iter().position(|f| f == k) {
+                    Some(i) => {
+                        list_only[i] = Some(hash_value(v));
+                        acc
+                    }
+                    None => acc.wrapping_add(hash_entry(k, v)),
+                }
+            }),
+            None => hash_value(body),
+        };
+        Fingerprint { rest, list_only }
+    }
+
+    /// True when [`comparable`] would find a difference (up to a hash
+    /// collision, one in 2^64).
+    fn differs(self, other: Fingerprint) -> bool {
+        self.rest != other.rest
+            || self
+                .list_only
+                .iter()
+                .zip(other.list_only)
+                .any(|(a, b)| matches!((a, b), (Some(x), Some(y)) if *x != y))
+    }
+}
+
+const OBJECT_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
+
+fn hash_entry(k: &str, v: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    k.hash(&mut h);
+    hash_value(v).hash(&mut h);
+    h.finish()
+}
+
+/// A hash of `v` that agrees with `Value`'s `==` (object keys in any order).
+fn hash_value(v: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    match v {
+        Value::Null => 0u8.hash(&mut h),
+        Value::Bool(b) => (1u8, b).hash(&mut h),
+        Value::Number(n) => (2u8, n).hash(&mut h),
+        Value::String(s) => (3u8, s).hash(&mut h),
+        Value::Array(items) => {
+            (4u8, items.len()).hash(&mut h);
+            for item in items {
+                hash_value(item).hash(&mut h);
+            }
+        }
+        Value::Object(m) => {
+            let sum = m.iter().fold(OBJECT_SEED, |acc, (k, v)| {
+                acc.wrapping_add(hash_entry(k, v))
+            });
+            (5u8, sum).hash(&mut h);
+        }
+    }
+    h.finish()
 }
 
 fn short(v: &Value) -> String {
@@ -288,15 +363,12 @@ impl<S: Clone> OpHistory<S> {
             return out;
         }
         self.sightings += 1;
-        match &self.last {
-            None => {}
-            Some(prev) if !comparable(prev, body).is_empty() => {
-                self.changed_at_ms = s.at_ms;
-                self.changes += 1;
-            }
-            Some(_) => {}
+        let now = Fingerprint::of(body);
+        if self.last.is_some_and(|prev| prev.differs(now)) {
+            self.changed_at_ms = s.at_ms;
+            self.changes += 1;
         }
-        self.last = Some(body.clone());
+        self.last = Some(now);
         self.started_at_rule(&s, &mut out);
         self.completed_at_rule(&s, &mut out);
         self.done_rules(&s, &mut out);

@@ -318,3 +318,50 @@ fn histories_follow_each_operation_and_forget_finished_ones() {
     });
     assert_eq!(h.len(), 1);
 }
+
+#[test]
+fn a_fingerprint_differs_exactly_where_the_comparison_finds_a_difference() {
+    let running = op(
+        "RUNNING",
+        json!([step("apply", "running", 101, None)]),
+        Value::Null,
+    );
+    let mut reordered = serde_json::Map::new();
+    for (k, v) in running.as_object().unwrap().iter().rev() {
+        reordered.insert(k.clone(), v.clone());
+    }
+    let reordered = Value::Object(reordered);
+    let mut list_item = running.clone();
+    list_item.as_object_mut().unwrap().remove("steps");
+    let mut moved_step = running.clone();
+    moved_step["steps"][0]["status"] = json!("completed");
+    let mut float_time = running.clone();
+    float_time["started_at"] = json!(100.0);
+    let cases = [
+        (&running, &running.clone()),
+        (&running, &reordered),
+        (&running, &list_item),
+        (&list_item, &moved_step),
+        (&running, &moved_step),
+        (&running, &float_time),
+        (&running, &op("CANCELLED", json!([]), Value::Null)),
+        (&running, &json!("not an object")),
+    ];
+    for (a, b) in cases {
+        assert_eq!(
+            Fingerprint::of(a).differs(Fingerprint::of(b)),
+            !comparable(a, b).is_empty(),
+            "{a} vs {b}"
+        );
+    }
+    // The operation moved: counted once per change, not per read.
+    let (_, h) = feed(&[
+        (0, GET, None, running.clone()),
+        (1, Endpoint::List, None, list_item.clone()),
+        (2, GET, None, reordered),
+        (3, GET, None, moved_step),
+    ]);
+    let one = h.get("op_1").unwrap();
+    assert!(one.moved());
+    assert_eq!(one.changed_at_ms(), Some(3));
+}

@@ -408,3 +408,78 @@ fn done_operations_are_dropped_after_the_retention_period() {
     assert_eq!(report.stats.dropped_early, 0, "the cap was not needed");
     assert!(report.result.passed());
 }
+
+#[test]
+fn the_parallel_pipeline_judges_in_input_order_as_one_thread_does() {
+    // Many batches (256 records each) of reads where order matters: an
+    // operation read done and then, on some, read running again
+    // (OP-DONE-MONOTONIC), with lines that are not exchanges in between.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::new();
+    for i in 0..1_500u64 {
+        let id = format!("op_{i}");
+        let path = format!("/operations/{id}");
+        let mut lines = vec![
+            Line::new(i, "GET", &path, 200, Some(op(&id, "RUNNING"))),
+            Line::new(i + 1, "GET", &path, 200, Some(op(&id, "CANCELLED"))),
+        ];
+        if i % 97 == 0 {
+            lines.push(Line::new(
+                i + 2,
+                "GET",
+                &path,
+                200,
+                Some(op(&id, "RUNNING")),
+            ));
+        }
+        for l in lines {
+            text.push_str(&l.json());
+            text.push('\n');
+        }
+        if i % 211 == 0 {
+            text.push_str("{\"not\": \"an exchange\"}\n");
+        }
+    }
+    let path = dir.path().join("ordered.jsonl");
+    std::fs::write(&path, &text).expect("write");
+    let (report, violations) = audit_paths(&[&path], Mode::Lenient);
+
+    // The same records, read and judged on one thread.
+    let schemas = Schemas::bundled().expect("schemas");
+    let mut auditor = Auditor::new(&schemas, AuditOptions::default());
+    let parser = std::sync::Arc::new(audit::LineParser::new().expect("parser"));
+    let reader = audit::JsonlReader::new(
+        std::io::BufReader::new(std::fs::File::open(&path).expect("open")),
+        "ordered.jsonl".into(),
+        parser,
+    );
+    let mut one_thread = Vec::new();
+    for item in reader {
+        match item {
+            Ok(record) => one_thread.extend(auditor.push(record)),
+            Err(e) => auditor.input_error(e),
+        }
+    }
+    let (expected, late) = auditor.finish(audit::AuditMeta {
+        inputs: vec!["ordered.jsonl".into()],
+        started_at: String::new(),
+        duration_ms: 0,
+    });
+    one_thread.extend(late);
+
+    let shown = |v: &[audit::Violation]| -> Vec<String> { v.iter().map(|v| v.line()).collect() };
+    assert_eq!(shown(&violations), shown(&one_thread));
+    assert_eq!(failed(&violations), ["OP-DONE-MONOTONIC"]);
+    assert_eq!(violations.len(), 16, "{:#?}", shown(&violations));
+    assert_eq!(report.stats.audited, expected.stats.audited);
+    assert_eq!(report.stats.audited, 2 * 1_500 + 16);
+    assert_eq!(report.stats.input_errors, 8);
+    let outcomes = |r: &audit::AuditReport| -> Vec<(String, String)> {
+        r.result
+            .cases
+            .iter()
+            .map(|c| (c.name.clone(), format!("{:?}", c.outcome)))
+            .collect()
+    };
+    assert_eq!(outcomes(&report), outcomes(&expected));
+}
