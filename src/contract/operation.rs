@@ -158,12 +158,13 @@ fn step_problems(steps: &[Value]) -> Vec<String> {
             let Some(value) = step.get(key).filter(|v| !v.is_null()) else {
                 continue;
             };
-            let path = format!("steps[{i}].{key}");
-            if let Some(p) = expect_type(&path, value, ty) {
-                problems.push(p);
+            let path = || format!("steps[{i}].{key}");
+            if !ty.matches(value) {
+                problems.extend(expect_type(&path(), value, ty));
             } else if !allowed.is_empty() && !value.as_str().is_some_and(|s| allowed.contains(&s)) {
                 problems.push(format!(
-                    "{path} is {}, not one of {}",
+                    "{} is {}, not one of {}",
+                    path(),
                     show(value),
                     allowed.join(", ")
                 ));
@@ -523,44 +524,47 @@ pub(crate) fn time_order(obs: &Observation<'_>) -> Outcome {
 /// 10^11, so milliseconds are caught).
 pub(crate) fn ts_seconds(obs: &Observation<'_>) -> Outcome {
     const MILLIS_GUARD: f64 = 1e11;
-    let mut stamps: Vec<(String, &Value)> = Vec::new();
+    // (step index, key, value): paths are only written out for problems.
+    let mut stamps: Vec<(Option<usize>, &str, &Value)> = Vec::new();
     for key in ["started_at", "completed_at"] {
         if let Some(v) = field(obs, key) {
-            stamps.push((key.to_string(), v));
+            stamps.push((None, key, v));
         }
     }
     if let Some(steps) = field(obs, "steps").and_then(Value::as_array) {
         for (i, step) in steps.iter().enumerate() {
             for key in ["started_at", "completed_at"] {
                 if let Some(v) = step.get(key) {
-                    stamps.push((format!("steps[{i}].{key}"), v));
+                    stamps.push((Some(i), key, v));
                 }
             }
         }
     }
     // Nulls belong to OP-NULLABLES / are allowed for completed_at.
-    stamps.retain(|(_, v)| !v.is_null());
+    stamps.retain(|(.., v)| !v.is_null());
     if stamps.is_empty() {
         return Outcome::NotApplicable;
     }
     let mut problems = Vec::new();
-    for (path, value) in stamps {
-        match whole_number(value) {
-            None if value.is_number() => {
-                problems.push(format!("{path} is {}, not whole seconds", show(value)));
-            }
-            None => problems.push(format!(
-                "{path} is {} ({}), expected integer Unix seconds",
+    for (step, key, value) in stamps {
+        let problem = match whole_number(value) {
+            None if value.is_number() => format!("is {}, not whole seconds", show(value)),
+            None => format!(
+                "is {} ({}), expected integer Unix seconds",
                 kind(value),
                 show(value)
-            )),
-            Some(n) if n < 0.0 => problems.push(format!("{path} is negative ({})", show(value))),
-            Some(n) if n >= MILLIS_GUARD => problems.push(format!(
-                "{path} is {}, which looks like milliseconds, not seconds",
+            ),
+            Some(n) if n < 0.0 => format!("is negative ({})", show(value)),
+            Some(n) if n >= MILLIS_GUARD => format!(
+                "is {}, which looks like milliseconds, not seconds",
                 show(value)
-            )),
-            Some(_) => {}
-        }
+            ),
+            Some(_) => continue,
+        };
+        problems.push(match step {
+            Some(i) => format!("steps[{i}].{key} {problem}"),
+            None => format!("{key} {problem}"),
+        });
     }
     verdict(problems)
 }

@@ -632,9 +632,9 @@ fn check_step(
             } else {
                 Property::StatefulModel
             },
-            invariant: finding.invariant,
-            expected: finding.expected,
-            actual: finding.actual,
+            invariant: finding.invariant.into_owned(),
+            expected: finding.expected.into_owned(),
+            actual: finding.actual.into_owned(),
         });
     }
     out.extend(judge_body(

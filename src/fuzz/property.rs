@@ -131,9 +131,9 @@ pub fn judge_status(exp: &Expectation, seen: &Observed, mode: Mode) -> Vec<Viola
     };
     vec![Violation {
         property,
-        invariant: finding.invariant,
-        expected: finding.expected,
-        actual: finding.actual,
+        invariant: finding.invariant.into_owned(),
+        expected: finding.expected.into_owned(),
+        actual: finding.actual.into_owned(),
     }]
 }
 
@@ -178,9 +178,9 @@ pub fn judge_body(
         .filter(judge::Finding::failed)
         .map(|f| Violation {
             property,
-            invariant: f.invariant,
-            expected: f.expected,
-            actual: f.actual,
+            invariant: f.invariant.into_owned(),
+            expected: f.expected.into_owned(),
+            actual: f.actual.into_owned(),
         })
         .collect()
 }

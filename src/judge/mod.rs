@@ -18,6 +18,8 @@
 
 pub mod route;
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::contract::id;
@@ -29,13 +31,13 @@ use crate::vocab::BodyKind;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// The invariant the rule belongs to.
-    pub invariant: String,
+    pub invariant: Cow<'static, str>,
     /// Pass, fail, or skip (strict-only in a lenient run).
     pub verdict: Verdict,
     /// What the contract asks for.
-    pub expected: String,
+    pub expected: Cow<'static, str>,
     /// What the target did.
-    pub actual: String,
+    pub actual: Cow<'static, str>,
 }
 
 impl Finding {
@@ -61,19 +63,20 @@ pub fn verdict(invariant: &str, passed: bool, mode: Mode) -> Verdict {
 /// A finding of a non-status rule (see [`verdict`]); a skipped one says so
 /// in `actual`.
 pub fn finding(
-    invariant: &str,
+    invariant: impl Into<Cow<'static, str>>,
     passed: bool,
-    expected: impl Into<String>,
-    actual: impl Into<String>,
+    expected: impl Into<Cow<'static, str>>,
+    actual: impl Into<Cow<'static, str>>,
     mode: Mode,
 ) -> Finding {
-    let verdict = verdict(invariant, passed, mode);
+    let invariant = invariant.into();
+    let verdict = verdict(&invariant, passed, mode);
     let mut actual = actual.into();
     if verdict == Verdict::Skip {
-        actual = format!("{actual} (strict-only invariant; not checked in lenient mode)");
+        actual = format!("{actual} (strict-only invariant; not checked in lenient mode)").into();
     }
     Finding {
-        invariant: invariant.to_string(),
+        invariant,
         verdict,
         expected: expected.into(),
         actual,
@@ -93,14 +96,14 @@ pub fn mode_name(mode: Mode) -> &'static str {
 /// sets already encode the mode.
 pub fn status(invariant: &str, accepted: &[u16], status: u16, mode: Mode) -> Finding {
     Finding {
-        invariant: invariant.to_string(),
+        invariant: invariant.to_string().into(),
         verdict: if accepted.contains(&status) {
             Verdict::Pass
         } else {
             Verdict::Fail
         },
-        expected: format!("status in {} ({})", set_text(accepted), mode_name(mode)),
-        actual: format!("status {status}"),
+        expected: format!("status in {} ({})", set_text(accepted), mode_name(mode)).into(),
+        actual: format!("status {status}").into(),
     }
 }
 
@@ -374,7 +377,7 @@ mod tests {
         findings
             .iter()
             .filter(|f| f.failed())
-            .map(|f| f.invariant.as_str())
+            .map(|f| &*f.invariant)
             .collect()
     }
 

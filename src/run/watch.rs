@@ -174,8 +174,7 @@ impl Engine {
 
 fn held(invariant: &str, mode: crate::contract::Mode) -> CheckResult {
     let title = crate::contract::find(invariant)
-        .map(|i| i.title)
-        .unwrap_or(invariant);
+        .map_or_else(|| invariant.to_string(), |i| i.title.to_string());
     check(
         invariant,
         true,

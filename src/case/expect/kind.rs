@@ -262,13 +262,13 @@ pub(crate) fn plan(expect: &Expect, base: &str) -> PlanLines {
 pub(crate) fn check(
     invariant: &str,
     passed: bool,
-    expected: impl Into<String>,
-    actual: impl Into<String>,
+    expected: impl Into<std::borrow::Cow<'static, str>>,
+    actual: impl Into<std::borrow::Cow<'static, str>>,
     exchange: Option<usize>,
     mode: Mode,
 ) -> CheckResult {
     record(
-        judge::finding(invariant, passed, expected, actual, mode),
+        judge::finding(invariant.to_string(), passed, expected, actual, mode),
         exchange,
     )
 }
@@ -276,10 +276,10 @@ pub(crate) fn check(
 /// A judge's finding as a check of the exchange at `exchange`.
 pub(crate) fn record(f: judge::Finding, exchange: Option<usize>) -> CheckResult {
     CheckResult {
-        invariant: f.invariant,
+        invariant: f.invariant.into_owned(),
         verdict: f.verdict,
-        expected: f.expected,
-        actual: f.actual,
+        expected: f.expected.into_owned(),
+        actual: f.actual.into_owned(),
         exchange,
         elapsed_ms: None,
         kind: Default::default(),
