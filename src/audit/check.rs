@@ -332,7 +332,7 @@ pub struct Ahead {
 /// The first, order-free half of judging one exchange: its body parsed and
 /// the one judge ([`judge::response`]) run on the response alone, with
 /// its verdicts cached by what they may depend on (`judge_key`). Runs on
-/// the reading thread of [`super::audit_files`], ahead of the [`Auditor`]
+/// the worker threads of [`super::audit_files`] (one each), ahead of the [`Auditor`]
 /// (which runs it itself for a record that comes without).
 pub struct Prejudge<'s> {
     schemas: &'s Schemas,
@@ -418,8 +418,16 @@ impl<'s> Prejudge<'s> {
             Some(Cached {
                 index,
                 verdict: f.verdict,
-                expected: if failed { f.expected.into_owned() } else { String::new() },
-                actual: if failed { f.actual.into_owned() } else { String::new() },
+                expected: if failed {
+                    f.expected.into_owned()
+                } else {
+                    String::new()
+                },
+                actual: if failed {
+                    f.actual.into_owned()
+                } else {
+                    String::new()
+                },
             })
         })
         .collect();

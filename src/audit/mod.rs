@@ -149,7 +149,7 @@ fn cuts_of(
 /// workers as the machine has CPUs parse them (HAR entries, JSON Lines and
 /// their schema, the bodies) and run the one judge on each response
 /// alone; this thread judges the records in input order (histories,
-/// sets). At most [`BATCHES_IN_FLIGHT`] batches are between the first and
+/// sets). At most 8 batches of 256 records are between the first and
 /// the last.
 pub fn audit_files(
     inputs: &[Input],

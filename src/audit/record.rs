@@ -117,7 +117,7 @@ pub struct Record {
     /// (the value itself is dropped): Idempotency-Keys are scoped by it.
     /// Recordings that redact tokens make every caller one caller.
     pub caller: u64,
-    /// What [`super::check::Prejudge`] worked out ahead (on the reading
+    /// What [`super::check::Prejudge`] worked out ahead (on a worker
     /// thread): the body parsed and the one judge's findings. `None`: the
     /// auditor works it out itself.
     pub ahead: Option<Box<super::check::Ahead>>,
