@@ -509,17 +509,6 @@ pub struct Auditor<'s> {
     prejudge: Prejudge<'s>,
 }
 
-/// The seven documented `owner_type` values.
-const OWNER_TYPES: &[&str] = &[
-    "install",
-    "repository_change_request",
-    "repository",
-    "workspace",
-    "machine",
-    "cluster",
-    "package",
-];
-
 fn hash_bytes(b: &[u8]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     b.hash(&mut h);
@@ -1011,7 +1000,9 @@ impl<'s> Auditor<'s> {
                     }
                 }
                 match (param("owner_type"), param("owner_id")) {
-                    (Some(t), _) if !OWNER_TYPES.contains(&t) => bounds.push(id::LIST_OWNER_PAIR),
+                    (Some(t), _) if !contract::OWNERS.iter().any(|(name, _)| *name == t) => {
+                        bounds.push(id::LIST_OWNER_PAIR)
+                    }
                     (Some(_), None) => bounds.push(id::LIST_OWNER_PAIR),
                     // "Ignored otherwise" (prose) vs requires-together.
                     (None, Some(_)) => return Expect::Silent,

@@ -29,12 +29,10 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde::Deserialize;
 
-use crate::model::{Exchange, RecordedRequest, RecordedResponse, RunResult};
+use crate::model::{Exchange, RecordedResponse, RunResult};
 
 use super::cut::Cut;
-use super::record::{
-    BodyState, InputError, Position, Record, Source, caller_of, redact_headers, redact_url,
-};
+use super::record::{BodyState, InputError, Position, Record, Recorded, Source};
 use super::scan::{Captured, ScanError, Scanner};
 use super::time::parse_ms;
 pub use crate::target::har::HarWriter;
@@ -402,7 +400,6 @@ pub(super) fn parse_entry(bytes: &[u8], source: Source) -> Result<Record, String
             _ => return Err("the request has no absolute `url`".into()),
         },
     };
-    let caller = caller_of(req_headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let req_body = entry
         .request
         .post_data
@@ -446,30 +443,20 @@ pub(super) fn parse_entry(bytes: &[u8], source: Source) -> Result<Record, String
             }
         }
     };
-    let elapsed_ms = duration.map_or(0, |d| d.round() as u64);
-    let exchange = Exchange {
-        request: RecordedRequest {
-            method,
-            url: redact_url(&url),
-            headers: redact_headers(req_headers),
-            body: req_body,
-        },
-        response,
-        error,
-        elapsed_ms,
-        retries: 0,
-        at_ms: u64::try_from(started_ms.saturating_add(elapsed_ms as i64)).unwrap_or(0),
-    };
-    Ok(Record {
+    Ok(Recorded {
         source,
         started_ms,
-        exchange,
+        duration_ms: duration,
+        method,
+        url,
+        request_headers: req_headers,
+        request_body: req_body,
+        response,
+        error,
         body,
-        duration_known: duration.is_some(),
         response_headers_known: headers_known,
-        caller,
-        ahead: None,
-    })
+    }
+    .into_record())
 }
 
 #[derive(Default)]

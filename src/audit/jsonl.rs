@@ -18,12 +18,10 @@ use base64::Engine as _;
 use jsonschema::Validator;
 use serde_json::{Map, Value};
 
-use crate::model::{Exchange, RecordedRequest, RecordedResponse};
+use crate::model::RecordedResponse;
 
 use super::cut::Cut;
-use super::record::{
-    BodyState, InputError, Position, Record, Source, caller_of, redact_headers, redact_url,
-};
+use super::record::{BodyState, InputError, Position, Record, Recorded, Source};
 use super::time::parse_ms;
 
 /// The documented schema of one line.
@@ -189,7 +187,6 @@ fn to_record(mut map: Map<String, Value>, source: Source) -> Result<Record, Stri
     let method = take_str(&mut map, "method").unwrap_or_default();
     let url = take_str(&mut map, "url").unwrap_or_default();
     let req_headers = headers(map.remove("request_headers")).unwrap_or_default();
-    let caller = caller_of(req_headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let req_body = body(
         take_str(&mut map, "request_body"),
         take_str(&mut map, "request_body_encoding"),
@@ -232,30 +229,20 @@ fn to_record(mut map: Map<String, Value>, source: Source) -> Result<Record, Stri
             )
         }
     };
-    let elapsed_ms = duration.map_or(0, |d| d.round() as u64);
-    let exchange = Exchange {
-        request: RecordedRequest {
-            method,
-            url: redact_url(&url),
-            headers: redact_headers(req_headers),
-            body: req_body,
-        },
-        response,
-        error,
-        elapsed_ms,
-        retries: 0,
-        at_ms: u64::try_from(started_ms.saturating_add(elapsed_ms as i64)).unwrap_or(0),
-    };
-    Ok(Record {
+    Ok(Recorded {
         source,
         started_ms,
-        exchange,
+        duration_ms: duration,
+        method,
+        url,
+        request_headers: req_headers,
+        request_body: req_body,
+        response,
+        error,
         body: state,
-        duration_known: duration.is_some(),
         response_headers_known: resp_headers.is_some_and(|h| !h.is_empty()),
-        caller,
-        ahead: None,
-    })
+    }
+    .into_record())
 }
 
 /// One line as read.

@@ -123,6 +123,60 @@ pub struct Record {
     pub ahead: Option<Box<super::check::Ahead>>,
 }
 
+/// What a reader took out of one line or entry, before it is a record.
+pub(super) struct Recorded {
+    pub source: Source,
+    pub started_ms: i64,
+    /// The duration, when the recording gives one.
+    pub duration_ms: Option<f64>,
+    pub method: String,
+    /// As recorded: secrets are dropped by [`Recorded::into_record`].
+    pub url: String,
+    /// As recorded: secrets are dropped by [`Recorded::into_record`].
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Option<String>,
+    pub response: Option<crate::model::RecordedResponse>,
+    pub error: Option<String>,
+    pub body: BodyState,
+    pub response_headers_known: bool,
+}
+
+impl Recorded {
+    /// The record: the caller hashed from the credentials as recorded,
+    /// then the URL and the headers redacted.
+    pub(super) fn into_record(self) -> Record {
+        let caller = caller_of(
+            self.request_headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        let elapsed_ms = self.duration_ms.map_or(0, |d| d.round() as u64);
+        let exchange = Exchange {
+            request: crate::model::RecordedRequest {
+                method: self.method,
+                url: redact_url(&self.url),
+                headers: redact_headers(self.request_headers),
+                body: self.request_body,
+            },
+            response: self.response,
+            error: self.error,
+            elapsed_ms,
+            retries: 0,
+            at_ms: u64::try_from(self.started_ms.saturating_add(elapsed_ms as i64)).unwrap_or(0),
+        };
+        Record {
+            source: self.source,
+            started_ms: self.started_ms,
+            exchange,
+            body: self.body,
+            duration_known: self.duration_ms.is_some(),
+            response_headers_known: self.response_headers_known,
+            caller,
+            ahead: None,
+        }
+    }
+}
+
 impl Record {
     /// When the response ended, Unix milliseconds.
     pub fn ended_ms(&self) -> i64 {

@@ -355,7 +355,9 @@ fn query_in_bounds(name: &str, value: &str) -> bool {
     match name {
         "timeout" => uint(1, 60),
         "limit" => uint(1, 100),
-        "owner_type" => super::oracle::OWNER_TYPES.contains(&value),
+        "owner_type" => crate::contract::OWNERS
+            .iter()
+            .any(|(name, _)| *name == value),
         "owner_id" => value == super::strategies::OWNER_PLACEHOLDER,
         _ => false,
     }
