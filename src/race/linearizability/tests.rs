@@ -100,6 +100,21 @@ fn cancel(key: Option<&str>, if_match: Option<&str>) -> CallKind {
     CallKind::cancel(key, if_match)
 }
 
+/// A cancel with an `Idempotency-Key` only.
+fn keyed(key: &str) -> CallKind {
+    cancel(Some(key), None)
+}
+
+/// A cancel with an `If-Match` only.
+fn matching(tag: &str) -> CallKind {
+    cancel(None, Some(tag))
+}
+
+/// A cancel with neither header.
+fn plain() -> CallKind {
+    cancel(None, None)
+}
+
 fn verdict(h: &History, mode: Mode, life: Lifecycle) -> Verdict {
     check(&Spec::new(mode, life), h, DEFAULT_BUDGET).expect("compiles")
 }
@@ -118,18 +133,8 @@ fn witness(v: Verdict) -> Witness {
 #[test]
 fn concurrent_cancels_with_one_transition_are_linearizable() {
     let h = running()
-        .call(
-            0,
-            cancel(Some("a"), None),
-            (0, 10),
-            ok(202, "RUNNING", 1, "t2"),
-        )
-        .call(
-            1,
-            cancel(Some("b"), None),
-            (1, 11),
-            ok(202, "RUNNING", 1, "t2"),
-        )
+        .call(0, keyed("a"), (0, 10), ok(202, "RUNNING", 1, "t2"))
+        .call(1, keyed("b"), (1, 11), ok(202, "RUNNING", 1, "t2"))
         .call(2, GET, (2, 12), ok(200, "RUNNING", 0, "t1"))
         .call(2, GET, (20, 30), ok(200, "CANCELLED", 1, "t3"));
     match strict(&h) {
@@ -142,18 +147,8 @@ fn concurrent_cancels_with_one_transition_are_linearizable() {
 #[test]
 fn two_transitions_are_not_linearizable() {
     let h = running()
-        .call(
-            0,
-            cancel(Some("a"), None),
-            (0, 10),
-            ok(202, "RUNNING", 1, "t2"),
-        )
-        .call(
-            1,
-            cancel(Some("b"), None),
-            (1, 11),
-            ok(202, "RUNNING", 2, "t3"),
-        )
+        .call(0, keyed("a"), (0, 10), ok(202, "RUNNING", 1, "t2"))
+        .call(1, keyed("b"), (1, 11), ok(202, "RUNNING", 2, "t3"))
         .call(2, GET, (20, 30), ok(200, "RUNNING", 2, "t3"));
     let w = witness(strict(&h));
     // A body with two cancel steps is impossible on its own.
@@ -170,18 +165,8 @@ fn two_accepted_cancels_with_one_if_match_are_a_lost_update() {
     let mut h = running()
         .call(0, GET, (0, 2), ok(200, "RUNNING", 0, "t1"))
         .call(1, GET, (0, 3), ok(200, "RUNNING", 0, "t1"))
-        .call(
-            0,
-            cancel(None, Some("\"t1\"")),
-            (5, 10),
-            ok(202, "RUNNING", 1, "t2"),
-        )
-        .call(
-            1,
-            cancel(None, Some("\"t1\"")),
-            (5, 11),
-            ok(202, "RUNNING", 1, "t2"),
-        )
+        .call(0, matching("\"t1\""), (5, 10), ok(202, "RUNNING", 1, "t2"))
+        .call(1, matching("\"t1\""), (5, 11), ok(202, "RUNNING", 1, "t2"))
         .call(2, GET, (20, 30), ok(200, "RUNNING", 1, "t2"));
     let w = witness(strict(&h));
     assert_eq!(w.calls, vec![2, 3], "{w:?}");
@@ -202,18 +187,8 @@ fn two_accepted_cancels_with_one_if_match_are_a_lost_update() {
 #[test]
 fn a_replay_with_a_different_body_fails_strict_and_passes_lenient_when_current() {
     let mut h = running()
-        .call(
-            0,
-            cancel(Some("k"), None),
-            (0, 10),
-            ok(202, "RUNNING", 1, "t2"),
-        )
-        .call(
-            0,
-            cancel(Some("k"), None),
-            (20, 30),
-            ok(202, "CANCELLED", 1, "t3"),
-        );
+        .call(0, keyed("k"), (0, 10), ok(202, "RUNNING", 1, "t2"))
+        .call(0, keyed("k"), (20, 30), ok(202, "CANCELLED", 1, "t3"));
     let w = witness(strict(&h));
     assert_eq!(w.calls, vec![0, 1]);
     // AIP-155: a replay may show the current state (CANCELLED by then).
@@ -229,13 +204,8 @@ fn a_replay_with_a_different_body_fails_strict_and_passes_lenient_when_current()
 #[test]
 fn the_in_flight_conflict_needs_an_overlapping_duplicate() {
     let mut h = running()
-        .call(
-            0,
-            cancel(Some("k"), None),
-            (0, 10),
-            ok(202, "RUNNING", 1, "t2"),
-        )
-        .call(1, cancel(Some("k"), None), (1, 2), error(409));
+        .call(0, keyed("k"), (0, 10), ok(202, "RUNNING", 1, "t2"))
+        .call(1, keyed("k"), (1, 2), error(409));
     assert!(strict(&h).is_ok());
     // After the first answered, a 409 is no longer an in-flight conflict:
     // the replay was due.
@@ -246,7 +216,7 @@ fn the_in_flight_conflict_needs_an_overlapping_duplicate() {
 
 #[test]
 fn done_never_flips_back_and_never_mixes() {
-    let accepted = || running().call(0, cancel(None, None), (0, 1), ok(202, "RUNNING", 1, "t2"));
+    let accepted = || running().call(0, plain(), (0, 1), ok(202, "RUNNING", 1, "t2"));
     let h = accepted()
         .call(0, GET, (2, 3), ok(200, "CANCELLED", 1, "t3"))
         .call(0, GET, (4, 5), ok(200, "RUNNING", 1, "t2"));
@@ -271,60 +241,57 @@ fn done_never_flips_back_and_never_mixes() {
 #[test]
 fn completion_racing_a_cancel_is_legal_either_way_only_when_it_may_complete() {
     // The cancel lost the race: 422, and the operation SUCCEEDED by itself.
-    let h = running()
-        .call(0, cancel(None, None), (0, 5), error(422))
-        .call(1, GET, (6, 7), ok(200, "SUCCEEDED", 0, "t2"));
+    let h = running().call(0, plain(), (0, 5), error(422)).call(
+        1,
+        GET,
+        (6, 7),
+        ok(200, "SUCCEEDED", 0, "t2"),
+    );
     assert!(verdict(&h, Mode::Strict, Lifecycle::ANY).is_ok());
     // An operation that cannot finish by itself cannot answer that.
     assert!(!strict(&h).is_ok());
     // Accepted, then it finished naturally anyway (digest §3): legal.
     let h = running()
-        .call(0, cancel(None, None), (0, 5), ok(202, "RUNNING", 1, "t2"))
+        .call(0, plain(), (0, 5), ok(202, "RUNNING", 1, "t2"))
         .call(1, GET, (6, 7), ok(200, "SUCCEEDED", 1, "t3"));
     assert!(verdict(&h, Mode::Strict, Lifecycle::ANY).is_ok());
     // A 422, yet CANCELLED with a transition: nobody's cancel was accepted.
-    let h = running()
-        .call(0, cancel(None, None), (0, 5), error(422))
-        .call(1, GET, (6, 7), ok(200, "CANCELLED", 1, "t2"));
+    let h = running().call(0, plain(), (0, 5), error(422)).call(
+        1,
+        GET,
+        (6, 7),
+        ok(200, "CANCELLED", 1, "t2"),
+    );
     assert!(!verdict(&h, Mode::Lenient, Lifecycle::ANY).is_ok());
 }
 
 #[test]
 fn a_lost_cancel_may_have_acted_and_its_retry_must_replay_it() {
     let mut h = running()
-        .lost(0, cancel(Some("k"), None), 0, None)
+        .lost(0, keyed("k"), 0, None)
         .call(1, GET, (10, 11), ok(200, "RUNNING", 1, "t2"))
         .call(1, GET, (20, 21), ok(200, "CANCELLED", 1, "t3"))
         // The retry gets a replay: whatever the first answer was, 2xx.
-        .call(
-            0,
-            cancel(Some("k"), None),
-            (30, 31),
-            ok(202, "RUNNING", 1, "t2"),
-        );
+        .call(0, keyed("k"), (30, 31), ok(202, "RUNNING", 1, "t2"));
     assert!(strict(&h).is_ok());
     // The key forgotten: the retry is processed afresh, 422 once done.
     h.calls[3].outcome = error(422);
     let w = witness(verdict(&h, Mode::Lenient, Lifecycle::ANY));
     assert!(w.calls.contains(&0) && w.calls.contains(&3), "{w:?}");
     // The status line was read (202): a replay must keep it.
-    let mut h = running()
-        .lost(0, cancel(Some("k"), None), 0, Some(202))
-        .call(0, cancel(Some("k"), None), (30, 31), error(422));
+    let mut h =
+        running()
+            .lost(0, keyed("k"), 0, Some(202))
+            .call(0, keyed("k"), (30, 31), error(422));
     assert!(!strict(&h).is_ok());
     // 409 is fine: the lost one may still be in flight at the server.
     h.calls[1].outcome = error(409);
     assert!(strict(&h).is_ok());
     // A lost cancel that never took effect: the retry is the first one.
     let mut h = running()
-        .lost(0, cancel(Some("k"), None), 0, None)
+        .lost(0, keyed("k"), 0, None)
         .call(1, GET, (10, 11), ok(200, "RUNNING", 0, "t1"))
-        .call(
-            0,
-            cancel(Some("k"), None),
-            (30, 31),
-            ok(202, "RUNNING", 1, "t2"),
-        );
+        .call(0, keyed("k"), (30, 31), ok(202, "RUNNING", 1, "t2"));
     assert!(strict(&h).is_ok());
     // A 5xx is an unknown outcome too, never a violation of this rule.
     h.calls[2].outcome = error(503);
@@ -364,23 +331,13 @@ fn an_unknown_tag_may_be_the_current_one_once() {
         etag: None,
         view: View::of(&op("RUNNING", 0)),
     })
-    .call(
-        0,
-        cancel(None, Some("\"x\"")),
-        (0, 1),
-        ok(202, "RUNNING", 1, "y"),
-    )
-    .call(1, cancel(None, Some("\"x\"")), (2, 3), error(409));
+    .call(0, matching("\"x\""), (0, 1), ok(202, "RUNNING", 1, "y"))
+    .call(1, matching("\"x\""), (2, 3), error(409));
     assert!(strict(&h).is_ok());
     h.calls[1].outcome = h.calls[0].outcome.clone();
     assert!(!strict(&h).is_ok());
     // A weak tag never matches (strong comparison).
-    let h = running().call(
-        0,
-        cancel(None, Some("W/\"t1\"")),
-        (0, 1),
-        ok(202, "RUNNING", 1, "t2"),
-    );
+    let h = running().call(0, matching("W/\"t1\""), (0, 1), ok(202, "RUNNING", 1, "t2"));
     assert!(!strict(&h).is_ok());
 }
 
@@ -389,30 +346,10 @@ fn the_witness_is_one_minimal() {
     // Noise around a lost update: reads, a keyed replay, another client.
     let h = running()
         .call(3, GET, (0, 1), ok(200, "RUNNING", 0, "t1"))
-        .call(
-            0,
-            cancel(None, Some("\"t1\"")),
-            (5, 10),
-            ok(202, "RUNNING", 1, "t2"),
-        )
-        .call(
-            1,
-            cancel(None, Some("\"t1\"")),
-            (5, 11),
-            ok(202, "RUNNING", 1, "t2"),
-        )
-        .call(
-            2,
-            cancel(Some("k"), None),
-            (6, 12),
-            ok(202, "RUNNING", 1, "t2"),
-        )
-        .call(
-            2,
-            cancel(Some("k"), None),
-            (13, 14),
-            ok(202, "RUNNING", 1, "t2"),
-        )
+        .call(0, matching("\"t1\""), (5, 10), ok(202, "RUNNING", 1, "t2"))
+        .call(1, matching("\"t1\""), (5, 11), ok(202, "RUNNING", 1, "t2"))
+        .call(2, keyed("k"), (6, 12), ok(202, "RUNNING", 1, "t2"))
+        .call(2, keyed("k"), (13, 14), ok(202, "RUNNING", 1, "t2"))
         .call(3, WAIT, (15, 40), ok(200, "CANCELLED", 1, "t3"));
     let spec = Spec::new(Mode::Strict, Lifecycle::FROZEN);
     let w = witness(check(&spec, &h, DEFAULT_BUDGET).expect("compiles"));
@@ -523,14 +460,9 @@ fn a_retry_overlapping_the_first_request_may_get_the_in_flight_conflict_after_it
     // while c0 is still being answered, gets the in-flight 409.
     let answered_at = |end| {
         running()
-            .call(
-                0,
-                cancel(Some("k"), None),
-                (0, end),
-                ok(202, "RUNNING", 1, "t2"),
-            )
+            .call(0, keyed("k"), (0, end), ok(202, "RUNNING", 1, "t2"))
             .call(1, GET, (10, 20), ok(200, "RUNNING", 1, "t2"))
-            .call(2, cancel(Some("k"), None), (30, 40), error(409))
+            .call(2, keyed("k"), (30, 40), error(409))
     };
     let h = answered_at(100);
     assert!(strict(&h).is_ok(), "{:?}", strict(&h));
