@@ -469,54 +469,21 @@ impl RunResult {
 mod tests {
     use super::*;
 
+    /// A case declaring OP-SCHEMA with one check of it, failed or passed.
     fn case(name: &str, outcome: CaseOutcome, failed_check: bool) -> CaseResult {
-        let checks = vec![CheckResult {
-            invariant: "OP-SCHEMA".into(),
-            verdict: if failed_check {
-                Verdict::Fail
-            } else {
-                Verdict::Pass
-            },
-            expected: "a".into(),
-            actual: "b".into(),
-            exchange: None,
-            elapsed_ms: None,
-            kind: Default::default(),
-        }];
-        CaseResult {
-            name: name.into(),
-            file: "f.toml".into(),
-            description: None,
-            invariants: vec!["OP-SCHEMA".into()],
-            outcome,
-            attempts: 1,
-            steps: vec![StepResult {
-                name: "step 1".into(),
-                exchanges: Vec::new(),
-                checks,
-                duration_ms: 0,
-            }],
-            duration_ms: 0,
-            other_attempts: Vec::new(),
-        }
+        let verdict = if failed_check {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        };
+        let checks = vec![samples::check("OP-SCHEMA", verdict, "a", "b", None)];
+        let mut c = samples::case(name, outcome, Vec::new(), checks);
+        c.invariants = vec!["OP-SCHEMA".into()];
+        c
     }
 
     fn run(cases: Vec<CaseResult>) -> RunResult {
-        RunResult {
-            tool_version: "0".into(),
-            catalogue_version: "0".into(),
-            target: TargetInfo {
-                base_url: "http://x/v1".into(),
-                embedded: false,
-                faults: Vec::new(),
-            },
-            mode: Mode::Lenient,
-            started_at: "1970-01-01T00:00:00Z".into(),
-            duration_ms: 0,
-            invariants: RunResult::totals(&cases, &["OP-SCHEMA", "OP-OTHER"]),
-            timelines: Vec::new(),
-            cases,
-        }
+        samples::run(cases, &["OP-SCHEMA", "OP-OTHER"])
     }
 
     #[test]
@@ -636,6 +603,26 @@ pub(crate) mod samples {
             }],
             duration_ms: 0,
             other_attempts: Vec::new(),
+        }
+    }
+
+    /// A lenient run of `cases` against `http://x/v1`, totals over
+    /// `catalogue_ids`.
+    pub(crate) fn run(cases: Vec<CaseResult>, catalogue_ids: &[&str]) -> RunResult {
+        RunResult {
+            tool_version: "0".into(),
+            catalogue_version: "0".into(),
+            target: TargetInfo {
+                base_url: "http://x/v1".into(),
+                embedded: false,
+                faults: Vec::new(),
+            },
+            mode: Mode::Lenient,
+            started_at: "1970-01-01T00:00:00Z".into(),
+            duration_ms: 0,
+            invariants: RunResult::totals(&cases, catalogue_ids),
+            timelines: Vec::new(),
+            cases,
         }
     }
 }
