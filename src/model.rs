@@ -357,6 +357,21 @@ pub struct InvariantTotal {
     pub cases: Vec<String>,
 }
 
+impl InvariantTotal {
+    /// The totals of `id` before any check of it.
+    fn none(id: String) -> InvariantTotal {
+        InvariantTotal {
+            id,
+            passed: 0,
+            failed: 0,
+            flaky: 0,
+            inconclusive: 0,
+            skipped: 0,
+            cases: Vec::new(),
+        }
+    }
+}
+
 impl RunResult {
     /// Recomputes [`RunResult::invariants`] from the cases, in the order of
     /// `catalogue_ids` (IDs not in the list come last, sorted).
@@ -366,18 +381,9 @@ impl RunResult {
         for case in cases {
             for step in &case.steps {
                 for check in &step.checks {
-                    let total =
-                        by_id
-                            .entry(check.invariant.as_str())
-                            .or_insert_with(|| InvariantTotal {
-                                id: check.invariant.clone(),
-                                passed: 0,
-                                failed: 0,
-                                flaky: 0,
-                                inconclusive: 0,
-                                skipped: 0,
-                                cases: Vec::new(),
-                            });
+                    let total = by_id
+                        .entry(check.invariant.as_str())
+                        .or_insert_with(|| InvariantTotal::none(check.invariant.clone()));
                     match (check.verdict, &case.outcome) {
                         (Verdict::Pass, _) => total.passed += 1,
                         (Verdict::Skip, _) => total.skipped += 1,
@@ -401,19 +407,11 @@ impl RunResult {
         }
         let mut out = Vec::with_capacity(by_id.len());
         for id in catalogue_ids {
-            if let Some(t) = by_id.remove(id) {
-                out.push(t);
-            } else {
-                out.push(InvariantTotal {
-                    id: (*id).to_string(),
-                    passed: 0,
-                    failed: 0,
-                    flaky: 0,
-                    inconclusive: 0,
-                    skipped: 0,
-                    cases: Vec::new(),
-                });
-            }
+            out.push(
+                by_id
+                    .remove(id)
+                    .unwrap_or_else(|| InvariantTotal::none((*id).to_string())),
+            );
         }
         out.extend(by_id.into_values());
         out
