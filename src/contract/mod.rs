@@ -18,6 +18,7 @@ pub use invariant::{
     Basis, Check, Endpoint, Invariant, Level, Mode, Observation, Outcome, StatusSets,
 };
 pub use operation::ID_MAX_CHARS;
+pub(crate) use operation::OWNERS;
 pub use render::{
     basis_label, catalogue_json, cell as markdown_cell, level_label, markdown_table,
     statuses_label, text_table,
