@@ -560,6 +560,14 @@ pub(crate) mod samples {
         }
     }
 
+    /// A `method url` exchange that got no response (and no error).
+    pub(crate) fn unanswered(method: &str, url: &str) -> Exchange {
+        let mut ex = exchange(method, url, 0, &[]);
+        ex.response = None;
+        ex.elapsed_ms = 0;
+        ex
+    }
+
     /// A check of `invariant` with this verdict, pointing at `exchange`.
     pub(crate) fn check(
         invariant: &str,
