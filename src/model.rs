@@ -357,6 +357,21 @@ pub struct InvariantTotal {
     pub cases: Vec<String>,
 }
 
+impl InvariantTotal {
+    /// The totals of `id` before any check of it.
+    fn none(id: String) -> InvariantTotal {
+        InvariantTotal {
+            id,
+            passed: 0,
+            failed: 0,
+            flaky: 0,
+            inconclusive: 0,
+            skipped: 0,
+            cases: Vec::new(),
+        }
+    }
+}
+
 impl RunResult {
     /// Recomputes [`RunResult::invariants`] from the cases, in the order of
     /// `catalogue_ids` (IDs not in the list come last, sorted).
@@ -366,18 +381,9 @@ impl RunResult {
         for case in cases {
             for step in &case.steps {
                 for check in &step.checks {
-                    let total =
-                        by_id
-                            .entry(check.invariant.as_str())
-                            .or_insert_with(|| InvariantTotal {
-                                id: check.invariant.clone(),
-                                passed: 0,
-                                failed: 0,
-                                flaky: 0,
-                                inconclusive: 0,
-                                skipped: 0,
-                                cases: Vec::new(),
-                            });
+                    let total = by_id
+                        .entry(check.invariant.as_str())
+                        .or_insert_with(|| InvariantTotal::none(check.invariant.clone()));
                     match (check.verdict, &case.outcome) {
                         (Verdict::Pass, _) => total.passed += 1,
                         (Verdict::Skip, _) => total.skipped += 1,
@@ -401,19 +407,11 @@ impl RunResult {
         }
         let mut out = Vec::with_capacity(by_id.len());
         for id in catalogue_ids {
-            if let Some(t) = by_id.remove(id) {
-                out.push(t);
-            } else {
-                out.push(InvariantTotal {
-                    id: (*id).to_string(),
-                    passed: 0,
-                    failed: 0,
-                    flaky: 0,
-                    inconclusive: 0,
-                    skipped: 0,
-                    cases: Vec::new(),
-                });
-            }
+            out.push(
+                by_id
+                    .remove(id)
+                    .unwrap_or_else(|| InvariantTotal::none((*id).to_string())),
+            );
         }
         out.extend(by_id.into_values());
         out
@@ -469,54 +467,21 @@ impl RunResult {
 mod tests {
     use super::*;
 
+    /// A case declaring OP-SCHEMA with one check of it, failed or passed.
     fn case(name: &str, outcome: CaseOutcome, failed_check: bool) -> CaseResult {
-        let checks = vec![CheckResult {
-            invariant: "OP-SCHEMA".into(),
-            verdict: if failed_check {
-                Verdict::Fail
-            } else {
-                Verdict::Pass
-            },
-            expected: "a".into(),
-            actual: "b".into(),
-            exchange: None,
-            elapsed_ms: None,
-            kind: Default::default(),
-        }];
-        CaseResult {
-            name: name.into(),
-            file: "f.toml".into(),
-            description: None,
-            invariants: vec!["OP-SCHEMA".into()],
-            outcome,
-            attempts: 1,
-            steps: vec![StepResult {
-                name: "step 1".into(),
-                exchanges: Vec::new(),
-                checks,
-                duration_ms: 0,
-            }],
-            duration_ms: 0,
-            other_attempts: Vec::new(),
-        }
+        let verdict = if failed_check {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        };
+        let checks = vec![samples::check("OP-SCHEMA", verdict, "a", "b", None)];
+        let mut c = samples::case(name, outcome, Vec::new(), checks);
+        c.invariants = vec!["OP-SCHEMA".into()];
+        c
     }
 
     fn run(cases: Vec<CaseResult>) -> RunResult {
-        RunResult {
-            tool_version: "0".into(),
-            catalogue_version: "0".into(),
-            target: TargetInfo {
-                base_url: "http://x/v1".into(),
-                embedded: false,
-                faults: Vec::new(),
-            },
-            mode: Mode::Lenient,
-            started_at: "1970-01-01T00:00:00Z".into(),
-            duration_ms: 0,
-            invariants: RunResult::totals(&cases, &["OP-SCHEMA", "OP-OTHER"]),
-            timelines: Vec::new(),
-            cases,
-        }
+        samples::run(cases, &["OP-SCHEMA", "OP-OTHER"])
     }
 
     #[test]
@@ -595,6 +560,14 @@ pub(crate) mod samples {
         }
     }
 
+    /// A `method url` exchange that got no response (and no error).
+    pub(crate) fn unanswered(method: &str, url: &str) -> Exchange {
+        let mut ex = exchange(method, url, 0, &[]);
+        ex.response = None;
+        ex.elapsed_ms = 0;
+        ex
+    }
+
     /// A check of `invariant` with this verdict, pointing at `exchange`.
     pub(crate) fn check(
         invariant: &str,
@@ -636,6 +609,26 @@ pub(crate) mod samples {
             }],
             duration_ms: 0,
             other_attempts: Vec::new(),
+        }
+    }
+
+    /// A lenient run of `cases` against `http://x/v1`, totals over
+    /// `catalogue_ids`.
+    pub(crate) fn run(cases: Vec<CaseResult>, catalogue_ids: &[&str]) -> RunResult {
+        RunResult {
+            tool_version: "0".into(),
+            catalogue_version: "0".into(),
+            target: TargetInfo {
+                base_url: "http://x/v1".into(),
+                embedded: false,
+                faults: Vec::new(),
+            },
+            mode: Mode::Lenient,
+            started_at: "1970-01-01T00:00:00Z".into(),
+            duration_ms: 0,
+            invariants: RunResult::totals(&cases, catalogue_ids),
+            timelines: Vec::new(),
+            cases,
         }
     }
 }

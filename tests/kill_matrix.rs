@@ -267,7 +267,14 @@ async fn matrix_matches_the_table(world: World, mode: Mode) {
         settle_window: run::EMBEDDED_SETTLE_WINDOW,
         ..RunOptions::default()
     };
-    let matrix = selftest::selftest_in(world, &cases, &options, &faults, 8, 6)
+    let plan = selftest::Plan {
+        cases: &cases,
+        options: &options,
+        faults: &faults,
+        concurrency: 8,
+        faults_at_once: 6,
+    };
+    let matrix = selftest::selftest_in(world, plan)
         .await
         .expect("selftest runs");
     let problems = compare(&matrix, &table);

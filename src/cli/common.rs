@@ -2,14 +2,72 @@
 //! schemas, an async runtime, and the reports written at the end.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::case::PlannedCase;
 use crate::contract::Schemas;
 use crate::exit::ExitStatus;
 use crate::model::RunResult;
+use crate::profile::Profile;
+use crate::race::RaceError;
 use crate::redact::Redactor;
 use crate::report;
 use crate::run;
+
+/// `--report` and `--out`, the same in every subcommand that writes reports.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReportArgs {
+    /// Reports to write: any of junit,json,md,html.
+    #[arg(long, value_name = "FORMATS")]
+    pub report: Option<String>,
+    /// Folder for reports [default: reports].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+impl ReportArgs {
+    /// The formats of `--report`, else the profile's (none without either).
+    pub(crate) fn formats(
+        &self,
+        from_profile: Option<&Vec<report::Format>>,
+    ) -> Result<Vec<report::Format>, ExitStatus> {
+        formats(self.report.as_deref(), from_profile)
+    }
+
+    /// The folder of `--out`, else the profile's, else `reports`.
+    pub(crate) fn out(&self, from_profile: Option<&PathBuf>) -> PathBuf {
+        self.out
+            .clone()
+            .or_else(|| from_profile.cloned())
+            .unwrap_or_else(|| PathBuf::from("reports"))
+    }
+}
+
+/// `(request timeout, settle deadline)`: each the flag's, else the
+/// profile's, else the default's.
+pub(crate) fn deadlines(
+    flags: (Option<Duration>, Option<Duration>),
+    profile: &Profile,
+    defaults: (Duration, Duration),
+) -> (Duration, Duration) {
+    (
+        flags.0.or(profile.request_timeout).unwrap_or(defaults.0),
+        flags.1.or(profile.settle_deadline).unwrap_or(defaults.1),
+    )
+}
+
+/// Prints a race (or concurrent fuzz) session that could not finish, and
+/// its exit status: the target's fault when it could not be reached or
+/// could not make fixtures, else bad input.
+pub(crate) fn race_failed(e: RaceError, redactor: &Redactor) -> ExitStatus {
+    eprintln!("error: {}", redactor.redact(&e.to_string()));
+    match e {
+        RaceError::Connect { .. } | RaceError::Unreachable(_) | RaceError::Fixture { .. } => {
+            ExitStatus::TargetUnreachable
+        }
+        _ => ExitStatus::BadInput,
+    }
+}
 
 /// Loads `--cases` (or the bundled cases); prints every error.
 pub(crate) fn load(paths: &[PathBuf]) -> Result<Vec<PlannedCase>, ExitStatus> {

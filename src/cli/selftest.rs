@@ -101,11 +101,13 @@ fn selftest_main(args: SelftestArgs) -> Result<ExitStatus, ExitStatus> {
     let matrix = rt
         .block_on(selftest::selftest_in(
             world,
-            &cases,
-            &options,
-            &faults,
-            args.concurrency,
-            args.faults_at_once,
+            selftest::Plan {
+                cases: &cases,
+                options: &options,
+                faults: &faults,
+                concurrency: args.concurrency,
+                faults_at_once: args.faults_at_once,
+            },
         ))
         .map_err(|e| {
             eprintln!("error: failed to {e}");

@@ -24,7 +24,7 @@ use crate::target::{RawResponse, Sent};
 
 use super::executor::{Executor, Fixture, Observed};
 use super::input::{FuzzRequest, IdSpec, Verb};
-use super::oracle::{InputClass, OracleEnv, expect};
+use super::oracle::{Expectation, InputClass, OracleEnv, expect};
 use super::property::{judge_body, judge_status};
 use super::strategies::{OWNER_PLACEHOLDER, StrategyOptions, request};
 use crate::target::Target;
@@ -88,6 +88,17 @@ fn executor() -> Executor {
     .expect("an executor needs no network")
 }
 
+/// The oracle's expectation of `req` on the fixture, whose ETag is known
+/// and whose keys are all fresh.
+fn expectation(req: &FuzzRequest, mode: Mode) -> Expectation {
+    let env = OracleEnv {
+        mode,
+        etag_known: true,
+        key_seen: false,
+    };
+    expect(req, &env)
+}
+
 /// What one driver concluded: was the status accepted, and which body and
 /// response rules failed.
 #[derive(Debug, PartialEq, Eq)]
@@ -108,14 +119,7 @@ fn fuzzer_verdict(
         etag: Some(ETAG.into()),
     };
     let prepared = exec.render(req, Some(&fixture));
-    let exp = expect(
-        req,
-        &OracleEnv {
-            mode,
-            etag_known: true,
-            key_seen: false,
-        },
-    );
+    let exp = expectation(req, mode);
     let status = judge_status(&exp, seen, mode);
     let mut failed = BTreeSet::new();
     if seen.status.is_some_and(|s| (200..500).contains(&s)) {
@@ -139,14 +143,7 @@ fn runner_verdict(
     req: &FuzzRequest,
     seen: &Observed,
 ) -> Option<Verdicts> {
-    let exp = expect(
-        req,
-        &OracleEnv {
-            mode,
-            etag_known: true,
-            key_seen: false,
-        },
-    );
+    let exp = expectation(req, mode);
     let text = super::emit_case::stateless(req, &exp, exec, 1, 1, "agreement", &[]);
     let loaded = crate::case::load::load_bytes(
         Path::new("agreement.toml"),

@@ -158,6 +158,15 @@ fn header(seed: u64, what: &str, reproducers: &[String]) -> String {
     out
 }
 
+/// A case file's header and the start of its one case, named after
+/// `prefix`, `seed` and `ordinal`.
+fn begin(prefix: &str, seed: u64, ordinal: usize, what: &str, reproducers: &[String]) -> String {
+    let mut out = header(seed, what, reproducers);
+    out.push_str("[[case]]\n");
+    let _ = writeln!(out, "name = {}", q(&case_name(prefix, seed, ordinal)));
+    out
+}
+
 /// The case file for one stateless counterexample.
 pub fn stateless(
     req: &FuzzRequest,
@@ -168,9 +177,7 @@ pub fn stateless(
     what: &str,
     reproducers: &[String],
 ) -> String {
-    let mut out = header(seed, what, reproducers);
-    out.push_str("[[case]]\n");
-    let _ = writeln!(out, "name = {}", q(&case_name("fuzz_seed", seed, ordinal)));
+    let mut out = begin("fuzz_seed", seed, ordinal, what, reproducers);
     let _ = writeln!(
         out,
         "description = {}",
@@ -312,13 +319,7 @@ pub fn stateful(
     what: &str,
     reproducers: &[String],
 ) -> String {
-    let mut out = header(seed, what, reproducers);
-    out.push_str("[[case]]\n");
-    let _ = writeln!(
-        out,
-        "name = {}",
-        q(&case_name("fuzz_sequence_seed", seed, ordinal))
-    );
+    let mut out = begin("fuzz_sequence_seed", seed, ordinal, what, reproducers);
     let _ = writeln!(
         out,
         "description = {}",

@@ -238,19 +238,7 @@ mod tests {
     #[test]
     fn error_bodies_must_be_an_envelope() {
         let schemas = Schemas::bundled().expect("schemas");
-        let ex = crate::model::Exchange {
-            request: crate::model::RecordedRequest {
-                method: "GET".into(),
-                url: "http://h/v1/operations/x".into(),
-                headers: vec![],
-                body: None,
-            },
-            response: None,
-            error: None,
-            elapsed_ms: 0,
-            retries: 0,
-            at_ms: 0,
-        };
+        let ex = crate::model::samples::unanswered("GET", "http://h/v1/operations/x");
         let good = seen(
             Some(404),
             r#"{"success":false,"errors":[{"code":7002,"message":"no"}],"result":{}}"#,

@@ -685,7 +685,6 @@ mod tests {
 
     #[test]
     fn a_sequence_shape_reads_its_trace() {
-        use crate::model::{Exchange, RecordedRequest};
         let step = |action: Action, fixture: Option<&'static str>, key: Option<&str>| TraceStep {
             action,
             fixture,
@@ -695,19 +694,7 @@ mod tests {
             lenient_extra: vec![],
             invariant: "GET-200",
             same_body_as: None,
-            exchange: Exchange {
-                request: RecordedRequest {
-                    method: "GET".into(),
-                    url: "http://h/v1/operations".into(),
-                    headers: vec![],
-                    body: None,
-                },
-                response: None,
-                error: None,
-                elapsed_ms: 0,
-                retries: 0,
-                at_ms: 0,
-            },
+            exchange: crate::model::samples::unanswered("GET", "http://h/v1/operations"),
         };
         let cancel = |op, key| {
             step(

@@ -62,6 +62,49 @@ impl Seen {
     }
 }
 
+/// One exchange whose operations are fed into histories: when, from
+/// which endpoint and path, its `ETag` (none for a list: the tag is the
+/// page's, not an item's), and how the evidence names it.
+struct Fed<'a> {
+    at_ms: u64,
+    endpoint: Endpoint,
+    path: &'a str,
+    etag: Option<&'a str>,
+    src: Seen,
+}
+
+impl<'a> Fed<'a> {
+    fn new(
+        origin: &str,
+        prepared: &'a Prepared,
+        at_ms: u64,
+        endpoint: Endpoint,
+        etag: Option<&'a str>,
+    ) -> Fed<'a> {
+        let path = path_of(&prepared.url);
+        Fed {
+            at_ms,
+            endpoint,
+            path,
+            etag: etag.filter(|_| endpoint != Endpoint::List),
+            src: Seen::new(origin, prepared, path, at_ms),
+        }
+    }
+
+    /// `op`, one operation of the exchange, fed into `histories`: the rules
+    /// its history broke.
+    fn observe(&self, histories: &mut Histories<Seen>, op: &Value) -> Vec<Breach<Seen>> {
+        histories.observe(Sighting {
+            at_ms: self.at_ms,
+            endpoint: self.endpoint,
+            path: self.path,
+            etag: self.etag,
+            body: op,
+            src: self.src.clone(),
+        })
+    }
+}
+
 /// A breach as a failure of [`Property::History`], both sightings quoted.
 pub fn violation(b: Breach<Seen>) -> Violation {
     let evidence: Vec<String> = b.evidence.iter().map(Seen::to_string).collect();
@@ -133,24 +176,14 @@ impl SequenceHistory {
             return Vec::new();
         };
         let at_ms = self.origin.elapsed().as_millis() as u64;
-        let path = path_of(&prepared.url);
-        let src = Seen::new(&format!("step {}", step + 1), prepared, path, at_ms);
+        let origin = format!("step {}", step + 1);
+        let fed = Fed::new(&origin, prepared, at_ms, endpoint, seen.header("etag"));
         // Every item of the sequence's list is its own (the list is
         // filtered by the sequence's owner; LIST-OWNER-FILTER says so
         // otherwise).
-        let etag = (endpoint != Endpoint::List)
-            .then(|| seen.header("etag"))
-            .flatten();
         let mut out = Vec::new();
         for op in operations(endpoint, &body) {
-            out.extend(self.histories.observe(Sighting {
-                at_ms,
-                endpoint,
-                path,
-                etag,
-                body: op,
-                src: src.clone(),
-            }));
+            out.extend(fed.observe(&mut self.histories, op));
         }
         out.into_iter().map(violation).collect()
     }
@@ -276,12 +309,11 @@ impl SharedHistory {
             },
         );
         let at_ms = now.duration_since(self.origin).as_millis() as u64;
-        let path = path_of(&a.prepared.url);
         let origin = match a.input {
             Some(i) => format!("input {i}"),
             None => "a replayed regression".to_string(),
         };
-        let src = Seen::new(&origin, a.prepared, path, at_ms);
+        let fed = Fed::new(&origin, a.prepared, at_ms, endpoint, etag);
         let Inner {
             histories,
             followed,
@@ -306,15 +338,7 @@ impl SharedHistory {
                 }
             };
             followed.entry(op_slot).or_default().latest = Some(now);
-            let etag = (endpoint != Endpoint::List).then_some(etag).flatten();
-            for b in histories.observe(Sighting {
-                at_ms,
-                endpoint,
-                path,
-                etag,
-                body: op,
-                src: src.clone(),
-            }) {
+            for b in fed.observe(histories, op) {
                 out.push((op_slot, violation(b)));
             }
         }

@@ -62,6 +62,17 @@ pub fn run_result(reports: &[ScenarioReport], info: &RunInfo, redactor: &Redacto
             case
         })
         .collect();
+    assemble(cases, timelines, info, redactor)
+}
+
+/// The run of `cases` (and their `timelines`) described by `info`, totals
+/// over the whole catalogue.
+fn assemble(
+    cases: Vec<CaseResult>,
+    timelines: Vec<Timeline>,
+    info: &RunInfo,
+    redactor: &Redactor,
+) -> RunResult {
     RunResult {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         catalogue_version: contract::CATALOGUE_VERSION.to_string(),
@@ -231,21 +242,7 @@ pub fn explored_result(
         other_attempts: Vec::new(),
         duration_ms: millis(explored.elapsed),
     }];
-    RunResult {
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        catalogue_version: contract::CATALOGUE_VERSION.to_string(),
-        target: TargetInfo {
-            base_url: redactor.redact(&info.base_url).into_owned(),
-            embedded: info.embedded,
-            faults: info.faults.clone(),
-        },
-        mode: info.mode,
-        started_at: rfc3339(info.started_at),
-        duration_ms: millis(info.started.elapsed()),
-        invariants: RunResult::totals(&cases, &contract::ids()),
-        cases,
-        timelines,
-    }
+    assemble(cases, timelines, info, redactor)
 }
 
 /// A trial as a step: one check per verdict; the exchanges only when it

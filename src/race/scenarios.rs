@@ -555,6 +555,29 @@ impl Session {
         )
     }
 
+    /// Client `i` of `conns` cancels `id` with `keys[i]`, all at once: the
+    /// calls' indexes in the history, and the exchanges.
+    async fn keyed_cancels(
+        &self,
+        rec: &mut Recorder,
+        conns: Vec<Conn>,
+        id: &str,
+        keys: &[String],
+    ) -> Result<(Vec<usize>, Vec<Exchange>), RaceError> {
+        let reqs = keys
+            .iter()
+            .map(|k| self.cancel(id, Some(k), None))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (_, exchanges) = barrier::release(conns, &self.api, reqs, self.timeout()).await;
+        let racing = exchanges
+            .iter()
+            .zip(keys)
+            .enumerate()
+            .map(|(i, (ex, k))| rec.exchange(i, CallKind::cancel(Some(k), None), ex))
+            .collect();
+        Ok((racing, exchanges))
+    }
+
     fn key(&self, trial: usize, i: usize) -> String {
         format!("race-{}-{trial}-{i}", self.nonce)
     }
@@ -680,17 +703,7 @@ impl Session {
         let keys: Vec<String> = (0..n)
             .map(|i| self.key(index, if one_key { 0 } else { i }))
             .collect();
-        let reqs = keys
-            .iter()
-            .map(|k| self.cancel(&f.id, Some(k), None))
-            .collect::<Result<Vec<_>, _>>()?;
-        let (_, exchanges) = barrier::release(conns, &self.api, reqs, self.timeout()).await;
-        let racing: Vec<usize> = exchanges
-            .iter()
-            .zip(&keys)
-            .enumerate()
-            .map(|(i, (ex, k))| rec.exchange(i, CallKind::cancel(Some(k), None), ex))
-            .collect();
+        let (racing, exchanges) = self.keyed_cancels(&mut rec, conns, &f.id, &keys).await?;
         let last = self.settle(&mut rec, &f.id, n).await?;
         let mut verdicts = Vec::new();
         if let Some(why) = finished_first(&rec, &racing, last, base_steps(&f)) {
@@ -917,17 +930,7 @@ impl Session {
         };
         tokio::time::sleep_until(release_at.into()).await;
         let keys: Vec<String> = (0..n).map(|i| self.key(index, i)).collect();
-        let reqs = keys
-            .iter()
-            .map(|k| self.cancel(&f.id, Some(k), None))
-            .collect::<Result<Vec<_>, _>>()?;
-        let (_, exchanges) = barrier::release(conns, &self.api, reqs, self.timeout()).await;
-        let racing: Vec<usize> = exchanges
-            .iter()
-            .zip(&keys)
-            .enumerate()
-            .map(|(i, (ex, k))| rec.exchange(i, CallKind::cancel(Some(k), None), ex))
-            .collect();
+        let (racing, exchanges) = self.keyed_cancels(&mut rec, conns, &f.id, &keys).await?;
         let last = self.settle(&mut rec, &f.id, n).await?;
         let v = self.completion_legal(&rec, &racing, last);
         Ok(self.finish(index, rec, vec![v], Some(&exchanges), note))

@@ -114,6 +114,19 @@ impl KeyStore {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The store with what expired by `now` gone, and the id of `key` in
+    /// `workspace`.
+    fn locate(
+        &self,
+        workspace: &str,
+        key: &str,
+        now: Instant,
+    ) -> (std::sync::MutexGuard<'_, Inner>, KeyId) {
+        let mut inner = self.lock();
+        self.expire(&mut inner, now);
+        (inner, Arc::new((workspace.to_string(), key.to_string())))
+    }
+
     /// Looks `key` up for a request on `op_id` without `If-Match` and
     /// reserves it when new.
     #[cfg(test)]
@@ -132,9 +145,7 @@ impl KeyStore {
         now: Instant,
     ) -> Begin {
         let if_match = if_match.map(str::trim);
-        let mut inner = self.lock();
-        self.expire(&mut inner, now);
-        let id: KeyId = Arc::new((workspace.to_string(), key.to_string()));
+        let (mut inner, id) = self.locate(workspace, key, now);
         if let Some(entry) = inner.map.get(&id) {
             return entry.found(op_id, if_match);
         }
@@ -188,9 +199,7 @@ impl KeyStore {
         now: Instant,
     ) -> Option<Begin> {
         let if_match = if_match.map(str::trim);
-        let mut inner = self.lock();
-        self.expire(&mut inner, now);
-        let id: KeyId = Arc::new((workspace.to_string(), key.to_string()));
+        let (inner, id) = self.locate(workspace, key, now);
         inner.map.get(&id).map(|entry| entry.found(op_id, if_match))
     }
 
@@ -303,6 +312,21 @@ mod tests {
         }
     }
 
+    /// A key store of `ttl` and `capacity`, and the instant it starts at.
+    fn keys(ttl: Duration, capacity: usize) -> (KeyStore, Instant) {
+        (KeyStore::new(ttl, capacity), Instant::now())
+    }
+
+    /// True when `key` on `op` is answered with a replay at `at`.
+    fn replays(store: &KeyStore, key: &str, op: &str, at: Instant) -> bool {
+        matches!(store.begin("ws", key, op, at), Begin::Replay(_))
+    }
+
+    /// The reservation of a key seen for the first time.
+    fn reserve(store: &KeyStore, key: &str, op: &str, at: Instant) -> Reservation {
+        fresh(store.begin("ws", key, op, at))
+    }
+
     fn fresh(b: Begin) -> Reservation {
         match b {
             Begin::Fresh(r) => r,
@@ -312,8 +336,7 @@ mod tests {
 
     #[test]
     fn peek_finds_without_reserving() {
-        let store = KeyStore::new(Duration::from_secs(60), 10);
-        let now = Instant::now();
+        let (store, now) = keys(Duration::from_secs(60), 10);
         assert!(store.peek("ws", "k", "op_a", None, now).is_none());
         assert_eq!(store.len(), 0, "a peek reserves nothing");
         store.record("ws", "k", "op_a", None, stored("first"), now);
@@ -333,9 +356,8 @@ mod tests {
 
     #[test]
     fn replay_misuse_and_in_flight() {
-        let store = KeyStore::new(Duration::from_secs(60), 10);
-        let now = Instant::now();
-        let r = fresh(store.begin("ws", "k", "op_a", now));
+        let (store, now) = keys(Duration::from_secs(60), 10);
+        let r = reserve(&store, "k", "op_a", now);
         assert!(matches!(
             store.begin("ws", "k", "op_a", now),
             Begin::InFlight
@@ -359,8 +381,7 @@ mod tests {
 
     #[test]
     fn another_if_match_on_the_same_operation_is_another_request() {
-        let store = KeyStore::new(Duration::from_secs(60), 10);
-        let now = Instant::now();
+        let (store, now) = keys(Duration::from_secs(60), 10);
         let r = fresh(store.begin_request("ws", "k", "op_a", Some("\"t1\""), now));
         assert!(matches!(
             store.begin_request("ws", "k", "op_a", Some("*"), now),
@@ -388,85 +409,68 @@ mod tests {
 
     #[test]
     fn a_dropped_reservation_releases_the_key() {
-        let store = KeyStore::new(Duration::from_secs(60), 10);
-        let now = Instant::now();
-        drop(fresh(store.begin("ws", "k", "op_a", now)));
+        let (store, now) = keys(Duration::from_secs(60), 10);
+        drop(reserve(&store, "k", "op_a", now));
         assert_eq!(store.len(), 0);
-        fresh(store.begin("ws", "k", "op_b", now)).finish(stored("b"));
+        reserve(&store, "k", "op_b", now).finish(stored("b"));
         assert_eq!(store.len(), 1);
     }
 
     #[test]
     fn capacity_evicts_the_oldest() {
-        let store = KeyStore::new(Duration::from_secs(60), 3);
-        let now = Instant::now();
+        let (store, now) = keys(Duration::from_secs(60), 3);
         for k in ["k1", "k2", "k3", "k4", "k5"] {
-            fresh(store.begin("ws", k, "op_a", now)).finish(stored("x"));
+            reserve(&store, k, "op_a", now).finish(stored("x"));
             assert!(store.len() <= 3);
         }
         assert_eq!(store.len(), 3);
         // k1 was evicted: it is fresh again, even on another operation.
-        drop(fresh(store.begin("ws", "k1", "op_b", now)));
-        assert!(matches!(
-            store.begin("ws", "k5", "op_a", now),
-            Begin::Replay(_)
-        ));
+        drop(reserve(&store, "k1", "op_b", now));
+        assert!(replays(&store, "k5", "op_a", now));
     }
 
     #[test]
     fn ttl_expires_entries() {
-        let store = KeyStore::new(Duration::from_millis(100), 10);
-        let t0 = Instant::now();
-        fresh(store.begin("ws", "k", "op_a", t0)).finish(stored("x"));
-        assert!(matches!(
-            store.begin("ws", "k", "op_a", t0 + Duration::from_millis(50)),
-            Begin::Replay(_)
-        ));
-        drop(fresh(store.begin(
-            "ws",
+        let (store, t0) = keys(Duration::from_millis(100), 10);
+        reserve(&store, "k", "op_a", t0).finish(stored("x"));
+        assert!(replays(&store, "k", "op_a", t0 + Duration::from_millis(50)));
+        drop(reserve(
+            &store,
             "k",
             "op_b",
             t0 + Duration::from_millis(150),
-        )));
+        ));
         assert_eq!(store.len(), 0);
     }
 
     #[test]
     fn many_aborted_reservations_stay_bounded() {
-        let store = KeyStore::new(Duration::from_secs(60), 4);
-        let now = Instant::now();
+        let (store, now) = keys(Duration::from_secs(60), 4);
         for i in 0..10_000 {
-            drop(fresh(store.begin("ws", &format!("k{i}"), "op_a", now)));
+            drop(reserve(&store, &format!("k{i}"), "op_a", now));
         }
         assert_eq!(store.len(), 0);
         assert!(store.lock().order.len() <= 65);
         assert!(store.lock().by_op.is_empty());
         store.record("ws", "r", "op_a", None, stored("r"), now);
-        assert!(matches!(
-            store.begin("ws", "r", "op_a", now),
-            Begin::Replay(_)
-        ));
+        assert!(replays(&store, "r", "op_a", now));
     }
 
     #[test]
     fn forgetting_an_operation_frees_its_keys_only() {
-        let store = KeyStore::new(Duration::from_secs(60), 10);
-        let now = Instant::now();
-        fresh(store.begin("ws", "k1", "op_a", now)).finish(stored("a1"));
-        fresh(store.begin("ws", "k2", "op_a", now)).finish(stored("a2"));
-        fresh(store.begin("ws", "k3", "op_b", now)).finish(stored("b"));
-        let in_flight = fresh(store.begin("ws", "k4", "op_a", now));
+        let (store, now) = keys(Duration::from_secs(60), 10);
+        reserve(&store, "k1", "op_a", now).finish(stored("a1"));
+        reserve(&store, "k2", "op_a", now).finish(stored("a2"));
+        reserve(&store, "k3", "op_b", now).finish(stored("b"));
+        let in_flight = reserve(&store, "k4", "op_a", now);
         store.forget_ops(&["op_a".to_string()]);
         assert_eq!(store.len(), 1);
         // The key of an evicted operation is free for another one.
-        drop(fresh(store.begin("ws", "k1", "op_c", now)));
-        assert!(matches!(
-            store.begin("ws", "k3", "op_b", now),
-            Begin::Replay(_)
-        ));
+        drop(reserve(&store, "k1", "op_c", now));
+        assert!(replays(&store, "k3", "op_b", now));
         // A reservation of a forgotten operation records nothing.
         in_flight.finish(stored("late"));
-        drop(fresh(store.begin("ws", "k4", "op_c", now)));
+        drop(reserve(&store, "k4", "op_c", now));
         assert_eq!(store.lock().by_op.len(), 1);
     }
 }

@@ -79,16 +79,9 @@ pub(crate) fn new_op_id() -> String {
     format!("{OP_PREFIX}{}", &hex[..16])
 }
 
-/// The documented owner types with their id prefixes.
-pub(crate) const OWNER_TYPES: &[(&str, &str)] = &[
-    ("install", "inst_"),
-    ("repository_change_request", "rcr_"),
-    ("repository", "repo_"),
-    ("workspace", "ws_"),
-    ("machine", "mch_"),
-    ("cluster", "clu_"),
-    ("package", "pkg_"),
-];
+/// The documented owner types with their id prefixes (the contract's
+/// table).
+pub(crate) const OWNER_TYPES: &[(&str, &str)] = &crate::contract::OWNERS;
 
 /// The id prefix paired with `owner_type`, or None for an unknown type.
 pub(crate) fn owner_prefix(owner_type: &str) -> Option<&'static str> {

@@ -180,6 +180,25 @@ pub(crate) struct StepView {
     pub retryable: bool,
 }
 
+impl StepView {
+    /// A step with no error message, not retryable.
+    fn new(
+        name: &'static str,
+        status: StepStatus,
+        started_at: u64,
+        completed_at: Option<u64>,
+    ) -> StepView {
+        StepView {
+            name,
+            status,
+            started_at,
+            completed_at,
+            error_message: None,
+            retryable: false,
+        }
+    }
+}
+
 /// The operation as seen at one instant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Snapshot {
@@ -204,6 +223,61 @@ impl Snapshot {
     /// True once terminal.
     pub(crate) fn done(&self) -> bool {
         self.state.is_terminal()
+    }
+}
+
+/// How far an in-progress plan got by `now`: created at unix second `s0`,
+/// `k` plan events seen, a cancel accepted at `cancel_at` that settled at
+/// `settled`.
+struct Progress {
+    s0: u64,
+    k: u64,
+    cancel_at: Option<Instant>,
+    settled: Option<Instant>,
+}
+
+/// Where an operation stands: its state, `error` and `completed_at`.
+type Standing = (State, Option<&'static str>, Option<u64>);
+
+impl Progress {
+    /// The running cancel steps, one per cancel step recorded.
+    fn cancel_steps(&self, clock: &Clock, m: &Mutable) -> Vec<StepView> {
+        let Some(c) = self.cancel_at else {
+            return Vec::new();
+        };
+        let step = StepView::new("cancel", StepStatus::Running, clock.unix_secs(c), None);
+        vec![step; 1 + m.extra_cancels as usize]
+    }
+
+    /// The snapshot: one revision per plan event, accepted cancel, extra
+    /// cancel step and settle.
+    fn snapshot(
+        &self,
+        m: &Mutable,
+        steps: Vec<StepView>,
+        (state, error, completed_at): Standing,
+        last_error: Option<(&'static str, &'static str)>,
+        terminal_at: Option<Instant>,
+        done_at: Option<Instant>,
+    ) -> Snapshot {
+        let revision = 1
+            + self.k
+            + u64::from(self.cancel_at.is_some())
+            + u64::from(m.extra_cancels)
+            + u64::from(self.settled.is_some());
+        Snapshot {
+            state,
+            error,
+            last_error,
+            started_at: self.s0,
+            completed_at,
+            has_response: state == State::Succeeded,
+            steps,
+            revision,
+            terminal_at,
+            done_at,
+            cancel_requested: self.cancel_at.is_some(),
+        }
     }
 }
 
@@ -232,10 +306,17 @@ pub(crate) fn snapshot(
     now: Instant,
     faults: LifecycleFaults,
 ) -> Snapshot {
+    let seen = Seen {
+        clock,
+        created,
+        m,
+        now,
+        faults,
+    };
     let mut snap = match plan {
         Plan::Succeeded | Plan::Failed | Plan::Cancelled => terminal_fixture(clock, plan, created),
-        Plan::Running | Plan::Retrying => in_flight(clock, plan, created, m, now, faults),
-        Plan::Live { fail_step } => live(clock, fail_step, created, m, now, faults),
+        Plan::Running | Plan::Retrying => seen.in_flight(plan),
+        Plan::Live { fail_step } => seen.live(fail_step),
     };
     if let Some(forced) = m.forced
         && now >= forced.at
@@ -269,14 +350,7 @@ fn terminal_fixture(clock: &Clock, plan: Plan, created: Instant) -> Snapshot {
     // operation is created already done, so completed_at == started_at.
     let start = clock.unix_secs(created);
     let done = start;
-    let completed = |name| StepView {
-        name,
-        status: StepStatus::Completed,
-        started_at: start,
-        completed_at: Some(done),
-        error_message: None,
-        retryable: false,
-    };
+    let completed = |name| StepView::new(name, StepStatus::Completed, start, Some(done));
     let (state, error, last_error, steps) = match plan {
         Plan::Failed => (
             State::Failed,
@@ -327,263 +401,214 @@ fn terminal_fixture(clock: &Clock, plan: Plan, created: Instant) -> Snapshot {
     }
 }
 
-fn in_flight(
-    clock: &Clock,
-    plan: Plan,
+/// What an in-progress plan's snapshot is computed from: the operation
+/// created at `created`, its mutable part `m`, seen at `now` under `faults`.
+#[derive(Clone, Copy)]
+struct Seen<'a> {
+    clock: &'a Clock,
     created: Instant,
-    m: &Mutable,
+    m: &'a Mutable,
     now: Instant,
     faults: LifecycleFaults,
-) -> Snapshot {
-    let s0 = clock.unix_secs(created);
-    let b = |k| clock.unix_secs(clock.boundary(created, k));
-    let cancel_at = m.cancel_at.filter(|c| *c <= now);
-    let settle = cancel_at
-        .filter(|_| m.cancel_settles)
-        .map(|c| clock.next_boundary(created, c));
-    let settled = settle.filter(|s| now >= *s);
-    let plan_events = if plan == Plan::Retrying {
-        RETRYING_EVENTS
-    } else {
-        0
-    };
-    // Plan events at boundaries before the settle apply; at the settle the
-    // cancellation wins (the worker drained the step, then stopped).
-    let k = match settled {
-        Some(s) => clock.steps_between(created, s).saturating_sub(1),
-        None => clock.steps_between(created, now),
-    }
-    .min(plan_events);
-
-    let step = |name, status, started_at, completed_at| StepView {
-        name,
-        status,
-        started_at,
-        completed_at,
-        error_message: None,
-        retryable: false,
-    };
-    let mut steps = vec![step("validate", StepStatus::Completed, s0, Some(s0))];
-    let mut last_error = None;
-    let mut state = State::Running;
-    let mut completed_at = None;
-    if plan == Plan::Running || k == 0 {
-        steps.push(step("apply", StepStatus::Running, s0, None));
-    } else {
-        steps.push(StepView {
-            error_message: Some(RETRY_STEP_MESSAGE),
-            retryable: true,
-            ..step("apply", StepStatus::Failed, s0, Some(b(1)))
-        });
-        if k == 1 {
-            last_error = Some((RETRY_STEP_MESSAGE, "apply"));
-            steps.push(step("apply", StepStatus::Running, b(1), None));
-        } else {
-            if faults.last_error_sticky {
-                last_error = Some((RETRY_STEP_MESSAGE, "apply"));
-            }
-            steps.push(step("apply", StepStatus::Completed, b(1), Some(b(2))));
-            if k == 2 {
-                steps.push(step("finalize", StepStatus::Running, b(2), None));
-            } else {
-                steps.push(step("finalize", StepStatus::Completed, b(2), Some(b(3))));
-                state = State::Succeeded;
-                completed_at = Some(b(3));
-            }
-        }
-    }
-    if let Some(c) = cancel_at {
-        let cancels = 1 + m.extra_cancels;
-        for _ in 0..cancels {
-            steps.push(step(
-                "cancel",
-                StepStatus::Running,
-                clock.unix_secs(c),
-                None,
-            ));
-        }
-    }
-    let mut error = None;
-    if let Some(s) = settled {
-        let at = clock.unix_secs(s);
-        for st in steps
-            .iter_mut()
-            .filter(|st| st.status == StepStatus::Running)
-        {
-            st.status = StepStatus::Completed;
-            st.completed_at = Some(at);
-        }
-        state = State::Cancelled;
-        error = Some(CANCELLED_MESSAGE);
-        completed_at = Some(at);
-    }
-    let plan_end = (plan == Plan::Retrying).then(|| clock.boundary(created, RETRYING_EVENTS));
-    let terminal_at = if state.is_terminal() {
-        None
-    } else {
-        match (settle, plan_end) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    };
-    let done_at = if state.is_terminal() {
-        settled.or(plan_end)
-    } else {
-        None
-    };
-    let revision = 1
-        + k
-        + u64::from(cancel_at.is_some())
-        + u64::from(m.extra_cancels)
-        + u64::from(settled.is_some());
-    Snapshot {
-        state,
-        error,
-        last_error,
-        started_at: s0,
-        completed_at,
-        has_response: state == State::Succeeded,
-        steps,
-        revision,
-        terminal_at,
-        done_at,
-        cancel_requested: cancel_at.is_some(),
-    }
 }
 
-/// A `Tempo::Live` operation at `now`: step `i` of [`LIVE_STEPS`] starts
-/// when step `i - 1` completes and completes one live step later, except
-/// step `fail` which fails after one live step and completes (retried) after
-/// a second. An accepted cancel drains on the lifecycle step grid as for
-/// every other operation; if the natural end comes first, it wins.
-fn live(
-    clock: &Clock,
-    fail: u8,
-    created: Instant,
-    m: &Mutable,
-    now: Instant,
-    faults: LifecycleFaults,
-) -> Snapshot {
-    let fail = usize::from(fail);
-    let s0 = clock.unix_secs(created);
-    let t = |k: u64| clock.unix_secs(clock.live_boundary(created, k));
-    let natural_end = clock.live_boundary(created, LIVE_EVENTS);
-    let cancel_at = m.cancel_at.filter(|c| *c <= now && *c < natural_end);
-    let settle = cancel_at
-        .filter(|_| m.cancel_settles)
-        .map(|c| clock.next_boundary(created, c))
-        .filter(|s| *s < natural_end);
-    let settled = settle.filter(|s| now >= *s);
-    let finished = settled.is_none() && now >= natural_end;
-    // Live steps that happened: those strictly before a settle (at the
-    // settle the cancellation wins), all of them once naturally finished.
-    let k = match settled {
-        Some(s) => clock.live_steps_before(created, s),
-        None => clock.live_steps_between(created, now),
-    }
-    .min(LIVE_EVENTS);
-    // The live step at which step `i` completes.
-    let completes = |i: usize| {
-        let i = i as u64;
-        if i < fail as u64 { i + 1 } else { i + 2 }
-    };
-    let mut steps = Vec::with_capacity(LIVE_STEPS.len() + 1);
-    let mut last_error = None;
-    for (i, name) in LIVE_STEPS.iter().copied().enumerate() {
-        let start = if i == 0 { 0 } else { completes(i - 1) };
-        if start > k {
-            break;
-        }
-        let done = completes(i);
-        let mut view = StepView {
-            name,
-            status: StepStatus::Running,
-            started_at: t(start),
-            completed_at: None,
-            error_message: None,
-            retryable: false,
+impl Seen<'_> {
+    fn in_flight(&self, plan: Plan) -> Snapshot {
+        let s0 = self.clock.unix_secs(self.created);
+        let b = |k| self.clock.unix_secs(self.clock.boundary(self.created, k));
+        let cancel_at = self.m.cancel_at.filter(|c| *c <= self.now);
+        let settle = cancel_at
+            .filter(|_| self.m.cancel_settles)
+            .map(|c| self.clock.next_boundary(self.created, c));
+        let settled = settle.filter(|s| self.now >= *s);
+        let plan_events = if plan == Plan::Retrying {
+            RETRYING_EVENTS
+        } else {
+            0
         };
-        if done <= k {
-            view.status = StepStatus::Completed;
-            view.completed_at = Some(t(done));
-            if i == fail && faults.last_error_sticky {
-                last_error = Some((LIVE_RETRY_MESSAGE, name));
-            }
-        } else if i == fail && k > start {
-            // Failed once; the retry completes at the next live step.
-            view.status = StepStatus::Failed;
-            view.completed_at = Some(t(start + 1));
-            view.error_message = Some(LIVE_RETRY_MESSAGE);
-            view.retryable = true;
-            last_error = Some((LIVE_RETRY_MESSAGE, name));
+        // Plan events at boundaries before the settle apply; at the settle the
+        // cancellation wins (the worker drained the step, then stopped).
+        let k = match settled {
+            Some(s) => self.clock.steps_between(self.created, s).saturating_sub(1),
+            None => self.clock.steps_between(self.created, self.now),
         }
-        steps.push(view);
-    }
-    if let Some(c) = cancel_at {
-        for _ in 0..1 + m.extra_cancels {
+        .min(plan_events);
+
+        let step = StepView::new;
+        let mut steps = vec![step("validate", StepStatus::Completed, s0, Some(s0))];
+        let mut last_error = None;
+        let mut state = State::Running;
+        let mut completed_at = None;
+        if plan == Plan::Running || k == 0 {
+            steps.push(step("apply", StepStatus::Running, s0, None));
+        } else {
             steps.push(StepView {
-                name: "cancel",
-                status: StepStatus::Running,
-                started_at: clock.unix_secs(c),
-                completed_at: None,
-                error_message: None,
-                retryable: false,
+                error_message: Some(RETRY_STEP_MESSAGE),
+                retryable: true,
+                ..step("apply", StepStatus::Failed, s0, Some(b(1)))
             });
-        }
-    }
-    let end = if finished { Some(natural_end) } else { settled };
-    let mut state = State::Running;
-    let mut error = None;
-    let mut completed_at = None;
-    if let Some(end) = end {
-        let at = clock.unix_secs(end).max(s0);
-        // The worker drained what was in progress: running steps complete,
-        // and a failed step's retry (the step in progress) succeeds.
-        for st in steps
-            .iter_mut()
-            .filter(|st| st.status != StepStatus::Completed)
-        {
-            let retried = st.status == StepStatus::Failed;
-            st.status = StepStatus::Completed;
-            st.completed_at = Some(at.max(st.completed_at.unwrap_or(at)));
-            if retried {
-                st.error_message = None;
-                st.retryable = false;
-                if !faults.last_error_sticky {
-                    last_error = None;
+            if k == 1 {
+                last_error = Some((RETRY_STEP_MESSAGE, "apply"));
+                steps.push(step("apply", StepStatus::Running, b(1), None));
+            } else {
+                if self.faults.last_error_sticky {
+                    last_error = Some((RETRY_STEP_MESSAGE, "apply"));
+                }
+                steps.push(step("apply", StepStatus::Completed, b(1), Some(b(2))));
+                if k == 2 {
+                    steps.push(step("finalize", StepStatus::Running, b(2), None));
+                } else {
+                    steps.push(step("finalize", StepStatus::Completed, b(2), Some(b(3))));
+                    state = State::Succeeded;
+                    completed_at = Some(b(3));
                 }
             }
         }
-        state = if finished {
-            State::Succeeded
-        } else {
-            error = Some(CANCELLED_MESSAGE);
-            State::Cancelled
+        let progress = Progress {
+            s0,
+            k,
+            cancel_at,
+            settled,
         };
-        completed_at = Some(at);
+        steps.extend(progress.cancel_steps(self.clock, self.m));
+        let mut error = None;
+        if let Some(s) = settled {
+            let at = self.clock.unix_secs(s);
+            for st in steps
+                .iter_mut()
+                .filter(|st| st.status == StepStatus::Running)
+            {
+                st.status = StepStatus::Completed;
+                st.completed_at = Some(at);
+            }
+            state = State::Cancelled;
+            error = Some(CANCELLED_MESSAGE);
+            completed_at = Some(at);
+        }
+        let plan_end =
+            (plan == Plan::Retrying).then(|| self.clock.boundary(self.created, RETRYING_EVENTS));
+        let terminal_at = if state.is_terminal() {
+            None
+        } else {
+            match (settle, plan_end) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        };
+        let done_at = if state.is_terminal() {
+            settled.or(plan_end)
+        } else {
+            None
+        };
+        let standing = (state, error, completed_at);
+        progress.snapshot(self.m, steps, standing, last_error, terminal_at, done_at)
     }
-    let terminal_at = if state.is_terminal() {
-        None
-    } else {
-        Some(settle.map_or(natural_end, |s| s.min(natural_end)))
-    };
-    let revision = 1
-        + k
-        + u64::from(cancel_at.is_some())
-        + u64::from(m.extra_cancels)
-        + u64::from(settled.is_some());
-    Snapshot {
-        state,
-        error,
-        last_error,
-        started_at: s0,
-        completed_at,
-        has_response: state == State::Succeeded,
-        steps,
-        revision,
-        terminal_at,
-        done_at: end,
-        cancel_requested: cancel_at.is_some(),
+
+    /// A `Tempo::Live` operation at `now`: step `i` of [`LIVE_STEPS`] starts
+    /// when step `i - 1` completes and completes one live step later, except
+    /// step `fail` which fails after one live step and completes (retried) after
+    /// a second. An accepted cancel drains on the lifecycle step grid as for
+    /// every other operation; if the natural end comes first, it wins.
+    fn live(&self, fail: u8) -> Snapshot {
+        let fail = usize::from(fail);
+        let s0 = self.clock.unix_secs(self.created);
+        let t = |k: u64| {
+            self.clock
+                .unix_secs(self.clock.live_boundary(self.created, k))
+        };
+        let natural_end = self.clock.live_boundary(self.created, LIVE_EVENTS);
+        let cancel_at = self
+            .m
+            .cancel_at
+            .filter(|c| *c <= self.now && *c < natural_end);
+        let settle = cancel_at
+            .filter(|_| self.m.cancel_settles)
+            .map(|c| self.clock.next_boundary(self.created, c))
+            .filter(|s| *s < natural_end);
+        let settled = settle.filter(|s| self.now >= *s);
+        let finished = settled.is_none() && self.now >= natural_end;
+        // Live steps that happened: those strictly before a settle (at the
+        // settle the cancellation wins), all of them once naturally finished.
+        let k = match settled {
+            Some(s) => self.clock.live_steps_before(self.created, s),
+            None => self.clock.live_steps_between(self.created, self.now),
+        }
+        .min(LIVE_EVENTS);
+        // The live step at which step `i` completes.
+        let completes = |i: usize| {
+            let i = i as u64;
+            if i < fail as u64 { i + 1 } else { i + 2 }
+        };
+        let mut steps = Vec::with_capacity(LIVE_STEPS.len() + 1);
+        let mut last_error = None;
+        for (i, name) in LIVE_STEPS.iter().copied().enumerate() {
+            let start = if i == 0 { 0 } else { completes(i - 1) };
+            if start > k {
+                break;
+            }
+            let done = completes(i);
+            let mut view = StepView::new(name, StepStatus::Running, t(start), None);
+            if done <= k {
+                view.status = StepStatus::Completed;
+                view.completed_at = Some(t(done));
+                if i == fail && self.faults.last_error_sticky {
+                    last_error = Some((LIVE_RETRY_MESSAGE, name));
+                }
+            } else if i == fail && k > start {
+                // Failed once; the retry completes at the next live step.
+                view.status = StepStatus::Failed;
+                view.completed_at = Some(t(start + 1));
+                view.error_message = Some(LIVE_RETRY_MESSAGE);
+                view.retryable = true;
+                last_error = Some((LIVE_RETRY_MESSAGE, name));
+            }
+            steps.push(view);
+        }
+        let progress = Progress {
+            s0,
+            k,
+            cancel_at,
+            settled,
+        };
+        steps.extend(progress.cancel_steps(self.clock, self.m));
+        let end = if finished { Some(natural_end) } else { settled };
+        let mut state = State::Running;
+        let mut error = None;
+        let mut completed_at = None;
+        if let Some(end) = end {
+            let at = self.clock.unix_secs(end).max(s0);
+            // The worker drained what was in progress: running steps complete,
+            // and a failed step's retry (the step in progress) succeeds.
+            for st in steps
+                .iter_mut()
+                .filter(|st| st.status != StepStatus::Completed)
+            {
+                let retried = st.status == StepStatus::Failed;
+                st.status = StepStatus::Completed;
+                st.completed_at = Some(at.max(st.completed_at.unwrap_or(at)));
+                if retried {
+                    st.error_message = None;
+                    st.retryable = false;
+                    if !self.faults.last_error_sticky {
+                        last_error = None;
+                    }
+                }
+            }
+            state = if finished {
+                State::Succeeded
+            } else {
+                error = Some(CANCELLED_MESSAGE);
+                State::Cancelled
+            };
+            completed_at = Some(at);
+        }
+        let terminal_at = if state.is_terminal() {
+            None
+        } else {
+            Some(settle.map_or(natural_end, |s| s.min(natural_end)))
+        };
+        let standing = (state, error, completed_at);
+        progress.snapshot(self.m, steps, standing, last_error, terminal_at, end)
     }
 }
 

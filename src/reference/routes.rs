@@ -26,7 +26,7 @@ use super::fixtures;
 use super::ids::{self, allowed_methods};
 use super::lifecycle::{ALTERNATE_FIXTURE_STATES, FIXTURE_STATES, Plan};
 use super::list::list;
-use super::store::NewOp;
+use super::store::{NewOp, OpFacts};
 use super::wait::wait;
 use super::world::{Dialect, Tempo};
 
@@ -204,12 +204,14 @@ async fn create_fixture(
     );
     app.sweep(created);
     let (rec, evicted) = app.store.insert(NewOp {
-        id,
-        workspace: ws.to_string(),
-        owner_type: spec.owner_type,
-        owner_id,
-        plan,
-        created,
+        facts: OpFacts {
+            id,
+            workspace: ws.to_string(),
+            owner_type: spec.owner_type,
+            owner_id,
+            plan,
+            created,
+        },
         metadata,
         response,
     });

@@ -27,11 +27,9 @@ use tokio::sync::Notify;
 
 use super::lifecycle::{Mutable, Plan};
 
-/// One operation: what never changes, plus its mutable part.
+/// What never changes about an operation, and what it is created from.
 #[derive(Debug)]
-pub(crate) struct OpRecord {
-    /// Monotonic creation sequence (list order and cursor).
-    pub seq: u64,
+pub(crate) struct OpFacts {
     /// Canonical id (`op_...`).
     pub id: String,
     /// Owning workspace.
@@ -44,6 +42,15 @@ pub(crate) struct OpRecord {
     pub plan: Plan,
     /// Creation instant on the clock.
     pub created: Instant,
+}
+
+/// One operation: what never changes, plus its mutable part.
+#[derive(Debug)]
+pub(crate) struct OpRecord {
+    /// Monotonic creation sequence (list order and cursor).
+    pub seq: u64,
+    /// Id, owner, plan and creation instant (read through `Deref`).
+    pub facts: OpFacts,
     /// The `metadata` object, as compact JSON (a parsed `Value` with
     /// ordered maps costs several times the memory, times every stored
     /// operation).
@@ -57,6 +64,14 @@ pub(crate) struct OpRecord {
     /// When it was last created or read (nanoseconds since the store's
     /// epoch), for the count eviction.
     last_read: AtomicU64,
+}
+
+impl std::ops::Deref for OpRecord {
+    type Target = OpFacts;
+
+    fn deref(&self) -> &OpFacts {
+        &self.facts
+    }
 }
 
 impl OpRecord {
@@ -80,12 +95,7 @@ impl OpRecord {
 /// What a new operation is made of.
 #[derive(Debug)]
 pub(crate) struct NewOp {
-    pub id: String,
-    pub workspace: String,
-    pub owner_type: String,
-    pub owner_id: String,
-    pub plan: Plan,
-    pub created: Instant,
+    pub facts: OpFacts,
     pub metadata: Value,
     pub response: Value,
 }
@@ -251,12 +261,7 @@ impl Store {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed) + 1;
         let rec = Arc::new(OpRecord {
             seq,
-            id: new.id,
-            workspace: new.workspace,
-            owner_type: new.owner_type,
-            owner_id: new.owner_id,
-            plan: new.plan,
-            created: new.created,
+            facts: new.facts,
             metadata: compact(&new.metadata),
             response: compact(&new.response),
             mutable: Mutex::new(Mutable {
@@ -374,12 +379,14 @@ mod tests {
 
     fn new(ws: &str, owner: &str) -> NewOp {
         NewOp {
-            id: super::super::ids::new_op_id(),
-            workspace: ws.into(),
-            owner_type: "install".into(),
-            owner_id: owner.into(),
-            plan: Plan::Running,
-            created: Instant::now(),
+            facts: OpFacts {
+                id: super::super::ids::new_op_id(),
+                workspace: ws.into(),
+                owner_type: "install".into(),
+                owner_id: owner.into(),
+                plan: Plan::Running,
+                created: Instant::now(),
+            },
             metadata: Value::Null,
             response: Value::Null,
         }

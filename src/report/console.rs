@@ -269,10 +269,7 @@ pub fn closing_line(result: &RunResult, closing: Closing) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contract::Mode;
-    use crate::model::{
-        CheckResult, Exchange, RecordedRequest, RecordedResponse, StepResult, TargetInfo,
-    };
+    use crate::model::{CheckResult, Exchange, RecordedRequest, RecordedResponse, StepResult};
 
     fn case(outcome: CaseOutcome) -> CaseResult {
         CaseResult {
@@ -320,21 +317,10 @@ mod tests {
     }
 
     fn run(cases: Vec<CaseResult>) -> RunResult {
-        RunResult {
-            tool_version: "0".into(),
-            catalogue_version: "0".into(),
-            target: TargetInfo {
-                base_url: "http://h/v1".into(),
-                embedded: false,
-                faults: vec![],
-            },
-            mode: Mode::Lenient,
-            started_at: "1970-01-01T00:00:00Z".into(),
-            duration_ms: 1500,
-            invariants: RunResult::totals(&cases, &contract::ids()),
-            timelines: Vec::new(),
-            cases,
-        }
+        let mut run = crate::model::samples::run(cases, &contract::ids());
+        run.target.base_url = "http://h/v1".into();
+        run.duration_ms = 1500;
+        run
     }
 
     #[test]

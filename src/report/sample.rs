@@ -61,6 +61,17 @@ fn exchange(request: RecordedRequest, response: RecordedResponse, elapsed_ms: u6
     }
 }
 
+/// A `POST` to `path` with an `Idempotency-Key`, answered with `response`.
+fn keyed_post(path: &str, key: &str, response: RecordedResponse, elapsed_ms: u64) -> Exchange {
+    let request = request("POST", path, &[("idempotency-key", key)], None);
+    exchange(request, response, elapsed_ms)
+}
+
+/// A passed check of exchange `ex`.
+fn pass(invariant: &str, expected: &str, actual: &str, ex: usize) -> CheckResult {
+    check(invariant, Verdict::Pass, expected, actual, ex)
+}
+
 fn check(
     invariant: &str,
     verdict: Verdict,
@@ -131,34 +142,22 @@ pub fn sample_result() -> RunResult {
             1,
             vec![StepResult {
                 name: "cancel".to_string(),
-                exchanges: vec![exchange(
-                    request(
-                        "POST",
-                        "/operations/op_j572abc123def456:cancel",
-                        &[("idempotency-key", "opconform-1f2e")],
-                        None,
-                    ),
+                exchanges: vec![keyed_post(
+                    "/operations/op_j572abc123def456:cancel",
+                    "opconform-1f2e",
                     json_response(202, &running),
                     41,
                 )],
                 checks: vec![
-                    check(
-                        id::CANCEL_202_ENVELOPE,
-                        Verdict::Pass,
-                        "status in [202]",
-                        "status 202",
-                        0,
-                    ),
-                    check(
+                    pass(id::CANCEL_202_ENVELOPE, "status in [202]", "status 202", 0),
+                    pass(
                         id::CANCEL_ASYNC,
-                        Verdict::Pass,
                         "a valid Operation",
                         "a valid Operation",
                         0,
                     ),
-                    check(
+                    pass(
                         id::OP_SCHEMA_REQUIRED,
-                        Verdict::Pass,
                         "all required keys",
                         "all required keys",
                         0,
@@ -205,9 +204,8 @@ pub fn sample_result() -> RunResult {
                             "status 200",
                             0,
                         ),
-                        check(
+                        pass(
                             id::OP_SCHEMA_REQUIRED,
-                            Verdict::Pass,
                             "all required keys",
                             "all required keys",
                             0,
@@ -252,38 +250,23 @@ pub fn sample_result() -> RunResult {
             vec![StepResult {
                 name: "replay".to_string(),
                 exchanges: vec![
-                    exchange(
-                        request(
-                            "POST",
-                            "/operations/op_j572abc123def456%3Acancel",
-                            &[("idempotency-key", "opconform-replay")],
-                            None,
-                        ),
+                    keyed_post(
+                        "/operations/op_j572abc123def456%3Acancel",
+                        "opconform-replay",
                         json_response(202, &running),
                         35,
                     ),
-                    exchange(
-                        request(
-                            "POST",
-                            "/operations/op_j572abc123def456%3Acancel",
-                            &[("idempotency-key", "opconform-replay")],
-                            None,
-                        ),
+                    keyed_post(
+                        "/operations/op_j572abc123def456%3Acancel",
+                        "opconform-replay",
                         json_response(202, &running),
                         31,
                     ),
                 ],
                 checks: vec![
-                    check(
-                        id::PATH_COLON_ENCODING,
-                        Verdict::Pass,
-                        "status in [202]",
-                        "status 202",
-                        0,
-                    ),
-                    check(
+                    pass(id::PATH_COLON_ENCODING, "status in [202]", "status 202", 0),
+                    pass(
                         id::CANCEL_REPLAY_IDEMPOTENT,
-                        Verdict::Pass,
                         "same status and body as the first response",
                         "same status and body",
                         1,
@@ -333,13 +316,7 @@ pub fn sample_result() -> RunResult {
                         elapsed_ms: Some(9_912),
                         kind: Default::default(),
                     },
-                    check(
-                        id::WAIT_200_ALWAYS,
-                        Verdict::Pass,
-                        "status in [200]",
-                        "status 200",
-                        0,
-                    ),
+                    pass(id::WAIT_200_ALWAYS, "status in [200]", "status 200", 0),
                 ],
                 duration_ms: 9_930,
             }],
@@ -387,23 +364,20 @@ pub fn sample_result() -> RunResult {
                     ),
                 ],
                 checks: vec![
-                    check(
+                    pass(
                         id::LIST_CURSOR_END,
-                        Verdict::Pass,
                         "next_cursor non-null while has_more",
                         "next_cursor \"c1\"",
                         0,
                     ),
-                    check(
+                    pass(
                         id::LIST_CURSOR_END,
-                        Verdict::Pass,
                         "next_cursor null when has_more is false",
                         "next_cursor null",
                         1,
                     ),
-                    check(
+                    pass(
                         id::LIST_PAGING_COMPLETE,
-                        Verdict::Pass,
                         "2 distinct items",
                         "2 distinct items",
                         1,

@@ -217,19 +217,24 @@ mod tests {
         }
     }
 
+    /// `req` built against `base_url` with [`vars`], [`creds`] and a 1 s
+    /// default timeout.
+    fn build_on(base_url: &str, req: &Request) -> Result<Built, BuildError> {
+        build(
+            &Renderer::new(),
+            req,
+            &vars(),
+            base_url,
+            &creds(),
+            Duration::from_secs(1),
+        )
+    }
+
     #[test]
     fn path_is_kept_exactly_and_query_encoded() {
         let mut r = request("/operations/{{ op.id }}%3Acancel");
         r.query.insert("timeout".into(), "a b&c".into());
-        let b = build(
-            &Renderer::new(),
-            &r,
-            &vars(),
-            "http://h/v1/",
-            &creds(),
-            Duration::from_secs(1),
-        )
-        .unwrap();
+        let b = build_on("http://h/v1/", &r).unwrap();
         assert_eq!(
             b.outgoing.url,
             "http://h/v1/operations/op_1%3Acancel?timeout=a%20b%26c"
@@ -248,15 +253,7 @@ mod tests {
     fn case_header_overrides_context() {
         let mut r = request("/operations/{{ op.id }}");
         r.headers.insert("Akua-Context".into(), "".into());
-        let b = build(
-            &Renderer::new(),
-            &r,
-            &vars(),
-            "http://h/v1",
-            &creds(),
-            Duration::from_secs(1),
-        )
-        .unwrap();
+        let b = build_on("http://h/v1", &r).unwrap();
         let ctx: Vec<_> = b
             .outgoing
             .headers
@@ -269,30 +266,12 @@ mod tests {
     #[test]
     fn refuses_ids_it_does_not_own() {
         let r = request("/operations/op_someone_else:cancel");
-        let err = build(
-            &Renderer::new(),
-            &r,
-            &vars(),
-            "http://h/v1",
-            &creds(),
-            Duration::from_secs(1),
-        )
-        .unwrap_err();
+        let err = build_on("http://h/v1", &r).unwrap_err();
         assert!(matches!(err, BuildError::Unavailable(m) if m.contains("op_someone_else")));
         // Mutating with a method other than POST, too.
         let mut del = request("/operations/op_someone_else");
         del.method = "DELETE".into();
-        assert!(
-            build(
-                &Renderer::new(),
-                &del,
-                &vars(),
-                "http://h/v1",
-                &creds(),
-                Duration::from_secs(1)
-            )
-            .is_err()
-        );
+        assert!(build_on("http://h/v1", &del).is_err());
         for ok in [
             "/operations/op_1:cancel",
             "/operations/1:cancel",
@@ -302,18 +281,7 @@ mod tests {
             "/operations/op_someone_else:wait",
             "/operations/z%3Await",
         ] {
-            assert!(
-                build(
-                    &Renderer::new(),
-                    &request(ok),
-                    &vars(),
-                    "http://h/v1",
-                    &creds(),
-                    Duration::from_secs(1)
-                )
-                .is_ok(),
-                "{ok}"
-            );
+            assert!(build_on("http://h/v1", &request(ok)).is_ok(), "{ok}");
         }
     }
 

@@ -237,35 +237,52 @@ where
     F: Fn(Option<&'static FaultInfo>) -> Fut,
     Fut: Future<Output = Result<Launched, SelftestError>>,
 {
-    selftest_parallel(
-        World::default(),
+    let plan = Plan {
         cases,
         options,
         faults,
         concurrency,
-        1,
-        launch,
-    )
-    .await
+        faults_at_once: 1,
+    };
+    selftest_parallel(World::default(), plan, launch).await
+}
+
+/// What a selftest runs: `cases` with `options`, once without a fault and
+/// once per fault of `faults`; `concurrency` cases at once per instance,
+/// `faults_at_once` faulty instances at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan<'a> {
+    /// The cases.
+    pub cases: &'a [PlannedCase],
+    /// How they run.
+    pub options: &'a RunOptions,
+    /// The faults, one row each.
+    pub faults: &'a [&'static FaultInfo],
+    /// Cases at once per instance.
+    pub concurrency: usize,
+    /// Faulty instances at once.
+    pub faults_at_once: usize,
 }
 
 /// [`selftest_with`], with up to `faults_at_once` faulty targets running at
 /// the same time (each on its own instance, so they cannot interfere except
 /// through CPU time). Rows keep the order of `faults`.
-#[allow(clippy::too_many_arguments)]
 pub async fn selftest_parallel<F, Fut>(
     world: World,
-    cases: &[PlannedCase],
-    options: &RunOptions,
-    faults: &[&'static FaultInfo],
-    concurrency: usize,
-    faults_at_once: usize,
+    plan: Plan<'_>,
     launch: F,
 ) -> Result<KillMatrix, SelftestError>
 where
     F: Fn(Option<&'static FaultInfo>) -> Fut,
     Fut: Future<Output = Result<Launched, SelftestError>>,
 {
+    let Plan {
+        cases,
+        options,
+        faults,
+        concurrency,
+        faults_at_once,
+    } = plan;
     let once = |fault: Option<&'static FaultInfo>| {
         let launched = launch(fault);
         async move {
@@ -389,45 +406,14 @@ pub async fn launch_reference(
 }
 
 /// [`selftest_parallel`] against the embedded reference in its default
-/// world: `concurrency` cases at once per instance, `faults_at_once` faulty
-/// instances at once.
-pub async fn selftest(
-    cases: &[PlannedCase],
-    options: &RunOptions,
-    faults: &[&'static FaultInfo],
-    concurrency: usize,
-    faults_at_once: usize,
-) -> Result<KillMatrix, SelftestError> {
-    selftest_in(
-        World::default(),
-        cases,
-        options,
-        faults,
-        concurrency,
-        faults_at_once,
-    )
-    .await
+/// world.
+pub async fn selftest(plan: Plan<'_>) -> Result<KillMatrix, SelftestError> {
+    selftest_in(World::default(), plan).await
 }
 
 /// [`selftest`] against the embedded reference in `world`.
-pub async fn selftest_in(
-    world: World,
-    cases: &[PlannedCase],
-    options: &RunOptions,
-    faults: &[&'static FaultInfo],
-    concurrency: usize,
-    faults_at_once: usize,
-) -> Result<KillMatrix, SelftestError> {
-    selftest_parallel(
-        world,
-        cases,
-        options,
-        faults,
-        concurrency,
-        faults_at_once,
-        |fault| launch_reference_in(world, fault),
-    )
-    .await
+pub async fn selftest_in(world: World, plan: Plan<'_>) -> Result<KillMatrix, SelftestError> {
+    selftest_parallel(world, plan, |fault| launch_reference_in(world, fault)).await
 }
 
 #[cfg(test)]

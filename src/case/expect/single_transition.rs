@@ -141,7 +141,10 @@ mod tests {
     use crate::model::Verdict;
     use crate::vocab::Mode;
 
-    async fn judge(bodies: &[&[u8]], read: serde_json::Value) -> (Verdict, String) {
+    /// `single_transition` judged over 200 answers with these bodies and a
+    /// fresh read answering `read`, in `mode` (the context's default
+    /// without one): the fake's record of it.
+    async fn check(bodies: &[&[u8]], read: serde_json::Value, mode: Option<Mode>) -> FakeIo {
         let e = Expect {
             single_transition: true,
             ..Expect::default()
@@ -152,7 +155,16 @@ mod tests {
             .map(|(i, b)| answer(i, 200, b))
             .collect();
         let mut io = FakeIo::with_op().answers([(200, read)]);
-        after(&e, Vec::new(), &mut io.cx(&answers)).await;
+        let mut cx = io.cx(&answers);
+        if let Some(mode) = mode {
+            cx.mode = mode;
+        }
+        after(&e, Vec::new(), &mut cx).await;
+        io
+    }
+
+    async fn judge(bodies: &[&[u8]], read: serde_json::Value) -> (Verdict, String) {
+        let io = check(bodies, read, None).await;
         assert_eq!(io.reads.len(), 1, "a fresh read of the fixture");
         assert_eq!(io.checks.len(), 1);
         (io.checks[0].verdict, io.checks[0].actual.clone())
@@ -193,19 +205,7 @@ mod tests {
             br#"{"state":"CANCELLED","done":true,"steps":["cancel"]}"#,
         ];
         let judge_in = |mode: Mode, bodies: Vec<&'static [u8]>| async move {
-            let e = Expect {
-                single_transition: true,
-                ..Expect::default()
-            };
-            let answers: Vec<_> = bodies
-                .iter()
-                .enumerate()
-                .map(|(i, b)| answer(i, 200, b))
-                .collect();
-            let mut io = FakeIo::with_op().answers([(200, json!({"state": "CANCELLED"}))]);
-            let mut cx = io.cx(&answers);
-            cx.mode = mode;
-            after(&e, Vec::new(), &mut cx).await;
+            let io = check(&bodies, json!({"state": "CANCELLED"}), Some(mode)).await;
             (io.checks[0].verdict, io.checks[0].actual.clone())
         };
         assert_eq!(

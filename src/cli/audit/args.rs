@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::cli::common::ReportArgs;
 use crate::cli::run::FailOnArg;
 use crate::cli::target_args::parse_secs;
 
@@ -51,12 +52,9 @@ pub struct AuditArgs {
     /// Take the schemas from this OpenAPI 3.1 document instead of the bundled ones.
     #[arg(long, value_name = "FILE")]
     pub openapi: Option<PathBuf>,
-    /// Reports to write: any of junit,json,md,html.
-    #[arg(long, value_name = "FORMATS")]
-    pub report: Option<String>,
-    /// Folder for reports [default: reports].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    /// `--report` and `--out`.
+    #[command(flatten)]
+    pub reports: ReportArgs,
     /// `should` (default): any failed MUST or SHOULD fails the audit;
     /// `must`: SHOULD failures are printed as warnings.
     #[arg(long, value_enum)]

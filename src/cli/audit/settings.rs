@@ -44,7 +44,7 @@ fn bad(message: String) -> ExitStatus {
 
 impl AuditSettings {
     pub(crate) fn resolve(args: &AuditArgs) -> Result<AuditSettings, ExitStatus> {
-        let formats = common::formats(args.report.as_deref(), None)?;
+        let formats = args.reports.formats(None)?;
         let schemas = common::schemas(args.openapi.as_ref())?;
         if args.follow && args.files.len() != 1 {
             return Err(bad(format!(
@@ -115,7 +115,7 @@ impl AuditSettings {
             },
             allow_empty: args.allow_empty,
             formats,
-            out: args.out.clone().unwrap_or_else(|| PathBuf::from("reports")),
+            out: args.reports.out(None),
         })
     }
 }

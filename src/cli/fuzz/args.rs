@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::fuzz;
 
+use crate::cli::common::ReportArgs;
 use crate::cli::target_args::{TargetArgs, WorldArgs, parse_secs};
 
 /// Arguments of `opconform fuzz`.
@@ -78,12 +79,9 @@ pub struct FuzzArgs {
     /// without one (`--dialect alternate`).
     #[arg(long)]
     pub no_list: bool,
-    /// Reports to write: any of junit,json,md,html.
-    #[arg(long, value_name = "FORMATS")]
-    pub report: Option<String>,
-    /// Folder for reports.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    pub out: PathBuf,
+    /// `--report` and `--out`.
+    #[command(flatten)]
+    pub reports: ReportArgs,
     /// Per-request deadline in seconds ("no hang") [default: 10]; fractions
     /// allowed, as in `run`.
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]

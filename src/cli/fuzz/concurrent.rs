@@ -6,12 +6,13 @@
 use crate::exit::ExitStatus;
 use crate::gate::{self, Conclusion, FailOn};
 use crate::model::RunResult;
-use crate::race::{self, ExploreConfig, RaceError, RaceOptions};
+use crate::race::{self, ExploreConfig, RaceOptions};
 use crate::redact::Redactor;
 use crate::report::timeline;
 use crate::target::Target;
 
 use super::settings::bad;
+use crate::cli::common;
 use crate::fuzz::FuzzConfig;
 
 /// Runs the exploration; the result and the exit code it deserves.
@@ -45,15 +46,9 @@ pub(super) fn run(
         config.seed,
         redactor.redact(&target.base_url)
     );
-    let run = rt.block_on(race::explore(target, &config)).map_err(|e| {
-        eprintln!("error: {}", redactor.redact(&e.to_string()));
-        match e {
-            RaceError::Connect { .. } | RaceError::Unreachable(_) | RaceError::Fixture { .. } => {
-                ExitStatus::TargetUnreachable
-            }
-            _ => ExitStatus::BadInput,
-        }
-    })?;
+    let run = rt
+        .block_on(race::explore(target, &config))
+        .map_err(|e| common::race_failed(e, redactor))?;
     let e = &run.explored;
     println!(
         "fuzz: {} programs, {} requests, {:.1} s",

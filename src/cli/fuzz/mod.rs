@@ -51,7 +51,11 @@ fn fuzz_main(args: &FuzzArgs) -> Result<ExitStatus, ExitStatus> {
         }
         let result = outcome?;
         return Ok(common::write_reports(
-            &result.0, &s.formats, &args.out, &redactor, result.1,
+            &result.0,
+            &s.formats,
+            &args.reports.out(None),
+            &redactor,
+            result.1,
         ));
     }
     if let Some(path) = &args.dump_requests {
@@ -84,7 +88,7 @@ fn fuzz_main(args: &FuzzArgs) -> Result<ExitStatus, ExitStatus> {
     Ok(common::write_reports(
         &outcome.result,
         &s.formats,
-        &args.out,
+        &args.reports.out(None),
         &redactor,
         verdict,
     ))

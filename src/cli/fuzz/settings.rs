@@ -11,7 +11,6 @@ use crate::report;
 use crate::target::{TargetSpec, embedded_config};
 
 use super::args::FuzzArgs;
-use crate::cli::common;
 use crate::cli::target_args::TargetArgs;
 
 /// Per-request deadline when neither `--request-timeout` nor the profile
@@ -50,7 +49,7 @@ impl FuzzSettings {
             ));
         }
         let (profile, target_url) = args.target.start(&args.world, &args.faults)?;
-        let formats = common::formats(args.report.as_deref(), None)?;
+        let formats = args.reports.formats(None)?;
         if args.concurrency == 0 {
             return Err(bad("--concurrency must be at least 1"));
         }

@@ -1,8 +1,8 @@
 //! The flags of `opconform race`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::cli::common::ReportArgs;
 use crate::cli::target_args::{TargetArgs, WorldArgs, parse_secs};
 
 /// Arguments of `opconform race`.
@@ -43,12 +43,9 @@ pub struct RaceArgs {
     /// List the scenarios (after the filters) and exit; nothing is sent.
     #[arg(long)]
     pub list: bool,
-    /// Reports to write: any of junit,json,md,html.
-    #[arg(long, value_name = "FORMATS")]
-    pub report: Option<String>,
-    /// Folder for reports [default: reports].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    /// `--report` and `--out`.
+    #[command(flatten)]
+    pub reports: ReportArgs,
     /// Exit 0 even when nothing was verified (every scenario skipped).
     #[arg(long)]
     pub allow_empty: bool,

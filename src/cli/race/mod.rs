@@ -8,7 +8,7 @@ mod settings;
 
 use crate::exit::ExitStatus;
 use crate::gate::{self, Conclusion};
-use crate::race::{self, RaceError};
+use crate::race;
 use crate::target::{Launched, launch};
 
 pub use args::RaceArgs;
@@ -51,15 +51,7 @@ fn race_main(args: &RaceArgs) -> Result<ExitStatus, ExitStatus> {
     if let Some(served) = served {
         rt.block_on(served.shutdown());
     }
-    let run = run.map_err(|e| {
-        eprintln!("error: {}", redactor.redact(&e.to_string()));
-        match e {
-            RaceError::Connect { .. } | RaceError::Unreachable(_) | RaceError::Fixture { .. } => {
-                ExitStatus::TargetUnreachable
-            }
-            _ => ExitStatus::BadInput,
-        }
-    })?;
+    let run = run.map_err(|e| common::race_failed(e, &redactor))?;
     print!("{}", print::outcome(&run, &redactor));
     print!("{}", print::totals(&run.result));
     // The verdict first: it stands whatever happens to the report files.

@@ -49,7 +49,7 @@ impl RaceSettings {
     /// Resolves `args` over the chosen profile.
     pub(crate) fn resolve(args: &RaceArgs) -> Result<RaceSettings, ExitStatus> {
         let (profile, target_url) = args.target.start(&args.world, &args.faults)?;
-        let formats = common::formats(args.report.as_deref(), profile.report.as_ref())?;
+        let formats = args.reports.formats(profile.report.as_ref())?;
         if args.clients < 2 {
             return Err(bad(format!(
                 "--clients {}: a race needs at least 2 requests released together",
@@ -69,18 +69,17 @@ impl RaceSettings {
             spec = spec.record(r.clone());
         }
         let defaults = RaceOptions::default();
+        let (request_timeout, settle_deadline) = common::deadlines(
+            (args.request_timeout, args.settle_deadline),
+            &profile,
+            (defaults.request_timeout, defaults.settle_deadline),
+        );
         let options = RaceOptions {
             clients: args.clients,
             trials: args.repeat,
             mode: TargetArgs::mode(args.strict, args.lenient, &profile),
-            request_timeout: args
-                .request_timeout
-                .or(profile.request_timeout)
-                .unwrap_or(defaults.request_timeout),
-            settle_deadline: args
-                .settle_deadline
-                .or(profile.settle_deadline)
-                .unwrap_or(defaults.settle_deadline),
+            request_timeout,
+            settle_deadline,
             ..defaults
         };
         Ok(RaceSettings {
@@ -95,11 +94,7 @@ impl RaceSettings {
                 allow_flaky: false,
             },
             formats,
-            out: args
-                .out
-                .clone()
-                .or_else(|| profile.out.clone())
-                .unwrap_or_else(|| PathBuf::from("reports")),
+            out: args.reports.out(profile.out.as_ref()),
             allow_empty: args.allow_empty,
         })
     }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::case::FixtureState;
 use crate::run;
 
+use crate::cli::common::ReportArgs;
 use crate::cli::target_args::{TargetArgs, WorldArgs, parse_secs};
 
 /// Arguments of `opconform run`.
@@ -61,12 +62,9 @@ pub struct RunArgs {
     /// Print every request each case would send, and send nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Reports to write: any of junit,json,md,html.
-    #[arg(long, value_name = "FORMATS")]
-    pub report: Option<String>,
-    /// Folder for reports [default: reports].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    /// `--report` and `--out`.
+    #[command(flatten)]
+    pub reports: ReportArgs,
     /// `should` (default): any failed MUST or SHOULD fails the run; `must`:
     /// SHOULD failures are printed as warnings.
     #[arg(long, value_enum)]

@@ -51,7 +51,7 @@ impl RunSettings {
     /// Resolves `args` over the chosen profile (flag > profile > default).
     pub(crate) fn resolve(args: &RunArgs) -> Result<RunSettings, ExitStatus> {
         let (profile, target_url) = args.target.start(&args.world, &args.faults)?;
-        let formats = common::formats(args.report.as_deref(), profile.report.as_ref())?;
+        let formats = args.reports.formats(profile.report.as_ref())?;
         let faults = reference::faults_named(&args.faults).map_err(|e| {
             eprintln!("error: {e}");
             ExitStatus::BadInput
@@ -120,11 +120,7 @@ impl RunSettings {
             cases,
             schemas,
             formats,
-            out: args
-                .out
-                .clone()
-                .or_else(|| profile.out.clone())
-                .unwrap_or_else(|| PathBuf::from("reports")),
+            out: args.reports.out(profile.out.as_ref()),
             libtest,
             allow_empty: args.allow_empty,
             recorder,
@@ -137,16 +133,15 @@ impl RunSettings {
 fn run_options(args: &RunArgs, profile: &crate::profile::Profile, embedded: bool) -> RunOptions {
     let defaults = RunOptions::default();
     let mode = TargetArgs::mode(args.strict, args.lenient, profile);
+    let (request_timeout, settle_deadline) = common::deadlines(
+        (args.request_timeout, args.settle_deadline),
+        profile,
+        (defaults.request_timeout, defaults.settle_deadline),
+    );
     RunOptions {
         mode,
-        request_timeout: args
-            .request_timeout
-            .or(profile.request_timeout)
-            .unwrap_or(defaults.request_timeout),
-        settle_deadline: args
-            .settle_deadline
-            .or(profile.settle_deadline)
-            .unwrap_or(defaults.settle_deadline),
+        request_timeout,
+        settle_deadline,
         deadline: Some(
             args.deadline
                 .or(profile.deadline)
