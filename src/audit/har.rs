@@ -96,7 +96,7 @@ struct ContentIn {
     encoding: Option<String>,
 }
 
-/// Reads `log.entries` of a HAR file one entry at a time.
+/// Reads `log.entries` of a HAR file one entry at a time, as cuts.
 pub struct HarReader<R> {
     file: Arc<str>,
     scan: Scanner<R>,
@@ -298,18 +298,12 @@ impl<R: Read> HarReader<R> {
     }
 }
 
+/// Each entry cut out, not parsed yet: [`Cut::parse`] makes it a record
+/// (on any thread).
 impl<R: Read> Iterator for HarReader<R> {
-    type Item = Result<Record, InputError>;
+    type Item = Result<Cut, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        Some(self.next_cut()?.and_then(Cut::parse))
-    }
-}
-
-impl<R: Read> HarReader<R> {
-    /// The next entry cut out, not parsed yet (the parsing may run on
-    /// another thread: [`Cut::parse`]).
-    pub fn next_cut(&mut self) -> Option<Result<Cut, InputError>> {
         loop {
             match self.state {
                 State::Done => return None,
@@ -560,7 +554,9 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Vec<Result<Record, InputError>> {
-        HarReader::new(text.as_bytes(), "t.har".into()).collect()
+        HarReader::new(text.as_bytes(), "t.har".into())
+            .map(|cut| cut.and_then(Cut::parse))
+            .collect()
     }
 
     const ENTRY: &str = r#"{"startedDateTime":"2026-05-07T12:00:00.000Z","time":12,

@@ -345,7 +345,7 @@ fn blank(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }
 
-/// Reads a JSON Lines file to its end, one record (or error) a line.
+/// Reads a JSON Lines file to its end, one cut (or error) a line.
 pub struct JsonlReader<R> {
     file: Arc<str>,
     reader: R,
@@ -394,18 +394,12 @@ impl<R: BufRead> JsonlReader<R> {
     }
 }
 
+/// Each line cut out, not parsed yet: [`Cut::parse`] makes it a record
+/// (on any thread).
 impl<R: BufRead> Iterator for JsonlReader<R> {
-    type Item = Result<Record, InputError>;
+    type Item = Result<Cut, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        Some(self.next_cut()?.and_then(Cut::parse))
-    }
-}
-
-impl<R: BufRead> JsonlReader<R> {
-    /// The next line cut out, not parsed yet (the parsing may run on
-    /// another thread: [`Cut::parse`]).
-    pub fn next_cut(&mut self) -> Option<Result<Cut, InputError>> {
         while !self.done {
             let ready = match self.lines.fill(&mut self.reader, &mut self.consumed) {
                 Ok(ready) => ready,
@@ -679,6 +673,7 @@ mod tests {
         let parser = Arc::new(LineParser::new().expect("schema compiles"));
         JsonlReader::new(text.as_bytes(), "g.jsonl".into(), parser)
             .max_line_bytes(max)
+            .map(|cut| cut.and_then(Cut::parse))
             .collect()
     }
 

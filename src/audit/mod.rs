@@ -120,19 +120,13 @@ fn cuts_of(
     };
     match detect_format(&input.path) {
         InputFormat::Har => match HarReader::open(&input.path, &input.shown) {
-            Ok(r) => {
-                let mut r = r.max_entry_bytes(limits.1);
-                Box::new(std::iter::from_fn(move || r.next_cut()))
-            }
+            Ok(r) => Box::new(r.max_entry_bytes(limits.1)),
             Err(e) => Box::new(std::iter::once(Err(e))),
         },
         InputFormat::JsonLines => match parser {
             Err(msg) => fail(msg.clone()),
             Ok(p) => match JsonlReader::open(&input.path, &input.shown, p.clone()) {
-                Ok(r) => {
-                    let mut r = r.max_line_bytes(limits.0);
-                    Box::new(std::iter::from_fn(move || r.next_cut()))
-                }
+                Ok(r) => Box::new(r.max_line_bytes(limits.0)),
                 Err(e) => Box::new(std::iter::once(Err(e))),
             },
         },

@@ -455,7 +455,7 @@ fn the_parallel_pipeline_judges_in_input_order_as_one_thread_does() {
     );
     let mut one_thread = Vec::new();
     for item in reader {
-        match item {
+        match item.and_then(audit::Cut::parse) {
             Ok(record) => one_thread.extend(auditor.push(record)),
             Err(e) => auditor.input_error(e),
         }

@@ -1,7 +1,7 @@
 //! HAR: our writer's output against the HAR 1.2 shape and back through the
 //! reader; files "from other writers" with their quirks; bad files.
 
-use opconform::audit::{self, HarReader, HarWriter, InputError, Record};
+use opconform::audit::{self, Cut, HarReader, HarWriter, InputError, Record};
 use opconform::contract::Mode;
 use opconform::model::{Exchange, RecordedRequest, RecordedResponse};
 
@@ -30,7 +30,9 @@ pub(super) fn assert_har_shape(text: &str) {
 }
 
 fn read(text: &str) -> Vec<Result<Record, InputError>> {
-    HarReader::new(text.as_bytes(), "t.har".into()).collect()
+    HarReader::new(text.as_bytes(), "t.har".into())
+        .map(|cut| cut.and_then(Cut::parse))
+        .collect()
 }
 
 fn errors(got: &[Result<Record, InputError>]) -> Vec<String> {
@@ -331,7 +333,8 @@ fn bad_har_files_are_located_errors_and_good_entries_still_count() {
     );
     let got: Vec<_> = HarReader::new(huge.as_bytes(), "t.har".into())
         .max_entry_bytes(1024)
-        .collect();
+        .map(|cut| cut.and_then(Cut::parse))
+        .collect::<Vec<_>>();
     assert_eq!(got.iter().filter(|r| r.is_ok()).count(), 1);
     assert_eq!(
         errors(&got),
